@@ -1,0 +1,17 @@
+# The two commands of the README. Each creates .venv if missing and installs what it needs (quickly when done).
+.PHONY: run test bench
+PY := .venv/bin/python
+
+run:
+	@bash scripts/setup.sh app
+	$(PY) app.py
+
+test:
+	@bash scripts/setup.sh dev
+	@bash scripts/ensure-chromium.sh || { if [ -n "$$CI" ]; then echo "CI needs Chromium for the browser tests" >&2; exit 1; else echo "Chromium missing: browser tests will be skipped" >&2; fi; }
+	$(PY) -m pytest
+
+bench:
+	@bash scripts/setup.sh dev
+	$(PY) -m pip install -q -r requirements-bench.txt
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -1,0 +1,118 @@
+"""Deep Learning Explorer: compose the tabs and launch. Flags, each also an environment variable: see --help."""
+import argparse
+import os
+from pathlib import Path
+
+from models.settings import BUNDLED_LM, Settings
+
+TRUE = ("1", "true", "yes", "on")
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in TRUE
+
+
+def default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return os.environ.get("DLE_CACHE_DIR") or str(Path(base) / "deep-learning-explorer")
+
+
+def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
+    parser = argparse.ArgumentParser(
+        prog="python app.py", description="Deep Learning Explorer: the 3Blue1Brown deep-learning series as "
+        "hands-on panels backed by real models. Runs offline by default.")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="address to listen on (env GRADIO_SERVER_NAME; default 127.0.0.1, 0.0.0.0 on a Space)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+                        help="port (env GRADIO_SERVER_PORT; default 7860)")
+    parser.add_argument("--share", action="store_true", default=env_flag("DLE_SHARE"),
+                        help="open a public gradio.live link; needs internet (env DLE_SHARE=1; default off)")
+    parser.add_argument("--device", default=os.environ.get("DLE_DEVICE", "auto"), choices=["auto", "cpu", "cuda", "mps"],
+                        help="where models run; auto picks cuda > mps > cpu (env DLE_DEVICE)")
+    parser.add_argument("--lm", default=os.environ.get("DLE_LM", BUNDLED_LM),
+                        help=f"language model: '{BUNDLED_LM}' (bundled SmolLM2-135M, offline) or a hub id such as "
+                             "gpt2, which needs --online (env DLE_LM)")
+    parser.add_argument("--online", action="store_true", default=env_flag("DLE_ONLINE"),
+                        help="allow downloads of hub models (env DLE_ONLINE=1; default offline, HF_HUB_OFFLINE=1)")
+    parser.add_argument("--any-hub-model", action="store_true", default=env_flag("DLE_ANY_HUB_MODEL"),
+                        help="allow any hub id, not only the allow-list (env DLE_ANY_HUB_MODEL=1)")
+    parser.add_argument("--cache-dir", default=default_cache_dir(),
+                        help="where the dequantized bundled model is cached (env DLE_CACHE_DIR)")
+    args = parser.parse_args(argv)
+    settings = Settings(host=args.host, port=args.port, share=args.share, device=args.device,
+                        language_model=args.lm, online=args.online, any_hub_model=args.any_hub_model,
+                        cache_dir=args.cache_dir)
+    return settings, parser.format_help()
+
+
+def set_environment(settings: Settings) -> None:
+    """Before any Hugging Face import: offline unless asked, and no analytics."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    if not settings.online:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        os.environ["HF_DATASETS_OFFLINE"] = "1"
+
+
+LANDING = """# Deep Learning Explorer
+The 3Blue1Brown deep-learning series as hands-on panels backed by real models: every panel gives the
+**intuition**, then the **math with live numbers**, then an **example you can move**. The sections follow the
+series: *Structure* → *Learning* → *Transformers* → *Generation*; pick a section, then a panel. Everything runs on
+this machine, offline."""
+
+CSS = """
+.dle-formula { font-size: 1.15rem; }
+.dle-card { margin-bottom: 0.5rem; }
+"""
+
+
+def sections():
+    """The tabs, grouped the way the series goes. Only panels that work are listed."""
+    import explorers.neuron
+
+    return [
+        ("Structure · DL1", [explorers.neuron]),
+        ("Learning · DL2–4", []),
+        ("Transformers · DL5–7", []),
+        ("Generation · DL8", []),
+    ]
+
+
+def create_app(settings: Settings):
+    import gradio as gr  # after set_environment: huggingface_hub reads HF_HUB_OFFLINE when it is imported
+
+    from models.settings import check_language_model
+
+    check_language_model(settings)
+    with gr.Blocks(title="Deep Learning Explorer", analytics_enabled=False) as demo:
+        gr.Markdown(LANDING, elem_id="landing")
+        with gr.Tabs(elem_id="sections"):
+            for section, panels in sections():
+                if not panels:
+                    continue
+                with gr.Tab(section, elem_id="section-" + section.split()[0].lower()):
+                    with gr.Tabs():
+                        for panel in panels:
+                            panel.build(settings)
+    return demo
+
+
+def launch_options(settings: Settings) -> dict:
+    import gradio as gr
+
+    return dict(server_name=settings.host, server_port=settings.port, share=settings.share,
+                theme=gr.themes.Default(text_size="lg"), css=CSS, show_error=False,
+                allowed_paths=[], footer_links=["api", "settings"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings, _ = parse_settings(argv)
+    set_environment(settings)
+    demo = create_app(settings)
+    demo.queue(default_concurrency_limit=2)
+    demo.launch(**launch_options(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Figure builders (data in, plotly figure out) and the widgets every panel shares."""

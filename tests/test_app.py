@@ -1,0 +1,91 @@
+"""The app shell: flags and their environment variables, safe defaults, and the API through gradio_client."""
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import app
+from models.settings import BUNDLED_LM
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_help_documents_every_flag():
+    out = subprocess.run([sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    for flag in ("--host", "--port", "--share", "--device", "--lm", "--online", "--any-hub-model", "--cache-dir"):
+        assert flag in out
+    for variable in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "DLE_SHARE", "DLE_DEVICE", "DLE_LM", "DLE_ONLINE"):
+        assert variable in out
+
+
+def test_defaults_are_offline_private_and_local(monkeypatch):
+    for name in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "DLE_SHARE", "DLE_ONLINE", "DLE_LM", "DLE_DEVICE"):
+        monkeypatch.delenv(name, raising=False)
+    settings, _ = app.parse_settings([])
+    assert (settings.host, settings.port, settings.share, settings.online) == ("127.0.0.1", 7860, False, False)
+    assert (settings.device, settings.language_model) == ("auto", BUNDLED_LM)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    app.set_environment(settings)
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+    options = app.launch_options(settings)
+    assert options["share"] is False and options["allowed_paths"] == []
+
+
+def test_every_flag_is_also_an_environment_variable(monkeypatch):
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "8123")
+    monkeypatch.setenv("DLE_SHARE", "1")
+    monkeypatch.setenv("DLE_DEVICE", "cpu")
+    monkeypatch.setenv("DLE_LM", "gpt2")
+    monkeypatch.setenv("DLE_ONLINE", "true")
+    settings, _ = app.parse_settings([])
+    assert (settings.host, settings.port, settings.share, settings.device) == ("0.0.0.0", 8123, True, "cpu")
+    assert (settings.language_model, settings.online) == ("gpt2", True)
+    flags, _ = app.parse_settings(["--port", "9000", "--lm", "smollm2"])
+    assert (flags.port, flags.language_model) == (9000, "smollm2")
+
+
+def test_a_hub_model_without_online_is_refused_before_anything_loads(settings):
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="--online"):
+        app.create_app(replace(settings, language_model="gpt2"))
+
+
+def test_no_trust_remote_code_and_no_pickle_loading_anywhere():
+    for folder in ("app.py", "core", "models", "explorers", "components"):
+        for path in (REPO / folder).rglob("*.py") if (REPO / folder).is_dir() else [REPO / folder]:
+            text = path.read_text()
+            assert "trust_remote_code=True" not in text, path
+            if "torch.load(" in text:
+                assert "weights_only=True" in text, path
+
+
+@pytest.fixture(scope="module")
+def client(settings):
+    from gradio_client import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = app.create_app(settings)
+    demo.queue()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    finally:
+        demo.close()
+
+
+def test_neuron_endpoint_through_gradio_client(client):
+    result = client.predict([1.0, 0.5], [1.5, -1.0], -0.5, "sigmoid", api_name="/neuron")
+    assert result["z"] == pytest.approx(0.5)
+    assert result["a"] == pytest.approx(0.6224593312)
+
+
+def test_neuron_endpoint_error_reaches_the_client_as_a_message(client):
+    with pytest.raises(Exception, match="Unknown activation 'gelu'"):
+        client.predict([1.0], [1.0], 0.0, "gelu", api_name="/neuron")
