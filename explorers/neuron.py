@@ -23,7 +23,7 @@ def formula(inputs, weights, bias, z, a, activation) -> str:
         line += f" + ({number(weights[2], 2)})({number(inputs[2], 2)})"
     return (f"$$z = {terms} + b = {numbers} + ({number(bias, 2)}) = {number(z)}$$\n\n"
             f"$$a = {f}(z) = {f}({number(z)}) = {number(a)}$$\n\n"
-            f"Threshold (dashed line, where z = 0): $${line} + ({number(bias, 2)}) = 0$$")
+            f"**Threshold** (the dashed line, where z = 0): ${line} + ({number(bias, 2)}) = 0$")
 
 
 @user_errors
