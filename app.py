@@ -59,11 +59,22 @@ LANDING = """# Deep Learning Explorer
 The 3Blue1Brown deep-learning series as hands-on panels backed by real models: every panel gives the
 **intuition**, then the **math with live numbers**, then an **example you can move**. The sections follow the
 series: *Structure* → *Learning* → *Transformers* → *Generation*; pick a section, then a panel. Everything runs on
-this machine, offline."""
+this machine, offline. Each panel's **link to this view** reopens it with its settings (add `&presenter=1` for a projector)."""
 
 CSS = """
-.dle-formula { font-size: 1.15rem; }
+.dle-formula .prose { font-size: 1.15rem; }
+#dle-root .dle-formula .katex { font-size: 1.2em; }  /* Gradio pins KaTeX at 20px; follow the block instead */
 .dle-card { margin-bottom: 0.5rem; }
+/* Presenter mode: larger type for text and controls. Not through Gradio's --text-* variables: changing those
+   makes plotly draw its colour bars wrongly; plots keep their own large type. */
+#dle-root.dle-presenter .prose { font-size: 22px; }
+#dle-root.dle-presenter .prose h1 { font-size: 40px; }
+#dle-root.dle-presenter .prose h2 { font-size: 32px; }
+#dle-root.dle-presenter label span, #dle-root.dle-presenter [data-testid="block-info"] { font-size: 20px; }
+#dle-root.dle-presenter input, #dle-root.dle-presenter textarea, #dle-root.dle-presenter button { font-size: 21px; }
+#dle-root.dle-presenter .dle-formula .prose { font-size: 28px; }
+#dle-root.dle-presenter .dle-explanation, #dle-root.dle-presenter .dle-intuition p,
+#dle-root.dle-presenter #landing p { display: none; }
 """
 
 
@@ -79,30 +90,49 @@ def sections():
     ]
 
 
+def section_id(section: str) -> str:
+    return "section-" + section.split()[0].lower()
+
+
 def create_app(settings: Settings):
     import gradio as gr  # after set_environment: huggingface_hub reads HF_HUB_OFFLINE when it is imported
 
+    from components.deeplink import view_restorer
     from models.settings import check_language_model
 
     check_language_model(settings)
+    links, section_of, inner_tabs_of = [], {}, {}
     with gr.Blocks(title="Deep Learning Explorer", analytics_enabled=False) as demo:
-        gr.Markdown(LANDING, elem_id="landing")
-        with gr.Tabs(elem_id="sections"):
-            for section, panels in sections():
-                if not panels:
-                    continue
-                with gr.Tab(section, elem_id="section-" + section.split()[0].lower()):
-                    with gr.Tabs():
-                        for panel in panels:
-                            panel.build(settings)
+        with gr.Column(elem_id="dle-root"):
+            with gr.Row(equal_height=True):
+                gr.Markdown(LANDING, elem_id="landing")
+                presenter = gr.Checkbox(False, label="Presenter mode (large type, short text)", scale=0,
+                                        min_width=220, elem_id="presenter", interactive=True)
+            with gr.Tabs(elem_id="sections") as section_tabs:
+                for section, panels in sections():
+                    if not panels:
+                        continue
+                    with gr.Tab(section, id=section_id(section), elem_id=section_id(section)):
+                        with gr.Tabs() as inner_tabs:
+                            for panel in panels:
+                                link = panel.build(settings)
+                                if link is not None:
+                                    links.append(link)
+                                    section_of[link.panel] = section_id(section)
+                                    inner_tabs_of[link.panel] = inner_tabs
+        outputs = [section_tabs, *dict.fromkeys(inner_tabs_of.values()), presenter,
+                   *[c for link in links for c in link.controls.values()], *[link.box for link in links]]
+        demo.load(view_restorer(links, section_of, inner_tabs_of), None, outputs, api_visibility="undocumented")
     return demo
 
 
 def launch_options(settings: Settings) -> dict:
     import gradio as gr
 
+    from components.deeplink import PAGE_SCRIPT
+
     return dict(server_name=settings.host, server_port=settings.port, share=settings.share,
-                theme=gr.themes.Default(text_size="lg"), css=CSS, show_error=False,
+                theme=gr.themes.Default(text_size="lg"), css=CSS, js=PAGE_SCRIPT, show_error=False,
                 allowed_paths=[], footer_links=["api", "settings"])
 
 

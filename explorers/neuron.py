@@ -3,6 +3,7 @@ import gradio as gr
 import numpy as np
 
 from components.card import explanation_card, number
+from components.deeplink import PanelLink, link_box
 from components.errors import user_errors
 from components.neuron_figures import activation_curve, input_plane
 from core.neuron import ACTIVATIONS, activation_by_name, boundary_line, neuron, output_plane
@@ -55,7 +56,7 @@ def show_third_input(n_inputs):
     return gr.update(visible=visible), gr.update(visible=visible)
 
 
-def build(settings: Settings) -> None:
+def build(settings: Settings) -> PanelLink:
     first = update(DEFAULTS["n_inputs"], *DEFAULTS["a"], *DEFAULTS["w"], DEFAULTS["bias"], DEFAULTS["activation"])
     with gr.Tab("Neuron sandbox", id="neuron", elem_id="tab-neuron"):
         live = explanation_card(
@@ -87,3 +88,5 @@ def build(settings: Settings) -> None:
               trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
         n_inputs.change(show_third_input, inputs=n_inputs, outputs=[a3, w3], api_visibility="undocumented")
         gr.api(neuron_endpoint, api_name="neuron")
+        return link_box("neuron", {"n": n_inputs, "f": activation, "a1": a1, "a2": a2, "a3": a3,
+                                   "w1": w1, "w2": w2, "w3": w3, "b": bias})

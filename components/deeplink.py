@@ -1,0 +1,128 @@
+"""Deep links: a panel's tab and main settings as query parameters (?panel=neuron&bias=2), restored on load.
+
+An explorer ends its build() with `return link_box("neuron", {"bias": bias_slider, ...})`: that lays out a
+"link to this view" box that follows the controls, and tells the app which controls a link may set.
+The address bar is not rewritten as controls move (see deeplink.js for why): the link box is the view's URL.
+"""
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import gradio as gr
+
+MAX_TEXT = 500          # a text setting in a link is cut to this many characters
+PAGE_SCRIPT = (Path(__file__).with_name("deeplink.js")).read_text()
+
+
+@dataclass(frozen=True)
+class PanelLink:
+    panel: str                                  # the panel's tab id, e.g. "neuron"
+    controls: dict                              # query parameter -> the Gradio control it sets
+    box: gr.Textbox                             # the panel's "link to this view" box
+
+
+def _choices(component) -> list:
+    return [c[1] if isinstance(c, (tuple, list)) else c for c in (getattr(component, "choices", None) or [])]
+
+
+def parse_setting(component, raw: str):
+    """The value a link's text sets on a control, or a ValueError saying what is allowed."""
+    if isinstance(component, gr.Checkbox):
+        if raw.lower() not in ("1", "0", "true", "false", "on", "off"):
+            raise ValueError("must be 1 or 0")
+        return raw.lower() in ("1", "true", "on")
+    if isinstance(component, (gr.Slider, gr.Number)):
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError("must be a number") from None
+        low, high = getattr(component, "minimum", None), getattr(component, "maximum", None)
+        if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+            raise ValueError(f"must be a number between {low:g} and {high:g}" if low is not None else "must be finite")
+        return value
+    if isinstance(component, (gr.Radio, gr.Dropdown)):
+        choices = _choices(component)
+        for choice in choices:
+            if str(choice) == raw:
+                return choice
+        raise ValueError(f"must be one of {', '.join(map(str, choices))}")
+    return raw[:MAX_TEXT]
+
+
+def link_for(page_url: str, panel: str, names: list[str], values: list) -> str:
+    """The page's address with the panel and its settings as the query (other parameters kept, e.g. presenter)."""
+    parts = urlsplit(page_url or "/")
+    kept = [kv for kv in parts.query.split("&") if kv.startswith("presenter=")]
+    query = urlencode({"panel": panel, **{n: ("1" if v is True else "0" if v is False else v)
+                                          for n, v in zip(names, values) if v is not None}})
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join([query, *kept]), ""))
+
+
+def link_follower(panel: str, names: list[str]):
+    """The handler that rewrites a panel's link when a control moves (the page's own address comes from the
+    request's referer, so the link works behind a Space's proxy too)."""
+    def follow_link(request: gr.Request, *values):
+        page = request.headers.get("referer", "") if request is not None else ""
+        return link_for(page, panel, names, values)
+    return follow_link
+
+
+def link_box(panel: str, controls: dict) -> PanelLink:
+    """Lay out the panel's link box (it follows the controls) and return what the app needs to restore a link."""
+    names, inputs = list(controls), list(controls.values())
+    box = gr.Textbox(label="Link to this view (copy it into a slide deck)", interactive=False, buttons=["copy"],
+                     elem_classes=["dle-link"], elem_id=f"{panel}-link", max_lines=1)
+    gr.on([control.change for control in inputs], link_follower(panel, names), inputs=inputs, outputs=box, trigger_mode="always_last",
+          api_visibility="undocumented", show_progress="hidden", queue=False)
+    return PanelLink(panel, controls, box)
+
+
+def restore_updates(query: dict, links: list[PanelLink]) -> tuple[str | None, dict, list[str]]:
+    """From a page's query: the panel to open, {control: value} to set, and the settings that were ignored."""
+    panel = query.get("panel")
+    by_panel = {link.panel: link for link in links}
+    if panel is None:
+        return None, {}, []
+    if panel not in by_panel:
+        return None, {}, [f"panel '{panel[:40]}' does not exist (panels: {', '.join(by_panel)})"]
+    values, ignored = {}, []
+    for name, component in by_panel[panel].controls.items():
+        if name in query:
+            try:
+                values[component] = parse_setting(component, str(query[name]))
+            except ValueError as error:
+                ignored.append(f"{name}={str(query[name])[:20]!r} ({error})")
+    return panel, values, ignored
+
+
+def view_restorer(links: list[PanelLink], section_of: dict, inner_tabs_of: dict):
+    """The page-load handler for these panels (Gradio injects the request by its type hint, so it is a plain
+    function, not a partial)."""
+    def restore_view(request: gr.Request):
+        return restore_updates_for_page(links, section_of, inner_tabs_of, request)
+    return restore_view
+
+
+def restore_updates_for_page(links: list[PanelLink], section_of: dict, inner_tabs_of: dict, request) -> list:
+    """On page load: open the panel a link names and set its controls; settings that do not fit are ignored with
+    a warning. Returns updates for: the section tabs, each section's panel tabs, presenter mode, every control,
+    every panel's link box."""
+    query = dict(request.query_params) if request is not None else {}
+    panel, values, ignored = restore_updates(query, links)
+    if ignored:
+        gr.Warning("Ignored in the link: " + "; ".join(ignored))
+    # Only tabs that change are updated: updating a visible tab re-renders it and plotly then draws it wrongly.
+    first_section = next(iter(section_of.values()), None)
+    first_panel_of = {}
+    for name, tabs in inner_tabs_of.items():
+        first_panel_of.setdefault(id(tabs), name)
+    section_update = gr.Tabs(selected=section_of[panel]) if panel and section_of[panel] != first_section else gr.skip()
+    inner_updates = [gr.Tabs(selected=panel) if panel and inner_tabs_of[panel] is tabs and first_panel_of[id(tabs)] != panel
+                     else gr.skip() for tabs in dict.fromkeys(inner_tabs_of.values())]
+    presenter = query.get("presenter", "0").lower() in ("1", "true", "on")
+    controls = [c for link in links for c in link.controls.values()]
+    page = request.headers.get("referer", "") if request is not None else ""
+    boxes = [link_for(page, link.panel, list(link.controls), [values.get(c, c.value) for c in link.controls.values()])
+             for link in links]
+    return [section_update, *inner_updates, presenter, *[values.get(c, gr.skip()) for c in controls], *boxes]

@@ -1,0 +1,48 @@
+"""Deep links: what a query may set, and what it may not."""
+from urllib.parse import parse_qs, urlsplit
+
+import gradio as gr
+import pytest
+
+from components.deeplink import MAX_TEXT, PanelLink, link_for, parse_setting, restore_updates
+
+
+@pytest.fixture(scope="module")
+def controls():
+    with gr.Blocks():
+        return {"b": gr.Slider(-5, 5, 0), "f": gr.Radio(["sigmoid", "relu"], value="sigmoid"),
+                "n": gr.Radio([2, 3], value=2), "on": gr.Checkbox(False), "text": gr.Textbox("")}
+
+
+def test_each_kind_of_control_parses_its_own_values(controls):
+    assert parse_setting(controls["b"], "-1.25") == -1.25
+    assert parse_setting(controls["f"], "relu") == "relu"
+    assert parse_setting(controls["n"], "3") == 3                    # the choice itself, not the string
+    assert parse_setting(controls["on"], "1") is True
+    assert parse_setting(controls["text"], "héllo ✓ " * 200) == ("héllo ✓ " * 200)[:MAX_TEXT]
+
+
+@pytest.mark.parametrize("name, raw, message", [
+    ("b", "999", "between -5 and 5"), ("b", "nan", "between"), ("b", "abc", "a number"), ("b", "inf", "between"),
+    ("f", "softmax", "one of sigmoid, relu"), ("n", "4", "one of 2, 3"), ("on", "maybe", "1 or 0"),
+])
+def test_values_outside_what_a_control_allows_are_refused(controls, name, raw, message):
+    with pytest.raises(ValueError, match=message):
+        parse_setting(controls[name], raw)
+
+
+def test_restore_opens_the_panel_sets_good_values_and_reports_bad_ones(controls):
+    link = PanelLink("neuron", {"b": controls["b"], "f": controls["f"]}, controls["text"])
+    panel, values, ignored = restore_updates({"panel": "neuron", "b": "2", "f": "softmax", "zzz": "1"}, [link])
+    assert panel == "neuron" and values == {controls["b"]: 2.0}
+    assert len(ignored) == 1 and ignored[0].startswith("f=")
+    assert restore_updates({}, [link]) == (None, {}, [])
+    panel, values, ignored = restore_updates({"panel": "../../etc/passwd"}, [link])
+    assert panel is None and values == {} and "does not exist" in ignored[0]
+
+
+def test_link_keeps_the_page_address_and_presenter_mode():
+    url = link_for("https://example.hf.space/app/?presenter=1&panel=old&b=0", "neuron", ["b", "on"], [2.0, True])
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc, parts.path) == ("https", "example.hf.space", "/app/")
+    assert parse_qs(parts.query) == {"panel": ["neuron"], "b": ["2.0"], "on": ["1"], "presenter": ["1"]}
