@@ -1,0 +1,113 @@
+"""Load test (issue 10): start the app, then N simulated users call a realistic mix of every panel's endpoint
+through gradio_client for a fixed time. Reports requests served, errors, median and 95th-percentile latency per
+endpoint, and the server's resident memory at start, after warm-up and at the end.
+
+    .venv/bin/python bench/load_test.py --users 20 --seconds 120
+"""
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# endpoint -> example argument lists a user would send (a realistic mix, each panel's main computation)
+CALLS = {
+    "/neuron": [([1.0, 0.5], [1.5, -1.0], -0.5, "sigmoid"), ([0.2, -1.0, 3.0], [1.0, 2.0, -0.5], 0.1, "relu")],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_app(port: int) -> subprocess.Popen:
+    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), HF_HUB_OFFLINE="1", DLE_CACHE_DIR=str(REPO / ".cache"))
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the app did not start")
+
+
+def user(url: str, stop_at: float, latencies: dict, errors: dict, seed: int) -> None:
+    from gradio_client import Client
+
+    rng = random.Random(seed)
+    client = Client(url, verbose=False)
+    while time.monotonic() < stop_at:
+        endpoint = rng.choice(list(CALLS))
+        args = rng.choice(CALLS[endpoint])
+        start = time.perf_counter()
+        try:
+            client.predict(*args, api_name=endpoint)
+            latencies[endpoint].append(time.perf_counter() - start)
+        except Exception as error:  # noqa: BLE001 - every failure is counted and reported
+            errors[endpoint].append(repr(error)[:120])
+
+
+def run(users: int, seconds: float, warmup: float) -> None:
+    port = free_port()
+    process = start_app(port)
+    url = f"http://127.0.0.1:{port}/"
+    memory = {"start": rss_mb(process.pid)}
+    try:
+        warm_latencies, warm_errors = defaultdict(list), defaultdict(list)
+        user(url, time.monotonic() + warmup, warm_latencies, warm_errors, seed=-1)   # loads every model once
+        memory["after warm-up"] = rss_mb(process.pid)
+        latencies, errors = defaultdict(list), defaultdict(list)
+        stop_at = time.monotonic() + seconds
+        threads = [threading.Thread(target=user, args=(url, stop_at, latencies, errors, i)) for i in range(users)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        memory["end"] = rss_mb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    served = sum(len(v) for v in latencies.values())
+    failed = sum(len(v) for v in errors.values())
+    print(f"{users} users for {seconds:.0f} s: {served} requests served, {failed} errors")
+    print(f"{'endpoint':<14} {'served':>7} {'errors':>7} {'median ms':>10} {'p95 ms':>8}")
+    for endpoint in CALLS:
+        times = sorted(latencies[endpoint])
+        median = statistics.median(times) * 1000 if times else float("nan")
+        p95 = times[int(0.95 * (len(times) - 1))] * 1000 if times else float("nan")
+        print(f"{endpoint:<14} {len(times):>7} {len(errors[endpoint]):>7} {median:>10.1f} {p95:>8.1f}")
+        for message in errors[endpoint][:3]:
+            print("   ", message)
+    growth = (memory["end"] - memory["after warm-up"]) / memory["after warm-up"] * 100
+    print("server memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()) +
+          f"; growth after warm-up {growth:+.1f}% (target < 10%)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--warmup", type=float, default=20)
+    options = parser.parse_args()
+    run(options.users, options.seconds, options.warmup)
