@@ -80,10 +80,11 @@ CSS = """
 
 def sections():
     """The tabs, grouped the way the series goes. Only panels that work are listed."""
+    import explorers.digit_network
     import explorers.neuron
 
     return [
-        ("Structure · DL1", [explorers.neuron]),
+        ("Structure · DL1", [explorers.neuron, explorers.digit_network]),
         ("Learning · DL2–4", []),
         ("Transformers · DL5–7", []),
         ("Generation · DL8", []),

@@ -6,6 +6,7 @@ import gradio as gr
 
 log = logging.getLogger("deep_learning_explorer")
 
+MAX_MESSAGE = 300   # a message longer than this is cut: it must fit in a toast whatever the input was
 UNEXPECTED = "Something went wrong while computing this view; the details are in the server log. Try other settings."
 
 
@@ -19,7 +20,10 @@ def user_errors(fn):
         except gr.Error:
             raise
         except (ValueError, FileNotFoundError) as error:
-            raise gr.Error(str(error), print_exception=False) from None
+            message = str(error)
+            if len(message) > MAX_MESSAGE:
+                message = message[:MAX_MESSAGE - 1] + "…"
+            raise gr.Error(message, print_exception=False) from None
         except Exception:
             log.exception("handler %s failed", fn.__name__)
             raise gr.Error(UNEXPECTED, print_exception=False) from None

@@ -3,20 +3,26 @@ import math
 from typing import Iterable
 
 
+def quote(value, limit: int = 40) -> str:
+    """A user's value for an error message, shortened: messages must stay short whatever was typed."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def finite(name: str, value: float) -> float:
     """A real, finite number, or a ValueError that names the input."""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}.") from None
+        raise ValueError(f"{name} must be a number, got {quote(value)}.") from None
     if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+        raise ValueError(f"{name} must be a finite number, got {quote(value)}.")
     return number
 
 
 def finite_list(name: str, values: Iterable[float]) -> list[float]:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ValueError(f"{name} must be a list of numbers, got {values!r}.")
+        raise ValueError(f"{name} must be a list of numbers, got {quote(values)}.")
     return [finite(f"{name}[{i}]", v) for i, v in enumerate(values)]
 
 
@@ -31,5 +37,5 @@ def whole(name: str, value, low: int, high: int) -> int:
     """An integer in [low, high] (a float such as 3.0 is accepted)."""
     number = finite(name, value)
     if number != int(number):
-        raise ValueError(f"{name} must be a whole number, got {value!r}.")
+        raise ValueError(f"{name} must be a whole number, got {quote(value)}.")
     return int(in_range(name, int(number), low, high))

@@ -4,7 +4,7 @@
 """
 import numpy as np
 
-from core.checks import finite, finite_list
+from core.checks import finite, finite_list, quote
 
 
 def sigmoid(z):
@@ -34,7 +34,7 @@ ACTIVATIONS = {"sigmoid": sigmoid, "relu": relu, "tanh": tanh, "step": step}
 def activation_by_name(name: str):
     key = str(name).strip().lower()
     if key not in ACTIVATIONS:
-        raise ValueError(f"Unknown activation '{name}'; choose one of {', '.join(ACTIVATIONS)}.")
+        raise ValueError(f"Unknown activation {quote(name)}; choose one of {', '.join(ACTIVATIONS)}.")
     return ACTIVATIONS[key]
 
 

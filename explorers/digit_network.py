@@ -1,0 +1,143 @@
+"""Digit network layers (knowledge map: Layers, Forward Pass, Weights & Bias) on the trained 64-16-16-10 network."""
+import gradio as gr
+import numpy as np
+import torch
+
+from components.card import explanation_card, number
+from components.deeplink import PanelLink, link_box
+from components.errors import user_errors
+from components.network_figures import digit_image, network_diagram, output_bars, weight_images
+from core.checks import finite_list, whole
+from core.mlp import HIDDEN_ACTIVATIONS, forward_with_z
+from core.sketch import drawing_to_digit
+from models.digit_network import load_digit_network
+from models.digits import load_digits_split
+from models.settings import Settings
+
+LAYER_NAMES = ["input (64 pixels)", "hidden 1 (16)", "hidden 2 (16)", "output (10)"]
+SYMBOL = {"sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}"}
+
+
+def held_out(index) -> tuple[np.ndarray, int]:
+    data = load_digits_split()
+    i = whole("index", index, 0, len(data.x_test) - 1)
+    return data.x_test[i], int(data.y_test[i])
+
+
+def run_network(pixels: np.ndarray, activation: str):
+    network = load_digit_network(activation)
+    with torch.inference_mode():
+        zs, activations = forward_with_z(network.params, torch.tensor(pixels, dtype=torch.float32), activation)
+    return network, [z.numpy() for z in zs], [a.numpy() for a in activations]
+
+
+def neuron_formula(network, zs, activations, activation: str) -> str:
+    """The forward pass with numbers, for the most active neuron of the first hidden layer."""
+    j = int(np.argmax(activations[1]))
+    W, b, a0 = network.params["W1"][j].numpy(), float(network.params["b1"][j]), activations[0]
+    terms = W * a0
+    top = np.argsort(-np.abs(terms))[:3]
+    shown = " + ".join(f"({number(W[k], 2)})({number(a0[k], 2)})" for k in top)
+    rest = float(terms.sum() - terms[top].sum())
+    f = SYMBOL[activation]
+    return (f"$$a^{{(l+1)}} = {f}\\left(W a^{{(l)}} + b\\right)$$\n\n"
+            f"Hidden neuron {j} of layer 1 (the most active one here): its 64 weighted inputs, the three largest shown,\n\n"
+            f"$$z_{{{j}}} = {shown} + \\underbrace{{({number(rest, 2)})}}_{{\\text{{61 more}}}} + ({number(b, 2)}) = "
+            f"{number(float(zs[0][j]))}, \\quad a_{{{j}}} = {f}({number(float(zs[0][j]))}) = {number(float(activations[1][j]))}$$")
+
+
+def show(pixels: np.ndarray, label: int | None, activation: str, source: str):
+    network, zs, activations = run_network(pixels, activation)
+    outputs = activations[-1]
+    prediction = int(np.argmax(outputs))
+    share = outputs / outputs.sum()
+    verdict = (f"**Prediction: {prediction}** (output {outputs[prediction]:.2f}; "
+               f"{share[prediction]:.0%} of the total output activation)" +
+               (f" · true label {label}" if label is not None else "") + f" · {source}")
+    weights = [network.params[f"W{l}"].numpy() for l in (1, 2, 3)]
+    return (neuron_formula(network, zs, activations, activation), digit_image(pixels, "the input, 8x8"),
+            network_diagram(activations, weights, LAYER_NAMES),
+            output_bars(outputs, label, "Outputs a^(3): one per digit"), verdict)
+
+
+@user_errors
+def show_held_out(index, activation):
+    pixels, label = held_out(index)
+    return show(pixels, label, activation, f"held-out digit #{int(index)}")
+
+
+@user_errors
+def show_drawing(editor_value, activation):
+    composite = editor_value.get("composite") if isinstance(editor_value, dict) else editor_value
+    if composite is None:
+        raise ValueError("The drawing is blank: draw a digit with the pen first.")
+    return show(drawing_to_digit(np.asarray(composite)), None, activation, "your drawing, scaled like the data set")
+
+
+@user_errors
+def first_layer_weights(activation):
+    network = load_digit_network(activation)
+    return weight_images(network.params["W1"].numpy(),
+                         f"What each hidden-1 neuron looks for ({activation} network; held-out accuracy "
+                         f"{network.test_accuracy:.1%})")
+
+
+@user_errors
+def forward_endpoint(image: list[float] | None = None, index: int | None = None, activation: str = "sigmoid") -> dict:
+    """The activations of every layer for an 8x8 image (64 numbers in 0..1) or a held-out index (0..449)."""
+    if image is not None and image != []:
+        pixels = np.asarray(finite_list("image", image), dtype=np.float32)
+        if pixels.shape != (64,) or pixels.min() < 0 or pixels.max() > 1:
+            raise ValueError("image must be 64 numbers between 0 and 1 (an 8x8 digit, row by row).")
+        label = None
+    elif index is not None:
+        pixels, label = held_out(index)
+    else:
+        raise ValueError("Give an image (64 numbers) or a held-out index (0..449).")
+    _, _, activations = run_network(pixels, activation)
+    outputs = activations[-1]
+    return {"activations": [a.tolist() for a in activations], "outputs": outputs.tolist(),
+            "prediction": int(np.argmax(outputs)), "label": label}
+
+
+def build(settings: Settings) -> PanelLink:
+    first = show_held_out(0, "sigmoid")            # the checkpoint is 6 KB: the first view is computed at build
+    with gr.Tab("Digit network", id="digits", elem_id="tab-digits"):
+        live = explanation_card(
+            "Layers: pixels in, a digit out",
+            "A network is layers of neurons. Each layer's activations are computed from the previous layer's: "
+            "weight every input, add a bias, squash. This one was trained here on 1,347 handwritten 8x8 digits "
+            "(64 pixels → 16 → 16 → 10, like the series' 784-16-16-10) and reads the 450 it never saw at about 97%.",
+            first[0], "Slide through held-out digits and watch which hidden neurons light up; find one it gets wrong. "
+            "Draw your own digit and press *Read my drawing*. Switch to the ReLU network. Below, look at what the "
+            "first layer's neurons respond to: judge for yourself whether they look like edges.",
+            elem_id="digits-formula")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300):
+                activation = gr.Radio(list(HIDDEN_ACTIVATIONS), value="sigmoid", label="hidden activation",
+                                      elem_id="digits-activation")
+                index = gr.Slider(0, len(load_digits_split().x_test) - 1, 0, step=1, label="held-out digit #",
+                                  elem_id="digits-index")
+                image = gr.Plot(first[1], label="input", elem_id="digits-image")
+                sketch = gr.Sketchpad(label="or draw a digit (white background, dark pen)", type="numpy",
+                                      image_mode="RGBA", canvas_size=(280, 280), elem_id="digits-sketch")
+                read = gr.Button("Read my drawing", elem_id="digits-read")
+            with gr.Column(scale=2):
+                verdict = gr.Markdown(first[4], elem_id="digits-verdict")
+                diagram = gr.Plot(first[2], label="layers", elem_id="digits-diagram")
+                outputs = gr.Plot(first[3], label="outputs", elem_id="digits-outputs")
+        weights = gr.Plot(first_layer_weights("sigmoid"), label="first-layer weights", elem_id="digits-weights")
+        gr.Markdown(
+            "**What the first layer really learned.** Each tile is one hidden-1 neuron's 64 incoming weights, laid "
+            "out as the 8x8 image they multiply (blue: ink on this pixel raises the neuron, red: lowers it). On this "
+            "small trained network most tiles are scattered blotches of blue and red; a few follow part of a "
+            "stroke. They are not clean edge detectors: the tidy 'pixels → edges → shapes' story is an "
+            "idealization, and a network keeps whatever features lower its cost.",
+            elem_classes=["dle-explanation"])
+        shown = [live, image, diagram, outputs, verdict]
+        gr.on([index.change, activation.change], show_held_out, inputs=[index, activation], outputs=shown,
+              trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
+        read.click(show_drawing, inputs=[sketch, activation], outputs=shown, api_visibility="undocumented")
+        activation.change(first_layer_weights, inputs=activation, outputs=weights, api_visibility="undocumented")
+        gr.api(forward_endpoint, api_name="forward")
+        return link_box("digits", {"i": index, "f": activation})

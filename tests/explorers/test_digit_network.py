@@ -1,0 +1,55 @@
+"""The digit network panel's handlers and its /forward endpoint."""
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+
+from core.mlp import forward
+from explorers.digit_network import first_layer_weights, forward_endpoint, show_drawing, show_held_out
+from models.digit_network import load_digit_network
+
+
+def test_forward_endpoint_equals_the_networks_own_forward_pass(digits):
+    result = forward_endpoint(index=5, activation="relu")
+    expected = forward(load_digit_network("relu").params, torch.tensor(digits.x_test[5]), "relu")
+    for got, want in zip(result["activations"], expected):
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-6)
+    assert result["label"] == int(digits.y_test[5]) and result["prediction"] == int(np.argmax(result["outputs"]))
+    by_image = forward_endpoint(image=digits.x_test[5].tolist(), activation="relu")
+    assert by_image["outputs"] == pytest.approx(result["outputs"]) and by_image["label"] is None
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "Give an image"), ({"index": 450}, "between 0 and 449"), ({"index": -1}, "between 0 and 449"),
+    ({"image": [0.5] * 63}, "64 numbers"), ({"image": [2.0] * 64}, "between 0 and 1"),
+    ({"image": [float("nan")] * 64}, "finite"), ({"index": 1, "activation": "tanh"}, "sigmoid or relu"),
+])
+def test_forward_endpoint_errors_say_what_is_allowed(kwargs, message):
+    with pytest.raises(gr.Error, match=message):
+        forward_endpoint(**kwargs)
+
+
+def test_the_panel_shows_the_formula_with_the_real_numbers(digits):
+    formula, image, diagram, outputs, verdict = show_held_out(3, "sigmoid")
+    network = load_digit_network("sigmoid")
+    activations = forward(network.params, torch.tensor(digits.x_test[3]), "sigmoid")
+    j = int(activations[1].argmax())
+    assert f"a_{{{j}}} = \\sigma" in formula and f"{activations[1][j].item():.3f}" in formula
+    assert f"Prediction: {int(activations[3].argmax())}" in verdict
+    np.testing.assert_allclose(outputs.data[0].y, activations[3].numpy(), rtol=1e-6)
+
+
+def test_a_blank_drawing_gets_a_message():
+    blank = {"background": None, "layers": [], "composite": np.full((280, 280, 4), 255, np.uint8)}
+    with pytest.raises(gr.Error, match="blank"):
+        show_drawing(blank, "sigmoid")
+    with pytest.raises(gr.Error, match="blank"):
+        show_drawing({"composite": None}, "sigmoid")
+
+
+def test_first_layer_weights_are_the_checkpoints_weights():
+    figure = first_layer_weights("relu")
+    mosaic = np.asarray(figure.data[0].z, dtype=float)
+    W1 = load_digit_network("relu").params["W1"].numpy()
+    np.testing.assert_allclose(mosaic[0:8, 0:8], W1[0].reshape(8, 8), rtol=1e-6)
+    np.testing.assert_allclose(mosaic[9:17, 9:17], W1[5].reshape(8, 8), rtol=1e-6)
