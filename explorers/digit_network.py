@@ -86,9 +86,10 @@ def first_layer_weights(activation):
 def forward_endpoint(image: list[float] | None = None, index: int | None = None, activation: str = "sigmoid") -> dict:
     """The activations of every layer for an 8x8 image (64 numbers in 0..1) or a held-out index (0..449)."""
     if image is not None and image != []:
-        pixels = np.asarray(finite_list("image", image), dtype=np.float32)
+        pixels = np.asarray(finite_list("image", image), dtype=np.float64)
         if pixels.shape != (64,) or pixels.min() < 0 or pixels.max() > 1:
             raise ValueError("image must be 64 numbers between 0 and 1 (an 8x8 digit, row by row).")
+        pixels = pixels.astype(np.float32)
         label = None
     elif index is not None:
         pixels, label = held_out(index)

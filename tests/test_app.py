@@ -89,3 +89,11 @@ def test_neuron_endpoint_through_gradio_client(client):
 def test_neuron_endpoint_error_reaches_the_client_as_a_message(client):
     with pytest.raises(Exception, match="Unknown activation 'gelu'"):
         client.predict([1.0], [1.0], 0.0, "gelu", api_name="/neuron")
+
+
+def test_building_the_app_gives_no_layout_warnings(settings):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        app.create_app(settings)

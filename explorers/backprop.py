@@ -1,0 +1,178 @@
+"""Backpropagation and the chain rule (knowledge map: Backpropagation, Chain Rule, Gradient Descent) on the trained
+digit network, for one training example, with every factor's number."""
+import gradio as gr
+import numpy as np
+import torch
+
+from components.backprop_figures import gradient_heatmap, nudge_bars, passed_back, path_bars
+from components.card import explanation_card, number
+from components.deeplink import PanelLink, link_box
+from components.errors import user_errors
+from components.network_figures import digit_image
+from core.backprop import backprop, chain_rule, desired_nudges, gradient_step
+from core.checks import in_range, whole
+from core.mlp import HIDDEN_ACTIVATIONS, LAYER_SIZES, cost, forward, one_hot
+from models.digit_network import load_digit_network
+from models.digits import load_digits_split
+from models.settings import Settings
+
+SLOPE = {"sigmoid": r"\sigma'", "relu": r"\mathrm{ReLU}'"}
+MAX_LEARNING_RATE = 10.0
+
+
+def training_example(index) -> tuple[torch.Tensor, int]:
+    data = load_digits_split()
+    i = whole("example", index, 0, len(data.x_train) - 1)
+    return torch.tensor(data.x_train[i]), int(data.y_train[i])
+
+
+def most_wrong_example(activation: str) -> int:
+    """The training example with the largest cost: the default, so that the blame has visible numbers."""
+    data = load_digits_split()
+    params = load_digit_network(activation).params
+    with torch.inference_mode():
+        outputs = forward(params, torch.tensor(data.x_train), activation)[-1]                  # (N, 10)
+        losses = ((outputs - one_hot(torch.tensor(data.y_train))) ** 2).sum(dim=-1)
+    return int(losses.argmax())
+
+
+def significant(value: float) -> str:
+    """A factor for the formula: three significant digits, real minus sign."""
+    return f"{value:.3g}".replace("-", "−")
+
+
+def checked_weight(layer, to_neuron, from_neuron) -> tuple[int, int, int]:
+    layer = whole("layer", layer, 1, 3)
+    return (layer, whole("to-neuron j", to_neuron, 0, LAYER_SIZES[layer] - 1),
+            whole("from-neuron k", from_neuron, 0, LAYER_SIZES[layer - 1] - 1))
+
+
+def autograd_gradient(params, x, label, activation, layer, j, k) -> float:
+    """The trusted reference, computed beside the chain rule: torch autograd on the same cost."""
+    leaves = {name: value.double().clone().requires_grad_(True) for name, value in params.items()}
+    cost(leaves, x.double()[None], torch.tensor([label]), activation).backward()
+    return float(leaves[f"W{layer}"].grad[j, k])
+
+
+def chain_formula(factors, activation: str, label: int, output: float, reference: float) -> str:
+    l, j, k = factors.layer, factors.to_neuron, factors.from_neuron
+    slope = SLOPE["sigmoid" if l == 3 else activation]
+    if l == 3:
+        wrong = f"2(a_{{{j}}} - y_{{{j}}}) = 2({number(output)} - {1 if j == label else 0})"
+    else:
+        wrong = f"\\sum_i w^{{({l + 1})}}_{{i{j}}}\\, \\sigma'(z_i)\\, \\frac{{\\partial C}}{{\\partial a_i}}"
+    return (f"$$\\frac{{\\partial C}}{{\\partial w^{{({l})}}_{{{j}{k}}}}} = "
+            f"\\underbrace{{\\frac{{\\partial C}}{{\\partial a_{{{j}}}}}}}_{{\\text{{how wrong}}}} \\cdot "
+            f"\\underbrace{{\\frac{{\\partial a_{{{j}}}}}{{\\partial z_{{{j}}}}}}}_{{\\text{{how responsive}}}} \\cdot "
+            f"\\underbrace{{\\frac{{\\partial z_{{{j}}}}}{{\\partial w}}}}_{{\\text{{how active}}}}$$\n\n"
+            f"$$= \\underbrace{{{wrong}}}_{{{significant(factors.how_wrong)}}} \\cdot "
+            f"\\underbrace{{{slope}(z_{{{j}}})}}_{{{significant(factors.how_responsive)}}} \\cdot "
+            f"\\underbrace{{a^{{({l - 1})}}_{{{k}}}}}_{{{significant(factors.how_active)}}} = {factors.gradient:.4e}$$\n\n"
+            f"Torch autograd on the same cost gives **{reference:.4e}** (the chain rule above is written out by hand)."
+            + ("" if l == 3 else f" The first factor is the sum over the {LAYER_SIZES[l + 1]} paths from this neuron "
+               "to the next layer, drawn below."))
+
+
+@user_errors
+def explain(index, activation, layer, to_neuron, from_neuron):
+    layer, j, k = checked_weight(layer, to_neuron, from_neuron)
+    network = load_digit_network(activation)
+    x, label = training_example(index)
+    result = backprop(network.params, x, label, activation)
+    factors = chain_rule(result, network.params, layer, j, k)
+    reference = autograd_gradient(network.params, x, label, activation, layer, j, k)
+    wanted, per_output = desired_nudges(result, network.params)
+    outputs = result.activations[-1].numpy()
+    paths = path_bars(factors.paths, layer, j) if factors.paths else None
+    return (chain_formula(factors, activation, label, float(outputs[j]) if layer == 3 else 0.0, reference),
+            digit_image(x.numpy(), f"training example #{int(index)}: a {label}"),
+            gradient_heatmap(result.grads[f"W{layer}"].numpy(), layer, (j, k)),
+            gr.update(value=paths, visible=paths is not None), nudge_bars(wanted.numpy(), label),
+            passed_back(per_output.numpy()),
+            f"Cost of this example L = Σ(a − y)² = **{result.cost:.4g}**; the network predicts "
+            f"**{int(np.argmax(outputs))}**, the label is **{label}**.")
+
+
+@user_errors
+def take_step(index, activation, learning_rate):
+    eta = in_range("learning rate", learning_rate, 0.0, MAX_LEARNING_RATE)
+    network = load_digit_network(activation)
+    x, label = training_example(index)
+    before = backprop(network.params, x, label, activation)
+    after = backprop(gradient_step(network.params, before.grads, eta), x, label, activation)
+    verdict = ("the cost went down" if after.cost < before.cost else
+               "the cost went **up**: the step overshot, the gradient only holds near the current weights; try a "
+               "smaller η")
+    return (f"**One step θ ← θ − η∇C with η = {eta:g}** on this example alone (a copy; the shared network is "
+            f"unchanged): cost {before.cost:.4g} → **{after.cost:.4g}**; output for the label {label}: "
+            f"{float(before.activations[-1][label]):.3g} → {float(after.activations[-1][label]):.3g}; {verdict}.")
+
+
+def neuron_ranges(layer, to_neuron, from_neuron):
+    layer = int(layer)
+    top_j, top_k = LAYER_SIZES[layer] - 1, LAYER_SIZES[layer - 1] - 1
+    return (gr.Slider(maximum=top_j, value=min(int(to_neuron), top_j)),
+            gr.Slider(maximum=top_k, value=min(int(from_neuron), top_k)))
+
+
+@user_errors
+def backprop_endpoint(index: int, layer: int, to_neuron: int, from_neuron: int, activation: str = "sigmoid") -> dict:
+    """The chain-rule factors of dC/dW^(layer)[to_neuron, from_neuron] for a training example, and autograd's value."""
+    layer, j, k = checked_weight(layer, to_neuron, from_neuron)
+    network = load_digit_network(activation)
+    x, label = training_example(index)
+    result = backprop(network.params, x, label, activation)
+    factors = chain_rule(result, network.params, layer, j, k)
+    return {"how_wrong": factors.how_wrong, "how_responsive": factors.how_responsive,
+            "how_active": factors.how_active, "gradient": factors.gradient, "cost": result.cost, "label": label,
+            "autograd_gradient": autograd_gradient(network.params, x, label, activation, layer, j, k)}
+
+
+def build(settings: Settings) -> PanelLink:
+    start = most_wrong_example("sigmoid")
+    first = explain(start, "sigmoid", 3, 0, 0)
+    with gr.Tab("Backpropagation", id="backprop", elem_id="tab-backprop"):
+        live = explanation_card(
+            "Backpropagation: passing the blame backward",
+            "Start at the output error and pass blame backward, layer by layer. Each weight's share of the blame "
+            "is three factors multiplied: how wrong its neuron's output was, how responsive that neuron is, and "
+            "how active the neuron feeding it was. A weight in an earlier layer reaches the output by many paths; "
+            "its blame is the sum over all of them.",
+            first[0], "Pick a weight in the last layer, then one in layer 1: see the blame become a sum over paths. "
+            "Find a weight whose 'how active' is 0 (a blank pixel): its gradient is 0, whatever the error. Take "
+            "a gradient step and watch the cost of this example drop; try a huge learning rate.",
+            elem_id="backprop-formula")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300):
+                activation = gr.Radio(list(HIDDEN_ACTIVATIONS), value="sigmoid", label="hidden activation",
+                                      elem_id="backprop-activation")
+                index = gr.Slider(0, len(load_digits_split().x_train) - 1, start, step=1, label="training example #",
+                                  elem_id="backprop-index")
+                layer = gr.Radio([1, 2, 3], value=3, label="weight layer l (3 = into the outputs)",
+                                 elem_id="backprop-layer")
+                to_neuron = gr.Slider(0, 9, 0, step=1, label="to neuron j (in layer l)", elem_id="backprop-j")
+                from_neuron = gr.Slider(0, 15, 0, step=1, label="from neuron k (in layer l − 1)",
+                                        elem_id="backprop-k")
+                image = gr.Plot(first[1], label="example", elem_id="backprop-image")
+            with gr.Column(scale=2):
+                status = gr.Markdown(first[6], elem_id="backprop-status")
+                gradients = gr.Plot(first[2], label="gradients", elem_id="backprop-gradients")
+                paths = gr.Plot(label="paths", visible=False, elem_id="backprop-paths")
+        with gr.Row():
+            nudges = gr.Plot(first[4], label="desired nudges", elem_id="backprop-nudges")
+            spread = gr.Plot(first[5], label="passed back", elem_id="backprop-spread")
+        with gr.Row():
+            learning_rate = gr.Slider(0.01, MAX_LEARNING_RATE, 0.3, step=0.01, label="learning rate η",
+                                      elem_id="backprop-eta")
+            step = gr.Button("Take one gradient-descent step on this example", elem_id="backprop-step")
+        stepped = gr.Markdown(elem_id="backprop-stepped")
+        controls = [index, activation, layer, to_neuron, from_neuron]
+        layer.change(neuron_ranges, inputs=[layer, to_neuron, from_neuron], outputs=[to_neuron, from_neuron],
+                     api_visibility="undocumented", queue=False)
+        gr.on([c.change for c in controls], explain, inputs=controls,
+              outputs=[live, image, gradients, paths, nudges, spread, status], trigger_mode="always_last",
+              api_visibility="undocumented", show_progress="hidden")
+        step.click(take_step, inputs=[index, activation, learning_rate], outputs=stepped, api_visibility="undocumented")
+        gr.api(backprop_endpoint, api_name="backprop")
+        return link_box("backprop", {"i": index, "f": activation, "l": layer, "j": to_neuron, "k": from_neuron,
+                                     "eta": learning_rate})

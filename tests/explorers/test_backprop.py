@@ -1,0 +1,73 @@
+"""The backprop panel: each number it shows equals torch autograd; errors say what is allowed."""
+import re
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+
+from core.mlp import cost
+from explorers.backprop import backprop_endpoint, explain, take_step
+from models.digit_network import load_digit_network
+
+
+def autograd(index, activation, digits):
+    params = {n: v.double().clone().requires_grad_(True) for n, v in load_digit_network(activation).params.items()}
+    loss = cost(params, torch.tensor(digits.x_train[index]).double()[None], torch.tensor([digits.y_train[index]]),
+                activation)
+    loss.backward()
+    return {n: p.grad.numpy() for n, p in params.items()}, loss.item()
+
+
+@pytest.mark.parametrize("activation, layer, j, k", [("sigmoid", 3, 2, 7), ("relu", 2, 4, 9), ("sigmoid", 1, 6, 36)])
+def test_endpoint_factors_multiply_to_autograds_gradient(activation, layer, j, k, digits):
+    result = backprop_endpoint(11, layer, j, k, activation)
+    grads, loss = autograd(11, activation, digits)
+    assert result["gradient"] == pytest.approx(grads[f"W{layer}"][j, k], rel=1e-9, abs=1e-15)
+    assert result["how_wrong"] * result["how_responsive"] * result["how_active"] == pytest.approx(result["gradient"])
+    assert result["autograd_gradient"] == pytest.approx(result["gradient"], rel=1e-9, abs=1e-15)
+    assert result["cost"] == pytest.approx(loss, rel=1e-12)
+
+
+def test_the_panel_shows_the_autograd_numbers(digits):
+    formula, image, gradients, paths, nudges, spread, status = explain(11, "sigmoid", 2, 4, 9)
+    grads, loss = autograd(11, "sigmoid", digits)
+    assert f"{grads['W2'][4, 9]:.4e}" in formula                          # both the chain rule and autograd
+    assert f"{loss:.4g}" in status
+    np.testing.assert_allclose(np.asarray(gradients.data[0].z), grads["W2"], rtol=1e-9, atol=1e-15)
+    assert paths["visible"] is True and len(paths["value"].data[0].y) == 10   # layer 2 -> 10 output paths
+    _, _, _, no_paths, _, _, _ = explain(11, "sigmoid", 3, 4, 9)
+    assert no_paths["visible"] is False
+
+
+def test_a_too_large_step_is_reported_as_overshooting():
+    assert "went **up**" in take_step(940, "sigmoid", 5.0)
+    assert "went down" in take_step(940, "sigmoid", 0.3)
+
+
+def test_a_step_lowers_the_cost_and_leaves_the_network_unchanged():
+    before = load_digit_network("sigmoid").params["W3"].clone()
+    text = take_step(11, "sigmoid", 1.0)
+    number = r"([\d.]+(?:e-?\d+)?)"
+    before_cost, after_cost = map(float, re.search(rf"cost {number} → \*\*{number}", text).groups())
+    assert after_cost < before_cost
+    torch.testing.assert_close(load_digit_network("sigmoid").params["W3"], before, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((11, 4, 0, 0, "sigmoid"), "layer must be between 1 and 3"),
+    ((11, 3, 10, 0, "sigmoid"), "to-neuron j must be between 0 and 9"),
+    ((11, 1, 0, 64, "sigmoid"), "from-neuron k must be between 0 and 63"),
+    ((1347, 3, 0, 0, "sigmoid"), "example must be between 0 and 1346"),
+    ((11, 3, 0, 0, "tanh"), "sigmoid or relu"),
+    ((float("nan"), 3, 0, 0, "sigmoid"), "finite"),
+])
+def test_endpoint_errors(args, message):
+    with pytest.raises(gr.Error, match=message):
+        backprop_endpoint(*args)
+
+
+@pytest.mark.parametrize("eta, message", [(-1, "between 0 and 10"), (1e9, "between 0 and 10"), (float("nan"), "finite")])
+def test_step_refuses_bad_learning_rates(eta, message):
+    with pytest.raises(gr.Error, match=message):
+        take_step(0, "sigmoid", eta)
