@@ -82,12 +82,13 @@ def sections():
     """The tabs, grouped the way the series goes. Only panels that work are listed."""
     import explorers.backprop
     import explorers.digit_network
+    import explorers.embeddings
     import explorers.neuron
 
     return [
         ("Structure · DL1", [explorers.neuron, explorers.digit_network]),
         ("Learning · DL2–4", [explorers.backprop]),
-        ("Transformers · DL5–7", []),
+        ("Transformers · DL5–7", [explorers.embeddings]),
         ("Generation · DL8", []),
     ]
 

@@ -1,0 +1,159 @@
+"""Embedding arithmetic probe (knowledge map: Token -> Embedding, Vectors & Dot Products) on GloVe 6B 50d and on
+the language model's own input embeddings W_E."""
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from components.card import explanation_card
+from components.deeplink import PanelLink, link_box
+from components.embedding_figures import arithmetic_picture, direction_strip
+from components.errors import user_errors
+from core.checks import whole
+from core.embeddings import (MAX_NEIGHBOURS, combine, cosine_and_dot, nearest, parse_expression, project_2d,
+                             project_on_direction)
+from models.device import pick_device
+from models.language import load_language_model
+from models.settings import Settings
+from models.vector_spaces import glove_space, token_space
+
+SPACES = ("GloVe", "language model W_E")
+MAX_DIRECTION_WORDS = 40
+
+
+def space_for(name: str, settings: Settings, progress=None):
+    if name == "GloVe":
+        return glove_space()
+    if name != SPACES[1]:
+        raise ValueError(f"Unknown space {name!r:.40}; choose GloVe or {SPACES[1]}.")
+    if progress is not None:
+        progress(0.1, desc="Loading the language model (once; about 3 s, 20 s the very first time)…")
+    lm = load_language_model(settings.language_model, pick_device(settings.device), Path(settings.cache_dir),
+                             settings.online)
+    return token_space(lm)
+
+
+def analogy(expression: str, space_name: str, k, exclude_inputs: bool, settings: Settings, progress=None):
+    """The nearest words to the expression's vector: [(row, cosine)], the space, the terms and the vector."""
+    k = whole("k", k, 1, MAX_NEIGHBOURS)
+    space = space_for(space_name, settings, progress)
+    terms = parse_expression(expression)
+    vector = combine(terms, space.lookup, space.unit)
+    excluded = set().union(*[space.variants(t.word) for t in terms]) if exclude_inputs else set()
+    return nearest(space.unit, vector, k, excluded), space, terms, vector
+
+
+def formula(terms, hits, space) -> str:
+    written = " ".join(f"{'-' if t.weight < 0 else '+'} {'' if abs(t.weight) == 1 else f'{abs(t.weight):g}'}"
+                       f"\\,\\text{{{t.word}}}" for t in terms).lstrip("+ ")
+    best_row, best = hits[0]
+    word = space.display[best_row].replace("␣", "")
+    return (f"$$\\vec v = {written}$$\n\n"
+            f"$$\\cos\\theta = \\frac{{\\vec v \\cdot \\vec w}}{{|\\vec v|\\,|\\vec w|}}: \\quad "
+            f"\\text{{nearest}} = \\text{{{word}}},\\ \\cos\\theta = {best:.3f}$$")
+
+
+def picture(terms, hits, space, vector):
+    rows = [space.lookup(t.word) for t in terms]
+    neighbours = [row for row, _ in hits[:6]]
+    points = np.vstack([space.unit[rows], (vector / np.linalg.norm(vector))[None], space.unit[neighbours]])
+    labels = [t.word for t in terms] + ["result"] + [space.display[r] for r in neighbours]
+    kinds = ["input"] * len(rows) + ["result"] + ["neighbour"] * len(neighbours)
+    arrows = []
+    if len(terms) == 3 and [np.sign(t.weight) for t in terms] == [1, -1, 1]:   # a - b + c: the parallelogram
+        arrows = [(1, 0), (2, 3)]                                              # b -> a is parallel to c -> result
+    return arithmetic_picture(project_2d(points), labels, kinds, arrows)
+
+
+def make_handlers(settings: Settings):
+    """The panel's handlers, bound to the app's settings (which language model)."""
+    @user_errors
+    def probe(expression, space_name, k, exclude_inputs, progress=gr.Progress()):
+        hits, space, terms, vector = analogy(expression, space_name, k, exclude_inputs, settings, progress)
+        table = [[rank + 1, space.display[row], round(cos, 4)] for rank, (row, cos) in enumerate(hits)]
+        note = ("" if exclude_inputs else " With the input words included, the top answer is often an input word "
+                "itself: the result vector stays close to the words it was built from.")
+        return formula(terms, hits, space), table, picture(terms, hits, space, vector), \
+            f"Searched {space.name}.{note}"
+
+    @user_errors
+    def direction(direction_expression, words_text, space_name, progress=gr.Progress()):
+        space = space_for(space_name, settings, progress)
+        terms = parse_expression(direction_expression)
+        words = [w.strip() for w in str(words_text).replace("\n", ",").split(",") if w.strip()]
+        if not words or len(words) > MAX_DIRECTION_WORDS:
+            raise ValueError(f"List 1 to {MAX_DIRECTION_WORDS} words, separated by commas.")
+        rows = [space.lookup(w) for w in words]
+        values = project_on_direction(space.unit[rows], combine(terms, space.lookup, space.unit))
+        return direction_strip(values, words, f"Words along the direction {direction_expression}")
+
+    @user_errors
+    def dot(word_a, word_b, space_name, progress=gr.Progress()):
+        space = space_for(space_name, settings, progress)
+        rows = space.lookup(str(word_a).strip()), space.lookup(str(word_b).strip())
+        cosine, raw = cosine_and_dot(space.raw[rows[0]], space.raw[rows[1]])
+        return (f"$$\\cos\\theta = {cosine:.3f}, \\qquad \\vec a \\cdot \\vec b = {raw:.3f}$$\n\n"
+                "Aligned vectors (cosine near 1) point the same way: the words are used in similar contexts. "
+                "Near 0: unrelated; negative: opposite directions. The raw dot product also grows with the "
+                "vectors' lengths, which is why similarity uses the cosine.")
+
+    @user_errors
+    def analogy_endpoint(expression: str, space: str = "GloVe", k: int = 10, exclude_inputs: bool = True) -> list:
+        """Nearest words to a word expression by cosine similarity: [[word, cosine], ...]."""
+        hits, vector_space, _, _ = analogy(expression, space, k, exclude_inputs, settings)
+        return [[vector_space.display[row], cos] for row, cos in hits]
+
+    return probe, direction, dot, analogy_endpoint
+
+
+def build(settings: Settings) -> PanelLink:
+    probe, direction, dot, analogy_endpoint = make_handlers(settings)
+    with gr.Tab("Embedding arithmetic", id="embeddings", elem_id="tab-embeddings") as tab:
+        live = explanation_card(
+            "Words as vectors: directions carry meaning",
+            "Each word is a vector; words used in similar contexts point in similar directions. Differences "
+            "between words are directions too: king − man points roughly the same way as queen − woman, so "
+            "king − man + woman lands near queen. Similarity is the cosine of the angle between two vectors.",
+            "", "Try paris − france + italy, berlin − germany + japan, 0.5\\*hot + 0.5\\*cold. Untick *exclude "
+            "the input words* and see the inputs win. Switch to the language model's W_E: its first-layer token "
+            "embeddings are a rougher space than GloVe's (they only have to get the next layers started), and "
+            "a word there is a token such as ␣queen (with its leading space).",
+            elem_id="embeddings-formula")
+        with gr.Row():
+            expression = gr.Textbox("king - man + woman", label="expression (words joined by + and -, weights "
+                                    "like 0.5*hot)", scale=3, elem_id="embeddings-expression")
+            space = gr.Radio(list(SPACES), value="GloVe", label="embedding space", scale=2, elem_id="embeddings-space")
+        with gr.Row():
+            k = gr.Slider(1, MAX_NEIGHBOURS, 10, step=1, label="how many neighbours k", elem_id="embeddings-k")
+            exclude = gr.Checkbox(True, label="exclude the input words (and their case variants)",
+                                  elem_id="embeddings-exclude")
+            run = gr.Button("Find the nearest words", variant="primary", elem_id="embeddings-run")
+        note = gr.Markdown(elem_id="embeddings-note")
+        with gr.Row():
+            table = gr.Dataframe(headers=["rank", "word", "cosine"], label="nearest by cosine",
+                                 interactive=False, elem_id="embeddings-table", scale=1)
+            plot = gr.Plot(label="2-D picture", elem_id="embeddings-plot", scale=2)
+        with gr.Accordion("A direction: where do words fall along woman − man?", open=True):
+            with gr.Row():
+                axis = gr.Textbox("woman - man", label="direction (an expression)", elem_id="embeddings-axis")
+                words = gr.Textbox("king, queen, prince, princess, actor, actress, doctor, nurse, boy, girl, uncle, aunt",
+                                   label="words to place on it (commas)", scale=3, elem_id="embeddings-words")
+                place = gr.Button("Place them", elem_id="embeddings-place")
+            strip = gr.Plot(label="direction", elem_id="embeddings-strip")
+        with gr.Accordion("Dot product of two words", open=False):
+            with gr.Row():
+                word_a = gr.Textbox("cat", label="word a", elem_id="embeddings-a")
+                word_b = gr.Textbox("dog", label="word b", elem_id="embeddings-b")
+                compare = gr.Button("Compare", elem_id="embeddings-compare")
+            aligned = gr.Markdown(latex_delimiters=[{"left": "$$", "right": "$$", "display": True}],
+                                  elem_id="embeddings-dot")
+        inputs = [expression, space, k, exclude]
+        # The vectors load when the tab is first opened (lazily), not when the app starts.
+        gr.on([tab.select, run.click, expression.submit, space.change, exclude.change, k.release], probe, inputs=inputs,
+              outputs=[live, table, plot, note], api_visibility="undocumented")
+        gr.on([tab.select, place.click, axis.submit, words.submit], direction, inputs=[axis, words, space], outputs=strip,
+              api_visibility="undocumented")
+        gr.on([compare.click, word_a.submit, word_b.submit], dot, inputs=[word_a, word_b, space], outputs=aligned,
+              api_visibility="undocumented")
+        gr.api(analogy_endpoint, api_name="analogy")
+        return link_box("embeddings", {"expr": expression, "space": space, "k": k, "exclude": exclude})

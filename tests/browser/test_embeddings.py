@@ -1,0 +1,20 @@
+"""The embedding probe in Chromium: king - man + woman finds queen; an unknown word gets a suggestion."""
+from playwright.sync_api import expect
+
+from tests.browser.helpers import open_panel, save_screenshot
+
+
+def test_king_minus_man_plus_woman_is_queen(page):
+    open_panel(page, "Transformers · DL5–7", "Embedding arithmetic")
+    table = page.locator("#embeddings-table")
+    expect(table).to_contain_text("queen")
+    expect(page.locator("#embeddings-formula")).to_contain_text("0.852")
+    expect(page.locator("#embeddings-strip .js-plotly-plot")).to_be_visible()
+    save_screenshot(page, "embeddings")
+    box = page.locator("#embeddings-expression textarea")
+    box.fill("paris - france + italy")
+    box.press("Enter")
+    expect(page.locator("#embeddings-formula")).to_contain_text("rome")
+    box.fill("qween - man")
+    box.press("Enter")
+    expect(page.get_by_text("did you mean 'queen'").first).to_be_visible()

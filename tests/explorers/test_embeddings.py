@@ -1,0 +1,58 @@
+"""The embedding panel's endpoint and handlers, on the real GloVe vectors and SmolLM2's W_E."""
+import gradio as gr
+import pytest
+
+from explorers.embeddings import make_handlers
+
+
+@pytest.fixture(scope="module")
+def handlers(settings):
+    return make_handlers(settings)
+
+
+def test_analogy_endpoint_gives_the_series_answers_on_glove(handlers):
+    *_, analogy = handlers
+    assert analogy("king - man + woman", "GloVe", 3, True)[0][0] == "queen"
+    assert analogy("paris - france + italy", "GloVe", 3, True)[0][0] == "rome"
+    assert analogy("berlin - germany + japan", "GloVe", 3, True)[0][0] == "tokyo"
+    with_inputs = analogy("king - man + woman", "GloVe", 3, False)
+    assert with_inputs[0][0] == "king"                   # what the card warns about
+
+
+def test_the_language_models_embeddings_find_queen_too(handlers, language_model):
+    *_, analogy = handlers
+    top = analogy("king - man + woman", "language model W_E", 5, True)
+    assert top[0][0] == "␣queen" and top[0][1] == pytest.approx(0.728, abs=0.002)
+    assert not any(word.strip("␣").lower() in ("king", "man", "woman") for word, _ in top)
+
+
+@pytest.mark.parametrize("expression, space, message", [
+    ("qween - man", "GloVe", "did you mean 'queen'"),
+    ("qween - man", "language model W_E", "not a single token"),
+    ("", "GloVe", "Type an expression"),
+    ("king man", "GloVe", "Put \\+ or -"),
+    ("king", "Word2Vec", "choose GloVe"),
+])
+def test_errors_name_the_problem_and_what_is_allowed(handlers, expression, space, message):
+    *_, analogy = handlers
+    with pytest.raises(gr.Error, match=message):
+        analogy(expression, space, 5, True)
+
+
+def test_k_is_capped(handlers):
+    *_, analogy = handlers
+    with pytest.raises(gr.Error, match="between 1 and 50"):
+        analogy("king", "GloVe", 5000, True)
+
+
+def test_direction_and_dot_product(handlers, glove):
+    probe, direction, dot, _ = handlers
+    strip = direction("woman - man", "king, queen", "GloVe")
+    values = dict(zip(strip.data[0].text, strip.data[0].x))
+    assert values["queen"] > values["king"]                # queen sits further along woman - man
+    text = dot("cat", "dog", "GloVe")
+    import numpy as np
+    a, b = glove.vectors[glove.index["cat"]], glove.vectors[glove.index["dog"]]
+    assert f"{a @ b / np.linalg.norm(a) / np.linalg.norm(b):.3f}" in text and f"{a @ b:.3f}" in text
+    with pytest.raises(gr.Error, match="1 to 40 words"):
+        direction("woman - man", " , ", "GloVe")
