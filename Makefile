@@ -1,4 +1,5 @@
 # The two commands of the README. Each creates .venv if missing and installs what it needs (quickly when done).
+SHELL := /bin/bash
 .PHONY: run test bench
 PY := .venv/bin/python
 
@@ -14,4 +15,4 @@ test:
 bench:
 	@bash scripts/setup.sh dev
 	$(PY) -m pip install -q -r requirements-bench.txt
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in bench/bench_*.py; do m=$${b%.py}; echo "== $$m"; $(PY) -m $${m//\//.} || exit 1; done

@@ -84,11 +84,12 @@ def sections():
     import explorers.digit_network
     import explorers.embeddings
     import explorers.neuron
+    import explorers.next_token
 
     return [
         ("Structure · DL1", [explorers.neuron, explorers.digit_network]),
         ("Learning · DL2–4", [explorers.backprop]),
-        ("Transformers · DL5–7", [explorers.embeddings]),
+        ("Transformers · DL5–7", [explorers.embeddings, explorers.next_token]),
         ("Generation · DL8", []),
     ]
 

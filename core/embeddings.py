@@ -72,7 +72,7 @@ def nearest(unit: np.ndarray, vector: np.ndarray, k: int, exclude: set[int] = fr
     length = float(np.linalg.norm(vector))
     if length < 1e-12:
         raise ValueError("The expression adds up to the zero vector (the words cancel out): it points nowhere.")
-    scores = unit @ (vector / length).astype(unit.dtype)                      # (V,) cosine with every word
+    scores = (vector / length).astype(unit.dtype) @ unit.T                    # (V,) cosine with every word
     take = min(len(scores), k + len(exclude))
     candidates = np.argpartition(-scores, take - 1)[:take]
     ranked = candidates[np.argsort(-scores[candidates])]

@@ -8,7 +8,7 @@ from models.device import pick_device
 
 def test_glove_has_400000_words_and_unit_rows(glove):
     assert len(glove.words) == 400_000 and glove.vectors.shape == (400_000, 50)
-    assert glove.unit.dtype == np.float32 and glove.unit.flags["C_CONTIGUOUS"]
+    assert glove.unit.dtype == np.float32 and glove.unit.flags["F_CONTIGUOUS"]   # the fast layout for queries
     np.testing.assert_allclose(np.linalg.norm(glove.unit[:1000], axis=1), 1.0, rtol=1e-5)
     assert glove.words[glove.index["queen"]] == "queen"
 

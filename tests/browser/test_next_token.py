@@ -1,0 +1,23 @@
+"""Next-token sampling in Chromium: the tokens, the distribution, temperature and a sampled step."""
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.helpers import open_panel, save_screenshot
+
+
+def test_distribution_temperature_and_a_sampled_step(page):
+    open_panel(page, "Transformers · DL5–7", "Next-token sampling")
+    formula = page.locator("#next-formula")
+    expect(formula).to_contain_text("Paris", timeout=60_000)            # first use loads the model
+    expect(page.locator("#next-tokens")).to_contain_text("iffel")             # Eiffel is two tokens: ␣E + iffel
+    expect(page.locator("#next-note")).to_contain_text("49,152")
+    save_screenshot(page, "next-token")
+    temperature = page.locator("#next-temperature input[type=number]")
+    temperature.fill("0.05")
+    temperature.press("Enter")
+    page.locator("#next-temperature input[type=range]").dispatch_event("pointerup")
+    expect(formula).to_contain_text(re.compile(r"H = .*0\.0\d"))          # nearly certain: entropy near 0 bits
+    page.locator("#next-sample").click()
+    expect(page.locator("#next-steps")).to_contain_text("Paris")
+    expect(page.locator("#next-prompt textarea")).to_have_value(re.compile(r"city of Paris$"))
