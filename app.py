@@ -80,6 +80,7 @@ CSS = """
 
 def sections():
     """The tabs, grouped the way the series goes. Only panels that work are listed."""
+    import explorers.attention
     import explorers.backprop
     import explorers.digit_network
     import explorers.embeddings
@@ -89,7 +90,7 @@ def sections():
     return [
         ("Structure · DL1", [explorers.neuron, explorers.digit_network]),
         ("Learning · DL2–4", [explorers.backprop]),
-        ("Transformers · DL5–7", [explorers.embeddings, explorers.next_token]),
+        ("Transformers · DL5–7", [explorers.embeddings, explorers.next_token, explorers.attention]),
         ("Generation · DL8", []),
     ]
 

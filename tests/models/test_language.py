@@ -79,3 +79,24 @@ def test_hub_models_need_the_operator_to_enable_them():
 def test_offline_loading_of_an_unknown_hub_id_fails_without_network(tmp_path):
     with pytest.raises(OSError):
         load_language_model("gpt2-this-does-not-exist", torch.device("cpu"), tmp_path, online=False)
+
+
+def test_two_processes_caching_at_once_keep_one_complete_cache(tmp_path):
+    """The app and a test run may both dequantize on a first start: the second to finish keeps the first's cache."""
+    from models.language import publish
+
+    target = tmp_path / "model"
+    for writer in ("first", "second"):
+        partial = tmp_path / f"model.{writer}.partial"
+        partial.mkdir()
+        (partial / "model.safetensors").write_text(writer)
+        publish(partial, target)
+        assert not partial.exists()
+    assert (target / "model.safetensors").read_text() == "first"
+    lone = tmp_path / "lone.partial"
+    lone.mkdir()
+    (lone / "x").write_text("x")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "other").write_text("not a cache")
+    with pytest.raises(OSError):                         # a non-empty folder that is not a cache: a real failure
+        publish(lone, tmp_path / "broken")
