@@ -69,7 +69,7 @@ def lines_view(patterns: dict[int, np.ndarray], tokens: list[str]) -> go.Figure:
                 fig.add_trace(go.Scatter(x=xs, y=yl, mode="lines", line=dict(color=colour, width=1 + 4 * hi),
                                          opacity=min(1.0, 0.25 + hi * 0.7), hoverinfo="skip",
                                          name=f"head {head}", legendgroup=str(head), showlegend=lo == 0.5))
-    for x, anchor in ((0, "right"), (1, "left")):
+    for x, anchor in ((0, "left"), (1, "right")):         # keys to the left of x = 0, queries right of 1
         fig.add_trace(go.Scatter(x=[x] * T, y=ys, mode="text", text=tokens, textposition=f"middle {anchor}",
                                  textfont=dict(size=14), hoverinfo="skip", showlegend=False))
     fig.update_xaxes(visible=False, range=[-0.6, 1.6])

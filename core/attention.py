@@ -117,3 +117,13 @@ def head_statistics(pattern: np.ndarray, token_ids: tuple[int, ...]) -> dict[str
         induction = np.full((L, H), np.nan)
     return {"entropy (bits)": entropy, "previous token": previous, "first token (sink)": first,
             "induction": induction}
+
+
+def most_focused_query(pattern: np.ndarray) -> int:
+    """The query (row of one head's (T, T) pattern) that puts the most weight on a single token other than the first:
+    where the head's own behaviour shows best, since most heads park their spare weight on token 0 (the sink)."""
+    T = pattern.shape[0]
+    if T < 2:
+        return 0
+    beyond_first = np.tril(pattern, 0)[1:, 1:]                    # (T-1, T-1): queries 1.., keys 1..
+    return int(np.argmax(beyond_first.max(axis=1))) + 1

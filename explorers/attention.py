@@ -11,7 +11,7 @@ from components.attention_figures import (lines_view, overview, pattern_figure, 
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import user_errors
-from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, record_attention
+from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_focused_query, record_attention
 from core.checks import whole
 from core.tokens import tokenize
 from models.device import pick_device
@@ -51,8 +51,7 @@ def make_handlers(settings: Settings):
         L, H, T, _ = record.pattern.shape
         return (whole("layer", layer, 0, L - 1), whole("head", head, 0, H - 1), whole("query", query, 0, T - 1))
 
-    @user_errors
-    def run(prompt, statistic, layer, head, progress=gr.Progress()):
+    def overview_and_controls(prompt, statistic, layer, head, query, pick_query: bool, progress):
         lm, record, tokens, cut = record_for(prompt, progress)
         L, H, T, _ = record.pattern.shape
         stats = head_statistics(record.pattern, record.token_ids)
@@ -69,10 +68,24 @@ def make_handlers(settings: Settings):
         note = (f"{T} tokens; {lm.name}: {L} layers × {H} query heads"
                 + (f" sharing {kv} key/value heads" if kv != H else "") + "."
                 + best + (f" **The prompt was cut to its first {MAX_TOKENS} tokens ({cut} dropped).**" if cut else ""))
+        layer, head = min(max(int(layer), 0), L - 1), min(max(int(head), 0), H - 1)
+        if pick_query:                   # a new prompt: open on the query where this head's behaviour shows best
+            query = most_focused_query(record.pattern[layer, head])
+        query = min(max(int(query), 0), T - 1)
         return (overview(record.pattern), statistic_figure(values, statistic), note,
-                gr.Slider(maximum=T - 1, value=T - 1), gr.Slider(maximum=L - 1, value=min(int(layer), L - 1)),
-                gr.Slider(maximum=H - 1, value=min(int(head), H - 1)),
+                gr.Slider(maximum=T - 1, value=query), gr.Slider(maximum=L - 1, value=layer),
+                gr.Slider(maximum=H - 1, value=head),
                 gr.CheckboxGroup(choices=[str(h) for h in range(H)]))
+
+    @user_errors
+    def run(prompt, statistic, layer, head, query, progress=gr.Progress()):
+        """The tab opened or the statistic changed: keep the controls (a deep link may have set them)."""
+        return overview_and_controls(prompt, statistic, layer, head, query, False, progress)
+
+    @user_errors
+    def run_new_prompt(prompt, statistic, layer, head, query, progress=gr.Progress()):
+        """A new prompt: also move the query to where the chosen head's behaviour shows best."""
+        return overview_and_controls(prompt, statistic, layer, head, query, True, progress)
 
     @user_errors
     def view(prompt, layer, head, query, overlay):
@@ -104,7 +117,7 @@ def make_handlers(settings: Settings):
         return {"tokens": tokens, "pattern": record.pattern[layer, head].tolist(), "scores": scores,
                 "cut_tokens": cut}
 
-    return run, view, attention_endpoint
+    return run, run_new_prompt, view, attention_endpoint
 
 
 def choose_preset(name):
@@ -112,7 +125,7 @@ def choose_preset(name):
 
 
 def build(settings: Settings) -> PanelLink:
-    run, view, attention_endpoint = make_handlers(settings)
+    run, run_new_prompt, view, attention_endpoint = make_handlers(settings)
     with gr.Tab("Attention heads", id="attention", elem_id="tab-attention") as tab:
         live = explanation_card(
             "Attention: every token asks, every earlier token answers",
@@ -134,7 +147,8 @@ def build(settings: Settings) -> PanelLink:
             # layer 17 head 5 0.501; the next is 17/4 at 0.44)
             layer = gr.Slider(0, 29, 18, step=1, label="layer", elem_id="attention-layer")
             head = gr.Slider(0, 8, 6, step=1, label="head", elem_id="attention-head")
-            query = gr.Slider(0, MAX_TOKENS - 1, MAX_TOKENS - 1, step=1, label="query token", elem_id="attention-query")
+            # 16 is the second 'sat' of the default preset: head 18/6 looks at the 'on' that followed the first one
+            query = gr.Slider(0, MAX_TOKENS - 1, 16, step=1, label="query token", elem_id="attention-query")
         note = gr.Markdown(elem_id="attention-note")
         with gr.Row():
             scores = gr.Plot(label="scores", elem_id="attention-scores")
@@ -153,10 +167,15 @@ def build(settings: Settings) -> PanelLink:
             thumbnails = gr.Plot(label="all heads", elem_id="attention-overview")
         views = [prompt, layer, head, query, overlay]
         shown = [live, scores, pattern, bars, lines]
-        preset.input(choose_preset, inputs=preset, outputs=prompt, api_visibility="undocumented")
-        gr.on([tab.select, prompt.submit, preset.input, statistic.change], run, inputs=[prompt, statistic, layer, head],
-              outputs=[thumbnails, stats, note, query, layer, head, overlay], api_visibility="undocumented").then(
-            view, inputs=views, outputs=shown, api_visibility="undocumented")
+        controls = [thumbnails, stats, note, query, layer, head, overlay]
+        gr.on([tab.select, statistic.change], run, inputs=[prompt, statistic, layer, head, query], outputs=controls,
+              api_visibility="undocumented").then(view, inputs=views, outputs=shown, api_visibility="undocumented")
+        new_prompt = dict(fn=run_new_prompt, inputs=[prompt, statistic, layer, head, query], outputs=controls,
+                          api_visibility="undocumented")
+        redraw = dict(fn=view, inputs=views, outputs=shown, api_visibility="undocumented")
+        prompt.submit(**new_prompt).then(**redraw)
+        preset.input(choose_preset, inputs=preset, outputs=prompt, api_visibility="undocumented").then(
+            **new_prompt).then(**redraw)
         gr.on([layer.change, head.change, query.change, overlay.change], view, inputs=views, outputs=shown,
               trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
         gr.api(attention_endpoint, api_name="attention")

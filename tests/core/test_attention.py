@@ -5,7 +5,8 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from core.attention import attention_modules, capture_qkv, head_statistics, masked_scores, record_attention
+from core.attention import (attention_modules, capture_qkv, head_statistics, masked_scores, most_focused_query,
+                            record_attention)
 
 PROMPT = "When Mary and John went to the store, John gave a drink to Mary. When Mary and John"
 
@@ -95,3 +96,11 @@ def test_masked_scores_by_hand():
     s = masked_scores(q, k)[0]
     assert s[0, 0] == pytest.approx(1 / 2 ** 0.5) and torch.isneginf(s[0, 1])
     assert s[1, 0] == pytest.approx(2 / 2 ** 0.5) and s[1, 1] == pytest.approx(0.0)
+
+
+def test_most_focused_query_skips_the_attention_sink():
+    pattern = np.tril(np.ones((4, 4))) / np.arange(1, 5)[:, None]   # uniform rows
+    pattern[3] = [0.9, 0.1, 0.0, 0.0]                                # a sink-heavy row is not "focused"
+    pattern[2] = [0.2, 0.7, 0.1, 0.0]                                # looks hard at token 1
+    assert most_focused_query(pattern) == 2
+    assert most_focused_query(np.ones((1, 1))) == 0

@@ -16,7 +16,7 @@ def handlers(settings):
 
 
 def test_endpoint_returns_the_models_own_attention(handlers, language_model):
-    run, view, endpoint = handlers
+    run, run_new_prompt, view, endpoint = handlers
     result = endpoint(PROMPT, 7, 4)
     ids = torch.tensor([language_model.tokenizer(PROMPT, add_special_tokens=False).input_ids])
     with torch.inference_mode():
@@ -30,9 +30,9 @@ def test_endpoint_returns_the_models_own_attention(handlers, language_model):
 
 
 def test_switching_head_reuses_the_single_forward_pass(handlers):
-    run, view, endpoint = handlers
+    run, run_new_prompt, view, endpoint = handlers
     cached_record.cache_clear()
-    run(PROMPT, "induction", 3, 0)
+    run(PROMPT, "induction", 3, 0, 5)
     view(PROMPT, 2, 1, 5, [])
     view(PROMPT, 20, 7, 9, ["0", "3"])
     endpoint(PROMPT, 11, 2)
@@ -41,7 +41,7 @@ def test_switching_head_reuses_the_single_forward_pass(handlers):
 
 
 def test_the_view_names_the_key_each_query_looks_at(handlers):
-    run, view, endpoint = handlers
+    run, run_new_prompt, view, endpoint = handlers
     formula, scores, pattern, bars, lines = view(PROMPT, 0, 0, 3, [])
     weights = np.array(endpoint(PROMPT, 0, 0)["pattern"])[3, :4]
     assert f"weight **{weights.max():.3f}**" in formula
@@ -58,10 +58,10 @@ def test_layer_and_head_out_of_range_give_clear_errors(handlers, layer, head, me
 
 
 def test_a_long_prompt_is_cut_with_a_note_and_an_empty_one_refused(handlers):
-    run, view, endpoint = handlers
+    run, run_new_prompt, view, endpoint = handlers
     long = "one two three four five six seven eight " * 20
     assert endpoint(long, 0, 0)["cut_tokens"] > 0 and len(endpoint(long, 0, 0)["tokens"]) == MAX_TOKENS
-    assert "cut to its first 64 tokens" in run(long, "induction", 3, 0)[2]
+    assert "cut to its first 64 tokens" in run(long, "induction", 3, 0, 5)[2]
     with pytest.raises(gr.Error, match="Type a prompt"):
         endpoint("", 0, 0)
 
@@ -76,3 +76,15 @@ def test_repeated_text_has_induction_heads(handlers, language_model):
     for layer, head in ((18, 6), (17, 5)):
         assert stats["induction"][layer, head] > 0.98 * np.nanmax(stats["induction"])
     assert np.nanmedian(stats["induction"]) < 0.1        # most heads do not do it
+
+
+def test_a_new_prompt_opens_on_the_focused_query_and_a_tab_switch_keeps_the_linked_one(handlers):
+    run, run_new_prompt, view, endpoint = handlers
+    prompt = PRESETS["Repeated text (induction heads)"]
+    pattern = np.array(endpoint(prompt, 18, 6)["pattern"])
+    query = run_new_prompt(prompt, "induction", 18, 6, 0)[3].value
+    best = max(range(1, len(pattern)), key=lambda i: pattern[i, 1:i + 1].max())
+    assert query == best == 16                 # the second 'sat' looks at the 'on' after the first one
+    assert endpoint(prompt, 18, 6)["tokens"][int(np.argmax(pattern[16]))] == "␣on"
+    assert run(prompt, "induction", 18, 6, 5)[3].value == 5     # e.g. set by a deep link: kept
+    assert run(prompt, "induction", 18, 6, 63)[3].value == len(pattern) - 1   # clamped to the prompt
