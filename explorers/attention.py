@@ -19,7 +19,7 @@ from models.language import LanguageModel, load_language_model
 from models.settings import Settings
 from models.vector_spaces import SHOWN_MARKER, SPACE_MARKER
 
-PRESETS = {
+PRESETS = {    # scenes for the Attention Block card: text where known head types show
     "Repeated text (induction heads)": "The cat sat on the mat and the dog ran to the park. "
                                        "The cat sat on the mat and the dog ran to the park.",
     "A pronoun (coreference)": "The trophy did not fit in the suitcase because it was too big.",

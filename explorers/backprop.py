@@ -8,6 +8,7 @@ from components.backprop_figures import gradient_heatmap, nudge_bars, passed_bac
 from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
 from components.errors import user_errors
+from components.scenes import scenes
 from components.network_figures import digit_image
 from core.backprop import backprop, chain_rule, desired_nudges, gradient_step
 from core.checks import in_range, whole
@@ -153,6 +154,13 @@ def build(settings: Settings) -> PanelLink:
                 to_neuron = gr.Slider(0, 9, 0, step=1, label="to neuron j (in layer l)", elem_id="backprop-j")
                 from_neuron = gr.Slider(0, 15, 0, step=1, label="from neuron k (in layer l − 1)",
                                         elem_id="backprop-k")
+                # label -> (example, activation, layer, j, k); the example the network gets most wrong is a 5 read as 9
+                scenes([index, activation, layer, to_neuron, from_neuron], {
+                    "Backpropagation · the wrong output 9 must go down": [start, "sigmoid", 3, 9, 0],
+                    "Backpropagation · the right output 5 must go up": [start, "sigmoid", 3, 5, 0],
+                    "Chain Rule · a layer-1 weight: blame summed over paths": [start, "sigmoid", 1, 3, 11],
+                    "Chain Rule · ReLU's slope is 0 or 1 (layer 2)": [start, "relu", 2, 0, 0],
+                }, elem_id="backprop-scenes")
                 image = gr.Plot(first[1], label="example", elem_id="backprop-image")
             with gr.Column(scale=2):
                 status = gr.Markdown(first[6], elem_id="backprop-status")

@@ -6,6 +6,7 @@ import torch
 from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
 from components.errors import user_errors
+from components.scenes import scenes
 from components.network_figures import digit_image, network_diagram, output_bars, weight_images
 from core.checks import finite_list, whole
 from core.mlp import HIDDEN_ACTIVATIONS, forward_with_z
@@ -101,6 +102,15 @@ def forward_endpoint(image: list[float] | None = None, index: int | None = None,
             "prediction": int(np.argmax(outputs)), "label": label}
 
 
+# label -> (held-out digit #, hidden activation); the wrong answers were measured on the committed checkpoints
+SCENES = {
+    "Forward Pass · a clean 0, layer by layer": [0, "sigmoid"],
+    "Layers · a 4 it reads as 9 (held-out #38)": [38, "sigmoid"],
+    "Layers · an 8 it reads as 1 (held-out #43)": [43, "sigmoid"],
+    "Activation Functions · the same 4, ReLU network (says 8)": [38, "relu"],
+}
+
+
 def build(settings: Settings) -> PanelLink:
     first = show_held_out(0, "sigmoid")            # the checkpoint is 6 KB: the first view is computed at build
     with gr.Tab("Digit network", id="digits", elem_id="tab-digits"):
@@ -119,6 +129,7 @@ def build(settings: Settings) -> PanelLink:
                                       elem_id="digits-activation")
                 index = gr.Slider(0, len(load_digits_split().x_test) - 1, 0, step=1, label="held-out digit #",
                                   elem_id="digits-index")
+                scenes([index, activation], SCENES, elem_id="digits-scenes")
                 image = gr.Plot(first[1], label="input", elem_id="digits-image")
                 sketch = gr.Sketchpad(label="or draw a digit (white background, dark pen)", type="numpy",
                                       image_mode="RGBA", canvas_size=(280, 280), elem_id="digits-sketch")

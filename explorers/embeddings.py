@@ -9,6 +9,7 @@ from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.embedding_figures import arithmetic_picture, direction_strip
 from components.errors import user_errors
+from components.scenes import scenes
 from core.checks import whole
 from core.embeddings import (MAX_NEIGHBOURS, combine, cosine_and_dot, nearest, parse_expression, project_2d,
                              project_on_direction)
@@ -148,6 +149,15 @@ def build(settings: Settings) -> PanelLink:
             aligned = gr.Markdown(latex_delimiters=[{"left": "$$", "right": "$$", "display": True}],
                                   elem_id="embeddings-dot")
         inputs = [expression, space, k, exclude]
+        scenes(inputs, {
+            "Token → Embedding · king − man + woman ≈ queen": ["king - man + woman", "GloVe", 10, True],
+            "Token → Embedding · paris − france + italy ≈ rome": ["paris - france + italy", "GloVe", 10, True],
+            "Token → Embedding · berlin − germany + japan ≈ tokyo": ["berlin - germany + japan", "GloVe", 10, True],
+            "Vectors & Dot Products · not excluded, the inputs win": ["king - man + woman", "GloVe", 10, False],
+            "Token → Embedding · the same sum in SmolLM2's W_E": ["king - man + woman", "language model W_E", 10,
+                                                                     True],
+            "Vectors & Dot Products · 0.5·hot + 0.5·cold, a mean": ["0.5*hot + 0.5*cold", "GloVe", 10, True],
+        }, fn=probe, outputs=[live, table, plot, note], elem_id="embeddings-scenes")
         # The vectors load when the tab is first opened (lazily), not when the app starts.
         gr.on([tab.select, run.click, expression.submit, space.change, exclude.change, k.release], probe, inputs=inputs,
               outputs=[live, table, plot, note], api_visibility="undocumented")

@@ -6,6 +6,7 @@ from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
 from components.errors import user_errors
 from components.neuron_figures import activation_curve, input_plane
+from components.scenes import scenes
 from core.neuron import ACTIVATIONS, activation_by_name, boundary_line, neuron, output_plane
 from models.settings import Settings
 
@@ -13,6 +14,14 @@ PLANE_EXTENT = 3.0                        # the input plane shown is [-3, 3]^2
 CURVE_Z = np.linspace(-8, 8, 321)         # z range of the activation curve
 SYMBOL = {"sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}", "tanh": r"\tanh", "step": r"\mathrm{step}"}
 DEFAULTS = dict(n_inputs=2, a=(1.0, 0.5, 0.0), w=(1.5, -1.0, 0.5), bias=-0.5, activation="sigmoid")
+# label -> (n_inputs, a1, a2, a3, w1, w2, w3, bias, activation), the order of the panel's controls
+SCENES = {
+    "Weights & Bias · bias −3: it needs strong input to fire": [2, 1.0, 0.5, 0.0, 1.5, -1.0, 0.5, -3.0, "sigmoid"],
+    "Weights & Bias · bias +3: the threshold slides the other way": [2, 1.0, 0.5, 0.0, 1.5, -1.0, 0.5, 3.0, "sigmoid"],
+    "Weights & Bias · turn the weights: the line rotates": [2, 1.0, 0.5, 0.0, -1.0, 2.0, 0.5, -0.5, "sigmoid"],
+    "Activation Functions · step: the all-or-nothing perceptron": [2, 1.0, 0.5, 0.0, 1.5, -1.0, 0.5, -0.5, "step"],
+    "Activation Functions · ReLU: off below the threshold": [2, -1.0, 0.5, 0.0, 1.5, -1.0, 0.5, -0.5, "relu"],
+}
 
 
 def formula(inputs, weights, bias, z, a, activation) -> str:
@@ -80,10 +89,11 @@ def build(settings: Settings) -> PanelLink:
                 w2 = gr.Slider(-5, 5, DEFAULTS["w"][1], step=0.05, label="weight w2", elem_id="neuron-w2")
                 w3 = gr.Slider(-5, 5, DEFAULTS["w"][2], step=0.05, label="weight w3", visible=False, elem_id="neuron-w3")
                 bias = gr.Slider(-5, 5, DEFAULTS["bias"], step=0.05, label="bias b", elem_id="neuron-bias")
+                controls = [n_inputs, a1, a2, a3, w1, w2, w3, bias, activation]
+                scenes(controls, SCENES, elem_id="neuron-scenes")
             with gr.Column(scale=2):
                 plane = gr.Plot(first[2], label="output over the input plane", elem_id="neuron-plane")
                 curve = gr.Plot(first[1], label="activation curve", elem_id="neuron-curve")
-        controls = [n_inputs, a1, a2, a3, w1, w2, w3, bias, activation]
         gr.on([c.change for c in controls], update, inputs=controls, outputs=[live, curve, plane],
               trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
         n_inputs.change(show_third_input, inputs=n_inputs, outputs=[a3, w3], api_visibility="undocumented")

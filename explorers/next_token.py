@@ -9,6 +9,7 @@ import numpy as np
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import user_errors
+from components.scenes import scenes
 from components.token_figures import next_token_bars
 from core.checks import whole
 from core.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE, entropy_bits, sample, softmax_with_temperature, top_k
@@ -124,6 +125,13 @@ def build(settings: Settings) -> PanelLink:
                                      elem_id="next-steps")
         history = gr.State([])                                         # per user: the sampled tokens
         shown_outputs = [live, tokens, bars, note]
+        scenes([prompt, temperature, k], {    # the probabilities are SmolLM2-135M's own (../shared/STACK.md)
+            "Output: Logits → Softmax → Token · Eiffel Tower → Paris": [PROMPT, 1.0, 10],
+            "Softmax · T = 0.1: almost always the top token (greedy)": [PROMPT, 0.1, 10],
+            "Softmax · T = 2: flatter, the long tail gets a chance": [PROMPT, 2.0, 10],
+            "Output: Logits → Softmax → Token · capital of France": ["The capital of France is", 1.0, 10],
+            "Output: Logits → Softmax → Token · opposite of hot": ["The opposite of hot is", 1.0, 10],
+        }, fn=show, outputs=shown_outputs, elem_id="next-scenes")
         gr.on([tab.select, prompt.submit, k.release, temperature.release], show, inputs=[prompt, temperature, k],
               outputs=shown_outputs, api_visibility="undocumented", trigger_mode="always_last")
         sample_button.click(step, inputs=[prompt, temperature, k, seed, history], outputs=[prompt, history, steps],

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -20,6 +21,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 START_TIMEOUT_S = 180   # the app itself starts in a few seconds; this only bounds a broken start
+# expect() waits this long (Playwright's default is 5 s): a shared 2-core machine can take longer to draw a figure.
+# A broken page still fails; a slow one is not mistaken for a broken one.
+expect.set_options(timeout=30_000)
 
 pytestmark = pytest.mark.browser
 

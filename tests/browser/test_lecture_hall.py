@@ -54,3 +54,19 @@ def test_presenter_mode_enlarges_the_type_and_hides_long_text(page, app_url):
     save_screenshot(page, "presenter-mode")
     page.locator("#presenter input").uncheck()
     expect(page.locator("#dle-root")).not_to_have_class(re.compile("dle-presenter"))
+
+
+def test_a_scene_from_the_series_sets_the_controls_and_redraws(page):
+    page.locator("#neuron-scenes").get_by_text("bias −3: it needs strong input to fire").click()
+    expect(page.locator("#neuron-bias input[type=number]")).to_have_value("-3")
+    expect(page.locator("#neuron-formula")).to_contain_text("(−3.00)")
+
+
+def test_a_scene_on_a_computed_panel_runs_it(page):
+    from tests.browser.helpers import open_panel
+
+    open_panel(page, "Transformers · DL5–7", "Embedding arithmetic")
+    expect(page.locator("#embeddings-formula")).to_contain_text("queen", timeout=60_000)
+    page.locator("#embeddings-scenes").get_by_text("paris − france + italy ≈ rome").click()
+    expect(page.locator("#embeddings-formula")).to_contain_text("rome", timeout=30_000)
+    save_screenshot(page, "embeddings-scene")
