@@ -1,0 +1,25 @@
+"""A lecturer's deck of links: every panel opens from a link with the linked settings in its controls and in
+what it shows. Panels whose figures need a model wait longer for their first draw."""
+import pytest
+from playwright.sync_api import expect
+
+# panel query, then (control selector, value it must show), then (element, text the view must contain)
+LINKS = [
+    ("panel=neuron&f=step&b=1.5", "#neuron-bias input[type=number]", "1.5", "#neuron-formula", "step"),
+    ("panel=digits&i=38&f=relu", "#digits-index input[type=number]", "38", "#digits-verdict", "true label 4"),
+    ("panel=backprop&i=7&f=sigmoid&l=2&j=3&k=4", "#backprop-index input[type=number]", "7", "#backprop-formula",
+     "w^{(2)}_{34}"),
+    ("panel=embeddings&expr=paris+-+france+%2B+italy&k=5", "#embeddings-k input[type=number]", "5",
+     "#embeddings-formula", "rome"),
+    ("panel=next-token&prompt=The+capital+of+France+is&T=0.5&k=5", "#next-temperature input[type=number]", "0.5",
+     "#next-formula", "Paris"),
+    ("panel=attention&prompt=1%2C+2%2C+3%2C+4%2C+5%2C+6&layer=2&head=1&query=3", "#attention-head input[type=number]",
+     "1", "#attention-formula", "Layer 2, head 1"),
+]
+
+
+@pytest.mark.parametrize("query, control, value, view, text", LINKS, ids=[q.split("&")[0][6:] for q, *_ in LINKS])
+def test_a_link_opens_its_panel_with_its_settings(page, app_url, query, control, value, view, text):
+    page.goto(f"{app_url}/?{query}")
+    expect(page.locator(control)).to_have_value(value)
+    expect(page.locator(view)).to_contain_text(text, timeout=90_000)
