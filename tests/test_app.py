@@ -97,3 +97,25 @@ def test_building_the_app_gives_no_layout_warnings(settings):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         app.create_app(settings)
+
+
+def test_every_cache_is_bounded():
+    """Long use cannot grow memory through a cache: every lru_cache in the app has a size limit (the device
+    choice is keyed by at most four names: auto, cpu, cuda, mps)."""
+    import importlib
+    import inspect
+
+    unbounded, found = [], []
+    for folder in ("core", "models", "explorers", "components"):
+        for path in sorted((REPO / folder).glob("*.py")):
+            if path.name.startswith(("train_", "__")):
+                continue
+            module = importlib.import_module(f"{folder}.{path.stem}")
+            for name, value in inspect.getmembers(module):
+                if getattr(value, "__module__", None) != module.__name__ or not hasattr(value, "cache_info"):
+                    continue
+                found.append(f"{folder}.{path.stem}.{name}")
+                if value.cache_info().maxsize is None and found[-1] != "models.device.pick_device":
+                    unbounded.append(found[-1])
+    assert {"explorers.attention.cached_record", "models.language._load", "models.device.pick_device"} <= set(found)
+    assert unbounded == []
