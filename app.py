@@ -86,11 +86,13 @@ def sections():
     import explorers.embeddings
     import explorers.neuron
     import explorers.next_token
+    import explorers.residual
 
     return [
         ("Structure · DL1", [explorers.neuron, explorers.digit_network]),
         ("Learning · DL2–4", [explorers.backprop]),
-        ("Transformers · DL5–7", [explorers.embeddings, explorers.next_token, explorers.attention]),
+        ("Transformers · DL5–7", [explorers.embeddings, explorers.next_token, explorers.attention,
+                                  explorers.residual]),
         ("Generation · DL8", []),
     ]
 

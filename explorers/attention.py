@@ -1,7 +1,6 @@
 """Attention head viewer (knowledge map: Attention Block: Query, Key, Value; score = Q·K/√d -> softmax -> weights
 -> Σ weight × V; many heads in parallel) on the bundled SmolLM2 or a hub model."""
 from functools import lru_cache
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -14,8 +13,7 @@ from components.errors import user_errors
 from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_focused_query, record_attention
 from core.checks import whole
 from core.tokens import tokenize
-from models.device import pick_device
-from models.language import LanguageModel, load_language_model
+from models.language import LanguageModel, app_language_model
 from models.settings import Settings
 from models.vector_spaces import SHOWN_MARKER, SPACE_MARKER
 
@@ -36,10 +34,7 @@ def cached_record(lm: LanguageModel, ids: tuple[int, ...]) -> AttentionRecord:
 
 def make_handlers(settings: Settings):
     def record_for(prompt, progress=None):
-        if progress is not None:
-            progress(0.1, desc="Loading the language model (once) and running the prompt…")
-        lm = load_language_model(settings.language_model, pick_device(settings.device), Path(settings.cache_dir),
-                                 settings.online)
+        lm = app_language_model(settings, progress)
         ids, _ = tokenize(lm.tokenizer, prompt, max_tokens=10**9)
         cut = max(0, len(ids) - MAX_TOKENS)
         ids = ids[:MAX_TOKENS]

@@ -1,6 +1,5 @@
 """Embedding arithmetic probe (knowledge map: Token -> Embedding, Vectors & Dot Products) on GloVe 6B 50d and on
 the language model's own input embeddings W_E."""
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -13,8 +12,7 @@ from components.scenes import scenes
 from core.checks import whole
 from core.embeddings import (MAX_NEIGHBOURS, combine, cosine_and_dot, nearest, parse_expression, project_2d,
                              project_on_direction)
-from models.device import pick_device
-from models.language import load_language_model
+from models.language import app_language_model
 from models.settings import Settings
 from models.vector_spaces import glove_space, token_space
 
@@ -27,11 +25,7 @@ def space_for(name: str, settings: Settings, progress=None):
         return glove_space()
     if name != SPACES[1]:
         raise ValueError(f"Unknown space {name!r:.40}; choose GloVe or {SPACES[1]}.")
-    if progress is not None:
-        progress(0.1, desc="Loading the language model (once; about 3 s, 20 s the very first time)…")
-    lm = load_language_model(settings.language_model, pick_device(settings.device), Path(settings.cache_dir),
-                             settings.online)
-    return token_space(lm)
+    return token_space(app_language_model(settings, progress))
 
 
 def analogy(expression: str, space_name: str, k, exclude_inputs: bool, settings: Settings, progress=None):

@@ -1,7 +1,6 @@
 """Tokens and next-token sampling (knowledge map: Token -> Embedding, Softmax, Output: Logits -> Softmax -> Token)
 on the bundled SmolLM2 (or a hub model when enabled)."""
 from functools import lru_cache
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -14,8 +13,7 @@ from components.token_figures import next_token_bars
 from core.checks import whole
 from core.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE, entropy_bits, sample, softmax_with_temperature, top_k
 from core.tokens import MAX_PROMPT_TOKENS, next_token_logits, tokenize
-from models.device import pick_device
-from models.language import LanguageModel, load_language_model
+from models.language import LanguageModel, app_language_model
 from models.settings import Settings
 from models.vector_spaces import SHOWN_MARKER, SPACE_MARKER
 
@@ -37,10 +35,7 @@ def shown(lm: LanguageModel, token_id: int) -> str:
 
 def make_handlers(settings: Settings):
     def model(progress=None) -> LanguageModel:
-        if progress is not None:
-            progress(0.1, desc="Loading the language model (once; about 3 s, 20 s the very first time)…")
-        return load_language_model(settings.language_model, pick_device(settings.device), Path(settings.cache_dir),
-                                   settings.online)
+        return app_language_model(settings, progress)
 
     def distribution(prompt, temperature, k, progress=None):
         k = whole("k", k, 1, MAX_K)

@@ -109,3 +109,14 @@ def load_language_model(name: str, device: torch.device, cache_dir: Path, online
     """Load once (thread-safe), then return the cached model. `name` is 'smollm2', a hub id or a local folder."""
     with _load_lock:
         return _load(name, torch.device(device), Path(cache_dir), online)
+
+
+def app_language_model(settings, progress=None) -> LanguageModel:
+    """The language model the app's settings name, on the device they choose. `progress` (a gr.Progress, or None)
+    shows a message while the first call loads it."""
+    from models.device import pick_device
+
+    if progress is not None:
+        progress(0.1, desc="Loading the language model (once; about 3 s, 20 s the very first time)…")
+    return load_language_model(settings.language_model, pick_device(settings.device), Path(settings.cache_dir),
+                               settings.online)

@@ -1,0 +1,218 @@
+"""The residual stream, read from one forward pass: what every block writes into it, what it says if decoded early
+(the logit lens), and how much each block pushes the target's logit (direct logit attribution).
+
+    x_0 = embedding        x_(l+1) = x_l + attn_l(x_l) + mlp_l(x_l + attn_l(x_l))        logits = W_U · norm(x_L)
+
+Each block adds to the stream and never replaces it, so the final stream is the embedding plus every block's
+writes. The final norm is not linear: it divides by the stream's size (RMS for SmolLM2's RMSNorm, standard deviation
+for GPT-2's LayerNorm). Holding that scale at its value for the full stream x_L makes the readout linear, so
+
+    logit_t = e·d + Σ_l attn_l·d + Σ_l mlp_l·d (+ the norm's bias·W_U[t]),   d = g ⊙ W_U[t] / rms(x_L)
+
+exactly (for LayerNorm, d is also centred: each write's mean is removed before scaling). Activations are read
+through hooks with TransformerLens-like names (blocks.{l}.attn, blocks.{l}.mlp, blocks.{l}.hook_resid_post) that
+are attached inside a `with` block and always removed.
+"""
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+MAX_TOKENS = 32     # the panel reads the first 32 tokens of a prompt (every layer is decoded at every position)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each part of a decoder-only transformer lives (Llama-style such as SmolLM2, or GPT-2)."""
+    embedding: torch.nn.Module          # token embedding W_E (GPT-2 adds position embeddings after it)
+    blocks: list                        # the L transformer blocks, in order
+    attentions: list                    # blocks[l]'s attention module (output: (attn_out, weights))
+    mlps: list                          # blocks[l]'s MLP module
+    final_norm: torch.nn.Module         # RMSNorm (SmolLM2) or LayerNorm (GPT-2)
+    unembedding: torch.nn.Module        # lm_head: W_U (tied to W_E in SmolLM2 and GPT-2)
+
+
+def layout(model) -> Layout:
+    if hasattr(model, "model") and hasattr(model.model, "layers"):          # Llama-style (SmolLM2)
+        body = model.model
+        return Layout(body.embed_tokens, list(body.layers), [b.self_attn for b in body.layers],
+                      [b.mlp for b in body.layers], body.norm, model.lm_head)
+    if hasattr(model, "transformer") and hasattr(model.transformer, "h"):   # GPT-2
+        body = model.transformer
+        return Layout(body.wte, list(body.h), [b.attn for b in body.h], [b.mlp for b in body.h], body.ln_f,
+                      model.lm_head)
+    raise ValueError(f"Unsupported architecture {type(model).__name__}: the residual-stream panel reads Llama- and "
+                     "GPT-2-style models.")
+
+
+def hook_points(parts: Layout) -> dict[str, torch.nn.Module]:
+    """Name -> module whose output is that activation."""
+    points = {"hook_embed": parts.embedding}
+    for l, (block, attention, mlp) in enumerate(zip(parts.blocks, parts.attentions, parts.mlps)):
+        points |= {f"blocks.{l}.attn": attention, f"blocks.{l}.mlp": mlp, f"blocks.{l}.hook_resid_post": block,
+                   f"blocks.{l}.hook_resid_pre": block}                  # read with a pre hook: the block's input
+    return points
+
+
+def first(output) -> torch.Tensor:
+    """The activation a module returns (attention modules return (output, weights))."""
+    return output[0] if isinstance(output, tuple) else output
+
+
+@contextmanager
+def hooks(model, forward: dict[str, Callable] | None = None, pre: dict[str, Callable] | None = None):
+    """Attach hook(activation) to named activations for the duration of the block; always removed, even on error.
+    forward hooks see the module's output (and may change it in place); pre hooks see its input."""
+    points = hook_points(layout(model))
+    handles = []
+
+    def on_output(fn):
+        def hook(module, args, output):
+            fn(first(output))
+        return hook
+
+    def on_input(fn):
+        def hook(module, args, kwargs):
+            fn(kwargs["hidden_states"] if "hidden_states" in kwargs else args[0])
+        return hook
+
+    try:
+        for name, fn in (forward or {}).items():
+            handles.append(points[name].register_forward_hook(on_output(fn)))
+        for name, fn in (pre or {}).items():
+            handles.append(points[name].register_forward_pre_hook(on_input(fn), with_kwargs=True))
+        yield
+    finally:
+        for handle in handles:                                             # always removed, even on error
+            handle.remove()
+
+
+@dataclass(frozen=True)
+class ResidualRecord:
+    token_ids: tuple[int, ...]
+    embedding: torch.Tensor      # (T, d) the stream before block 0 (GPT-2: token + position embeddings)
+    attention: torch.Tensor      # (L, T, d) what each attention block adds
+    mlp: torch.Tensor            # (L, T, d) what each MLP block adds
+    mlp_input: torch.Tensor      # (L, T, d) each MLP's (normalized) input, for reading its neurons
+    stream: torch.Tensor         # (L, T, d) the stream after each block (hook_resid_post)
+    logits: torch.Tensor         # (T, V) the model's own output
+
+
+@torch.inference_mode()
+def record_residual(model, token_ids: list[int]) -> ResidualRecord:
+    """One forward pass; every block's writes captured through hooks."""
+    parts = layout(model)
+    L = len(parts.blocks)
+    store: dict[str, torch.Tensor] = {}
+
+    def keep(name):
+        def save(x):
+            store[name] = x[0].detach().float().clone()                   # (T, d)
+        return save
+
+    forward = {}
+    for l in range(L):
+        forward |= {f"blocks.{l}.{part}": keep(f"{part}{l}") for part in ("attn", "mlp", "hook_resid_post")}
+    pre = {f"blocks.{l}.mlp": keep(f"mlp_input{l}") for l in range(L)} | {"blocks.0.hook_resid_pre": keep("embed")}
+    input_ids = torch.tensor([token_ids], device=model.device)            # (1, T)
+    with hooks(model, forward, pre):
+        logits = model(input_ids).logits[0].float()                        # (T, V)
+
+    def stack(part):
+        return torch.stack([store[f"{part}{l}"] for l in range(L)]).cpu()  # (L, T, d)
+
+    return ResidualRecord(tuple(token_ids), store["embed"].cpu(), stack("attn"), stack("mlp"), stack("mlp_input"),
+                          stack("hook_resid_post"), logits.cpu())
+
+
+def streams(record: ResidualRecord) -> torch.Tensor:
+    """The stream before block 0 and after every block: (L + 1, T, d)."""
+    return torch.cat([record.embedding[None], record.stream])
+
+
+@torch.inference_mode()
+def decode(model, hidden: torch.Tensor) -> torch.Tensor:
+    """Logit lens: any stream vector read as if it were the last one, through the final norm and W_U. (..., d) -> (..., V)."""
+    parts = layout(model)
+    return parts.unembedding(parts.final_norm(hidden.to(model.device))).float().cpu()
+
+
+@dataclass(frozen=True)
+class Lens:
+    target_probability: torch.Tensor     # (L + 1, T) p(target) decoded after the embedding and after every block
+    top_ids: torch.Tensor                # (L + 1, k) the k likeliest tokens at the last position, per layer
+    top_probabilities: torch.Tensor      # (L + 1, k)
+
+
+def logit_lens(model, record: ResidualRecord, target: int, k: int = 5) -> Lens:
+    rows, tops = [], []
+    for hidden in streams(record):                                         # (T, d): one layer at a time, bounded memory
+        probabilities = decode(model, hidden).softmax(-1)                 # (T, V)
+        rows.append(probabilities[:, target])
+        tops.append(probabilities[-1].topk(k))
+    return Lens(torch.stack(rows), torch.stack([t.indices for t in tops]), torch.stack([t.values for t in tops]))
+
+
+def write_norms(record: ResidualRecord) -> dict[str, torch.Tensor]:
+    """|what each block adds| and |the stream| at every position: attention (L, T), mlp (L, T), stream (L + 1, T)."""
+    return {"attention": record.attention.norm(dim=-1), "mlp": record.mlp.norm(dim=-1),
+            "stream": streams(record).norm(dim=-1)}
+
+
+def readout_direction(model, final_stream: torch.Tensor, target: int) -> tuple[torch.Tensor, float]:
+    """d such that c·d is write c's share of the target's logit, the final norm's scale held at its value for the
+    full stream x_L (d,); and the norm's bias term (0 for RMSNorm). float64."""
+    parts = layout(model)
+    norm = parts.final_norm
+    x = final_stream.double()                                              # (d,)
+    unembed = parts.unembedding.weight[target].double().cpu()              # (d,) W_U[target]
+    gain = norm.weight.double().cpu()                                      # (d,) g
+    if isinstance(norm, torch.nn.LayerNorm):                               # GPT-2: (c - mean c) / std(x_L) * g + b
+        scale = 1 / torch.sqrt(x.var(unbiased=False) + norm.eps)
+        direction = gain * unembed * scale
+        direction = direction - direction.mean()                           # centring each write is linear too
+        bias = float(norm.bias.double().cpu() @ unembed) if norm.bias is not None else 0.0
+    else:                                                                  # RMSNorm: c / rms(x_L) * g
+        eps = getattr(norm, "variance_epsilon", getattr(norm, "eps", 1e-6))
+        direction = gain * unembed / torch.sqrt(x.pow(2).mean() + eps)
+        bias = 0.0
+    head_bias = parts.unembedding.bias
+    return direction, bias + (float(head_bias[target]) if head_bias is not None else 0.0)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    embedding: float             # the embedding's share of the target's logit
+    attention: torch.Tensor      # (L,) each attention block's share
+    mlp: torch.Tensor            # (L,) each MLP block's share
+    bias: float                  # the final norm's bias term (0 for RMSNorm)
+    logit: float                 # the model's own logit for the target, at the last position
+
+    @property
+    def total(self) -> float:
+        return self.embedding + float(self.attention.sum() + self.mlp.sum()) + self.bias
+
+
+def direct_logit_attribution(model, record: ResidualRecord, target: int, position: int = -1) -> Attribution:
+    """How much each block's write at `position` pushes the target's logit up or down (frozen final-norm scale)."""
+    direction, bias = readout_direction(model, record.stream[-1, position], target)
+    return Attribution(float(record.embedding[position].double() @ direction),
+                       record.attention[:, position].double() @ direction, record.mlp[:, position].double() @ direction,
+                       bias, float(record.logits[position, target]))
+
+
+def target_token(tokenizer, prompt: str, target: str) -> tuple[int, str]:
+    """The token id of the target as the next word of the prompt (a leading space is added unless the prompt ends
+    in one), and a note when the target is several tokens: its first token is used."""
+    if not isinstance(target, str) or not target.strip():
+        raise ValueError("Type a target: the word the model should say next, e.g. Paris.")
+    if len(target) > 100:
+        raise ValueError(f"The target is {len(target):,} characters long; type one word (at most 100 characters).")
+    text = target.strip() if prompt[-1:].isspace() else " " + target.strip()
+    ids = tokenizer(text, add_special_tokens=False).input_ids
+    if not ids:
+        raise ValueError("The target has no tokens; type a word, e.g. Paris.")
+    note = "" if len(ids) == 1 else (f"The target {target.strip()!r:.40} is {len(ids)} tokens; its first token "
+                                     f"{tokenizer.decode(ids[:1])!r} is used.")
+    return ids[0], note

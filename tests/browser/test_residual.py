@@ -1,0 +1,21 @@
+"""The residual-stream panel in Chromium: the lens and the attribution check, then a causal trace."""
+from playwright.sync_api import expect
+
+from tests.browser.helpers import open_panel, save_screenshot
+
+
+def test_lens_attribution_and_trace(page):
+    open_panel(page, "Transformers · DL5–7", "Residual stream & facts")
+    formula = page.locator("#facts-formula")
+    expect(formula).to_contain_text("the model's own logit", timeout=120_000)
+    expect(page.locator("#facts-note")).to_contain_text("p(␣Paris) at the last position: 0.702")
+    expect(page.locator("#facts-lens .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#facts-attribution")).to_contain_text("= logit 12.84")
+    page.locator("#facts-preset input").click()
+    page.get_by_role("option", name="capital of France → Paris (p 0.77)").click()
+    expect(page.locator("#facts-subject textarea")).to_have_value("France")
+    expect(page.locator("#facts-note")).to_contain_text("p(␣Paris) at the last position: 0.773", timeout=60_000)
+    page.locator("#facts-trace-run").click()
+    expect(page.locator("#facts-trace-note")).to_contain_text("Clean run: p(␣Paris) = 0.773", timeout=180_000)
+    expect(page.locator("#facts-trace .js-plotly-plot")).to_be_visible()
+    save_screenshot(page, "residual")

@@ -1,0 +1,110 @@
+"""The residual-stream panel's endpoints and view: the model's own numbers, the checks, the cache."""
+import json
+import re
+
+import gradio as gr
+import pytest
+import torch
+
+from explorers.residual import PRESETS, analysis, choose_preset, make_handlers
+
+EIFFEL = "The Eiffel Tower is located in the city of"
+
+
+@pytest.fixture(scope="module")
+def handlers(settings):
+    return make_handlers(settings)
+
+
+def model_probabilities(language_model, prompt):
+    ids = torch.tensor([language_model.tokenizer(prompt, add_special_tokens=False).input_ids])
+    with torch.inference_mode():
+        return language_model.model(ids).logits[0, -1].softmax(-1)
+
+
+def test_logit_lens_endpoint_ends_at_the_models_own_distribution(handlers, language_model):
+    _, _, lens, _ = handlers
+    result = lens(EIFFEL, "Paris")
+    json.dumps(result, allow_nan=False)
+    probabilities = model_probabilities(language_model, EIFFEL)
+    paris = language_model.tokenizer(" Paris", add_special_tokens=False).input_ids[0]
+    assert result["target"] == " Paris" and len(result["layers"]) == 31 == len(result["target_probability"])
+    assert result["target_probability"][-1] == pytest.approx(float(probabilities[paris]), abs=1e-5)
+    top = probabilities.topk(5)
+    assert [t for t, _ in result["top_tokens"][-1]] == [language_model.tokenizer.decode([i]) for i in top.indices]
+    assert [p for _, p in result["top_tokens"][-1]] == pytest.approx(top.values.tolist(), abs=1e-5)
+
+
+def test_an_empty_lens_target_means_the_top_prediction(handlers):
+    _, _, lens, _ = handlers
+    result = lens("The capital of France is", "")
+    assert result["target"] == " Paris" and "top prediction" in result["note"]
+
+
+def test_presets_show_the_probability_the_model_really_gives(language_model):
+    for name, (prompt, subject, target) in PRESETS.items():
+        assert subject in prompt
+        shown_p = float(re.search(r"p (\d\.\d\d)", name).group(1))
+        ids = language_model.tokenizer(" " + target, add_special_tokens=False).input_ids
+        assert float(model_probabilities(language_model, prompt)[ids[0]]) == pytest.approx(shown_p, abs=0.006), name
+    assert choose_preset("no such preset") == next(iter(PRESETS.values()))
+
+
+def test_the_view_states_the_attribution_check_with_the_models_logit(handlers, language_model):
+    show, *_ = handlers
+    formula, lens_figure, rows, norms, attribution, neurons, note, _ = show(EIFFEL, "Paris", 20)
+    ids = torch.tensor([language_model.tokenizer(EIFFEL, add_special_tokens=False).input_ids])
+    with torch.inference_mode():
+        logit = float(language_model.model(ids).logits[0, -1, 7042])
+    assert f"own logit: }} {logit:.3f}" in formula and f"= {logit:.3f} \\quad" in formula
+    assert "held at its value for the full stream" in formula
+    assert "\\text{SiLU}" in formula and "mlp}_{20}" in formula
+    assert rows[-1][0] == "block 29" and rows[-1][2].startswith("␣Paris")
+    assert "p(␣Paris) at the last position: **0.702**" in note
+    bars = attribution.data
+    total = float(sum(bars[0].y) + sum(bars[1].y))
+    assert f"= logit {logit:.2f}" in attribution.layout.title.text and len(bars[0].y) == 30
+    assert total == pytest.approx(logit, abs=0.2)                     # plus the embedding's small share
+    assert len(neurons.data[0].y) == 8
+
+
+def test_the_view_reuses_one_forward_pass(handlers):
+    show, *_ = handlers
+    analysis.cache_clear()
+    show(EIFFEL, "Paris", 29)
+    show(EIFFEL, "Paris", 10)
+    info = analysis.cache_info()
+    assert info.misses == 1 and info.hits == 1
+
+
+def test_trace_endpoint_on_a_short_fact(handlers, language_model):
+    *_, trace = handlers
+    result = trace("The capital of France is", "France", "Paris", "mlp")
+    json.dumps(result, allow_nan=False)
+    probabilities = model_probabilities(language_model, "The capital of France is")
+    assert result["clean"] == pytest.approx(float(probabilities[language_model.tokenizer(" Paris").input_ids[0]]),
+                                            abs=1e-5)
+    assert result["subject_tokens"] == [3, 4] and len(result["restored"]) == 30 and len(result["restored"][0]) == 5
+    assert result["corrupted"] < result["clean"]
+    assert all(row[0] == result["corrupted"] for row in result["restored"])     # before the subject: unchanged
+
+
+@pytest.mark.parametrize("args, message", [
+    ((EIFFEL, "Louvre", "Paris", "hidden"), "not in the prompt"),
+    ((EIFFEL, "Eiffel", "", "hidden"), "Type a target"),
+    ((EIFFEL, "Eiffel", "Paris", "neurons"), "kind must be one of hidden, mlp, attention"),
+    (("word " * 30, "word", "Paris", "hidden"), "at most 20"),
+    (("", "x", "Paris", "hidden"), "Type a prompt"),
+])
+def test_bad_trace_inputs_get_clear_messages(handlers, args, message):
+    *_, trace = handlers
+    with pytest.raises(gr.Error, match=message):
+        trace(*args)
+
+
+def test_a_multi_token_target_uses_its_first_token_and_says_so(handlers):
+    _, _, lens, _ = handlers
+    result = lens(EIFFEL, "Parisianism")
+    assert result["target"] == " Paris" and "its first token" in result["note"]
+    with pytest.raises(gr.Error, match="at most 32"):
+        lens("word " * 40, "x")
