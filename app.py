@@ -84,13 +84,14 @@ def sections():
     import explorers.backprop
     import explorers.digit_network
     import explorers.embeddings
+    import explorers.landscape
     import explorers.neuron
     import explorers.next_token
     import explorers.residual
 
     return [
         ("Structure · DL1", [explorers.neuron, explorers.digit_network]),
-        ("Learning · DL2–4", [explorers.backprop]),
+        ("Learning · DL2–4", [explorers.landscape, explorers.backprop]),
         ("Transformers · DL5–7", [explorers.embeddings, explorers.next_token, explorers.attention,
                                   explorers.residual]),
         ("Generation · DL8", []),

@@ -1,0 +1,142 @@
+"""The gradient-descent panel: what it shows equals the references (closed forms, the core paths checked against
+torch, a plain loop for the network landscape); the endpoints return plain JSON; bad input gets a clear message."""
+import json
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+
+from components.landscape_figures import DOWNHILL
+from core.landscape import SURFACES, descend_surface
+from core.loss_landscape import axis, landscape_loop, random_directions
+from core.mlp import cost
+from explorers.landscape import (DATA_SURFACE, TABLE_ROWS, descend_endpoint, descent_gif, digits_data,
+                                 landscape_endpoint, update_data, update_network, update_toy)
+from models.digit_network import load_digit_network
+
+
+def plain_json(value) -> str:
+    return json.dumps(value, allow_nan=False)
+
+
+def test_descend_endpoint_gives_the_closed_form_path_on_the_bowl():
+    result = descend_endpoint("bowl", 1.6, -1.2, 0.1, 0.0, 20)
+    plain_json(result)
+    assert result["diverged"] is False and result["diverged_at_step"] is None and len(result["path"]) == 21
+    for k, (x, y, c) in enumerate(result["path"]):
+        assert (x, y) == pytest.approx((0.8 ** k * 1.6, 0.8 ** k * -1.2), rel=1e-12)
+        assert c == pytest.approx(x * x + y * y, rel=1e-12)
+
+
+def test_descend_endpoint_reports_divergence_as_plain_json():
+    result = descend_endpoint("bowl", 1.6, 1.2, 1.5, 0.0, 100)
+    plain_json(result)                                              # no NaN, no inf
+    assert result["diverged"] is True and result["diverged_at_step"] == len(result["path"]) == 20
+
+
+def test_descend_endpoint_on_the_digits_cost_full_and_mini_batch():
+    n = len(digits_data().x)
+    full = descend_endpoint(DATA_SURFACE, -2, 2, 3.0, 0.0, 10, 0)
+    same = descend_endpoint(DATA_SURFACE, -2, 2, 3.0, 0.0, 10, n)
+    mini = descend_endpoint(DATA_SURFACE, -2, 2, 3.0, 0.0, 10, 16, 1)
+    plain_json(mini)
+    assert full["path"] == same["path"] and full["examples_processed"] == [k * n for k in range(11)]
+    assert mini["examples_processed"][:3] == [0, 16, 32] and mini["path"] != full["path"]
+
+
+def test_landscape_endpoint_equals_the_plain_loop(digits):
+    result = landscape_endpoint(5, 0.5, "relu", 3)
+    plain_json(result)
+    params = load_digit_network("relu").params
+    d1, d2 = random_directions(params, 3)
+    alphas = axis(5, 0.5)
+    x, y = torch.tensor(digits.x_train), torch.tensor(digits.y_train)
+    expected = landscape_loop(params, d1, d2, x, y, "relu", alphas, alphas)
+    np.testing.assert_allclose(result["cost"], expected.numpy(), rtol=1e-5, atol=1e-6)
+    assert result["alphas"] == pytest.approx(alphas.tolist())
+    assert result["trained_cost"] == pytest.approx(float(cost(params, x, y, "relu")), rel=1e-5)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("bowl", 1, 1, 0, 0, 10), "above 0"),
+    (("bowl", 1, 1, -1, 0, 10), "above 0"),
+    (("bowl", 1, 1, 1e9, 0, 10), "at most 10"),
+    (("bowl", 1, 1, float("nan"), 0, 10), "finite"),
+    (("bowl", 9, 1, 0.1, 0, 10), "start x must be between -2 and 2"),
+    (("bowl", 1, 1, 0.1, 0, 10_000), "steps must be between 1 and 300"),
+    (("moon", 1, 1, 0.1, 0, 10), "Unknown surface"),
+    ((DATA_SURFACE, 20, 0, 0.1, 0, 10), "start w must be between -4 and 8"),
+    ((DATA_SURFACE, 0, 0, 0.1, 0, 10, 5000), "batch size must be between 1 and"),
+])
+def test_descend_endpoint_errors(args, message):
+    with pytest.raises(gr.Error, match=message):
+        descend_endpoint(*args)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((62, 1.0), "grid size must be between 3 and 61"),
+    ((41, 10.0), "range must be between 0.01 and 3"),
+    ((41, 1.0, "tanh"), "sigmoid or relu"),
+    ((41, 1.0, "sigmoid", -1), "seed must be between 0"),
+])
+def test_landscape_endpoint_errors(args, message):
+    with pytest.raises(gr.Error, match=message):
+        landscape_endpoint(*args)
+
+
+def test_toy_panel_shows_the_path_its_table_and_the_arrows():
+    formula, surface, contour, table, status = update_toy("valley", -4.5, 1.5, 0.45, 0.0, 40, 2)
+    _, path = descend_surface("valley", -4.5, 1.5, 0.45, 0.0, 40)
+    traces = [t for t in contour.data if t.name and t.name.startswith("descent")]
+    np.testing.assert_allclose(np.asarray(traces[0].x), path.points[:, 0].numpy())
+    assert len(table) == TABLE_ROWS and table[3][1] == pytest.approx(float(path.points[3, 0]), abs=1e-5)
+    assert table[3][4] == pytest.approx(0.2 * float(path.points[3, 0]), rel=1e-4)      # dC/dx = 0.2 x
+    x2, y2 = path.points[2].tolist()
+    assert f"{x2:.4g}".replace("-", "−") in formula and "theta_{3}" in formula
+    arrows = [a for a in contour.layout.annotations if a.showarrow]
+    assert len(arrows) == 2 and all((a.ax, a.ay) == pytest.approx((x2, y2)) for a in arrows)
+    downhill = next(a for a in arrows if a.arrowcolor == DOWNHILL)
+    step = np.array([downhill.x - x2, downhill.y - y2])
+    gradient = np.array([0.2 * x2, 4 * y2])
+    assert np.dot(step, -gradient) / (np.linalg.norm(step) * np.linalg.norm(gradient)) == pytest.approx(1)
+    assert "After 40 steps" in status
+
+
+def test_toy_panel_says_diverged_and_shows_momentum_formula():
+    formula, _, _, _, status = update_toy("bowl", 1.6, 1.2, 1.5, 0.0, 100, 99)
+    assert "Diverged at step 20" in status
+    formula, _, _, _, _ = update_toy("bowl", 1.6, 1.2, 0.1, 0.9, 30, 5)
+    assert r"v_{6} = \mu\, v_{5}" in formula
+
+
+def test_data_panel_measures_sgd_against_full_batch():
+    formula, contour, curves, measured = update_data(-2, 2, 3.0, 40, 16, 0)
+    assert r"\frac{16}{268}" in formula
+    assert "SGD needed" in measured and "fewer examples" in measured
+    names = [t.name for t in contour.data if t.name]
+    assert any("full-batch" in n for n in names) and any("B = 16" in n for n in names)
+    assert list(curves.data[1].x[:3]) == [1, 16, 32]                  # examples processed (0 drawn at 1)
+
+
+def test_network_panel_draws_the_endpoint_numbers():
+    surface, contour, status = update_network("sigmoid", 7, 1.0, 0)
+    expected = landscape_endpoint(7, 1.0, "sigmoid", 0)
+    np.testing.assert_allclose(np.asarray(contour.data[0].z), expected["cost"], rtol=1e-6)
+    assert f"{expected['trained_cost']:.4f}" in status and "slice" in status
+    assert f"= {expected['cost'][-1][-1]:.4f}$$" in status                        # C(theta* + d1 + d2)
+
+
+def test_gif_of_the_descent(tmp_path):
+    path = descent_gif("wells", *SURFACES["wells"].start, 0.3, 0.0, 80)
+    with open(path, "rb") as handle:
+        assert handle.read(6) == b"GIF89a"
+
+
+def test_panel_refuses_bad_input_with_a_message():
+    with pytest.raises(gr.Error, match="above 0"):
+        update_toy("bowl", 1, 1, 0, 0, 10, 0)
+    with pytest.raises(gr.Error, match="batch size"):
+        update_data(-2, 2, 3.0, 40, 0, 0)
+    with pytest.raises(gr.Error, match="grid size"):
+        update_network("sigmoid", 1000, 1.0, 0)
