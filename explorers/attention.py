@@ -14,7 +14,7 @@ from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_fo
 from core.checks import whole
 from core.tokens import tokenize
 from models.language import LanguageModel, app_language_model
-from models.settings import Settings
+from models.settings import HEAVY, Settings
 from models.vector_spaces import SHOWN_MARKER, SPACE_MARKER
 
 PRESETS = {    # scenes for the Attention Block card: text where known head types show
@@ -164,14 +164,14 @@ def build(settings: Settings) -> PanelLink:
         shown = [live, scores, pattern, bars, lines]
         controls = [thumbnails, stats, note, query, layer, head, overlay]
         gr.on([tab.select, statistic.change], run, inputs=[prompt, statistic, layer, head, query], outputs=controls,
-              api_visibility="undocumented").then(view, inputs=views, outputs=shown, api_visibility="undocumented")
+              api_visibility="undocumented", **HEAVY).then(view, inputs=views, outputs=shown, api_visibility="undocumented")
         new_prompt = dict(fn=run_new_prompt, inputs=[prompt, statistic, layer, head, query], outputs=controls,
-                          api_visibility="undocumented")
+                          api_visibility="undocumented", **HEAVY)
         redraw = dict(fn=view, inputs=views, outputs=shown, api_visibility="undocumented")
         prompt.submit(**new_prompt).then(**redraw)
         preset.input(choose_preset, inputs=preset, outputs=prompt, api_visibility="undocumented").then(
             **new_prompt).then(**redraw)
         gr.on([layer.change, head.change, query.change, overlay.change], view, inputs=views, outputs=shown,
               trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
-        gr.api(attention_endpoint, api_name="attention")
+        gr.api(attention_endpoint, api_name="attention", **HEAVY)
         return link_box("attention", {"prompt": prompt, "layer": layer, "head": head, "query": query})

@@ -21,7 +21,7 @@ from core.sgd import (B_RANGE, BATCH_SIZE, DIGITS, LEARNING_RATE, START, STEPS, 
                       cost_surface, descend_data, examples_to_reach, left_ink_data)
 from models.digit_network import load_digit_network
 from models.digits import load_digits_split
-from models.settings import Settings
+from models.settings import HEAVY, Settings
 
 DATA_SURFACE = "digits-3-vs-8"   # the /descend name of the real two-parameter cost
 LOG_VIEW = {"rosenbrock"}        # surfaces drawn as log10(1 + C): their walls are thousands of times their floor
@@ -303,7 +303,7 @@ def build(settings: Settings) -> PanelLink:
         data_links = build_data_part()
         network_links = build_network_part()
         gr.api(descend_endpoint, api_name="descend")
-        gr.api(landscape_endpoint, api_name="landscape")
+        gr.api(landscape_endpoint, api_name="landscape", **HEAVY)
         return link_box("descent", {"s": name, "x": x0, "y": y0, "eta": eta, "mu": mu, "n": steps, "k": look,
                                     **data_links, **network_links})
 
@@ -358,5 +358,5 @@ def build_network_part() -> dict:
         contour = gr.Plot(first[1], label="network contour", elem_id="descent-net-contour")
     controls = [activation, size, extent, seed]
     gr.on([c.change for c in controls], update_network, inputs=controls, outputs=[surface_plot, contour, status],
-          trigger_mode="always_last", api_visibility="undocumented")           # .change: a deep link sets them too
+          trigger_mode="always_last", api_visibility="undocumented", **HEAVY)  # .change: a deep link sets them too
     return {"f": activation, "grid": size, "r": extent, "dseed": seed}

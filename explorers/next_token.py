@@ -14,7 +14,7 @@ from core.checks import whole
 from core.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE, entropy_bits, sample, softmax_with_temperature, top_k
 from core.tokens import MAX_PROMPT_TOKENS, next_token_logits, tokenize
 from models.language import LanguageModel, app_language_model
-from models.settings import Settings
+from models.settings import HEAVY, Settings
 from models.vector_spaces import SHOWN_MARKER, SPACE_MARKER
 
 MAX_K = 30
@@ -128,10 +128,10 @@ def build(settings: Settings) -> PanelLink:
             "Output: Logits → Softmax → Token · opposite of hot": ["The opposite of hot is", 1.0, 10],
         }, fn=show, outputs=shown_outputs, elem_id="next-scenes")
         gr.on([tab.select, prompt.submit, k.release, temperature.release], show, inputs=[prompt, temperature, k],
-              outputs=shown_outputs, api_visibility="undocumented", trigger_mode="always_last")
+              outputs=shown_outputs, api_visibility="undocumented", trigger_mode="always_last", **HEAVY)
         sample_button.click(step, inputs=[prompt, temperature, k, seed, history], outputs=[prompt, history, steps],
-                            api_visibility="undocumented").then(
-            show, inputs=[prompt, temperature, k], outputs=shown_outputs, api_visibility="undocumented")
+                            api_visibility="undocumented", **HEAVY).then(
+            show, inputs=[prompt, temperature, k], outputs=shown_outputs, api_visibility="undocumented", **HEAVY)
         reset_button.click(reset, outputs=[history, steps], api_visibility="undocumented")
-        gr.api(next_token_endpoint, api_name="next_token")
+        gr.api(next_token_endpoint, api_name="next_token", **HEAVY)
         return link_box("next-token", {"prompt": prompt, "T": temperature, "k": k, "seed": seed})

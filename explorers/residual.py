@@ -16,7 +16,7 @@ from core.facts import promoted_tokens, read_neurons, top_neurons
 from core.residual import direct_logit_attribution, logit_lens, readout_direction, record_residual, target_token
 from core.tokens import tokenize
 from models.language import LanguageModel, app_language_model
-from models.settings import Settings
+from models.settings import HEAVY, Settings
 from models.spaces_gpu import gpu
 from models.vector_spaces import SHOWN_MARKER, SPACE_MARKER
 
@@ -234,13 +234,13 @@ def build(settings: Settings) -> PanelLink:
         traced = gr.Plot(label="causal trace", elem_id="facts-trace")
         outputs = [live, lens, table, norms, attribution, neurons, note, layer]
         preset.input(choose_preset, inputs=preset, outputs=[prompt, subject, target], api_visibility="undocumented").then(
-            show, inputs=[prompt, target, layer], outputs=outputs, api_visibility="undocumented")
+            show, inputs=[prompt, target, layer], outputs=outputs, api_visibility="undocumented", **HEAVY)
         gr.on([tab.select, prompt.submit, target.submit, layer.release], show,
               inputs=[prompt, target, layer], outputs=outputs, api_visibility="undocumented",
-              trigger_mode="always_last")
+              trigger_mode="always_last", **HEAVY)
         run_trace.click(trace, inputs=[prompt, subject, target, kind], outputs=[traced, trace_note],
-                        api_visibility="undocumented")
-        gr.api(logit_lens_endpoint, api_name="logit_lens")
-        gr.api(trace_endpoint, api_name="trace")
+                        api_visibility="undocumented", **HEAVY)
+        gr.api(logit_lens_endpoint, api_name="logit_lens", **HEAVY)
+        gr.api(trace_endpoint, api_name="trace", **HEAVY)
         return link_box("facts", {"prompt": prompt, "subject": subject, "target": target, "layer": layer,
                                   "kind": kind})

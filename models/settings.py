@@ -32,3 +32,11 @@ def check_language_model(settings: Settings) -> None:
     if name not in HUB_LM_ALLOW_LIST and not settings.any_hub_model:
         raise ValueError(f"'{name}' is not in the allow-list {', '.join(HUB_LM_ALLOW_LIST)}. "
                          "Use --any-hub-model to allow other ids.")
+
+
+# How events share the server (README, "Reliability"). Every event that runs a language-model or diffusion forward
+# pass, or a whole loss-landscape grid, joins one queue group that runs ONE at a time: torch already uses both
+# cores for one call, and two at once only fight over them. The light panels (neuron, toy descent, digits,
+# backprop, GloVe) keep their own per-event queues (app.py: default_concurrency_limit), so a crowd of heavy
+# requests never stands in front of them.
+HEAVY = dict(concurrency_id="heavy-models", concurrency_limit=1)

@@ -119,3 +119,19 @@ def test_every_cache_is_bounded():
                     unbounded.append(found[-1])
     assert {"explorers.attention.cached_record", "models.language._load", "models.device.pick_device"} <= set(found)
     assert unbounded == []
+
+
+def test_heavy_model_events_share_one_queue_slot_and_light_ones_keep_their_own(settings):
+    """A crowd on the transformer panels cannot stand in front of the neuron sandbox (README, Reliability)."""
+    from models.settings import HEAVY
+
+    demo = app.create_app(settings)
+    by_name = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+    heavy = {"attention", "next_token", "logit_lens", "trace", "landscape"}
+    light = {"neuron", "forward", "backprop", "descend", "analogy"}
+    for name in heavy:
+        assert (by_name[name].concurrency_id, by_name[name].concurrency_limit) == (HEAVY["concurrency_id"], 1), name
+    for name in light:
+        assert by_name[name].concurrency_id != HEAVY["concurrency_id"], name
+    grouped = [fn for fn in demo.fns.values() if fn.concurrency_id == HEAVY["concurrency_id"]]
+    assert len(grouped) > len(heavy)               # the panels' own UI events that run the models join it too
