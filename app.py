@@ -82,11 +82,14 @@ def sections():
     """The tabs, grouped the way the series goes. Only panels that work are listed."""
     import explorers.attention
     import explorers.backprop
+    import explorers.denoising
     import explorers.digit_network
     import explorers.embeddings
+    import explorers.guidance
     import explorers.landscape
     import explorers.neuron
     import explorers.next_token
+    import explorers.noising
     import explorers.residual
 
     return [
@@ -94,7 +97,7 @@ def sections():
         ("Learning · DL2–4", [explorers.landscape, explorers.backprop]),
         ("Transformers · DL5–7", [explorers.embeddings, explorers.next_token, explorers.attention,
                                   explorers.residual]),
-        ("Generation · DL8", []),
+        ("Generation · DL8", [explorers.noising, explorers.denoising, explorers.guidance]),
     ]
 
 

@@ -22,6 +22,19 @@ REPO = Path(__file__).resolve().parents[1]
 # endpoint -> example argument lists a user would send (a realistic mix, each panel's main computation)
 CALLS = {
     "/neuron": [([1.0, 0.5], [1.5, -1.0], -0.5, "sigmoid"), ([0.2, -1.0, 3.0], [1.0, 2.0, -0.5], 0.1, "relu")],
+    "/forward": [(None, 38, "sigmoid"), (None, 3, "relu")],
+    "/backprop": [(940, 3, 9, 0, "sigmoid"), (7, 1, 3, 11, "relu")],
+    "/descend": [("valley", -4.5, 1.5, 0.45, 0.9, 40, 0, 0), ("digits-3-vs-8", -2.0, 2.0, 3.0, 0.0, 40, 16, 0)],
+    "/landscape": [(21, 1.0, "sigmoid", 0), (21, 0.5, "relu", 1)],
+    "/analogy": [("king - man + woman", "GloVe", 10, True), ("paris - france + italy", "GloVe", 5, True)],
+    "/next_token": [("The Eiffel Tower is located in the city of", 1.0, 10), ("The opposite of hot is", 0.5, 5)],
+    "/attention": [("The cat sat on the mat and the dog ran to the park.", 18, 6),
+                   ("When Mary and John went to the store, John gave a drink to Mary.", 3, 2)],
+    "/logit_lens": [("The Eiffel Tower is located in the city of", ""), ("The capital of France is", "Paris")],
+    "/trace": [("The capital of France is", "France", "Paris", "hidden")],
+    "/noise": [("digit 3", 250, "cosine", 0), ("camera", 500, "linear", 1)],
+    "/denoise": [(7, 0, 20, 0.5), (3, 1, 20, 1.0)],
+    "/cfg_sweep": [(7, [0, 0.5, 1, 2], 2, 20, 0)],
 }
 
 

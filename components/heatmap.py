@@ -11,11 +11,12 @@ def heatmap(values, x_labels: Sequence | None = None, y_labels: Sequence | None 
             x_title: str | None = None, y_title: str | None = None, diverging: bool = False,
             zmin: float | None = None, zmax: float | None = None, colorbar_title: str | None = None,
             text_format: str | None = None, hover: str = "%{y} · %{x}: %{z:.3f}", height: int = 420,
-            square: bool = False, reverse_y: bool = True) -> go.Figure:
+            square: bool = False, reverse_y: bool = True, colorscale: str | None = None) -> go.Figure:
     """values: (rows, cols) array; NaN cells are drawn empty (use NaN for masked cells, never 0).
 
     diverging=True centres the colour scale on 0 (red < 0 < blue) with a symmetric range.
     text_format (e.g. '.2f') writes each value in its cell, for small matrices.
+    colorscale overrides the scale (e.g. 'gray' for pictures: ink reads as ink, not as a data value).
     """
     z = np.asarray(values, dtype=np.float64)                    # (rows, cols)
     if z.ndim != 2:
@@ -26,7 +27,7 @@ def heatmap(values, x_labels: Sequence | None = None, y_labels: Sequence | None 
         zmin, zmax = -(bound or 1.0), (bound or 1.0)
     x = list(x_labels) if x_labels is not None else list(range(z.shape[1]))
     y = list(y_labels) if y_labels is not None else list(range(z.shape[0]))
-    trace = go.Heatmap(z=z, x=x, y=y, zmin=zmin, zmax=zmax, colorscale=DIVERGING if diverging else SEQUENTIAL,
+    trace = go.Heatmap(z=z, x=x, y=y, zmin=zmin, zmax=zmax, colorscale=colorscale or (DIVERGING if diverging else SEQUENTIAL),
                        colorbar=dict(title=colorbar_title) if colorbar_title else None, hovertemplate=hover + "<extra></extra>",
                        hoverongaps=False)
     if text_format:

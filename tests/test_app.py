@@ -127,8 +127,8 @@ def test_heavy_model_events_share_one_queue_slot_and_light_ones_keep_their_own(s
 
     demo = app.create_app(settings)
     by_name = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
-    heavy = {"attention", "next_token", "logit_lens", "trace", "landscape"}
-    light = {"neuron", "forward", "backprop", "descend", "analogy"}
+    heavy = {"attention", "next_token", "logit_lens", "trace", "landscape", "denoise", "cfg_sweep"}
+    light = {"neuron", "forward", "backprop", "descend", "analogy", "noise"}
     for name in heavy:
         assert (by_name[name].concurrency_id, by_name[name].concurrency_limit) == (HEAVY["concurrency_id"], 1), name
     for name in light:

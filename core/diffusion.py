@@ -1,0 +1,168 @@
+"""Diffusion, the science (knowledge map: Forward Diffusion, U-Net Denoising, Classifier-Free Guidance).
+
+Forward: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps, one jump to any noise level.
+Reverse: a U-Net predicts the noise in x_t; DDIM turns that prediction into a step toward a clean image.
+Guidance: eps_hat = (w + 1) eps_cond - w eps_uncond (diffusers' guidance_scale is w + 1).
+
+Timesteps follow diffusers' convention: t = 0 ... T-1, and alphas_cumprod[t] = prod_{s <= t} (1 - beta_s).
+Images live in [-1, 1] (the model's range); background is -1.
+"""
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+T = 1000                       # training timesteps, as in the series
+SCHEDULES = {"linear": "linear", "scaled-linear": "scaled_linear", "cosine": "squaredcos_cap_v2"}  # label -> diffusers
+MAX_NOISING_SIDE = 64          # an image for the noising slider is shrunk to at most this many pixels a side
+MIN_IMAGE_SIDE = 4             # smaller uploads are refused: nothing to see
+
+
+def noise_schedule(schedule: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """diffusers' own betas (T,) and alphas_cumprod (T,) for a schedule label. Read-only: shared by all users."""
+    if not isinstance(schedule, str) or schedule not in SCHEDULES:
+        raise ValueError(f"Unknown schedule {str(schedule)[:30]!r}; choose one of {', '.join(SCHEDULES)}.")
+    return _noise_schedule(schedule)
+
+
+@lru_cache(maxsize=len(SCHEDULES))
+def _noise_schedule(schedule: str) -> tuple[torch.Tensor, torch.Tensor]:
+    from diffusers import DDPMScheduler
+
+    scheduler = DDPMScheduler(num_train_timesteps=T, beta_schedule=SCHEDULES[schedule])
+    return scheduler.betas.clone(), scheduler.alphas_cumprod.clone()
+
+
+def _per_sample(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(B,) or () -> broadcastable against like (B, C, H, W)."""
+    return values.reshape(-1, *[1] * (like.dim() - 1)) if values.dim() else values
+
+
+def add_noise(x0: torch.Tensor, eps: torch.Tensor, alphas_cumprod: torch.Tensor, t) -> torch.Tensor:
+    """The shortcut formula: jump straight from the clean x0 to noise level t (an int or a (B,) tensor)."""
+    abar = _per_sample(alphas_cumprod[t].to(x0.dtype), x0)
+    return abar.sqrt() * x0 + (1 - abar).sqrt() * eps
+
+
+def signal_to_noise(alphas_cumprod: torch.Tensor) -> torch.Tensor:
+    """SNR(t) = abar_t / (1 - abar_t): the signal's variance over the noise's."""
+    return alphas_cumprod / (1 - alphas_cumprod)
+
+
+def noise_step_by_step(x0: torch.Tensor, betas: torch.Tensor, t: int, generator: torch.Generator) -> torch.Tensor:
+    """The chain the shortcut replaces: t + 1 small steps x_s = sqrt(1 - beta_s) x_{s-1} + sqrt(beta_s) eps_s.
+
+    Each step draws fresh noise, so the result is a different sample than the one-jump formula's, with the same
+    distribution: mean sqrt(abar_t) x0 and standard deviation sqrt(1 - abar_t) in every pixel.
+    """
+    x = x0.clone()
+    for s in range(t + 1):
+        eps = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        x = (1 - betas[s]).sqrt() * x + betas[s].sqrt() * eps
+    return x
+
+
+def guided_noise(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, w) -> torch.Tensor:
+    """Classifier-free guidance, exactly as the knowledge map writes it (diffusers: guidance_scale = w + 1)."""
+    return (w + 1) * eps_cond - w * eps_uncond
+
+
+def sampling_timesteps(steps: int) -> list[int]:
+    """The DDIM schedule of `steps` timesteps from T - 1 down ("trailing" spacing: start from pure noise)."""
+    from diffusers import DDIMScheduler
+
+    scheduler = DDIMScheduler(num_train_timesteps=T, timestep_spacing="trailing")
+    scheduler.set_timesteps(steps)
+    return [int(t) for t in scheduler.timesteps]
+
+
+def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t, abar_prev) -> tuple[torch.Tensor, torch.Tensor]:
+    """One deterministic DDIM step (eta = 0): guess the clean image, then re-noise it to the previous level."""
+    abar_t, abar_prev = torch.as_tensor(abar_t), torch.as_tensor(abar_prev)
+    x0_hat = (x_t - (1 - abar_t).sqrt() * eps) / abar_t.sqrt()            # predicted clean image
+    x0_hat = x0_hat.clamp(-1, 1)                                          # images live in [-1, 1]
+    x_prev = abar_prev.sqrt() * x0_hat + (1 - abar_prev).sqrt() * eps     # same noise direction, less of it
+    return x_prev, x0_hat
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    final: torch.Tensor                 # (K * n, 1, H, W): column-major blocks, weight k owns rows k*n ... k*n+n-1
+    timesteps: list[int]                # the S timesteps visited, T-1 first
+    x_t: torch.Tensor | None = None     # (S, K * n, 1, H, W) the input of each step (record=True)
+    eps: torch.Tensor | None = None     # (S, K * n, 1, H, W) the guided noise prediction at each step
+    x0_hat: torch.Tensor | None = None  # (S, K * n, 1, H, W) the predicted clean image at each step
+
+
+@torch.inference_mode()
+def sample(unet, digit: int, weights, noise: torch.Tensor, alphas_cumprod: torch.Tensor, timesteps: list[int],
+           no_label: int, record: bool = False) -> Trajectory:
+    """Guided DDIM sampling for all guidance weights at once: one batched U-Net call per step.
+
+    unet(x, t, class_labels=...) returns an object with .sample (diffusers' UNet2DModel); noise (n, 1, H, W) is
+    the same starting noise for every weight, so the columns of the grid differ only by w.
+    """
+    weights = torch.as_tensor(weights, dtype=noise.dtype)                 # (K,)
+    K, n = len(weights), noise.shape[0]
+    x = noise.repeat(K, 1, 1, 1)                                          # (K*n, 1, H, W)
+    w = weights.repeat_interleave(n).reshape(-1, 1, 1, 1)                 # (K*n, 1, 1, 1)
+    labels = torch.cat([torch.full((K * n,), digit), torch.full((K * n,), no_label)])   # (2*K*n,)
+    seen = {"x_t": [], "eps": [], "x0_hat": []}
+    for i, t in enumerate(timesteps):
+        abar_t = alphas_cumprod[t]
+        abar_prev = alphas_cumprod[timesteps[i + 1]] if i + 1 < len(timesteps) else torch.tensor(1.0)
+        eps_both = unet(torch.cat([x, x]), torch.tensor(t), class_labels=labels).sample   # (2*K*n, 1, H, W)
+        eps_cond, eps_uncond = eps_both.chunk(2)                          # (K*n, 1, H, W) each
+        eps = guided_noise(eps_cond, eps_uncond, w)                       # eps_hat = (w+1) eps_cond - w eps_uncond
+        x_prev, x0_hat = ddim_step(x, eps, abar_t, abar_prev)
+        if record:
+            seen["x_t"].append(x), seen["eps"].append(eps), seen["x0_hat"].append(x0_hat)
+        x = x_prev
+    stacked = {name: torch.stack(values) for name, values in seen.items()} if record else {}
+    return Trajectory(final=x.clamp(-1, 1), timesteps=list(timesteps), **stacked)
+
+
+def grid(final: torch.Tensor, K: int) -> torch.Tensor:
+    """(K * n, 1, H, W) from sample() -> (n, K, H, W): row = starting noise, column = guidance weight."""
+    n = final.shape[0] // K
+    return final.reshape(K, n, *final.shape[-2:]).transpose(0, 1)
+
+
+def image_for_noising(image) -> tuple[np.ndarray, str]:
+    """Any picture (grey (H, W), RGB or RGBA (H, W, 3|4), any dtype) -> grey (h, w) in [0, 1], at most
+    MAX_NOISING_SIDE a side, and a note saying what was converted (empty if nothing was)."""
+    from PIL import Image
+
+    array = np.asarray(image) if image is not None else None
+    if array is None or array.dtype == object or array.ndim not in (2, 3) or array.size == 0:
+        raise ValueError("That is not an image: upload a PNG or JPEG photo (grey, RGB or RGBA).")
+    if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
+        raise ValueError(f"An image has 1, 3 or 4 colour channels, this one has {array.shape[2]}.")
+    if min(array.shape[:2]) < MIN_IMAGE_SIDE:
+        raise ValueError(f"The image is {array.shape[1]}×{array.shape[0]} pixels; upload one at least "
+                         f"{MIN_IMAGE_SIDE}×{MIN_IMAGE_SIDE}.")
+    values = np.nan_to_num(array.astype(np.float64), posinf=0.0, neginf=0.0)
+    if np.issubdtype(array.dtype, np.integer):
+        values = values / np.iinfo(array.dtype).max                       # uint8 / 255, uint16 / 65535
+    elif values.max() > 1.0:
+        values = values / 255.0                                           # floats in 0..255
+    values = np.clip(values, 0, 1)
+    notes = []
+    if values.ndim == 3:
+        if values.shape[2] == 4:
+            alpha = values[..., 3:]
+            values = values[..., :3] * alpha + (1 - alpha)                # transparent parts on white
+            notes.append("RGBA → transparent parts on white")
+        if values.shape[2] == 3:
+            values = values @ np.array([0.299, 0.587, 0.114])               # (H, W) luminance
+            notes.append("colour → grey")
+        else:
+            values = values[..., 0]
+    h, w = values.shape
+    if max(h, w) > MAX_NOISING_SIDE:
+        scale = MAX_NOISING_SIDE / max(h, w)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        values = np.asarray(Image.fromarray((values * 255).astype(np.uint8)).resize(size, Image.BILINEAR)) / 255.0
+        notes.append(f"{w}×{h} → {size[0]}×{size[1]} pixels")
+    return values.astype(np.float32), "; ".join(notes)

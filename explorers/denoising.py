@@ -1,0 +1,160 @@
+"""The reverse process (knowledge map: U-Net Denoising): the trained digit U-Net predicts the noise in x_t, DDIM
+turns that into a guess of the clean image x_0_hat and a slightly less noisy x_t', step after step."""
+import time
+from functools import lru_cache
+
+import gradio as gr
+import numpy as np
+import torch
+
+from components.card import explanation_card, number
+from components.deeplink import PanelLink, link_box
+from components.diffusion_figures import NOISE_RANGE, denoising_frame, image_figure
+from components.errors import user_errors
+from components.export import write_gif
+from core.checks import in_range, whole
+from core.diffusion import noise_schedule, sample, sampling_timesteps
+from models.diffusion import DEFAULT_GUIDANCE, load_digit_diffusion
+from models.digit_classifier import load_digit_classifier
+from models.settings import HEAVY, Settings
+
+MAX_STEPS = 50        # DDIM steps of one run (the model was trained with T = 1000)
+MAX_W = 30.0          # guidance weight cap
+MAX_SEED = 2**31 - 1
+PLAY_DELAY_S = 0.35   # between frames of "play"
+
+
+def checked(digit, seed, steps, w) -> tuple[int, int, int, float]:
+    return (whole("digit", digit, 0, 9), whole("seed", seed, 0, MAX_SEED), whole("steps", steps, 1, MAX_STEPS),
+            in_range("guidance weight w", w, 0.0, MAX_W))
+
+
+@lru_cache(maxsize=32)
+def trajectory(digit: int, seed: int, steps: int, w: float) -> dict:
+    """One guided DDIM run for one sample, every step recorded (read-only numpy arrays, shared)."""
+    model = load_digit_diffusion()
+    _, alphas_cumprod = noise_schedule(model.schedule)
+    size = model.config.image_size
+    noise = torch.randn((1, 1, size, size), generator=torch.Generator().manual_seed(seed))   # (1, 1, H, W)
+    timesteps = sampling_timesteps(steps)
+    run = sample(model.unet, digit, [w], noise, alphas_cumprod, timesteps, model.no_label, record=True)
+    guesses = load_digit_classifier().probabilities(run.x0_hat[:, 0])                    # (S, 10)
+    abar = alphas_cumprod[timesteps].tolist()
+    result = {"x_t": run.x_t[:, 0, 0].numpy(), "eps": run.eps[:, 0, 0].numpy(),          # (S, H, W) each
+              "x0_hat": run.x0_hat[:, 0, 0].numpy(), "guesses": guesses.numpy(),         # (S, 10)
+              "timesteps": timesteps, "abar": abar, "abar_prev": [*abar[1:], 1.0]}
+    for value in result.values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+    return result
+
+
+def formula(run: dict, i: int, w: float) -> str:
+    t, abar, abar_prev = run["timesteps"][i], run["abar"][i], run["abar_prev"][i]
+    last = i + 1 == len(run["timesteps"])
+    t_prev = "\\text{end}" if last else run["timesteps"][i + 1]
+    return (f"$$\\hat\\varepsilon = (w+1)\\,\\varepsilon_\\theta(x_t, t, \\text{{digit}}) - "
+            f"w\\,\\varepsilon_\\theta(x_t, t, \\varnothing) = {number(w + 1, 2)}\\,\\varepsilon_\\text{{cond}} - "
+            f"{number(w, 2)}\\,\\varepsilon_\\text{{uncond}}$$\n\n"
+            f"$$\\hat x_0 = \\frac{{x_{{{t}}} - \\sqrt{{1-\\bar\\alpha_{{{t}}}}}\\,\\hat\\varepsilon}}"
+            f"{{\\sqrt{{\\bar\\alpha_{{{t}}}}}}} = \\frac{{x_{{{t}}} - {number((1 - abar) ** 0.5)}\\,\\hat\\varepsilon}}"
+            f"{{{number(abar ** 0.5)}}}$$\n\n"
+            f"$$x_{{{t_prev}}} = \\sqrt{{\\bar\\alpha_{{{t_prev}}}}}\\,\\hat x_0 + \\sqrt{{1-\\bar\\alpha_{{{t_prev}}}}}"
+            f"\\,\\hat\\varepsilon = {number(abar_prev ** 0.5)}\\,\\hat x_0 + "
+            f"{number((1 - abar_prev) ** 0.5)}\\,\\hat\\varepsilon$$"
+            + ("\n\nLast step: $\\bar\\alpha_\\text{end} = 1$, no noise is left, the sample is $\\hat x_0$." if last else ""))
+
+
+@user_errors
+def step_view(digit, seed, steps, w, step):
+    digit, seed, steps, w = checked(digit, seed, steps, w)
+    run = trajectory(digit, seed, steps, w)
+    i = whole("step", step, 1, steps) - 1
+    t, guess = run["timesteps"][i], run["guesses"][i]
+    status = (f"**Step {i + 1} of {steps}** (t = {t} → "
+              f"{run['timesteps'][i + 1] if i + 1 < steps else 0}). The separate digit classifier reads x̂₀ as a "
+              f"**{int(guess.argmax())}** (p = {guess.max():.2f}; p({digit}) = {guess[digit]:.2f})."
+              + (" This x̂₀ is the final sample." if i + 1 == steps else ""))
+    return (formula(run, i, w), image_figure(run["x_t"][i], f"x_t: the input at t = {t}"),
+            image_figure(run["eps"][i], "ε̂: the U-Net's (guided) noise", zrange=NOISE_RANGE, value_name="noise"),
+            image_figure(run["x0_hat"][i], "x̂₀: its guess of the clean image"), status)
+
+
+def step_range(steps, step):
+    steps = int(min(max(steps or 1, 1), MAX_STEPS))
+    return gr.Slider(maximum=steps, value=min(int(step or 1), steps))
+
+
+def step_back(step):
+    return max(1, int(step) - 1)
+
+
+def step_forward(steps, step):
+    return min(int(steps), int(step) + 1)
+
+
+def play(steps, step):
+    """Walk the step slider to the end (from the start if it is already there); each move redraws the view."""
+    steps, start = int(steps), int(step)
+    start = 1 if start >= steps else start
+    for i in range(start, steps + 1):
+        yield i
+        time.sleep(PLAY_DELAY_S)
+
+
+@user_errors
+def denoising_gif(digit, seed, steps, w):
+    run = trajectory(*checked(digit, seed, steps, w))
+    frames = [denoising_frame(x_t, x0_hat) for x_t, x0_hat in zip(run["x_t"], run["x0_hat"])]
+    return write_gif(frames, duration_ms=250, name=f"denoising-digit-{int(digit)}")
+
+
+@user_errors
+def denoise_endpoint(digit: int, seed: int = 0, steps: int = 20, w: float = DEFAULT_GUIDANCE) -> dict:
+    """The reverse process for one sample of a digit: each step's timestep, x_t and predicted clean image x0_hat."""
+    digit, seed, steps, w = checked(digit, seed, steps, w)
+    run = trajectory(digit, seed, steps, w)
+    return {"timesteps": run["timesteps"], "x_t": run["x_t"].tolist(), "x0_hat": run["x0_hat"].tolist(),
+            "final": run["x0_hat"][-1].tolist(), "classifier_probabilities": run["guesses"][-1].tolist()}
+
+
+def build(settings: Settings) -> PanelLink:
+    with gr.Tab("Denoising", id="denoising", elem_id="tab-denoising") as tab:
+        live = explanation_card(
+            "Denoising: the U-Net at work, one step at a time",
+            "Start from pure noise. At each step a U-Net looks at the noisy image and predicts the noise in it; "
+            "subtracting that prediction gives a guess of the clean image x̂₀, and the next, slightly less noisy "
+            "image mixes that guess with a little of the predicted noise. The noisy images are hard to read; "
+            "the guesses x̂₀ show what the network believes at each step.",
+            "Press a step: the formula fills in with that step's numbers.", "Step from 1 to the end and watch x̂₀: "
+            "blurry average digit first, details last. Try guidance w = 0 and w = 8 with the same seed. Try 5 "
+            "steps instead of 20: fewer, bigger jumps.", elem_id="denoising-formula")
+        with gr.Row():
+            digit = gr.Dropdown(list(range(10)), value=3, label="digit to ask for", elem_id="denoising-digit")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="noise seed", elem_id="denoising-seed")
+            steps = gr.Slider(2, MAX_STEPS, 20, step=1, label="DDIM steps", elem_id="denoising-steps")
+            w = gr.Slider(0, 12, DEFAULT_GUIDANCE, step=0.5, label="guidance weight w", elem_id="denoising-w")
+        with gr.Row():
+            step = gr.Slider(1, 20, 1, step=1, label="step", elem_id="denoising-step", scale=3)
+            back = gr.Button("◀ step", elem_id="denoising-back", scale=0, min_width=90)
+            forward = gr.Button("step ▶", elem_id="denoising-forward", scale=0, min_width=90)
+            play_button = gr.Button("▶ play", elem_id="denoising-play", scale=0, min_width=90)
+            gif_button = gr.Button("GIF", elem_id="denoising-gif-button", scale=0, min_width=70)
+        status = gr.Markdown(elem_id="denoising-status")
+        with gr.Row():
+            x_t = gr.Plot(label="x_t", elem_id="denoising-x-t")
+            eps = gr.Plot(label="predicted noise", elem_id="denoising-eps")
+            x0_hat = gr.Plot(label="predicted clean image", elem_id="denoising-x0")
+        gif = gr.File(label="GIF of the steps (x_t | x̂₀)", height=70, elem_id="denoising-gif")
+        run_inputs = [digit, seed, steps, w]
+        outputs = [live, x_t, eps, x0_hat, status]
+        steps.change(step_range, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)
+        gr.on([tab.select, step.change, digit.change, seed.change, steps.release, w.release], step_view,
+              inputs=[*run_inputs, step], outputs=outputs, trigger_mode="always_last", api_visibility="undocumented",
+              show_progress="hidden", **HEAVY)
+        back.click(step_back, inputs=step, outputs=step, api_visibility="undocumented", queue=False)
+        forward.click(step_forward, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)
+        play_button.click(play, inputs=[steps, step], outputs=step, api_visibility="undocumented")
+        gif_button.click(denoising_gif, inputs=run_inputs, outputs=gif, api_visibility="undocumented", **HEAVY)
+        gr.api(denoise_endpoint, api_name="denoise", **HEAVY)
+        return link_box("denoising", {"digit": digit, "seed": seed, "steps": steps, "w": w, "step": step})

@@ -1,0 +1,136 @@
+"""Classifier-free guidance (knowledge map: Classifier-Free Guidance): one grid, a column per guidance weight w,
+the same starting noise along each row; beside it the trade-off, measured by a separate digit classifier."""
+from functools import lru_cache
+
+import gradio as gr
+import torch
+
+from components.card import explanation_card, number
+from components.deeplink import PanelLink, link_box
+from components.diffusion_figures import guidance_grid, tradeoff_curves
+from components.errors import user_errors
+from core.checks import finite_list, quote, whole
+from core.diffusion import grid, noise_schedule, sample, sampling_timesteps
+from models.diffusion import DEFAULT_STEPS, load_digit_diffusion
+from models.digit_classifier import judge
+from models.settings import HEAVY, Settings
+
+DEFAULT_WEIGHTS = (0, 0.5, 1, 2, 3, 5, 8, 12)
+MAX_WEIGHTS = 10       # columns of the grid
+MAX_W = 30.0           # a guidance weight above this only saturates
+MAX_SAMPLES = 8        # rows of the grid (samples per weight)
+MAX_STEPS = 50         # DDIM steps; the batch is 2 x weights x samples images per step
+MAX_SEED = 2**31 - 1
+
+
+def checked_weights(weights) -> tuple[float, ...]:
+    values = finite_list("weights", weights)
+    if not 1 <= len(values) <= MAX_WEIGHTS:
+        raise ValueError(f"Give 1 to {MAX_WEIGHTS} guidance weights, got {len(values)}.")
+    for w in values:
+        if not 0 <= w <= MAX_W:
+            raise ValueError(f"Each guidance weight w must be between 0 and {MAX_W:g}, got {w:g}.")
+    return tuple(values)
+
+
+def parse_weights(text) -> tuple[float, ...]:
+    """'0, 0.5, 1, 2' -> (0.0, 0.5, 1.0, 2.0)."""
+    parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        values = [float(p) for p in parts[:MAX_WEIGHTS + 1]]
+    except ValueError:
+        raise ValueError(f"Weights are numbers separated by commas, e.g. 0, 1, 3; got {quote(text)}.") from None
+    return checked_weights(values)
+
+
+def checked(digit, weights, samples, steps, seed):
+    return (whole("digit", digit, 0, 9), checked_weights(weights), whole("samples per weight", samples, 1, MAX_SAMPLES),
+            whole("steps", steps, 1, MAX_STEPS), whole("seed", seed, 0, MAX_SEED))
+
+
+@lru_cache(maxsize=16)
+def sweep(digit: int, weights: tuple[float, ...], samples: int, steps: int, seed: int) -> dict:
+    """All weights sampled together (one batched U-Net call per step), then judged weight by weight."""
+    model = load_digit_diffusion()
+    _, alphas_cumprod = noise_schedule(model.schedule)
+    size = model.config.image_size
+    noise = torch.randn((samples, 1, size, size), generator=torch.Generator().manual_seed(seed))   # (n, 1, H, W)
+    run = sample(model.unet, digit, list(weights), noise, alphas_cumprod, sampling_timesteps(steps), model.no_label)
+    table = grid(run.final, len(weights))                                               # (n, K, H, W)
+    verdicts = [judge(table[:, k, None], digit) for k in range(len(weights))]
+    table = table.numpy()
+    table.setflags(write=False)
+    return {"table": table, "weights": list(weights),
+            **{key: [v[key] for v in verdicts] for key in ("accuracy", "confidence", "relative_diversity")}}
+
+
+def formula(result: dict, digit: int) -> str:
+    weights, accuracy = result["weights"], result["accuracy"]
+    best = max(range(len(weights)), key=lambda k: (accuracy[k], result["confidence"][k]))
+    w = weights[best]
+    return (f"$$\\hat\\varepsilon = (w+1)\\,\\varepsilon_\\text{{cond}} - w\\,\\varepsilon_\\text{{uncond}}"
+            f"\\qquad(\\text{{diffusers: guidance\\_scale}} = w+1)$$\n\n"
+            f"$$w = {w:g}:\\quad \\hat\\varepsilon = {number(w + 1, 2)}\\,\\varepsilon_\\theta(x_t, t, {digit}) - "
+            f"{number(w, 2)}\\,\\varepsilon_\\theta(x_t, t, \\varnothing)$$\n\n"
+            f"At w = {w:g} the classifier reads **{accuracy[best]:.0%}** of the samples as a {digit} "
+            f"(mean p({digit}) = {result['confidence'][best]:.2f}); diversity is "
+            f"{result['relative_diversity'][best]:.2f}× the real digits'.")
+
+
+@user_errors
+def run_sweep(digit, weights_text, samples, steps, seed):
+    digit, weights, samples, steps, seed = checked(digit, parse_weights(weights_text), samples, steps, seed)
+    result = sweep(digit, weights, samples, steps, seed)
+    summary = " · ".join(f"w={w:g}: {a:.0%}, div {d:.2f}" for w, a, d in
+                         zip(weights, result["accuracy"], result["relative_diversity"]))
+    note = "" if samples > 1 else " (diversity needs at least 2 samples per weight)"
+    return (formula(result, digit), guidance_grid(result["table"], weights, digit),
+            tradeoff_curves(weights, result["accuracy"], result["confidence"], result["relative_diversity"], digit),
+            f"**Per weight** (accuracy as a {digit}, diversity ÷ real){note}: {summary}")
+
+
+@user_errors
+def cfg_sweep_endpoint(digit: int, weights: list[float], samples_per_weight: int = 4, steps: int = DEFAULT_STEPS,
+                       seed: int = 0) -> dict:
+    """Samples of a digit for each guidance weight w (same starting noise), with the classifier's accuracy,
+    mean confidence and the relative diversity per weight. images[k][i] is sample i at weights[k]."""
+    digit, weights, samples, steps, seed = checked(digit, weights, samples_per_weight, steps, seed)
+    result = sweep(digit, weights, samples, steps, seed)
+    return {"weights": list(weights), "guidance_scale": [w + 1 for w in weights],
+            "images": result["table"].transpose(1, 0, 2, 3).tolist(), "accuracy": result["accuracy"],
+            "confidence": result["confidence"], "relative_diversity": result["relative_diversity"]}
+
+
+def build(settings: Settings) -> PanelLink:
+    with gr.Tab("Guidance", id="guidance", elem_id="tab-guidance") as tab:
+        live = explanation_card(
+            "Classifier-free guidance: how hard to push toward the prompt",
+            "Run the U-Net twice per step, once told which digit to draw and once told nothing, then "
+            "extrapolate past the conditional prediction, away from the unconditional one. The weight w sets "
+            "how far: w = 0 is plain conditional sampling.",
+            "$$\\hat\\varepsilon = (w+1)\\,\\varepsilon_\\text{cond} - w\\,\\varepsilon_\\text{uncond}$$",
+            "Read a row left to right: the same noise, pushed harder. Where does the digit become reliable, and "
+            "where do the samples start to look alike (diversity falling) or burn out? Try a 7 or a 9, and a "
+            "single row with many weights.", elem_id="guidance-formula")
+        with gr.Row():
+            digit = gr.Dropdown(list(range(10)), value=3, label="digit to ask for (the prompt)",
+                                elem_id="guidance-digit")
+            weights = gr.Textbox(", ".join(f"{w:g}" for w in DEFAULT_WEIGHTS), label=f"guidance weights w "
+                                 f"(up to {MAX_WEIGHTS}, 0 … {MAX_W:g})", elem_id="guidance-weights")
+            samples = gr.Slider(1, MAX_SAMPLES, 4, step=1, label="samples per weight", elem_id="guidance-samples")
+            steps = gr.Slider(5, MAX_STEPS, DEFAULT_STEPS, step=1, label="DDIM steps", elem_id="guidance-steps")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="seed", elem_id="guidance-seed")
+            button = gr.Button("Sample the sweep", variant="primary", elem_id="guidance-run", scale=0, min_width=140)
+        status = gr.Markdown(elem_id="guidance-status")
+        with gr.Row():
+            with gr.Column(scale=3):
+                grid_plot = gr.Plot(label="samples", elem_id="guidance-grid")
+            with gr.Column(scale=2):
+                curves = gr.Plot(label="trade-off", elem_id="guidance-curves")
+        inputs = [digit, weights, samples, steps, seed]
+        gr.on([tab.select, button.click, digit.change, weights.submit], run_sweep, inputs=inputs,
+              outputs=[live, grid_plot, curves, status], trigger_mode="always_last", api_visibility="undocumented",
+              **HEAVY)
+        gr.api(cfg_sweep_endpoint, api_name="cfg_sweep", **HEAVY)
+        return link_box("guidance", {"digit": digit, "weights": weights, "samples": samples, "steps": steps,
+                                     "seed": seed})

@@ -1,0 +1,196 @@
+"""Forward diffusion (knowledge map: Forward Diffusion): noise any image to any t in one jump with diffusers'
+own schedules, and check the jump against the step-by-step chain it replaces."""
+from functools import lru_cache
+
+import gradio as gr
+import numpy as np
+import torch
+
+from components.card import explanation_card, number
+from components.deeplink import PanelLink, link_box
+from components.diffusion_figures import chain_histogram, image_figure, noising_frame, schedule_curves
+from components.errors import user_errors
+from components.export import write_gif
+from core.checks import whole
+from core.diffusion import SCHEDULES, T, add_noise, image_for_noising, noise_schedule, noise_step_by_step
+from models.settings import Settings
+from models.train_diffusion import digit_images
+
+DIGITS = [f"digit {d}" for d in range(10)]
+PHOTOS = ["camera", "astronaut", "coffee", "moon", "chelsea", "coins", "rocket"]   # scikit-image's bundled photos
+UPLOAD = "your upload"
+MAX_SEED = 2**31 - 1
+CHAIN_VALUES = 65_536        # the step-by-step check runs this many pixel chains in all (enough for a histogram)
+GIF_EVERY = 25               # the noising-sweep GIF shows t = 0, 25, 50, ... 975, 999
+
+
+@lru_cache(maxsize=len(DIGITS) + len(PHOTOS))
+def bundled_image(name: str) -> tuple[np.ndarray, str]:
+    """A bundled picture as grey (h, w) in [0, 1] (read-only, shared), and what was converted."""
+    if name in DIGITS:
+        images, labels = digit_images()                                                 # (N, 1, 16, 16)
+        first = int((labels == DIGITS.index(name)).nonzero()[0])
+        grey, note = ((images[first, 0] + 1) / 2).numpy(), "scikit-learn's 8×8 digit, upsampled to 16×16"
+    else:
+        import skimage.data
+
+        grey, note = image_for_noising(getattr(skimage.data, name)())
+        note = f"scikit-image's '{name}': {note}"
+    grey.setflags(write=False)
+    return grey, note
+
+
+def clean_image(choice: str, uploaded) -> tuple[torch.Tensor, str]:
+    """The chosen picture in the model's range [-1, 1] as (1, 1, h, w), and its note."""
+    if choice == UPLOAD:
+        if uploaded is None:
+            raise ValueError("Upload an image first (or pick a digit or a photo).")
+        grey, note = uploaded
+    elif choice in DIGITS or choice in PHOTOS:
+        grey, note = bundled_image(choice)
+    else:
+        raise ValueError(f"Unknown image {str(choice)[:30]!r}; choose digit 0 … digit 9 or one of "
+                         f"{', '.join(PHOTOS)}.")
+    return torch.tensor(np.asarray(grey) * 2 - 1, dtype=torch.float32)[None, None], note
+
+
+def checked(t, schedule, seed) -> tuple[int, torch.Tensor, torch.Tensor, int]:
+    t = whole("t", t, 0, T - 1)
+    betas, alphas_cumprod = noise_schedule(schedule)
+    return t, betas, alphas_cumprod, whole("seed", seed, 0, MAX_SEED)
+
+
+def fixed_noise(seed: int, shape) -> torch.Tensor:
+    """The same noise sample for every t: moving the slider slides along one path from image to noise."""
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+def formula(t: int, alphas_cumprod: torch.Tensor) -> str:
+    abar = float(alphas_cumprod[t])
+    snr = abar / (1 - abar)
+    return (f"$$x_t = \\sqrt{{\\bar\\alpha_t}}\\,x_0 + \\sqrt{{1-\\bar\\alpha_t}}\\,\\varepsilon,\\qquad "
+            f"\\bar\\alpha_t = \\prod_{{s \\le t}} (1-\\beta_s)$$\n\n"
+            f"$$x_{{{t}}} = {number(abar ** 0.5)}\\,x_0 + {number((1 - abar) ** 0.5)}\\,\\varepsilon,\\qquad "
+            f"\\bar\\alpha_{{{t}}} = {abar:.4g},\\quad \\text{{SNR}} = \\frac{{\\bar\\alpha_t}}{{1-\\bar\\alpha_t}}"
+            f" = {snr:.3g}$$")
+
+
+@user_errors
+def noised_view(choice, uploaded, t, schedule, seed):
+    """What moves with the slider: the formula's numbers, x_t, and the marked curves."""
+    t, _, alphas_cumprod, seed = checked(t, schedule, seed)
+    x0, _ = clean_image(choice, uploaded)                                               # (1, 1, h, w)
+    x_t = add_noise(x0, fixed_noise(seed, x0.shape), alphas_cumprod, t)                 # (1, 1, h, w)
+    return (formula(t, alphas_cumprod), image_figure(x_t[0, 0].numpy(), f"x_t at t = {t} (colours clip at ±1)"),
+            schedule_curves(alphas_cumprod.numpy(), t, schedule))
+
+
+@user_errors
+def clean_view(choice, uploaded):
+    x0, note = clean_image(choice, uploaded)
+    h, w = x0.shape[-2:]
+    return image_figure(x0[0, 0].numpy(), "x_0: the clean image"), f"**Image:** {w}×{h} pixels. {note}."
+
+
+@user_errors
+def on_upload(image):
+    """Convert an upload once (grey, at most 64 pixels a side) and keep it for this user only."""
+    if image is None:
+        return None, gr.update(), "Upload removed."
+    grey, note = image_for_noising(image)
+    grey.setflags(write=False)
+    return (grey, f"your upload ({note or 'used as is'})"), gr.update(value=UPLOAD), \
+        f"Converted: {note or 'nothing to convert'}."
+
+
+@user_errors
+def compare_chain(choice, uploaded, t, schedule, seed):
+    """Noise many copies step by step with the per-step betas, and compare with the one-jump formula."""
+    t, betas, alphas_cumprod, seed = checked(t, schedule, seed)
+    x0, _ = clean_image(choice, uploaded)                                               # (1, 1, h, w)
+    chains = max(4, CHAIN_VALUES // x0.numel())
+    copies = x0.expand(chains, *x0.shape[1:])                                           # (chains, 1, h, w)
+    chain = noise_step_by_step(copies, betas, t, torch.Generator().manual_seed(seed + 1))
+    jump = add_noise(copies, fixed_noise(seed, copies.shape), alphas_cumprod, t)
+    keep = alphas_cumprod[t].sqrt()
+    chain_noise, jump_noise = (chain - keep * copies).numpy(), (jump - keep * copies).numpy()
+    std = float((1 - alphas_cumprod[t]).sqrt())
+    mean_error = float((chain.mean(0) - keep * x0[0]).abs().mean())
+    return (chain_histogram(jump_noise, chain_noise, std, t),
+            f"**{chains} copies × {t + 1} small steps** x_s = √(1−β_s)·x_(s−1) + √β_s·ε_s (β from {betas[0]:.2g} "
+            f"to {betas[t]:.2g}): the noise part has standard deviation **{chain_noise.std():.4f}** (chain) vs "
+            f"**{jump_noise.std():.4f}** (one jump) vs √(1−ᾱ_t) = **{std:.4f}** (theory); the chains' average "
+            f"image differs from √ᾱ_t·x_0 by {mean_error:.3f} per pixel (sampling noise). Different noise, same "
+            "distribution: that is why training can jump straight to any t.")
+
+
+@user_errors
+def noising_gif(choice, uploaded, schedule, seed):
+    _, _, alphas_cumprod, seed = checked(0, schedule, seed)
+    x0, _ = clean_image(choice, uploaded)
+    eps = fixed_noise(seed, x0.shape)
+    steps = [*range(0, T, GIF_EVERY), T - 1]
+    frames = [noising_frame(add_noise(x0, eps, alphas_cumprod, t)[0, 0].numpy()) for t in steps]
+    return write_gif(frames, duration_ms=100, name=f"noising-{schedule}")
+
+
+@user_errors
+def noise_endpoint(image: str, t: int, schedule: str = "cosine", seed: int = 0) -> dict:
+    """x_t of a bundled image (digit 0 … digit 9 or a scikit-image photo) at timestep t, with a fixed noise seed."""
+    t, _, alphas_cumprod, seed = checked(t, schedule, seed)
+    x0, _ = clean_image(image, None)
+    x_t = add_noise(x0, fixed_noise(seed, x0.shape), alphas_cumprod, t)                 # (1, 1, h, w)
+    abar = float(alphas_cumprod[t])
+    return {"image": x_t[0, 0].tolist(), "t": t, "sqrt_alpha_bar": abar ** 0.5,
+            "sqrt_one_minus_alpha_bar": (1 - abar) ** 0.5, "snr": abar / (1 - abar)}
+
+
+def build(settings: Settings) -> PanelLink:
+    start = ("digit 3", None, 250, "cosine", 0)
+    first, clean = noised_view(*start), clean_view("digit 3", None)
+    with gr.Tab("Noising", id="noising", elem_id="tab-noising"):
+        live = explanation_card(
+            "Forward diffusion: from image to noise in one jump",
+            "Diffusion models learn to undo noise. To make training examples, add Gaussian noise to a clean "
+            "image, a little at each of T = 1000 steps, until only noise is left. There is a shortcut: any "
+            "noise level t can be reached in a single jump, a weighted sum of the image and one noise sample.",
+            first[0], "Slide t slowly: the image fades while the noise grows, along one fixed noise sample. Compare "
+            "the schedules at t = 500: the linear one has destroyed the digit, the cosine one has not. Then press "
+            "the step-by-step button: a different path, the same distribution.", elem_id="noising-formula")
+        uploaded = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=1, min_width=280):
+                choice = gr.Dropdown([*DIGITS, *PHOTOS, UPLOAD], value="digit 3", label="image",
+                                     elem_id="noising-image")
+                t = gr.Slider(0, T - 1, 250, step=1, label="timestep t (0 … 999)", elem_id="noising-t")
+                schedule = gr.Radio(list(SCHEDULES), value="cosine", label="noise schedule (diffusers' betas)",
+                                    elem_id="noising-schedule")
+                seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="noise seed",
+                                 elem_id="noising-seed")
+                upload = gr.Image(type="numpy", image_mode=None, sources=["upload"], height=160,
+                                  label="or upload an image (any size; converted to grey)", elem_id="noising-upload")
+                note = gr.Markdown(clean[1], elem_id="noising-note")
+            clean_plot = gr.Plot(clean[0], label="clean image", elem_id="noising-clean")
+            noised_plot = gr.Plot(first[1], label="noised image", elem_id="noising-noised")
+        curves = gr.Plot(first[2], label="schedule", elem_id="noising-curves")
+        with gr.Row():
+            chain_button = gr.Button("Noise step by step (the chain) and compare with the jump",
+                                     elem_id="noising-chain-button")
+            gif_button = gr.Button("Export the noising sweep as a GIF", elem_id="noising-gif-button")
+        chain_text = gr.Markdown(elem_id="noising-chain-text")
+        with gr.Row():
+            chain_plot = gr.Plot(label="chain vs jump", elem_id="noising-chain")
+            gif = gr.File(label="GIF of x_t for t = 0 … 999", height=70, elem_id="noising-gif")
+        inputs = [choice, uploaded, t, schedule, seed]
+        upload.upload(on_upload, inputs=upload, outputs=[uploaded, choice, note], api_visibility="undocumented")
+        choice.change(clean_view, inputs=[choice, uploaded], outputs=[clean_plot, note],
+                      api_visibility="undocumented", show_progress="hidden")
+        gr.on([choice.change, t.change, schedule.change, seed.change], noised_view, inputs=inputs,
+              outputs=[live, noised_plot, curves], trigger_mode="always_last", api_visibility="undocumented",
+              show_progress="hidden")
+        chain_button.click(compare_chain, inputs=inputs, outputs=[chain_plot, chain_text],
+                           api_visibility="undocumented")
+        gif_button.click(noising_gif, inputs=[choice, uploaded, schedule, seed], outputs=gif,
+                         api_visibility="undocumented")
+        gr.api(noise_endpoint, api_name="noise")
+        return link_box("noising", {"image": choice, "t": t, "schedule": schedule, "seed": seed})

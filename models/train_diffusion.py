@@ -1,0 +1,171 @@
+"""Train the class-conditional digit diffusion U-Net on scikit-learn's digits (upsampled to 16x16).
+
+    .venv/bin/python -m models.train_diffusion                       # about 40 min on a shared 2-core CPU
+    .venv/bin/python -m models.train_diffusion --max-minutes 10      # stop early; run again to resume
+
+Seeded; resumable (the full training state is saved to --work-dir every few hundred steps); writes the EMA
+weights as a small safetensors checkpoint. The app only loads the committed checkpoint; it never trains.
+Classifier-free guidance needs an unconditional model too: a fraction of the labels is replaced by the extra
+"no label" class 10 during training, so one network learns both eps(x_t, t, digit) and eps(x_t, t, nothing).
+"""
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+CHECKPOINTS = Path(__file__).with_name("checkpoints")
+CHECKPOINT = CHECKPOINTS / "digit_diffusion.safetensors"
+NO_LABEL = 10  # the extra class embedding used for the unconditional prediction
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    image_size: int = 16                      # 8x8 digits upsampled (bilinear) to 16x16
+    block_out_channels: tuple = (32, 64, 64)  # U-Net widths at 16x16, 8x8, 4x4
+    layers_per_block: int = 1                 # one ResNet block per level: 1.06 M parameters
+    num_class_embeds: int = 11                # digits 0..9 plus NO_LABEL
+    schedule: str = "squaredcos_cap_v2"       # diffusers' beta_schedule name; chosen by a pilot run (see README)
+    num_train_timesteps: int = 1000           # T, as in the series
+    batch_size: int = 64                      # small batches, more updates: CPU time is the budget
+    learning_rate: float = 1e-3               # AdamW, constant after a short warm-up (EMA does the averaging)
+    warmup_steps: int = 100
+    label_dropout: float = 0.15               # fraction of labels replaced by NO_LABEL (classifier-free guidance)
+    ema_decay: float = 0.999                  # exponential moving average of the weights: the checkpoint
+    steps: int = 8000                         # optimizer steps (stopped earlier by --max-minutes)
+    seed: int = 0
+
+
+def build_unet(config: DiffusionConfig):
+    from diffusers import UNet2DModel
+
+    return UNet2DModel(
+        sample_size=config.image_size, in_channels=1, out_channels=1,
+        block_out_channels=tuple(config.block_out_channels), layers_per_block=config.layers_per_block,
+        down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3,
+        num_class_embeds=config.num_class_embeds, norm_num_groups=8)
+
+
+def make_scheduler(config: DiffusionConfig):
+    from diffusers import DDPMScheduler
+
+    return DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.schedule)
+
+
+def digit_images(size: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """All 1,797 scikit-learn digits as (N, 1, size, size) floats in [-1, 1], and their labels (N,)."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    x = torch.tensor(data.images / 16.0, dtype=torch.float32)[:, None]                     # (N, 1, 8, 8)
+    x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    return (x.clamp(0, 1) * 2 - 1).contiguous(), torch.tensor(data.target, dtype=torch.int64)
+
+
+def training_step(unet, scheduler, x0, labels, config: DiffusionConfig, generator: torch.Generator):
+    """One denoising-score-matching step: noise x0 to a random t, predict the noise, mean squared error."""
+    B = x0.shape[0]
+    drop = torch.rand(B, generator=generator) < config.label_dropout
+    labels = torch.where(drop, torch.full_like(labels, NO_LABEL), labels)                # (B,)
+    t = torch.randint(0, config.num_train_timesteps, (B,), generator=generator)           # (B,)
+    eps = torch.randn(x0.shape, generator=generator)                                      # (B, 1, H, W)
+    x_t = scheduler.add_noise(x0, eps, t)                                                 # (B, 1, H, W)
+    eps_hat = unet(x_t, t, class_labels=labels).sample                                    # (B, 1, H, W)
+    return torch.nn.functional.mse_loss(eps_hat, eps)
+
+
+def save_ema(ema, config: DiffusionConfig, step: int, path: Path, extra: dict | None = None) -> None:
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {name: value.detach().contiguous().clone() for name, value in ema.state_dict().items()}
+    metadata = {"config": json.dumps(asdict(config)), "step": str(step), **(extra or {})}
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def config_from_metadata(metadata: dict) -> DiffusionConfig:
+    values = json.loads(metadata["config"])
+    values["block_out_channels"] = tuple(values["block_out_channels"])
+    return DiffusionConfig(**values)
+
+
+def train(config: DiffusionConfig, work_dir: Path, out: Path, max_minutes: float, every: int) -> None:
+    from tqdm import tqdm
+
+    torch.manual_seed(config.seed)
+    x_all, y_all = digit_images(config.image_size)                                       # (N, 1, 16, 16), (N,)
+    unet, ema = build_unet(config), build_unet(config)
+    ema.load_state_dict(unet.state_dict())
+    ema.requires_grad_(False)
+    scheduler = make_scheduler(config)
+    optimizer = torch.optim.AdamW(unet.parameters(), lr=config.learning_rate, weight_decay=0.0)
+    generator = torch.Generator().manual_seed(config.seed)
+    state_path, step = work_dir / "state.pt", 0
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=True)
+        unet.load_state_dict(state["unet"]), ema.load_state_dict(state["ema"])
+        optimizer.load_state_dict(state["optimizer"]), generator.set_state(state["generator"])
+        step = state["step"]
+        print(f"resumed from {state_path} at step {step}", flush=True)
+    n_params = sum(p.numel() for p in unet.parameters())
+    print(f"U-Net with {n_params / 1e6:.2f} M parameters, schedule {config.schedule}", flush=True)
+
+    def checkpoint() -> None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        torch.save({"unet": unet.state_dict(), "ema": ema.state_dict(), "optimizer": optimizer.state_dict(),
+                    "generator": generator.get_state(), "step": step, "config": asdict(config)}, state_path)
+        save_ema(ema, config, step, out)
+
+    started, running = time.time(), None
+    bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=20)
+    for step in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * min(1.0, (step + 1) / config.warmup_steps)
+        batch = torch.randint(0, len(x_all), (config.batch_size,), generator=generator)
+        loss = training_step(unet, scheduler, x_all[batch], y_all[batch], config, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+        optimizer.step()
+        decay = min(config.ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for p_ema, p in zip(ema.parameters(), unet.parameters()):
+                p_ema.lerp_(p, 1 - decay)
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        bar.set_postfix(loss=f"{running:.4f}", refresh=False)
+        step += 1
+        if step % every == 0:
+            checkpoint()
+            print(f"step {step} loss {running:.4f} elapsed {(time.time() - started) / 60:.1f} min", flush=True)
+        if time.time() - started > max_minutes * 60:
+            print(f"time budget of {max_minutes} min reached at step {step}", flush=True)
+            break
+    checkpoint()
+    print(f"wrote {out} (EMA weights, step {step})", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schedule", default=DiffusionConfig.schedule,
+                        choices=["linear", "scaled_linear", "squaredcos_cap_v2"])
+    parser.add_argument("--steps", type=int, default=DiffusionConfig.steps)
+    parser.add_argument("--batch-size", type=int, default=DiffusionConfig.batch_size)
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/digit_diffusion_train"))
+    parser.add_argument("--out", type=Path, default=CHECKPOINT)
+    parser.add_argument("--max-minutes", type=float, default=45.0)
+    parser.add_argument("--every", type=int, default=200, help="checkpoint every this many steps")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    options = parser.parse_args()
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    np.random.seed(0)
+    config = replace(DiffusionConfig(), schedule=options.schedule, steps=options.steps, batch_size=options.batch_size)
+    train(config, options.work_dir, options.out, options.max_minutes, options.every)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The Generation section in Chromium: the noising slider and its step-by-step check, the denoising stepper, the
+guidance sweep with its measured trade-off."""
+from playwright.sync_api import expect
+
+from tests.browser.helpers import open_panel, save_screenshot
+
+SWEEP_TIMEOUT_MS = 180_000   # the default sweep is 8 weights x 4 samples x 50 steps on a shared CPU
+
+
+def test_noising_slider_and_the_chain(page):
+    open_panel(page, "Generation · DL8", "Noising")
+    formula = page.locator("#noising-formula")
+    expect(formula).to_contain_text("x_{250}")
+    page.locator("#noising-t input[type=range]").fill("600")
+    expect(formula).to_contain_text("x_{600}", timeout=30_000)
+    page.locator("#noising-schedule").get_by_text("linear", exact=True).click()
+    expect(page.locator("#noising-curves")).to_contain_text("linear schedule")
+    page.locator("#noising-chain-button").click()
+    expect(page.locator("#noising-chain-text")).to_contain_text("256 copies × 601 small steps")
+    expect(page.locator("#noising-chain .js-plotly-plot")).to_be_visible()
+    save_screenshot(page, "noising")
+
+
+def test_denoising_stepper(page):
+    open_panel(page, "Generation · DL8", "Denoising")
+    status = page.locator("#denoising-status")
+    expect(status).to_contain_text("Step 1 of 20", timeout=60_000)
+    page.locator("#denoising-forward").click()
+    expect(status).to_contain_text("Step 2 of 20")
+    page.locator("#denoising-step input[type=range]").fill("20")
+    expect(status).to_contain_text("final sample")
+    expect(page.locator("#denoising-x0 .js-plotly-plot")).to_be_visible()
+    save_screenshot(page, "denoising")
+
+
+def test_guidance_sweep(page):
+    open_panel(page, "Generation · DL8", "Guidance")
+    expect(page.locator("#guidance-status")).to_contain_text("w=12", timeout=SWEEP_TIMEOUT_MS)
+    expect(page.locator("#guidance-grid .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#guidance-curves")).to_contain_text("trade-off")
+    save_screenshot(page, "guidance")

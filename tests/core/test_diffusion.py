@@ -1,0 +1,158 @@
+"""core/diffusion.py against diffusers' own schedulers (DDPMScheduler.add_noise, DDIMScheduler.step) and the
+guidance formula diffusers uses (guidance_scale = w + 1)."""
+import numpy as np
+import pytest
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
+
+from core.diffusion import (SCHEDULES, add_noise, ddim_step, grid, guided_noise, image_for_noising,
+                            noise_schedule, noise_step_by_step, sample, sampling_timesteps, signal_to_noise)
+
+NO_LABEL = 10
+
+
+@pytest.fixture(scope="module")
+def tiny_unet():
+    """A randomly initialized class-conditional U-Net at 8x8: the same code path as the trained one."""
+    torch.manual_seed(0)
+    return UNet2DModel(sample_size=8, in_channels=1, out_channels=1, block_out_channels=(8, 16), layers_per_block=1,
+                       down_block_types=("DownBlock2D",) * 2, up_block_types=("UpBlock2D",) * 2,
+                       num_class_embeds=11, norm_num_groups=4).eval()
+
+
+def images(n=3, size=8, seed=0):
+    return torch.rand((n, 1, size, size), generator=torch.Generator().manual_seed(seed)) * 2 - 1   # (n, 1, H, W)
+
+
+@pytest.mark.parametrize("label", list(SCHEDULES))
+def test_add_noise_equals_diffusers_ddpm_scheduler(label):
+    scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule=SCHEDULES[label])
+    betas, alphas_cumprod = noise_schedule(label)
+    torch.testing.assert_close(alphas_cumprod, scheduler.alphas_cumprod)
+    torch.testing.assert_close(alphas_cumprod, torch.cumprod(1 - betas, 0))
+    x0, eps = images(), images(seed=1)
+    t = torch.tensor([0, 417, 999])
+    torch.testing.assert_close(add_noise(x0, eps, alphas_cumprod, t), scheduler.add_noise(x0, eps, t))
+    for step in (0, 250, 999):                                     # a single int t, as the slider sends it
+        expected = scheduler.add_noise(x0, eps, torch.tensor([step] * 3))
+        torch.testing.assert_close(add_noise(x0, eps, alphas_cumprod, step), expected)
+
+
+def test_signal_to_noise_falls_through_one():
+    _, alphas_cumprod = noise_schedule("cosine")
+    snr = signal_to_noise(alphas_cumprod)
+    assert snr[0] > 1e3 and snr[-1] < 1e-3 and bool((snr[1:] < snr[:-1]).all())
+    assert signal_to_noise(torch.tensor([0.5])).item() == pytest.approx(1.0)
+
+
+def test_step_by_step_chain_has_the_statistics_of_the_one_jump_formula():
+    betas, alphas_cumprod = noise_schedule("linear")
+    x0 = images(1, 4)[0]                                              # (1, 4, 4)
+    chains = x0.expand(4000, 1, 4, 4).double()                        # (chains, 1, 4, 4)
+    t = 300
+    x_t = noise_step_by_step(chains, betas.double(), t, torch.Generator().manual_seed(0))
+    abar = alphas_cumprod[t].double()
+    torch.testing.assert_close(x_t.mean(0), abar.sqrt() * x0.double(), atol=0.05, rtol=0)
+    torch.testing.assert_close(x_t.std(0), (1 - abar).sqrt().expand(1, 4, 4), atol=0.03, rtol=0)
+    # and the jump itself (with its own noise) has the same moments
+    jump = add_noise(chains, torch.randn(chains.shape, generator=torch.Generator().manual_seed(1),
+                                         dtype=torch.float64), alphas_cumprod.double(), t)
+    torch.testing.assert_close(jump.std(0), x_t.std(0), atol=0.04, rtol=0)
+
+
+def test_guidance_line_equals_diffusers_formula_with_scale_w_plus_one():
+    eps_cond, eps_uncond = images(seed=2), images(seed=3)
+    for w in (0.0, 0.5, 1.0, 7.5):
+        guidance_scale = w + 1
+        expected = eps_uncond + guidance_scale * (eps_cond - eps_uncond)   # pipeline_stable_diffusion's line
+        torch.testing.assert_close(guided_noise(eps_cond, eps_uncond, w), expected)
+    torch.testing.assert_close(guided_noise(eps_cond, eps_uncond, 0.0), eps_cond)
+
+
+@pytest.mark.parametrize("steps", [10, 50])
+def test_ddim_step_equals_diffusers_ddim_scheduler(steps):
+    _, alphas_cumprod = noise_schedule("cosine")
+    scheduler = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", clip_sample=True,
+                              set_alpha_to_one=True, timestep_spacing="trailing")
+    scheduler.set_timesteps(steps)
+    timesteps = sampling_timesteps(steps)
+    assert timesteps == [int(t) for t in scheduler.timesteps] and timesteps[0] == 999 and len(timesteps) == steps
+    x = images(seed=4)
+    for i, t in enumerate(timesteps):
+        eps = images(seed=10 + i)
+        abar_prev = alphas_cumprod[timesteps[i + 1]] if i + 1 < steps else torch.tensor(1.0)
+        mine, x0_hat = ddim_step(x, eps, alphas_cumprod[t], abar_prev)
+        reference = scheduler.step(eps, t, x)
+        torch.testing.assert_close(x0_hat, reference.pred_original_sample)
+        torch.testing.assert_close(mine, reference.prev_sample)
+        x = reference.prev_sample
+
+
+def test_sampling_loop_equals_a_loop_driven_by_diffusers(tiny_unet):
+    """sample() for one weight = diffusers' DDIMScheduler.step on eps_uncond + (w+1)(eps_cond - eps_uncond)."""
+    _, alphas_cumprod = noise_schedule("cosine")
+    timesteps, w, digit = sampling_timesteps(4), 2.0, 3
+    noise = torch.randn((2, 1, 8, 8), generator=torch.Generator().manual_seed(5))
+    mine = sample(tiny_unet, digit, [w], noise, alphas_cumprod, timesteps, NO_LABEL, record=True)
+    scheduler = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", clip_sample=True,
+                              timestep_spacing="trailing")
+    scheduler.set_timesteps(4)
+    x = noise
+    with torch.inference_mode():
+        for i, t in enumerate(scheduler.timesteps):
+            torch.testing.assert_close(mine.x_t[i], x)
+            eps_cond = tiny_unet(x, t, class_labels=torch.full((2,), digit)).sample
+            eps_uncond = tiny_unet(x, t, class_labels=torch.full((2,), NO_LABEL)).sample
+            eps = eps_uncond + (w + 1) * (eps_cond - eps_uncond)
+            torch.testing.assert_close(mine.eps[i], eps, rtol=1e-4, atol=1e-5)
+            x = scheduler.step(eps, t, x).prev_sample
+    torch.testing.assert_close(mine.final, x.clamp(-1, 1), rtol=1e-4, atol=1e-4)
+    assert mine.x_t.shape == mine.x0_hat.shape == (4, 2, 1, 8, 8)
+
+
+def test_batched_sweep_equals_separate_runs_over_a_single_step(tiny_unet):
+    """All weights in one U-Net call = one call per weight, from the same noise (one step: a random U-Net is
+    chaotic over many steps, so float rounding alone would make whole runs drift apart)."""
+    _, alphas_cumprod = noise_schedule("cosine")
+    weights, noise = [0.0, 1.0, 3.0, 8.0], torch.randn((3, 1, 8, 8), generator=torch.Generator().manual_seed(6))
+    timesteps = sampling_timesteps(1)
+    batched = grid(sample(tiny_unet, 7, weights, noise, alphas_cumprod, timesteps, NO_LABEL).final, len(weights))
+    assert batched.shape == (3, 4, 8, 8)
+    for k, w in enumerate(weights):
+        alone = sample(tiny_unet, 7, [w], noise, alphas_cumprod, timesteps, NO_LABEL).final   # (3, 1, 8, 8)
+        torch.testing.assert_close(batched[:, k], alone[:, 0], rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(batched[:, 0], batched[:, 3])         # the weights really differ
+
+
+def test_grid_puts_one_weight_per_column():
+    final = torch.arange(6 * 4, dtype=torch.float32).reshape(6, 1, 2, 2)   # K = 3 weights, n = 2 samples
+    table = grid(final, 3)                                                 # (2, 3, 2, 2)
+    torch.testing.assert_close(table[1, 2], final[2 * 2 + 1, 0])
+
+
+def test_images_of_any_mode_become_grey_in_unit_range():
+    rgba = np.zeros((20, 30, 4), dtype=np.uint8)
+    rgba[..., 3] = 0                                                       # fully transparent -> white
+    grey, note = image_for_noising(rgba)
+    assert grey.shape == (20, 30) and np.allclose(grey, 1.0) and "RGBA" in note
+    grey, note = image_for_noising(np.full((10, 12), 128, dtype=np.uint8))
+    assert np.allclose(grey, 128 / 255) and note == ""
+    big, note = image_for_noising(np.zeros((3000, 4000, 3), dtype=np.uint8))
+    assert big.shape == (48, 64) and "4000×3000 → 64×48" in note and "grey" in note
+    sixteen, _ = image_for_noising(np.full((8, 8), 60000, dtype=np.uint16))
+    assert np.allclose(sixteen, 60000 / 65535, atol=1e-6)
+    assert image_for_noising(np.full((5, 5), 300.0))[0].max() == 1.0          # floats above 255 are clipped
+
+
+@pytest.mark.parametrize("bad, words", [(np.zeros((1, 1, 3), dtype=np.uint8), "at least 4×4"),
+                                        (None, "not an image"), ("hello.txt", "not an image"),
+                                        (np.zeros(10), "not an image"), (np.zeros((8, 8, 2)), "2"),
+                                        (np.zeros((0, 5)), "not an image")])
+def test_odd_inputs_are_refused_with_a_clear_message(bad, words):
+    with pytest.raises(ValueError, match=words):
+        image_for_noising(bad)
+
+
+def test_unknown_schedule_is_refused():
+    with pytest.raises(ValueError, match="linear, scaled-linear, cosine"):
+        noise_schedule("sigmoid")
