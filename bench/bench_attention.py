@@ -38,7 +38,7 @@ def main() -> None:
           f"{torch.get_num_threads()}: record {t_record * 1000:.0f} ms, plain forward {t_plain * 1000:.0f} ms; "
           f"record / plain = {t_record / t_plain:.2f} (target <= 1.1)")
 
-    _, view, _ = make_handlers(settings)
+    _, _, view, _ = make_handlers(settings)
     cached_record.cache_clear()
     view(prompt, 0, 0, len(ids) - 1, [])                      # the one forward pass, then cached
     choices = iter([(layer, head) for layer in range(lm.n_layers) for head in range(lm.n_heads)] * 2)

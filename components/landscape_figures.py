@@ -26,18 +26,16 @@ class PathTrace:
 def surface_3d(xs, ys, heights, title: str, names: tuple[str, str, str], paths: list[PathTrace] = (),
                marker: tuple[float, float, float] | None = None, height: int = 520) -> go.Figure:
     """heights: (len(ys), len(xs)). names: the x, y and height axes' titles. marker: one (x, y, height) point."""
+    return with_paths_3d(surface_base(xs, ys, heights, title, names, height), heights, paths, marker)
+
+
+def surface_base(xs, ys, heights, title: str, names: tuple[str, str, str], height: int = 520) -> go.Figure:
+    """The styled surface alone. Styling costs most of a figure's time: a panel that redraws paths on the same
+    surface builds this once and copies it (go.Figure(base)), then adds the paths with with_paths_3d."""
     fig = go.Figure(go.Surface(x=xs, y=ys, z=heights, colorscale="Viridis", opacity=0.9, showscale=False,
                                contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True))),
                                hovertemplate=hover(names)))
-    lift = 0.01 * float(np.nanmax(heights) - np.nanmin(heights))          # a path drawn just above the surface
-    for path in paths:
-        fig.add_trace(go.Scatter3d(x=path.points[:, 0], y=path.points[:, 1], z=path.heights + lift,
-                                   mode="lines+markers", name=path.name, line=dict(color=path.colour, width=6),
-                                   marker=dict(size=3, color=path.colour)))
-    if marker is not None:
-        fig.add_trace(go.Scatter3d(x=[marker[0]], y=[marker[1]], z=[marker[2] + lift], mode="markers",
-                                   name="current point", marker=dict(size=7, color="white",
-                                                                       line=dict(color="black", width=2))))
+
     def axis(name):
         return dict(title=dict(text=name, font=dict(size=15)), tickfont=dict(size=12))
     fig.update_layout(scene=dict(xaxis=axis(names[0]), yaxis=axis(names[1]), zaxis=axis(names[2]),
@@ -48,13 +46,51 @@ def surface_3d(xs, ys, heights, title: str, names: tuple[str, str, str], paths: 
     return fig
 
 
+def with_paths_3d(base: go.Figure, heights, paths: list[PathTrace] = (),
+                  marker: tuple[float, float, float] | None = None) -> go.Figure:
+    """A copy of a surface figure with descent paths (and the current point) added; base is left unchanged."""
+    fig = go.Figure(base)
+    lift = 0.01 * float(np.nanmax(heights) - np.nanmin(heights))          # a path drawn just above the surface
+    for path in paths:
+        fig.add_trace(go.Scatter3d(x=path.points[:, 0], y=path.points[:, 1], z=path.heights + lift,
+                                   mode="lines+markers", name=path.name, line=dict(color=path.colour, width=6),
+                                   marker=dict(size=3, color=path.colour)))
+    if marker is not None:
+        fig.add_trace(go.Scatter3d(x=[marker[0]], y=[marker[1]], z=[marker[2] + lift], mode="markers",
+                                   name="current point", marker=dict(size=7, color="white",
+                                                                       line=dict(color="black", width=2))))
+    return fig
+
+
 def contour_map(xs, ys, heights, title: str, names: tuple[str, str, str], paths: list[PathTrace] = (),
                 marker: tuple[float, float] | None = None, gradient: tuple[float, float] | None = None,
                 equal_aspect: bool = True, height: int = 520) -> go.Figure:
     """Contours of heights (len(ys), len(xs)) with paths; at marker, the arrows of grad C (uphill) and -grad C."""
+    return with_paths_2d(contour_base(xs, ys, heights, title, names, equal_aspect, height), xs, ys, paths, marker,
+                         gradient)
+
+
+def contour_base(xs, ys, heights, title: str, names: tuple[str, str, str], equal_aspect: bool = True,
+                 height: int = 520) -> go.Figure:
+    """The styled contour map alone (build once, then with_paths_2d: see surface_base)."""
     fig = go.Figure(go.Contour(x=xs, y=ys, z=heights, colorscale="Viridis", ncontours=24,
                                colorbar=dict(title=dict(text=names[2], side="right")), line=dict(width=0.5),
                                hovertemplate=hover(names)))
+    x_range, y_range = [float(xs[0]), float(xs[-1])], [float(ys[0]), float(ys[-1])]
+    fig.update_xaxes(title=names[0], range=x_range, constrain="domain")
+    fig.update_yaxes(title=names[1], range=y_range, constrain="domain",
+                     **(dict(scaleanchor="x", scaleratio=1) if equal_aspect else {}))
+    fig.update_layout(legend=dict(orientation="h", y=-0.18, x=0))
+    return styled(fig, title, height=height)
+
+
+def with_paths_2d(base: go.Figure, xs, ys, paths: list[PathTrace] = (), marker: tuple[float, float] | None = None,
+                  gradient: tuple[float, float] | None = None, title: str | None = None) -> go.Figure:
+    """A copy of a contour map with descent paths, the current point and the gradient arrows added (and a new
+    title if given); base is left unchanged."""
+    fig = go.Figure(base)
+    if title is not None:
+        fig.layout.title.text = title
     for i, path in enumerate(paths):                                     # the first path widest: later ones on top
         fig.add_trace(go.Scatter(x=path.points[:, 0], y=path.points[:, 1], mode="lines+markers", name=path.name,
                                  line=dict(color=path.colour, width=6 if i == 0 and len(paths) > 1 else 3),
@@ -67,12 +103,7 @@ def contour_map(xs, ys, heights, title: str, names: tuple[str, str, str], paths:
                                  marker=dict(size=13, color="white", line=dict(color="black", width=2))))
         if gradient is not None:
             add_gradient_arrows(fig, marker, gradient, xs, ys)
-    x_range, y_range = [float(xs[0]), float(xs[-1])], [float(ys[0]), float(ys[-1])]
-    fig.update_xaxes(title=names[0], range=x_range, constrain="domain")
-    fig.update_yaxes(title=names[1], range=y_range, constrain="domain",
-                     **(dict(scaleanchor="x", scaleratio=1) if equal_aspect else {}))
-    fig.update_layout(legend=dict(orientation="h", y=-0.18, x=0))
-    return styled(fig, title, height=height)
+    return fig
 
 
 def add_gradient_arrows(fig: go.Figure, point, gradient, xs, ys) -> None:

@@ -19,7 +19,7 @@ from core.residual import hooks, layout
 
 NOISE_SCALE = 3.0       # noise standard deviation = 3 x the embeddings' standard deviation (as in the paper)
 MAX_TOKENS = 20         # a trace runs 30 layers x up to 20 positions = 600 restored copies of the prompt
-CHUNK = 64              # restored copies per forward pass (bounds memory: 64 x 20 tokens)
+CHUNK = 128             # restored copies per forward pass (bounds memory: 128 x 20 tokens; 64 was 10 % slower)
 KINDS = {"hidden": "blocks.{layer}.hook_resid_post", "mlp": "blocks.{layer}.mlp", "attention": "blocks.{layer}.attn"}
 
 
