@@ -11,6 +11,7 @@ from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import NOISE_RANGE, denoising_frame, image_figure
 from components.errors import user_errors
+from components.scenes import scenes
 from components.export import write_gif
 from core.checks import in_range, whole
 from core.diffusion import noise_schedule, sample, sampling_timesteps
@@ -81,8 +82,12 @@ def step_view(digit, seed, steps, w, step):
 
 
 def step_range(steps, step):
+    """The step slider's range follows the number of steps; its value moves only when it falls outside (so a deep
+    link's step, set together with its steps, is kept)."""
     steps = int(min(max(steps or 1, 1), MAX_STEPS))
-    return gr.Slider(maximum=steps, value=min(int(step or 1), steps))
+    if int(step or 1) > steps:
+        return gr.Slider(maximum=steps, value=steps)
+    return gr.Slider(maximum=steps)
 
 
 def step_back(step):
@@ -147,6 +152,12 @@ def build(settings: Settings) -> PanelLink:
             x0_hat = gr.Plot(label="predicted clean image", elem_id="denoising-x0")
         gif = gr.File(label="GIF of the steps (x_t | x̂₀)", height=70, elem_id="denoising-gif")
         run_inputs = [digit, seed, steps, w]
+        scenes(run_inputs, {
+            "U-Net Denoising · a 3 out of noise in 20 steps": [3, 0, 20, 0.5],
+            "U-Net Denoising · a 7, another noise": [7, 1, 20, 0.5],
+            "U-Net Denoising · only 5 steps: coarser jumps": [3, 0, 5, 0.5],
+            "Classifier-Free Guidance · w = 3 pushes too hard": [3, 0, 20, 3.0],
+        }, elem_id="denoising-scenes")
         outputs = [live, x_t, eps, x0_hat, status]
         steps.change(step_range, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)
         gr.on([tab.select, step.change, digit.change, seed.change, steps.release, w.release], step_view,

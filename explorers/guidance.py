@@ -9,6 +9,7 @@ from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import guidance_grid, tradeoff_curves
 from components.errors import user_errors
+from components.scenes import scenes
 from core.checks import finite_list, quote, whole
 from core.diffusion import grid, noise_schedule, sample, sampling_timesteps
 from models.diffusion import DEFAULT_STEPS, load_digit_diffusion
@@ -128,6 +129,11 @@ def build(settings: Settings) -> PanelLink:
             with gr.Column(scale=2):
                 curves = gr.Plot(label="trade-off", elem_id="guidance-curves")
         inputs = [digit, weights, samples, steps, seed]
+        scenes(inputs, {
+            "Classifier-Free Guidance · a w sweep 0 … 12 for a 3": [3, "0, 0.5, 1, 2, 3, 5, 8, 12", 4, 50, 0],
+            "Classifier-Free Guidance · the same sweep for a 7": [7, "0, 0.5, 1, 2, 3, 5, 8, 12", 4, 50, 0],
+            "Classifier-Free Guidance · small w only, 0 … 1.5": [3, "0, 0.25, 0.5, 0.75, 1, 1.5", 4, 50, 0],
+        }, fn=run_sweep, outputs=[live, grid_plot, curves, status], elem_id="guidance-scenes")
         gr.on([tab.select, button.click, digit.change, weights.submit], run_sweep, inputs=inputs,
               outputs=[live, grid_plot, curves, status], trigger_mode="always_last", api_visibility="undocumented",
               **HEAVY)

@@ -10,6 +10,7 @@ import torch
 from components.card import LATEX, explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import user_errors
+from components.scenes import scenes
 from components.export import MAX_FRAMES, path_frames, write_gif
 from components.landscape_figures import (PathTrace, contour_base, contour_map, cost_vs_examples, surface_3d,
                                          surface_base, with_paths_2d, with_paths_3d)
@@ -302,6 +303,14 @@ def build(settings: Settings) -> PanelLink:
                              label=f"the first {TABLE_ROWS} steps (the gradient at each point)",
                              elem_id="descent-table")
         name, x0, y0, eta, mu, steps, look = controls
+        scenes(list(controls), {                           # (surface, x, y, η, μ, steps, k)
+            "Gradient Descent · the bowl: steps roll to the bottom": ["bowl", 1.6, 1.2, 0.1, 0, 30, 0],
+            "Gradient Descent · η = 1.05 on the bowl: it diverges": ["bowl", 1.6, 1.2, 1.05, 0, 30, 0],
+            "Gradient Descent · ill-conditioned valley: zig-zag": ["valley", -4.5, 1.5, 0.45, 0, 40, 0],
+            "Gradient Descent · the same valley, momentum 0.9": ["valley", -4.5, 1.5, 0.45, 0.9, 40, 0],
+            "Gradient · at a saddle the gradient is almost zero": ["saddle", 1.8, 0.02, 0.1, 0, 60, 20],
+            "Cost Function · several minima: the start decides": ["wells", -3.5, 0.5, 0.3, 0, 80, 0],
+        }, elem_id="descent-scenes")
         name.input(suggested, inputs=name, outputs=[x0, y0, eta, steps], api_visibility="undocumented", queue=False)
         steps.change(step_range, inputs=[steps, look], outputs=look, api_visibility="undocumented", queue=False)
         gr.on([c.change for c in controls], update_toy, inputs=list(controls),

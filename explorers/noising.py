@@ -10,6 +10,7 @@ from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import chain_histogram, image_figure, noising_frame, schedule_curves
 from components.errors import user_errors
+from components.scenes import scenes
 from components.export import write_gif
 from core.checks import whole
 from core.diffusion import SCHEDULES, T, add_noise, image_for_noising, noise_schedule, noise_step_by_step
@@ -182,6 +183,13 @@ def build(settings: Settings) -> PanelLink:
             chain_plot = gr.Plot(label="chain vs jump", elem_id="noising-chain")
             gif = gr.File(label="GIF of x_t for t = 0 … 999", height=70, elem_id="noising-gif")
         inputs = [choice, uploaded, t, schedule, seed]
+        scenes([choice, t, schedule, seed], {
+            "Forward Diffusion · t = 0: the clean digit": ["digit 3", 0, "cosine", 0],
+            "Forward Diffusion · t = 250: still readable": ["digit 3", 250, "cosine", 0],
+            "Forward Diffusion · t = 500: half signal, half noise": ["digit 3", 500, "cosine", 0],
+            "Forward Diffusion · t = 999: nothing but noise": ["digit 3", 999, "cosine", 0],
+            "Forward Diffusion · a photo, linear schedule, t = 250": ["camera", 250, "linear", 0],
+        }, elem_id="noising-scenes")
         upload.upload(on_upload, inputs=upload, outputs=[uploaded, choice, note], api_visibility="undocumented")
         choice.change(clean_view, inputs=[choice, uploaded], outputs=[clean_plot, note],
                       api_visibility="undocumented", show_progress="hidden")

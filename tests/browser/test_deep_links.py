@@ -15,6 +15,16 @@ LINKS = [
      "#next-formula", "Paris"),
     ("panel=attention&prompt=1%2C+2%2C+3%2C+4%2C+5%2C+6&layer=2&head=1&query=3", "#attention-head input[type=number]",
      "1", "#attention-formula", "Layer 2, head 1"),
+    ("panel=descent&s=valley&x=-4.5&y=1.5&eta=0.45&mu=0.9&n=40", "#descent-mu input[type=number]", "0.9",
+     "#descent-status", "After 40 steps"),
+    ("panel=facts&prompt=The+capital+of+France+is&target=Paris&layer=20", "#facts-layer input[type=number]", "20",
+     "#facts-note", "p(␣Paris) at the last position"),
+    ("panel=noising&image=digit+7&t=500&schedule=linear", "#noising-t input[type=number]", "500",
+     "#noising-formula", "500"),
+    ("panel=denoising&digit=7&steps=10&w=1&step=3", "#denoising-steps input[type=number]", "10",
+     "#denoising-status", "Step 3 of 10"),
+    ("panel=guidance&digit=7&weights=0%2C+1%2C+2&samples=2&steps=20", "#guidance-samples input[type=number]", "2",
+     "#guidance-status", "accuracy as a 7"),
 ]
 
 

@@ -22,7 +22,8 @@ def scene_sets(settings):
 
 def test_the_first_panels_have_scenes(scene_sets):
     names = {block.elem_id for block in scene_sets}
-    assert {"neuron-scenes", "digits-scenes", "backprop-scenes", "embeddings-scenes", "next-scenes"} <= names
+    assert {"neuron-scenes", "digits-scenes", "backprop-scenes", "embeddings-scenes", "next-scenes", "descent-scenes",
+            "noising-scenes", "denoising-scenes", "guidance-scenes"} <= names
 
 
 def test_every_scene_is_a_valid_setting_and_names_its_card(scene_sets):
