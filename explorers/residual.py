@@ -146,7 +146,7 @@ def make_handlers(settings: Settings):
 
     @user_errors
     @gpu(duration=120)
-    def trace(prompt, subject, target, kind, progress=gr.Progress()):
+    def show_trace(prompt, subject, target, kind, progress=gr.Progress()):
         lm, ids, target_id, note, result = traced(prompt, subject, target, kind, progress)
         tokens, target = [shown(lm.tokenizer, i) for i in ids], shown(lm.tokenizer, target_id)
         labels = token_labels(tokens, result.span)
@@ -179,7 +179,7 @@ def make_handlers(settings: Settings):
                 "note": note, "kind": result.kind, "subject_tokens": list(result.span),
                 "restored": result.restored.tolist(), "clean": result.clean, "corrupted": result.corrupted}
 
-    return show, trace, logit_lens_endpoint, trace_endpoint
+    return show, show_trace, logit_lens_endpoint, trace_endpoint
 
 
 def choose_preset(name):
@@ -187,7 +187,7 @@ def choose_preset(name):
 
 
 def build(settings: Settings) -> PanelLink:
-    show, trace, logit_lens_endpoint, trace_endpoint = make_handlers(settings)
+    show, show_trace, logit_lens_endpoint, trace_endpoint = make_handlers(settings)
     first_prompt, first_subject, first_target = next(iter(PRESETS.values()))
     with gr.Tab("Residual stream & facts", id="facts", elem_id="tab-facts") as tab:
         live = explanation_card(
@@ -238,7 +238,7 @@ def build(settings: Settings) -> PanelLink:
         gr.on([tab.select, prompt.submit, target.submit, layer.release], show,
               inputs=[prompt, target, layer], outputs=outputs, api_visibility="undocumented",
               trigger_mode="always_last", **HEAVY)
-        run_trace.click(trace, inputs=[prompt, subject, target, kind], outputs=[traced, trace_note],
+        run_trace.click(show_trace, inputs=[prompt, subject, target, kind], outputs=[traced, trace_note],
                         api_visibility="undocumented", **HEAVY)
         gr.api(logit_lens_endpoint, api_name="logit_lens", **HEAVY)
         gr.api(trace_endpoint, api_name="trace", **HEAVY)

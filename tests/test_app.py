@@ -135,3 +135,11 @@ def test_heavy_model_events_share_one_queue_slot_and_light_ones_keep_their_own(s
         assert by_name[name].concurrency_id != HEAVY["concurrency_id"], name
     grouped = [fn for fn in demo.fns.values() if fn.concurrency_id == HEAVY["concurrency_id"]]
     assert len(grouped) > len(heavy)               # the panels' own UI events that run the models join it too
+
+
+def test_the_public_api_is_exactly_the_documented_endpoints(settings):
+    """A UI handler named like an endpoint would take its name and push the endpoint to '/trace_1': checked here."""
+    demo = app.create_app(settings)
+    public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public" and fn.api_name}
+    assert public == {"neuron", "forward", "descend", "landscape", "backprop", "analogy", "next_token", "attention",
+                      "logit_lens", "trace", "noise", "denoise", "cfg_sweep"}
