@@ -15,6 +15,7 @@ from core.checks import whole
 from core.tokens import tokenize
 from models.language import LanguageModel, app_language_model
 from models.settings import HEAVY, Settings
+from models.spaces_gpu import gpu
 from models.vector_spaces import SHOWN_MARKER, SPACE_MARKER
 
 PRESETS = {    # scenes for the Attention Block card: text where known head types show
@@ -73,11 +74,13 @@ def make_handlers(settings: Settings):
                 gr.CheckboxGroup(choices=[str(h) for h in range(H)]))
 
     @user_errors
+    @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
     def run(prompt, statistic, layer, head, query, progress=gr.Progress()):
         """The tab opened or the statistic changed: keep the controls (a deep link may have set them)."""
         return overview_and_controls(prompt, statistic, layer, head, query, False, progress)
 
     @user_errors
+    @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
     def run_new_prompt(prompt, statistic, layer, head, query, progress=gr.Progress()):
         """A new prompt: also move the query to where the chosen head's behaviour shows best."""
         return overview_and_controls(prompt, statistic, layer, head, query, True, progress)
@@ -103,6 +106,7 @@ def make_handlers(settings: Settings):
                 lines_view({h: record.pattern[layer, h] for h in heads}, tokens))
 
     @user_errors
+    @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
     def attention_endpoint(prompt: str, layer: int, head: int) -> dict:
         """One head's attention for a prompt: tokens, the pattern (rows sum to 1) and the pre-softmax scores
         (null where the causal mask hides later tokens)."""

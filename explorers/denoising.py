@@ -18,6 +18,7 @@ from core.diffusion import noise_schedule, sample, sampling_timesteps
 from models.diffusion import DEFAULT_GUIDANCE, load_digit_diffusion
 from models.digit_classifier import load_digit_classifier
 from models.settings import HEAVY, Settings
+from models.spaces_gpu import gpu
 
 MAX_STEPS = 50        # DDIM steps of one run (the model was trained with T = 1000)
 MAX_W = 30.0          # guidance weight cap
@@ -67,6 +68,7 @@ def formula(run: dict, i: int, w: float) -> str:
 
 
 @user_errors
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def step_view(digit, seed, steps, w, step):
     digit, seed, steps, w = checked(digit, seed, steps, w)
     run = trajectory(digit, seed, steps, w)
@@ -108,6 +110,7 @@ def play(steps, step):
 
 
 @user_errors
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def denoising_gif(digit, seed, steps, w):
     run = trajectory(*checked(digit, seed, steps, w))
     frames = [denoising_frame(x_t, x0_hat) for x_t, x0_hat in zip(run["x_t"], run["x0_hat"])]
@@ -115,6 +118,7 @@ def denoising_gif(digit, seed, steps, w):
 
 
 @user_errors
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def denoise_endpoint(digit: int, seed: int = 0, steps: int = 20, w: float = DEFAULT_GUIDANCE) -> dict:
     """The reverse process for one sample of a digit: each step's timestep, x_t and predicted clean image x0_hat."""
     digit, seed, steps, w = checked(digit, seed, steps, w)

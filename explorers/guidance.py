@@ -15,6 +15,7 @@ from core.diffusion import grid, noise_schedule, sample, sampling_timesteps
 from models.diffusion import DEFAULT_STEPS, load_digit_diffusion
 from models.digit_classifier import judge
 from models.settings import HEAVY, Settings
+from models.spaces_gpu import gpu
 
 DEFAULT_WEIGHTS = (0, 0.5, 1, 2, 3, 5, 8, 12)
 MAX_WEIGHTS = 10       # columns of the grid
@@ -79,6 +80,7 @@ def formula(result: dict, digit: int) -> str:
 
 
 @user_errors
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def run_sweep(digit, weights_text, samples, steps, seed):
     digit, weights, samples, steps, seed = checked(digit, parse_weights(weights_text), samples, steps, seed)
     result = sweep(digit, weights, samples, steps, seed)
@@ -91,6 +93,7 @@ def run_sweep(digit, weights_text, samples, steps, seed):
 
 
 @user_errors
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def cfg_sweep_endpoint(digit: int, weights: list[float], samples_per_weight: int = 4, steps: int = DEFAULT_STEPS,
                        seed: int = 0) -> dict:
     """Samples of a digit for each guidance weight w (same starting noise), with the classifier's accuracy,

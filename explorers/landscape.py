@@ -24,6 +24,7 @@ from core.sgd import (B_RANGE, BATCH_SIZE, DIGITS, LEARNING_RATE, START, STEPS, 
 from models.digit_network import load_digit_network
 from models.digits import load_digits_split
 from models.settings import HEAVY, Settings
+from models.spaces_gpu import gpu
 
 DATA_SURFACE = "digits-3-vs-8"   # the /descend name of the real two-parameter cost
 LOG_VIEW = {"rosenbrock"}        # surfaces drawn as log10(1 + C): their walls are thousands of times their floor
@@ -214,6 +215,7 @@ def network_landscape(grid_size, extent, activation, seed):
 
 
 @user_errors
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def update_network(activation, grid_size, extent, seed):
     alphas, costs = network_landscape(grid_size, extent, activation, seed)
     centre = float(costs[len(alphas) // 2, len(alphas) // 2])
@@ -254,6 +256,7 @@ def descend_endpoint(surface: str, start_x: float, start_y: float, learning_rate
 
 
 @user_errors
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def landscape_endpoint(grid_size: int = 41, extent: float = 1.0, activation: str = "sigmoid", seed: int = 0) -> dict:
     """C(theta* + alpha d1 + beta d2) of the trained digit network on a grid_size x grid_size grid over
     [-extent, extent]^2 (rows: beta, columns: alpha), two filter-normalized random directions drawn with seed."""

@@ -15,6 +15,7 @@ from core.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE, entropy_bits, sample
 from core.tokens import MAX_PROMPT_TOKENS, next_token_logits, tokenize
 from models.language import LanguageModel, app_language_model
 from models.settings import HEAVY, Settings
+from models.spaces_gpu import gpu
 from models.vector_spaces import SHOWN_MARKER, SPACE_MARKER
 
 MAX_K = 30
@@ -46,6 +47,7 @@ def make_handlers(settings: Settings):
         return lm, ids, cut, logits, probabilities, top_k(probabilities, k)
 
     @user_errors
+    @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
     def show(prompt, temperature, k, progress=gr.Progress()):
         lm, ids, cut, logits, probabilities, top = distribution(prompt, temperature, k, progress)
         at_one = softmax_with_temperature(logits, 1.0)
@@ -66,6 +68,7 @@ def make_handlers(settings: Settings):
         return formula, chips, figure, note
 
     @user_errors
+    @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
     def step(prompt, temperature, k, seed, history, progress=gr.Progress()):
         history = list(history or [])
         if len(history) >= MAX_STEPS:
@@ -80,6 +83,7 @@ def make_handlers(settings: Settings):
         return [], []
 
     @user_errors
+    @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
     def next_token_endpoint(prompt: str, temperature: float = 1.0, k: int = 10) -> dict:
         """The k most likely next tokens at temperature T: {"tokens": [[token, p], ...], "entropy_bits": H}."""
         lm, ids, cut, _, probabilities, top = distribution(prompt, temperature, k)
