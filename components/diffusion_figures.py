@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from components.export import to_rgb
 from components.heatmap import heatmap
+from components.network_figures import tile_images
 from components.style import COLORS, styled
 
 IMAGE_RANGE = (-1.0, 1.0)   # one fixed colour scale for every image (noisy ones clip), so t never rescales colours
@@ -93,10 +94,7 @@ def guidance_grid(table: np.ndarray, weights: Sequence[float], digit: int) -> go
     """(n, K, H, W) samples -> one tiled heatmap: a column per guidance weight w, a row per starting noise."""
     n, K, H, W = table.shape
     gap = 2
-    tiled = np.full((n * (H + gap) - gap, K * (W + gap) - gap), np.nan)
-    for i in range(n):
-        for k in range(K):
-            tiled[i * (H + gap):i * (H + gap) + H, k * (W + gap):k * (W + gap) + W] = table[i, k]
+    tiled = tile_images(np.asarray(table).reshape(n * K, H, W), columns=K, gap=gap)     # row i, column k
     fig = heatmap(tiled, title=f"Asked for a {digit}: a column per w, a row per noise",
                   zmin=-1, zmax=1, square=True, height=max(300, 75 * n + 150), hover="pixel %{z:.2f}",
                   colorscale="gray")

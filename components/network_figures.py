@@ -19,14 +19,14 @@ def digit_image(pixels: np.ndarray, title: str) -> go.Figure:
     return fig
 
 
-def tile_images(images: np.ndarray, columns: int = 4) -> np.ndarray:
-    """(n, 8, 8) -> one mosaic with a NaN gap between tiles (NaN cells are drawn empty)."""
+def tile_images(images: np.ndarray, columns: int = 4, gap: int = 1) -> np.ndarray:
+    """(n, h, w) -> one mosaic, row by row, with a NaN gap of `gap` cells between tiles (NaN cells are drawn empty)."""
     n, h, w = images.shape
     rows = -(-n // columns)
-    mosaic = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1), np.nan)
+    mosaic = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan)
     for i, image in enumerate(images):
         r, c = divmod(i, columns)
-        mosaic[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = image
+        mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = image
     return mosaic
 
 

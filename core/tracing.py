@@ -15,12 +15,20 @@ from dataclasses import dataclass
 
 import torch
 
+from core.checks import quote
 from core.residual import hooks, layout
 
 NOISE_SCALE = 3.0       # noise standard deviation = 3 x the embeddings' standard deviation (as in the paper)
 MAX_TOKENS = 20         # a trace runs 30 layers x up to 20 positions = 600 restored copies of the prompt
 CHUNK = 128             # restored copies per forward pass (bounds memory: 128 x 20 tokens; 64 was 10 % slower)
 KINDS = {"hidden": "blocks.{layer}.hook_resid_post", "mlp": "blocks.{layer}.mlp", "attention": "blocks.{layer}.attn"}
+
+
+def checked_kind(kind) -> str:
+    """One of KINDS, or a ValueError that lists them (cheap: callers check it before any model work)."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {quote(kind)}.")
+    return kind
 
 
 def subject_span(tokenizer, prompt: str, subject: str) -> tuple[int, int]:
@@ -108,8 +116,7 @@ class Trace:
 def causal_trace(model, token_ids: list[int], span: tuple[int, int], target: int, kind: str = "hidden",
                  seed: int = 0, chunk: int = CHUNK) -> Trace:
     """Restore each (layer, position) of one kind of activation in turn; all restorations batched."""
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {str(kind)[:30]!r}.")
+    kind = checked_kind(kind)
     L, T = len(layout(model).blocks), len(token_ids)
     sites = [KINDS[kind].format(layer=layer) for layer in range(L)]
     clean, p_clean = clean_run(model, token_ids, ["hook_embed", *sites], target)

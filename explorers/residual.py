@@ -11,7 +11,7 @@ from components.errors import user_errors
 from components.residual_figures import (attribution_figure, layer_labels, lens_heatmap, neuron_figure,
                                          token_labels, trace_heatmap, write_norms_figure)
 from core import residual, tracing
-from core.checks import quote, whole
+from core.checks import whole
 from core.facts import promoted_tokens, read_neurons, top_neurons
 from core.residual import direct_logit_attribution, logit_lens, readout_direction, record_residual, target_token
 from core.tokens import tokenize
@@ -55,12 +55,6 @@ def analysis(lm: LanguageModel, ids: tuple[int, ...], target: int):
 @lru_cache(maxsize=8)      # a trace is 30 x T restored copies of the prompt: computed once per question
 def cached_trace(lm: LanguageModel, ids: tuple[int, ...], span: tuple[int, int], target: int, kind: str):
     return tracing.causal_trace(lm.model, list(ids), span, target, kind)
-
-
-def checked_kind(kind) -> str:
-    if not isinstance(kind, str) or kind not in tracing.KINDS:
-        raise ValueError(f"kind must be one of {', '.join(tracing.KINDS)}, got {quote(kind)}.")
-    return kind
 
 
 def make_handlers(settings: Settings):
@@ -137,7 +131,7 @@ def make_handlers(settings: Settings):
                 summary, gr.Slider(maximum=L - 1))
 
     def traced(prompt, subject, target, kind, progress=None):
-        kind = checked_kind(kind)                                            # cheap checks first
+        kind = tracing.checked_kind(kind)                                    # cheap checks first
         lm, ids, target_id, note = question(prompt, target, tracing.MAX_TOKENS, progress)
         span = tracing.subject_span(lm.tokenizer, prompt, subject)
         if progress is not None:
