@@ -76,7 +76,10 @@ def chain_formula(factors, activation: str, label: int, output: float, reference
 
 @user_errors
 def explain(index, activation, layer, to_neuron, from_neuron):
-    layer, j, k = checked_weight(layer, to_neuron, from_neuron)
+    # A new layer can arrive before its j/k sliders shrink (neuron_ranges): show the weight they are about to show.
+    layer = whole("layer", layer, 1, 3)
+    j = min(whole("to-neuron j", to_neuron, 0, max(LAYER_SIZES) - 1), LAYER_SIZES[layer] - 1)
+    k = min(whole("from-neuron k", from_neuron, 0, max(LAYER_SIZES) - 1), LAYER_SIZES[layer - 1] - 1)
     network = load_digit_network(activation)
     x, label = training_example(index)
     result = backprop(network.params, x, label, activation)
@@ -110,10 +113,13 @@ def take_step(index, activation, learning_rate):
 
 
 def neuron_ranges(layer, to_neuron, from_neuron):
+    """The j and k sliders' ranges for a new layer. A value is sent only when it must shrink into the range: on a
+    link's page load the change event can read j and k before the link has set them, and sending those stale values
+    back would undo the link."""
     layer = int(layer)
     top_j, top_k = LAYER_SIZES[layer] - 1, LAYER_SIZES[layer - 1] - 1
-    return (gr.Slider(maximum=top_j, value=min(int(to_neuron), top_j)),
-            gr.Slider(maximum=top_k, value=min(int(from_neuron), top_k)))
+    return tuple(gr.Slider(maximum=top, value=top) if int(value) > top else gr.Slider(maximum=top)
+                 for value, top in ((to_neuron, top_j), (from_neuron, top_k)))
 
 
 @user_errors

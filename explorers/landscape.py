@@ -141,8 +141,9 @@ def suggested(name):
 
 
 def step_range(steps, look_at):
+    """The step slider's range; its value is sent only when it must shrink (a stale value would undo a link)."""
     top = int(steps)
-    return gr.Slider(maximum=top, value=min(int(look_at), top))
+    return gr.Slider(maximum=top, value=top) if int(look_at) > top else gr.Slider(maximum=top)
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from core.mlp import cost
-from explorers.backprop import backprop_endpoint, explain, take_step
+from explorers.backprop import backprop_endpoint, explain, neuron_ranges, take_step
 from models.digit_network import load_digit_network
 
 
@@ -38,6 +38,20 @@ def test_the_panel_shows_the_autograd_numbers(digits):
     assert paths["visible"] is True and len(paths["value"].data[0].y) == 10   # layer 2 -> 10 output paths
     _, _, _, no_paths, _, _, _ = explain(11, "sigmoid", 3, 4, 9)
     assert no_paths["visible"] is False
+
+
+def test_a_layer_change_sends_j_and_k_only_when_they_must_shrink():
+    # A link sets layer, j and k at once; the layer's change event may read j and k before they are set, so the
+    # update must not carry those values back (that undid the link ?l=2&j=3&k=4 in a browser test).
+    to_j, to_k = neuron_ranges(2, 0, 0)
+    assert to_j.constructor_args == {"maximum": 15} and to_k.constructor_args == {"maximum": 15}
+    to_j, to_k = neuron_ranges(3, 12, 15)                     # layer 1 -> 3: j 12 > 9 shrinks, k 15 fits
+    assert to_j.constructor_args == {"maximum": 9, "value": 9} and to_k.constructor_args == {"maximum": 15}
+
+
+def test_the_panel_shows_the_weight_the_sliders_shrink_to():
+    formula = explain(11, "sigmoid", 3, 12, 15)[0]             # layer 3 arrived before j shrank to 9
+    assert "w^{(3)}_{915}" in formula
 
 
 def test_a_too_large_step_is_reported_as_overshooting():

@@ -12,7 +12,7 @@ from core.landscape import SURFACES, descend_surface
 from core.loss_landscape import axis, landscape_loop, random_directions
 from core.mlp import cost
 from explorers.landscape import (DATA_SURFACE, TABLE_ROWS, descend_endpoint, descent_gif, digits_data,
-                                 landscape_endpoint, update_data, update_network, update_toy)
+                                 landscape_endpoint, step_range, update_data, update_network, update_toy)
 from models.digit_network import load_digit_network
 
 
@@ -140,3 +140,9 @@ def test_panel_refuses_bad_input_with_a_message():
         update_data(-2, 2, 3.0, 40, 0, 0)
     with pytest.raises(gr.Error, match="grid size"):
         update_network("sigmoid", 1000, 1.0, 0)
+
+
+def test_the_step_slider_keeps_its_value_unless_it_must_shrink():
+    # A link sets n and k together; a stale k read by n's change event must not be sent back over the link's k.
+    assert step_range(40, 0).constructor_args == {"maximum": 40}
+    assert step_range(10, 25).constructor_args == {"maximum": 10, "value": 10}
