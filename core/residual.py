@@ -31,13 +31,14 @@ class Layout:
     mlps: list                          # blocks[l]'s MLP module
     final_norm: torch.nn.Module         # RMSNorm (SmolLM2) or LayerNorm (GPT-2)
     unembedding: torch.nn.Module        # lm_head: W_U (tied to W_E in SmolLM2 and GPT-2)
+    rotary: torch.nn.Module | None = None   # Llama's rotary position embedding (GPT-2 adds positions at the input)
 
 
 def layout(model) -> Layout:
     if hasattr(model, "model") and hasattr(model.model, "layers"):          # Llama-style (SmolLM2)
         body = model.model
         return Layout(body.embed_tokens, list(body.layers), [b.self_attn for b in body.layers],
-                      [b.mlp for b in body.layers], body.norm, model.lm_head)
+                      [b.mlp for b in body.layers], body.norm, model.lm_head, body.rotary_emb)
     if hasattr(model, "transformer") and hasattr(model.transformer, "h"):   # GPT-2
         body = model.transformer
         return Layout(body.wte, list(body.h), [b.attn for b in body.h], [b.mlp for b in body.h], body.ln_f,

@@ -136,7 +136,7 @@ def test_batched_rows_equal_one_forward_pass_per_restoration(case, kind):
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_a_whole_trace_of_a_tiny_model_equals_the_loop(architecture, kind):
     model, ids, span, target = tiny(architecture), [5, 17, 3, 88, 42, 9, 61], (2, 4), 11
-    trace = causal_trace(model, ids, span, target, kind, chunk=5)
+    trace = causal_trace(model, ids, span, target, kind, tile_tokens=10, bands=3)   # small tiles: many starts
     noise = subject_noise(model, span[1] - span[0])
     for layer in range(len(layout(model).blocks)):
         for position in range(len(ids)):
