@@ -136,7 +136,7 @@ def build(settings: Settings) -> PanelLink:
             "Classifier-Free Guidance · a w sweep 0 … 12 for a 3": [3, "0, 0.5, 1, 2, 3, 5, 8, 12", 4, 50, 0],
             "Classifier-Free Guidance · the same sweep for a 7": [7, "0, 0.5, 1, 2, 3, 5, 8, 12", 4, 50, 0],
             "Classifier-Free Guidance · small w only, 0 … 1.5": [3, "0, 0.25, 0.5, 0.75, 1, 1.5", 4, 50, 0],
-        }, fn=run_sweep, outputs=[live, grid_plot, curves, status], elem_id="guidance-scenes")
+        }, fn=run_sweep, outputs=[live, grid_plot, curves, status], elem_id="guidance-scenes", **HEAVY)
         gr.on([tab.select, button.click, digit.change, weights.submit], run_sweep, inputs=inputs,
               outputs=[live, grid_plot, curves, status], trigger_mode="always_last", api_visibility="undocumented",
               **HEAVY)

@@ -130,7 +130,7 @@ def build(settings: Settings) -> PanelLink:
             "Softmax · T = 2: flatter, the long tail gets a chance": [PROMPT, 2.0, 10],
             "Output: Logits → Softmax → Token · capital of France": ["The capital of France is", 1.0, 10],
             "Output: Logits → Softmax → Token · opposite of hot": ["The opposite of hot is", 1.0, 10],
-        }, fn=show, outputs=shown_outputs, elem_id="next-scenes")
+        }, fn=show, outputs=shown_outputs, elem_id="next-scenes", **HEAVY)
         gr.on([tab.select, prompt.submit, k.release, temperature.release], show, inputs=[prompt, temperature, k],
               outputs=shown_outputs, api_visibility="undocumented", trigger_mode="always_last", **HEAVY)
         sample_button.click(step, inputs=[prompt, temperature, k, seed, history], outputs=[prompt, history, steps],

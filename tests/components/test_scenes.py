@@ -33,3 +33,20 @@ def test_every_scene_is_a_valid_setting_and_names_its_card(scene_sets):
             assert label.split(" · ")[0] in CARDS, f"{block.elem_id}: '{label}' names no knowledge-map card"
             for component, value in zip(block._components, sample):
                 parse_setting(component, str(value))     # raises on a value out of range or not a choice
+
+
+def test_a_scene_that_runs_a_model_queues_in_the_models_slot():
+    # A scene that sets the digit also fires the digit's change event: both runs must share the heavy slot, so the
+    # second finds the first's cached sweep instead of sampling it again beside it.
+    from components.scenes import scenes
+    from models.settings import HEAVY
+
+    def run(x):
+        return x
+
+    with gr.Blocks() as demo:
+        box, out = gr.Number(), gr.Number()
+        scenes([box], {"Softmax · one": [1]}, fn=run, outputs=out, **HEAVY)
+    chained = [fn for fn in demo.fns.values() if fn.fn is run]
+    assert len(chained) == 1 and chained[0].concurrency_id == HEAVY["concurrency_id"]
+    assert chained[0].concurrency_limit == 1
