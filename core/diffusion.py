@@ -107,13 +107,16 @@ def sample(unet, digit: int, weights, noise: torch.Tensor, alphas_cumprod: torch
     K, n = len(weights), noise.shape[0]
     x = noise.repeat(K, 1, 1, 1)                                          # (K*n, 1, H, W)
     w = weights.repeat_interleave(n).reshape(-1, 1, 1, 1)                 # (K*n, 1, 1, 1)
-    labels = torch.cat([torch.full((K * n,), digit), torch.full((K * n,), no_label)])   # (2*K*n,)
+    guided = (w.flatten() != 0).nonzero().flatten()                       # w = 0 needs no unconditional pass
+    labels = torch.cat([torch.full((K * n,), digit), torch.full((len(guided),), no_label)])   # (K*n + G,)
     seen = {"x_t": [], "eps": [], "x0_hat": []}
     for i, t in enumerate(timesteps):
         abar_t = alphas_cumprod[t]
         abar_prev = alphas_cumprod[timesteps[i + 1]] if i + 1 < len(timesteps) else torch.tensor(1.0)
-        eps_both = unet(torch.cat([x, x]), torch.tensor(t), class_labels=labels).sample   # (2*K*n, 1, H, W)
-        eps_cond, eps_uncond = eps_both.chunk(2)                          # (K*n, 1, H, W) each
+        eps_both = unet(torch.cat([x, x[guided]]), torch.tensor(t), class_labels=labels).sample   # (K*n + G, 1, H, W)
+        eps_cond = eps_both[:K * n]                                       # (K*n, 1, H, W)
+        eps_uncond = eps_cond.clone()                                     # (w = 0 rows: multiplied by 0 anyway)
+        eps_uncond[guided] = eps_both[K * n:]
         eps = guided_noise(eps_cond, eps_uncond, w)                       # eps_hat = (w+1) eps_cond - w eps_uncond
         x_prev, x0_hat = ddim_step(x, eps, abar_t, abar_prev)
         if record:

@@ -88,10 +88,11 @@ def test_ddim_step_equals_diffusers_ddim_scheduler(steps):
         x = reference.prev_sample
 
 
-def test_sampling_loop_equals_a_loop_driven_by_diffusers(tiny_unet):
+@pytest.mark.parametrize("w", [0.0, 2.0])       # w = 0 skips the unconditional pass: still the same numbers
+def test_sampling_loop_equals_a_loop_driven_by_diffusers(tiny_unet, w):
     """sample() for one weight = diffusers' DDIMScheduler.step on eps_uncond + (w+1)(eps_cond - eps_uncond)."""
     _, alphas_cumprod = noise_schedule("cosine")
-    timesteps, w, digit = sampling_timesteps(4), 2.0, 3
+    timesteps, digit = sampling_timesteps(4), 3
     noise = torch.randn((2, 1, 8, 8), generator=torch.Generator().manual_seed(5))
     mine = sample(tiny_unet, digit, [w], noise, alphas_cumprod, timesteps, NO_LABEL, record=True)
     scheduler = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", clip_sample=True,
@@ -122,6 +123,19 @@ def test_batched_sweep_equals_separate_runs_over_a_single_step(tiny_unet):
         alone = sample(tiny_unet, 7, [w], noise, alphas_cumprod, timesteps, NO_LABEL).final   # (3, 1, 8, 8)
         torch.testing.assert_close(batched[:, k], alone[:, 0], rtol=1e-4, atol=1e-5)
     assert not torch.allclose(batched[:, 0], batched[:, 3])         # the weights really differ
+
+
+def test_weight_zero_rows_skip_the_unconditional_pass(tiny_unet):
+    rows = []
+
+    def counting_unet(x, t, class_labels):
+        rows.append(len(class_labels))
+        return tiny_unet(x, t, class_labels=class_labels)
+
+    _, alphas_cumprod = noise_schedule("cosine")
+    noise = torch.randn((3, 1, 8, 8), generator=torch.Generator().manual_seed(6))
+    sample(counting_unet, 7, [0.0, 1.0, 3.0], noise, alphas_cumprod, sampling_timesteps(2), NO_LABEL)
+    assert rows == [3 * 3 + 2 * 3] * 2                 # 9 conditional rows, 6 unconditional (w = 1 and w = 3)
 
 
 def test_grid_puts_one_weight_per_column():
