@@ -36,12 +36,16 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
                         help="allow downloads of hub models (env DLE_ONLINE=1; default offline, HF_HUB_OFFLINE=1)")
     parser.add_argument("--any-hub-model", action="store_true", default=env_flag("DLE_ANY_HUB_MODEL"),
                         help="allow any hub id, not only the allow-list (env DLE_ANY_HUB_MODEL=1)")
+    parser.add_argument("--image-model", default=os.environ.get("DLE_IMAGE_MODEL", ""),
+                        help="opt-in text-to-image model for the latent-space parts of Noising and Guidance: a "
+                             "Stable Diffusion hub id (needs --online; a GPU host) or a local folder "
+                             "(env DLE_IMAGE_MODEL; default none)")
     parser.add_argument("--cache-dir", default=default_cache_dir(),
                         help="where the dequantized bundled model is cached (env DLE_CACHE_DIR)")
     args = parser.parse_args(argv)
     settings = Settings(host=args.host, port=args.port, share=args.share, device=args.device,
                         language_model=args.lm, online=args.online, any_hub_model=args.any_hub_model,
-                        cache_dir=args.cache_dir)
+                        cache_dir=args.cache_dir, image_model=args.image_model)
     return settings, parser.format_help()
 
 
@@ -109,9 +113,11 @@ def create_app(settings: Settings):
     import gradio as gr  # after set_environment: huggingface_hub reads HF_HUB_OFFLINE when it is imported
 
     from components.deeplink import view_restorer
+    from models.image_pipeline import check_image_model
     from models.settings import check_language_model
 
     check_language_model(settings)
+    check_image_model(settings.image_model, settings.online)
     links, section_of, inner_tabs_of = [], {}, {}
     with gr.Blocks(title="Deep Learning Explorer", analytics_enabled=False) as demo:
         with gr.Column(elem_id="dle-root"):

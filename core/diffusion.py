@@ -77,11 +77,13 @@ def sampling_timesteps(steps: int) -> list[int]:
     return [int(t) for t in scheduler.timesteps]
 
 
-def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t, abar_prev) -> tuple[torch.Tensor, torch.Tensor]:
+def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t, abar_prev,
+              clip: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """One deterministic DDIM step (eta = 0): guess the clean image, then re-noise it to the previous level."""
-    abar_t, abar_prev = torch.as_tensor(abar_t), torch.as_tensor(abar_prev)
+    abar_t, abar_prev = torch.as_tensor(abar_t).to(x_t.device), torch.as_tensor(abar_prev).to(x_t.device)
     x0_hat = (x_t - (1 - abar_t).sqrt() * eps) / abar_t.sqrt()            # predicted clean image
-    x0_hat = x0_hat.clamp(-1, 1)                                          # images live in [-1, 1]
+    if clip:
+        x0_hat = x0_hat.clamp(-1, 1)                                      # images live in [-1, 1]
     x_prev = abar_prev.sqrt() * x0_hat + (1 - abar_prev).sqrt() * eps     # same noise direction, less of it
     return x_prev, x0_hat
 
@@ -96,34 +98,45 @@ class Trajectory:
 
 
 @torch.inference_mode()
-def sample(unet, digit: int, weights, noise: torch.Tensor, alphas_cumprod: torch.Tensor, timesteps: list[int],
-           no_label: int, record: bool = False) -> Trajectory:
-    """Guided DDIM sampling for all guidance weights at once: one batched U-Net call per step.
+def guided_ddim(predict, weights, noise: torch.Tensor, alphas_cumprod: torch.Tensor, timesteps: list[int],
+                clip: bool = True, record: bool = False) -> Trajectory:
+    """Guided DDIM sampling for all guidance weights at once, whatever the condition is.
 
-    unet(x, t, class_labels=...) returns an object with .sample (diffusers' UNet2DModel); noise (n, 1, H, W) is
-    the same starting noise for every weight, so the columns of the grid differ only by w.
+    predict(x_cond (K*n, ...), x_uncond (G, ...), t) -> (eps_cond, eps_uncond): the model's noise predictions with
+    and without the condition, in one batched call per step. noise (n, ...) is the same starting noise for every
+    weight, so the columns of the grid differ only by w. clip: images live in [-1, 1] (a latent does not).
     """
-    weights = torch.as_tensor(weights, dtype=noise.dtype)                 # (K,)
+    weights = torch.as_tensor(weights, dtype=noise.dtype, device=noise.device)   # (K,)
     K, n = len(weights), noise.shape[0]
-    x = noise.repeat(K, 1, 1, 1)                                          # (K*n, 1, H, W)
-    w = weights.repeat_interleave(n).reshape(-1, 1, 1, 1)                 # (K*n, 1, 1, 1)
+    x = noise.repeat(K, *[1] * (noise.dim() - 1))                         # (K*n, ...)
+    w = weights.repeat_interleave(n).reshape(-1, *[1] * (noise.dim() - 1))   # (K*n, 1, ...)
     guided = (w.flatten() != 0).nonzero().flatten()                       # w = 0 needs no unconditional pass
-    labels = torch.cat([torch.full((K * n,), digit), torch.full((len(guided),), no_label)])   # (K*n + G,)
     seen = {"x_t": [], "eps": [], "x0_hat": []}
     for i, t in enumerate(timesteps):
         abar_t = alphas_cumprod[t]
         abar_prev = alphas_cumprod[timesteps[i + 1]] if i + 1 < len(timesteps) else torch.tensor(1.0)
-        eps_both = unet(torch.cat([x, x[guided]]), torch.tensor(t), class_labels=labels).sample   # (K*n + G, 1, H, W)
-        eps_cond = eps_both[:K * n]                                       # (K*n, 1, H, W)
+        eps_cond, eps_guided = predict(x, x[guided], t)                   # (K*n, ...), (G, ...)
         eps_uncond = eps_cond.clone()                                     # (w = 0 rows: multiplied by 0 anyway)
-        eps_uncond[guided] = eps_both[K * n:]
+        eps_uncond[guided] = eps_guided
         eps = guided_noise(eps_cond, eps_uncond, w)                       # eps_hat = (w+1) eps_cond - w eps_uncond
-        x_prev, x0_hat = ddim_step(x, eps, abar_t, abar_prev)
+        x_prev, x0_hat = ddim_step(x, eps, abar_t, abar_prev, clip)
         if record:
             seen["x_t"].append(x), seen["eps"].append(eps), seen["x0_hat"].append(x0_hat)
         x = x_prev
     stacked = {name: torch.stack(values) for name, values in seen.items()} if record else {}
-    return Trajectory(final=x.clamp(-1, 1), timesteps=list(timesteps), **stacked)
+    return Trajectory(final=x.clamp(-1, 1) if clip else x, timesteps=list(timesteps), **stacked)
+
+
+def sample(unet, digit: int, weights, noise: torch.Tensor, alphas_cumprod: torch.Tensor, timesteps: list[int],
+           no_label: int, record: bool = False) -> Trajectory:
+    """The digit model's guided sampling: the condition is a class label, "no label" is one extra class.
+    unet(x, t, class_labels=...) returns an object with .sample (diffusers' UNet2DModel)."""
+    def predict(x_cond, x_uncond, t):
+        labels = torch.cat([torch.full((len(x_cond),), digit), torch.full((len(x_uncond),), no_label)])
+        eps = unet(torch.cat([x_cond, x_uncond]), torch.tensor(t), class_labels=labels.to(x_cond.device)).sample
+        return eps[:len(x_cond)], eps[len(x_cond):]
+
+    return guided_ddim(predict, weights, noise, alphas_cumprod, timesteps, clip=True, record=record)
 
 
 def grid(final: torch.Tensor, K: int) -> torch.Tensor:

@@ -19,6 +19,7 @@ class Settings:
     online: bool = False         # offline by default: no hub downloads, HF_HUB_OFFLINE=1
     any_hub_model: bool = False  # online hub ids are limited to HUB_LM_ALLOW_LIST unless this is set
     cache_dir: str = ".cache"    # where the dequantized bundled model is saved (app.py passes the user cache dir)
+    image_model: str = ""        # opt-in Stable Diffusion id (needs online) or local folder: latent-space panels
 
 
 def check_language_model(settings: Settings) -> None:

@@ -15,18 +15,21 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_help_documents_every_flag():
     out = subprocess.run([sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    for flag in ("--host", "--port", "--share", "--device", "--lm", "--online", "--any-hub-model", "--cache-dir"):
+    for flag in ("--host", "--port", "--share", "--device", "--lm", "--online", "--any-hub-model", "--cache-dir",
+                 "--image-model"):
         assert flag in out
-    for variable in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "DLE_SHARE", "DLE_DEVICE", "DLE_LM", "DLE_ONLINE"):
+    for variable in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "DLE_SHARE", "DLE_DEVICE", "DLE_LM", "DLE_ONLINE",
+                     "DLE_IMAGE_MODEL"):
         assert variable in out
 
 
 def test_defaults_are_offline_private_and_local(monkeypatch):
-    for name in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "DLE_SHARE", "DLE_ONLINE", "DLE_LM", "DLE_DEVICE"):
+    for name in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "DLE_SHARE", "DLE_ONLINE", "DLE_LM", "DLE_DEVICE",
+                 "DLE_IMAGE_MODEL"):
         monkeypatch.delenv(name, raising=False)
     settings, _ = app.parse_settings([])
     assert (settings.host, settings.port, settings.share, settings.online) == ("127.0.0.1", 7860, False, False)
-    assert (settings.device, settings.language_model) == ("auto", BUNDLED_LM)
+    assert (settings.device, settings.language_model, settings.image_model) == ("auto", BUNDLED_LM, "")
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     app.set_environment(settings)
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
@@ -41,9 +44,11 @@ def test_every_flag_is_also_an_environment_variable(monkeypatch):
     monkeypatch.setenv("DLE_DEVICE", "cpu")
     monkeypatch.setenv("DLE_LM", "gpt2")
     monkeypatch.setenv("DLE_ONLINE", "true")
+    monkeypatch.setenv("DLE_IMAGE_MODEL", "stable-diffusion-v1-5/stable-diffusion-v1-5")
     settings, _ = app.parse_settings([])
     assert (settings.host, settings.port, settings.share, settings.device) == ("0.0.0.0", 8123, True, "cpu")
     assert (settings.language_model, settings.online) == ("gpt2", True)
+    assert settings.image_model == "stable-diffusion-v1-5/stable-diffusion-v1-5"
     flags, _ = app.parse_settings(["--port", "9000", "--lm", "smollm2"])
     assert (flags.port, flags.language_model) == (9000, "smollm2")
 
@@ -53,6 +58,8 @@ def test_a_hub_model_without_online_is_refused_before_anything_loads(settings):
 
     with pytest.raises(ValueError, match="--online"):
         app.create_app(replace(settings, language_model="gpt2"))
+    with pytest.raises(ValueError, match="--online"):
+        app.create_app(replace(settings, image_model="stable-diffusion-v1-5/stable-diffusion-v1-5"))
 
 
 def test_no_trust_remote_code_and_no_pickle_loading_anywhere():

@@ -1,0 +1,83 @@
+"""The opt-in text-to-image model (a Stable Diffusion checkpoint) for online GPU hosts, loaded once through
+diffusers' own StableDiffusionPipeline.from_pretrained; its parts are handed to core/latent.py.
+
+Off by default: `--image-model` (env DLE_IMAGE_MODEL) names a hub id, which needs --online, or a local folder
+written by save_pretrained (the tests build a tiny random one). Without it, the Generation panels use only the
+bundled digit model.
+"""
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+
+@dataclass(frozen=True)
+class ImagePipeline:
+    name: str
+    vae: torch.nn.Module                # AutoencoderKL: image <-> latent
+    unet: torch.nn.Module               # UNet2DConditionModel: predicts the noise, reads the text by cross-attention
+    text_encoder: torch.nn.Module       # CLIP text encoder
+    tokenizer: object
+    alphas_cumprod: torch.Tensor        # (T,) the checkpoint's own schedule, float32 on the CPU
+    scaling: float                      # the VAE's scaling factor s (0.18215 for Stable Diffusion 1.x)
+    downsampling: int                   # image side / latent side (8 for Stable Diffusion)
+    device: torch.device
+
+    @property
+    def latent_shape(self) -> tuple[int, int, int]:
+        side = self.unet.config.sample_size
+        return self.unet.config.in_channels, side, side
+
+    @property
+    def image_side(self) -> int:
+        return self.unet.config.sample_size * self.downsampling
+
+
+def check_image_model(name: str, online: bool) -> None:
+    """Refuse a hub id while offline, with a message that says how to allow it (a local folder always works)."""
+    if name and not Path(name).is_dir() and not online:
+        raise ValueError(f"'{name}' is a hub model, but the app runs offline. Use --online (or DLE_ONLINE=1) to "
+                         "allow its download, or give a local folder saved with save_pretrained.")
+
+
+_load_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _load(name: str, device: torch.device, online: bool) -> ImagePipeline:
+    from diffusers import StableDiffusionPipeline
+
+    dtype = torch.float16 if device.type == "cuda" else torch.float32
+    pipe = StableDiffusionPipeline.from_pretrained(name, dtype=dtype, local_files_only=not online,
+                                                   use_safetensors=True, safety_checker=None,
+                                                   requires_safety_checker=False)
+    prediction = pipe.scheduler.config.get("prediction_type", "epsilon")
+    if prediction != "epsilon":
+        raise ValueError(f"'{name}' predicts '{prediction}'; the panels read noise-predicting (epsilon) checkpoints "
+                         "such as Stable Diffusion 1.x or 2.x base.")
+    for part in (pipe.vae, pipe.unet, pipe.text_encoder):
+        part.to(device).eval().requires_grad_(False)
+    downsampling = 2 ** (len(pipe.vae.config.block_out_channels) - 1)
+    return ImagePipeline(name, pipe.vae, pipe.unet, pipe.text_encoder, pipe.tokenizer,
+                         pipe.scheduler.alphas_cumprod.float().cpu(), float(pipe.vae.config.scaling_factor),
+                         downsampling, device)
+
+
+def load_image_pipeline(name: str, device, online: bool = False) -> ImagePipeline:
+    """Load once (thread-safe), then return the cached pipeline."""
+    check_image_model(name, online)
+    with _load_lock:
+        return _load(name, torch.device(device), online)
+
+
+def app_image_pipeline(settings, progress=None) -> ImagePipeline:
+    from models.device import pick_device
+
+    if not settings.image_model:
+        raise ValueError("No text-to-image model is configured: start the app with --image-model (a Stable "
+                         "Diffusion id, with --online) to use the latent-space panels.")
+    if progress is not None:
+        progress(0.1, desc="Loading the text-to-image model (once)…")
+    return load_image_pipeline(settings.image_model, pick_device(settings.device), settings.online)
