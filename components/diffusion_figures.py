@@ -136,3 +136,22 @@ def denoising_frame(x_t: np.ndarray, x0_hat: np.ndarray) -> np.ndarray:
 
 def noising_frame(x_t: np.ndarray) -> np.ndarray:
     return to_rgb(np.clip(x_t, *IMAGE_RANGE), *IMAGE_RANGE)
+
+
+def colour_grid(images: np.ndarray, column_titles: Sequence[str], row_titles: Sequence[str], title: str,
+                height: int | None = None) -> go.Figure:
+    """(rows, columns, H, W, 3) colour images in [0, 1] -> one tiled picture with a title over each column."""
+    rows, columns, H, W, _ = images.shape
+    gap = max(2, H // 32)
+    tiled = np.ones((rows * (H + gap) - gap, columns * (W + gap) - gap, 3))
+    for i in range(rows):
+        for k in range(columns):
+            tiled[i * (H + gap):i * (H + gap) + H, k * (W + gap):k * (W + gap) + W] = images[i, k]
+    fig = styled(go.Figure(go.Image(z=(np.clip(tiled, 0, 1) * 255).astype(np.uint8), hoverinfo="skip")),
+                 title=title, height=height or max(300, 180 * rows + 120))
+    fig.update_xaxes(tickvals=[k * (W + gap) + W / 2 for k in range(columns)], ticktext=list(column_titles),
+                     side="top", showgrid=False, zeroline=False, tickfont=dict(size=15))
+    fig.update_yaxes(tickvals=[i * (H + gap) + H / 2 for i in range(rows)], ticktext=list(row_titles),
+                     showgrid=False, zeroline=False)
+    fig.update_layout(margin=dict(l=90, r=10, t=100, b=10))
+    return fig

@@ -131,6 +131,9 @@ def build(settings: Settings) -> PanelLink:
                 grid_plot = gr.Plot(label="samples", elem_id="guidance-grid")
             with gr.Column(scale=2):
                 curves = gr.Plot(label="trade-off", elem_id="guidance-curves")
+        from explorers.latent_parts import build_text_sweep
+
+        build_text_sweep(settings, weights, samples, steps, seed)          # only with --image-model
         inputs = [digit, weights, samples, steps, seed]
         scenes(inputs, {
             "Classifier-Free Guidance · a w sweep 0 … 12 for a 3": [3, "0, 0.5, 1, 2, 3, 5, 8, 12", 4, 50, 0],

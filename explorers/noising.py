@@ -182,6 +182,9 @@ def build(settings: Settings) -> PanelLink:
         with gr.Row():
             chain_plot = gr.Plot(label="chain vs jump", elem_id="noising-chain")
             gif = gr.File(label="GIF of x_t for t = 0 … 999", height=70, elem_id="noising-gif")
+        from explorers.latent_parts import build_latent_noising
+
+        build_latent_noising(settings, choice, uploaded, t, seed)         # only with --image-model
         inputs = [choice, uploaded, t, schedule, seed]
         scenes([choice, t, schedule, seed], {
             "Forward Diffusion · t = 0: the clean digit": ["digit 3", 0, "cosine", 0],
