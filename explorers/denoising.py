@@ -15,6 +15,7 @@ from components.scenes import scenes
 from components.export import write_gif
 from core.checks import in_range, whole
 from core.diffusion import noise_schedule, sample, sampling_timesteps
+from models.device import pick_device, with_device
 from models.diffusion import DEFAULT_GUIDANCE, load_digit_diffusion
 from models.digit_classifier import load_digit_classifier
 from models.settings import HEAVY, Settings
@@ -32,18 +33,19 @@ def checked(digit, seed, steps, w) -> tuple[int, int, int, float]:
 
 
 @lru_cache(maxsize=32)
-def trajectory(digit: int, seed: int, steps: int, w: float) -> dict:
+def trajectory(digit: int, seed: int, steps: int, w: float, device: str = "cpu") -> dict:
     """One guided DDIM run for one sample, every step recorded (read-only numpy arrays, shared)."""
-    model = load_digit_diffusion()
+    model = load_digit_diffusion(device=device)
     _, alphas_cumprod = noise_schedule(model.schedule)
     size = model.config.image_size
     noise = torch.randn((1, 1, size, size), generator=torch.Generator().manual_seed(seed))   # (1, 1, H, W)
     timesteps = sampling_timesteps(steps)
-    run = sample(model.unet, digit, [w], noise, alphas_cumprod, timesteps, model.no_label, record=True)
-    guesses = load_digit_classifier().probabilities(run.x0_hat[:, 0])                    # (S, 10)
+    run = sample(model.unet, digit, [w], noise.to(device), alphas_cumprod, timesteps, model.no_label, record=True)
+    x_t, eps, x0_hat = (values[:, 0].cpu() for values in (run.x_t, run.eps, run.x0_hat))  # (S, 1, H, W) each
+    guesses = load_digit_classifier().probabilities(x0_hat)                               # (S, 10), on the CPU
     abar = alphas_cumprod[timesteps].tolist()
-    result = {"x_t": run.x_t[:, 0, 0].numpy(), "eps": run.eps[:, 0, 0].numpy(),          # (S, H, W) each
-              "x0_hat": run.x0_hat[:, 0, 0].numpy(), "guesses": guesses.numpy(),         # (S, 10)
+    result = {"x_t": x_t[:, 0].numpy(), "eps": eps[:, 0].numpy(),                         # (S, H, W) each
+              "x0_hat": x0_hat[:, 0].numpy(), "guesses": guesses.numpy(),                 # (S, 10)
               "timesteps": timesteps, "abar": abar, "abar_prev": [*abar[1:], 1.0]}
     for value in result.values():
         if isinstance(value, np.ndarray):
@@ -69,9 +71,9 @@ def formula(run: dict, i: int, w: float) -> str:
 
 @user_errors
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
-def step_view(digit, seed, steps, w, step):
+def step_view(digit, seed, steps, w, step, device="cpu"):
     digit, seed, steps, w = checked(digit, seed, steps, w)
-    run = trajectory(digit, seed, steps, w)
+    run = trajectory(digit, seed, steps, w, device)
     i = whole("step", step, 1, steps) - 1
     t, guess = run["timesteps"][i], run["guesses"][i]
     status = (f"**Step {i + 1} of {steps}** (t = {t} → "
@@ -111,23 +113,25 @@ def play(steps, step):
 
 @user_errors
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
-def denoising_gif(digit, seed, steps, w):
-    run = trajectory(*checked(digit, seed, steps, w))
+def denoising_gif(digit, seed, steps, w, device="cpu"):
+    run = trajectory(*checked(digit, seed, steps, w), device)
     frames = [denoising_frame(x_t, x0_hat) for x_t, x0_hat in zip(run["x_t"], run["x0_hat"])]
     return write_gif(frames, duration_ms=250, name=f"denoising-digit-{int(digit)}")
 
 
 @user_errors
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
-def denoise_endpoint(digit: int, seed: int = 0, steps: int = 20, w: float = DEFAULT_GUIDANCE) -> dict:
+def denoise_endpoint(digit: int, seed: int = 0, steps: int = 20, w: float = DEFAULT_GUIDANCE,
+                     device: str = "cpu") -> dict:
     """The reverse process for one sample of a digit: each step's timestep, x_t and predicted clean image x0_hat."""
     digit, seed, steps, w = checked(digit, seed, steps, w)
-    run = trajectory(digit, seed, steps, w)
+    run = trajectory(digit, seed, steps, w, device)
     return {"timesteps": run["timesteps"], "x_t": run["x_t"].tolist(), "x0_hat": run["x0_hat"].tolist(),
             "final": run["x0_hat"][-1].tolist(), "classifier_probabilities": run["guesses"][-1].tolist()}
 
 
 def build(settings: Settings) -> PanelLink:
+    device = pick_device(settings.device)
     with gr.Tab("Denoising", id="denoising", elem_id="tab-denoising") as tab:
         live = explanation_card(
             "Denoising: the U-Net at work, one step at a time",
@@ -164,12 +168,13 @@ def build(settings: Settings) -> PanelLink:
         }, elem_id="denoising-scenes")
         outputs = [live, x_t, eps, x0_hat, status]
         steps.change(step_range, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)
-        gr.on([tab.select, step.change, digit.change, seed.change, steps.release, w.release], step_view,
+        gr.on([tab.select, step.change, digit.change, seed.change, steps.release, w.release],
+              with_device(step_view, device),
               inputs=[*run_inputs, step], outputs=outputs, trigger_mode="always_last", api_visibility="undocumented",
               show_progress="hidden", **HEAVY)
         back.click(step_back, inputs=step, outputs=step, api_visibility="undocumented", queue=False)
         forward.click(step_forward, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)
         play_button.click(play, inputs=[steps, step], outputs=step, api_visibility="undocumented")
-        gif_button.click(denoising_gif, inputs=run_inputs, outputs=gif, api_visibility="undocumented", **HEAVY)
-        gr.api(denoise_endpoint, api_name="denoise", **HEAVY)
+        gif_button.click(with_device(denoising_gif, device), inputs=run_inputs, outputs=gif, api_visibility="undocumented", **HEAVY)
+        gr.api(with_device(denoise_endpoint, device), api_name="denoise", **HEAVY)
         return link_box("denoising", {"digit": digit, "seed": seed, "steps": steps, "w": w, "step": step})

@@ -12,6 +12,7 @@ from components.errors import user_errors
 from components.scenes import scenes
 from core.checks import finite_list, quote, whole
 from core.diffusion import grid, noise_schedule, sample, sampling_timesteps
+from models.device import pick_device, with_device
 from models.diffusion import DEFAULT_STEPS, load_digit_diffusion
 from models.digit_classifier import judge
 from models.settings import HEAVY, Settings
@@ -51,14 +52,15 @@ def checked(digit, weights, samples, steps, seed):
 
 
 @lru_cache(maxsize=16)
-def sweep(digit: int, weights: tuple[float, ...], samples: int, steps: int, seed: int) -> dict:
+def sweep(digit: int, weights: tuple[float, ...], samples: int, steps: int, seed: int, device: str = "cpu") -> dict:
     """All weights sampled together (one batched U-Net call per step), then judged weight by weight."""
-    model = load_digit_diffusion()
+    model = load_digit_diffusion(device=device)
     _, alphas_cumprod = noise_schedule(model.schedule)
     size = model.config.image_size
     noise = torch.randn((samples, 1, size, size), generator=torch.Generator().manual_seed(seed))   # (n, 1, H, W)
-    run = sample(model.unet, digit, list(weights), noise, alphas_cumprod, sampling_timesteps(steps), model.no_label)
-    table = grid(run.final, len(weights))                                               # (n, K, H, W)
+    run = sample(model.unet, digit, list(weights), noise.to(device), alphas_cumprod, sampling_timesteps(steps),
+                 model.no_label)
+    table = grid(run.final.cpu(), len(weights))                                               # (n, K, H, W)
     verdicts = [judge(table[:, k, None], digit) for k in range(len(weights))]
     table = table.numpy()
     table.setflags(write=False)
@@ -81,9 +83,9 @@ def formula(result: dict, digit: int) -> str:
 
 @user_errors
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
-def run_sweep(digit, weights_text, samples, steps, seed):
+def run_sweep(digit, weights_text, samples, steps, seed, device="cpu"):
     digit, weights, samples, steps, seed = checked(digit, parse_weights(weights_text), samples, steps, seed)
-    result = sweep(digit, weights, samples, steps, seed)
+    result = sweep(digit, weights, samples, steps, seed, device)
     summary = " · ".join(f"w={w:g}: {a:.0%}, div {d:.2f}" for w, a, d in
                          zip(weights, result["accuracy"], result["relative_diversity"]))
     note = "" if samples > 1 else " (diversity needs at least 2 samples per weight)"
@@ -95,17 +97,19 @@ def run_sweep(digit, weights_text, samples, steps, seed):
 @user_errors
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def cfg_sweep_endpoint(digit: int, weights: list[float], samples_per_weight: int = 4, steps: int = DEFAULT_STEPS,
-                       seed: int = 0) -> dict:
+                       seed: int = 0, device: str = "cpu") -> dict:
     """Samples of a digit for each guidance weight w (same starting noise), with the classifier's accuracy,
     mean confidence and the relative diversity per weight. images[k][i] is sample i at weights[k]."""
     digit, weights, samples, steps, seed = checked(digit, weights, samples_per_weight, steps, seed)
-    result = sweep(digit, weights, samples, steps, seed)
+    result = sweep(digit, weights, samples, steps, seed, device)
     return {"weights": list(weights), "guidance_scale": [w + 1 for w in weights],
             "images": result["table"].transpose(1, 0, 2, 3).tolist(), "accuracy": result["accuracy"],
             "confidence": result["confidence"], "relative_diversity": result["relative_diversity"]}
 
 
 def build(settings: Settings) -> PanelLink:
+    device = pick_device(settings.device)
+    sweep_view = with_device(run_sweep, device)
     with gr.Tab("Guidance", id="guidance", elem_id="tab-guidance") as tab:
         live = explanation_card(
             "Classifier-free guidance: how hard to push toward the prompt",
@@ -139,10 +143,10 @@ def build(settings: Settings) -> PanelLink:
             "Classifier-Free Guidance · a w sweep 0 … 12 for a 3": [3, "0, 0.5, 1, 2, 3, 5, 8, 12", 4, 50, 0],
             "Classifier-Free Guidance · the same sweep for a 7": [7, "0, 0.5, 1, 2, 3, 5, 8, 12", 4, 50, 0],
             "Classifier-Free Guidance · small w only, 0 … 1.5": [3, "0, 0.25, 0.5, 0.75, 1, 1.5", 4, 50, 0],
-        }, fn=run_sweep, outputs=[live, grid_plot, curves, status], elem_id="guidance-scenes", **HEAVY)
-        gr.on([tab.select, button.click, digit.change, weights.submit], run_sweep, inputs=inputs,
+        }, fn=sweep_view, outputs=[live, grid_plot, curves, status], elem_id="guidance-scenes", **HEAVY)
+        gr.on([tab.select, button.click, digit.change, weights.submit], sweep_view, inputs=inputs,
               outputs=[live, grid_plot, curves, status], trigger_mode="always_last", api_visibility="undocumented",
               **HEAVY)
-        gr.api(cfg_sweep_endpoint, api_name="cfg_sweep", **HEAVY)
+        gr.api(with_device(cfg_sweep_endpoint, device), api_name="cfg_sweep", **HEAVY)
         return link_box("guidance", {"digit": digit, "weights": weights, "samples": samples, "steps": steps,
                                      "seed": seed})

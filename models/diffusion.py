@@ -28,7 +28,7 @@ class DigitDiffusion:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> DigitDiffusion:
+def _load(path: str, device: str) -> DigitDiffusion:
     from safetensors import safe_open
 
     with safe_open(path, framework="pt") as checkpoint:
@@ -37,14 +37,15 @@ def _load(path: str) -> DigitDiffusion:
     config = config_from_metadata(metadata)
     unet = build_unet(config)
     unet.load_state_dict(state)
-    unet.eval().requires_grad_(False)
+    unet.to(device).eval().requires_grad_(False)
     return DigitDiffusion(unet, config, SCHEDULE_LABEL[config.schedule], int(metadata["step"]))
 
 
-def load_digit_diffusion(path: str | Path = CHECKPOINT) -> DigitDiffusion:
+def load_digit_diffusion(path: str | Path = CHECKPOINT, device: str = "cpu") -> DigitDiffusion:
+    """The model on `device` (the app passes its device, chosen once: a GPU when there is one)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"The diffusion checkpoint {path.name} is missing; train it with "
                                 "`python -m models.train_diffusion`.")
     with _lock:
-        return _load(str(path))
+        return _load(str(path), str(device))
