@@ -40,12 +40,16 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
                         help="opt-in text-to-image model for the latent-space parts of Noising and Guidance: a "
                              "Stable Diffusion hub id (needs --online; a GPU host) or a local folder "
                              "(env DLE_IMAGE_MODEL; default none)")
+    parser.add_argument("--max-sessions", type=int, default=int(os.environ.get("DLE_MAX_SESSIONS", "200")),
+                        help="browser sessions whose state the server keeps, the oldest dropped first (env "
+                             "DLE_MAX_SESSIONS; default 200, Gradio's own default is 10,000)")
     parser.add_argument("--cache-dir", default=default_cache_dir(),
                         help="where the dequantized bundled model is cached (env DLE_CACHE_DIR)")
     args = parser.parse_args(argv)
     settings = Settings(host=args.host, port=args.port, share=args.share, device=args.device,
                         language_model=args.lm, online=args.online, any_hub_model=args.any_hub_model,
-                        cache_dir=args.cache_dir, image_model=args.image_model)
+                        cache_dir=args.cache_dir, image_model=args.image_model,
+                        max_sessions=max(1, args.max_sessions))
     return settings, parser.format_help()
 
 
@@ -150,12 +154,15 @@ def launch_options(settings: Settings) -> dict:
 
     return dict(server_name=settings.host, server_port=settings.port, share=settings.share,
                 theme=gr.themes.Default(text_size="lg"), css=CSS, js=PAGE_SCRIPT, show_error=False,
-                allowed_paths=[], footer_links=["api", "settings"])
+                allowed_paths=[], footer_links=["api", "settings"], state_session_capacity=settings.max_sessions)
 
 
 def main(argv: list[str] | None = None) -> None:
     settings, _ = parse_settings(argv)
     set_environment(settings)
+    from models.allocator import tame_malloc
+
+    tame_malloc()                     # before the worker threads exist: see models/allocator.py
     demo = create_app(settings)
     demo.queue(default_concurrency_limit=2)
     demo.launch(**launch_options(settings))

@@ -1,8 +1,10 @@
 """Load test (issue 10): start the app, then N simulated users call a realistic mix of every panel's endpoint
 through gradio_client for a fixed time. Reports requests served, errors, median and 95th-percentile latency per
-endpoint, and the server's resident memory at start, after warm-up and at the end.
+endpoint, and the server's resident memory at start, after warm-up (every user has sent every request of the mix
+once: every model loaded, every cache filled, every session holding its last outputs) and at the end; with
+--churn N, also after N new one-request visitors (each a new Gradio session, about 5 MB until --max-sessions).
 
-    .venv/bin/python bench/load_test.py --users 20 --seconds 120
+    .venv/bin/python bench/load_test.py --users 20 --seconds 240 --churn 400
 """
 import argparse
 import os
@@ -65,12 +67,20 @@ def start_app(port: int) -> subprocess.Popen:
     raise SystemExit("the app did not start")
 
 
-def user(url: str, stop_at: float, latencies: dict, errors: dict, seed: int) -> None:
+def user(url: str, deadline: list, latencies: dict, errors: dict, seed: int, warmed=None) -> None:
+    """One simulated visitor: its own client (a Gradio session), looping until deadline[0] (set once everyone has
+    warmed up). With `warmed` (a barrier), it first sends every request of the mix once and waits there, so that
+    memory after warm-up includes its session's state."""
     from gradio_client import Client
 
     rng = random.Random(seed)
     client = Client(url, verbose=False)
-    while time.monotonic() < stop_at:
+    if warmed is not None:
+        for endpoint, calls in CALLS.items():
+            for args in calls:
+                client.predict(*args, api_name=endpoint)
+        warmed.wait()
+    while time.monotonic() < deadline[0]:
         endpoint = rng.choice(list(CALLS))
         args = rng.choice(CALLS[endpoint])
         start = time.perf_counter()
@@ -81,43 +91,45 @@ def user(url: str, stop_at: float, latencies: dict, errors: dict, seed: int) -> 
             errors[endpoint].append(repr(error)[:120])
 
 
-def warm_up(url: str) -> None:
-    """Each (endpoint, arguments) of the mix once, so that growth measured after it is not caches filling up."""
+def visitors(url: str, count: int) -> None:
+    """`count` new visitors, one light request each: every one is a new Gradio session."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
-    for endpoint, calls in CALLS.items():
-        for args in calls:
-            client.predict(*args, api_name=endpoint)
+    for _ in range(count):
+        Client(url, verbose=False).predict(*CALLS["/neuron"][0], api_name="/neuron")
 
 
-def run(users: int, seconds: float, warmup: float) -> None:
+def run(users: int, seconds: float, churn: int) -> None:
     port = free_port()
     process = start_app(port)
     url = f"http://127.0.0.1:{port}/"
     memory = {"start": rss_mb(process.pid)}
     try:
-        warm_up(url)                              # every request of the mix once: loads every model, fills caches
-        warm_latencies, warm_errors = defaultdict(list), defaultdict(list)
-        user(url, time.monotonic() + warmup, warm_latencies, warm_errors, seed=-1)
-        memory["after warm-up"] = rss_mb(process.pid)
         latencies, errors = defaultdict(list), defaultdict(list)
-        stop_at = time.monotonic() + seconds
-        threads = [threading.Thread(target=user, args=(url, stop_at, latencies, errors, i)) for i in range(users)]
+        warmed, deadline = threading.Barrier(users + 1), [float("inf")]
+        threads = [threading.Thread(target=user, args=(url, deadline, latencies, errors, i, warmed))
+                   for i in range(users)]
         for thread in threads:
             thread.start()
+        warmed.wait()                                 # every user has sent every request once: models loaded,
+        memory["after warm-up"] = rss_mb(process.pid)  # caches filled, every session holds its last outputs
+        deadline[0] = time.monotonic() + seconds
         samples = []                                  # the server's memory every 15 s: a leak climbs, a plateau does not
         while any(thread.is_alive() for thread in threads):
             samples.append(rss_mb(process.pid))
             for thread in threads:
                 thread.join(timeout=15 / len(threads))
         memory["end"] = rss_mb(process.pid)
+        if churn:
+            visitors(url, churn)
+            memory[f"after {churn} new visitors"] = rss_mb(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
     served = sum(len(v) for v in latencies.values())
     failed = sum(len(v) for v in errors.values())
-    print(f"{users} users for {seconds:.0f} s: {served} requests served, {failed} errors")
+    print(f"{users} users for {seconds:.0f} s after each sent the whole mix once: {served} requests served, "
+          f"{failed} errors")
     print(f"{'endpoint':<14} {'served':>7} {'errors':>7} {'median ms':>10} {'p95 ms':>8}")
     for endpoint in CALLS:
         times = sorted(latencies[endpoint])
@@ -136,6 +148,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=120)
-    parser.add_argument("--warmup", type=float, default=20)
+    parser.add_argument("--churn", type=int, default=0,
+                        help="then this many new visitors, one request each (sessions are capped by --max-sessions)")
     options = parser.parse_args()
-    run(options.users, options.seconds, options.warmup)
+    run(options.users, options.seconds, options.churn)

@@ -20,6 +20,7 @@ class Settings:
     any_hub_model: bool = False  # online hub ids are limited to HUB_LM_ALLOW_LIST unless this is set
     cache_dir: str = ".cache"    # where the dequantized bundled model is saved (app.py passes the user cache dir)
     image_model: str = ""        # opt-in Stable Diffusion id (needs online) or local folder: latent-space panels
+    max_sessions: int = 200      # sessions whose state Gradio keeps (a copy of the page's component state each)
 
 
 def check_language_model(settings: Settings) -> None:

@@ -16,10 +16,10 @@ REPO = Path(__file__).resolve().parents[1]
 def test_help_documents_every_flag():
     out = subprocess.run([sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     for flag in ("--host", "--port", "--share", "--device", "--lm", "--online", "--any-hub-model", "--cache-dir",
-                 "--image-model"):
+                 "--image-model", "--max-sessions"):
         assert flag in out
     for variable in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "DLE_SHARE", "DLE_DEVICE", "DLE_LM", "DLE_ONLINE",
-                     "DLE_IMAGE_MODEL"):
+                     "DLE_IMAGE_MODEL", "DLE_MAX_SESSIONS"):
         assert variable in out
 
 
@@ -83,6 +83,30 @@ def client(settings):
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    finally:
+        demo.close()
+
+
+def test_the_server_keeps_at_most_max_sessions_sessions(settings):
+    """Gradio keeps a copy of the page's component state for every session: the app bounds how many."""
+    from dataclasses import replace
+
+    from gradio_client import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    small = replace(settings, max_sessions=3, port=port)
+    assert app.parse_settings(["--max-sessions", "3"])[0].max_sessions == 3
+    demo = app.create_app(small)
+    demo.queue()
+    options = app.launch_options(small) | dict(prevent_thread_lock=True, quiet=True)
+    demo.launch(**options)
+    try:
+        for _ in range(6):                                   # six visitors, one request each
+            Client(f"http://127.0.0.1:{port}/", verbose=False).predict([1.0], [1.0], 0.0, "sigmoid",
+                                                                       api_name="/neuron")
+        assert 1 <= len(demo.state_holder.session_data) <= 3
     finally:
         demo.close()
 
