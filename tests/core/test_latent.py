@@ -5,7 +5,7 @@ import pytest
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler, StableDiffusionPipeline
 
-from core.diffusion import add_noise, grid, sampling_timesteps
+from core.diffusion import add_noise, sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_latent
 from models.image_pipeline import check_image_model, load_image_pipeline
 from tests.tiny_pipeline import PROMPT, tiny_pipeline
