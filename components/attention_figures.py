@@ -54,18 +54,17 @@ def lines_view(patterns: dict[int, np.ndarray], tokens: list[str]) -> go.Figure:
     """bertviz's head view: tokens in two columns, a line from each query (right) to each key (left) with
     opacity = weight; several heads overlaid in different colours."""
     T = len(tokens)
-    ys = -np.arange(T)
+    ys = -np.arange(T, dtype=np.float64)
     fig = go.Figure()
     for n, (head, pattern) in enumerate(patterns.items()):
         colour = COLORS[n % len(COLORS)]
         for lo, hi in ((0.05, 0.2), (0.2, 0.5), (0.5, 1.01)):
-            xs, yl = [], []
-            for i in range(T):
-                for j in range(i + 1):
-                    if lo <= pattern[i, j] < hi:
-                        xs += [1, 0, None]
-                        yl += [ys[i], ys[j], None]
-            if xs:
+            queries, keys = np.nonzero(np.tril((pattern >= lo) & (pattern < hi)))    # the (i, j) in this band
+            if len(queries):
+                # one segment per (i, j): (1, y_i) -> (0, y_j), then NaN to lift the pen (numpy arrays: plotly
+                # validates them at once, where a list with None is checked element by element)
+                xs = np.tile([1.0, 0.0, np.nan], len(queries))
+                yl = np.stack([ys[queries], ys[keys], np.full(len(queries), np.nan)], axis=1).ravel()
                 fig.add_trace(go.Scatter(x=xs, y=yl, mode="lines", line=dict(color=colour, width=1 + 4 * hi),
                                          opacity=min(1.0, 0.25 + hi * 0.7), hoverinfo="skip",
                                          name=f"head {head}", legendgroup=str(head), showlegend=lo == 0.5))
