@@ -50,6 +50,13 @@ def parse_setting(component, raw: str):
     return raw[:MAX_TEXT]
 
 
+def bounded_slider(value, top: int) -> gr.Slider:
+    """A slider's new maximum `top` (its range follows another control); the value is sent only when it must shrink
+    into the range. On a link's page load the other control's change event can read this slider before the link has
+    set it, and sending that stale value back would undo the link."""
+    return gr.Slider(maximum=top, value=top) if int(value or 0) > top else gr.Slider(maximum=top)
+
+
 def link_for(page_url: str, panel: str, names: list[str], values: list) -> str:
     """The page's address with the panel and its settings as the query (other parameters kept, e.g. presenter)."""
     parts = urlsplit(page_url or "/")

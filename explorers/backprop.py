@@ -6,7 +6,7 @@ import torch
 
 from components.backprop_figures import gradient_heatmap, nudge_bars, passed_back, path_bars
 from components.card import explanation_card, number
-from components.deeplink import PanelLink, link_box
+from components.deeplink import PanelLink, bounded_slider, link_box
 from components.errors import user_errors
 from components.scenes import scenes
 from components.network_figures import digit_image
@@ -42,10 +42,14 @@ def significant(value: float) -> str:
     return f"{value:.3g}".replace("-", "−")
 
 
-def checked_weight(layer, to_neuron, from_neuron) -> tuple[int, int, int]:
+def checked_weight(layer, to_neuron, from_neuron, shrink: bool = False) -> tuple[int, int, int]:
+    """(layer, j, k) of a weight W^(layer)[j, k]. shrink: a j or k past the layer's last neuron becomes that neuron
+    instead of an error (the panel: a new layer can arrive before neuron_ranges has shrunk its j and k sliders)."""
     layer = whole("layer", layer, 1, 3)
-    return (layer, whole("to-neuron j", to_neuron, 0, LAYER_SIZES[layer] - 1),
-            whole("from-neuron k", from_neuron, 0, LAYER_SIZES[layer - 1] - 1))
+    tops = LAYER_SIZES[layer] - 1, LAYER_SIZES[layer - 1] - 1
+    j, k = (min(whole(name, value, 0, max(LAYER_SIZES) - 1 if shrink else top), top)
+            for name, value, top in (("to-neuron j", to_neuron, tops[0]), ("from-neuron k", from_neuron, tops[1])))
+    return layer, j, k
 
 
 def autograd_gradient(params, x, label, activation, layer, j, k) -> float:
@@ -76,10 +80,7 @@ def chain_formula(factors, activation: str, label: int, output: float, reference
 
 @user_errors
 def explain(index, activation, layer, to_neuron, from_neuron):
-    # A new layer can arrive before its j/k sliders shrink (neuron_ranges): show the weight they are about to show.
-    layer = whole("layer", layer, 1, 3)
-    j = min(whole("to-neuron j", to_neuron, 0, max(LAYER_SIZES) - 1), LAYER_SIZES[layer] - 1)
-    k = min(whole("from-neuron k", from_neuron, 0, max(LAYER_SIZES) - 1), LAYER_SIZES[layer - 1] - 1)
+    layer, j, k = checked_weight(layer, to_neuron, from_neuron, shrink=True)
     network = load_digit_network(activation)
     x, label = training_example(index)
     result = backprop(network.params, x, label, activation)
@@ -113,13 +114,9 @@ def take_step(index, activation, learning_rate):
 
 
 def neuron_ranges(layer, to_neuron, from_neuron):
-    """The j and k sliders' ranges for a new layer. A value is sent only when it must shrink into the range: on a
-    link's page load the change event can read j and k before the link has set them, and sending those stale values
-    back would undo the link."""
+    """The j and k sliders' ranges for a new layer."""
     layer = int(layer)
-    top_j, top_k = LAYER_SIZES[layer] - 1, LAYER_SIZES[layer - 1] - 1
-    return tuple(gr.Slider(maximum=top, value=top) if int(value) > top else gr.Slider(maximum=top)
-                 for value, top in ((to_neuron, top_j), (from_neuron, top_k)))
+    return bounded_slider(to_neuron, LAYER_SIZES[layer] - 1), bounded_slider(from_neuron, LAYER_SIZES[layer - 1] - 1)
 
 
 @user_errors

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from components.card import explanation_card, number
-from components.deeplink import PanelLink, link_box
+from components.deeplink import PanelLink, bounded_slider, link_box
 from components.diffusion_figures import NOISE_RANGE, denoising_frame, image_figure
 from components.errors import user_errors
 from components.scenes import scenes
@@ -86,12 +86,8 @@ def step_view(digit, seed, steps, w, step, device="cpu"):
 
 
 def step_range(steps, step):
-    """The step slider's range follows the number of steps; its value moves only when it falls outside (so a deep
-    link's step, set together with its steps, is kept)."""
-    steps = int(min(max(steps or 1, 1), MAX_STEPS))
-    if int(step or 1) > steps:
-        return gr.Slider(maximum=steps, value=steps)
-    return gr.Slider(maximum=steps)
+    """The step slider's range follows the number of steps."""
+    return bounded_slider(step, int(min(max(steps or 1, 1), MAX_STEPS)))
 
 
 def step_back(step):
@@ -175,6 +171,7 @@ def build(settings: Settings) -> PanelLink:
         back.click(step_back, inputs=step, outputs=step, api_visibility="undocumented", queue=False)
         forward.click(step_forward, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)
         play_button.click(play, inputs=[steps, step], outputs=step, api_visibility="undocumented")
-        gif_button.click(with_device(denoising_gif, device), inputs=run_inputs, outputs=gif, api_visibility="undocumented", **HEAVY)
+        gif_button.click(with_device(denoising_gif, device), inputs=run_inputs, outputs=gif,
+                         api_visibility="undocumented", **HEAVY)
         gr.api(with_device(denoise_endpoint, device), api_name="denoise", **HEAVY)
         return link_box("denoising", {"digit": digit, "seed": seed, "steps": steps, "w": w, "step": step})

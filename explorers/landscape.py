@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from components.card import LATEX, explanation_card
-from components.deeplink import PanelLink, link_box
+from components.deeplink import PanelLink, bounded_slider, link_box
 from components.errors import user_errors
 from components.scenes import scenes
 from components.export import MAX_FRAMES, path_frames, write_gif
@@ -141,9 +141,8 @@ def suggested(name):
 
 
 def step_range(steps, look_at):
-    """The step slider's range; its value is sent only when it must shrink (a stale value would undo a link)."""
-    top = int(steps)
-    return gr.Slider(maximum=top, value=top) if int(look_at) > top else gr.Slider(maximum=top)
+    """The 'look at step k' slider's range follows the number of steps."""
+    return bounded_slider(look_at, int(steps))
 
 
 @lru_cache(maxsize=1)
