@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 from core.residual import target_token  # noqa: E402
-from core.tracing import CHUNK, TILE_TOKENS, causal_trace, reference_trace, subject_span  # noqa: E402
+from core.tracing import CHUNK, TILE_TOKENS, causal_trace, subject_span  # noqa: E402
 from models.language import load_language_model  # noqa: E402
 
 PROMPT, SUBJECT, TARGET = "The Eiffel Tower is located in the city of", "Eiffel Tower", "Paris"
@@ -31,8 +31,8 @@ def main() -> None:
     span = subject_span(lm.tokenizer, PROMPT, SUBJECT)
     target, _ = target_token(lm.tokenizer, PROMPT, TARGET)
     causal_trace(lm.model, ids, span, target, "hidden")                               # warm-up
-    reference, reference_s = timed(lambda: reference_trace(lm.model, ids, span, target, "hidden", chunk=1))
-    plain, plain_s = timed(lambda: reference_trace(lm.model, ids, span, target, "hidden", chunk=CHUNK))
+    reference, reference_s = timed(lambda: causal_trace(lm.model, ids, span, target, "hidden", plain_chunk=1))
+    plain, plain_s = timed(lambda: causal_trace(lm.model, ids, span, target, "hidden", plain_chunk=CHUNK))
     ours, ours_s = timed(lambda: causal_trace(lm.model, ids, span, target, "hidden"))
     for trace in (plain, ours):
         torch.testing.assert_close(trace.restored, reference.restored, atol=2e-5, rtol=0)

@@ -241,35 +241,28 @@ class Trace:
 
 
 def causal_trace(model, token_ids: list[int], span: tuple[int, int], target: int, kind: str = "hidden",
-                 seed: int = 0, tile_tokens: int = TILE_TOKENS, bands: int = BANDS) -> Trace:
-    """Restore each (layer, position) of one kind of activation in turn, from the corrupted run onwards."""
+                 seed: int = 0, tile_tokens: int = TILE_TOKENS, bands: int = BANDS,
+                 plain_chunk: int | None = None) -> Trace:
+    """Restore each (layer, position) of one kind of activation in turn, from the corrupted run onwards. With
+    plain_chunk, the same trace the plain way (the benchmark's baseline): a whole corrupted forward pass per
+    restoration, plain_chunk of them batched."""
     kind = checked_kind(kind)
     L, T = len(layout(model).blocks), len(token_ids)
     sites = [KINDS[kind].format(layer=layer) for layer in range(L)]
-    clean, p_clean = clean_run(model, token_ids, ["blocks.0.hook_resid_pre", *sites], target)
-    noise = subject_noise(model, span[1] - span[0], seed)
-    corrupted = corrupted_run(model, clean["blocks.0.hook_resid_pre"], span, noise, target)
-    cells = [(sites[layer], layer, position) for layer in range(L) for position in range(span[0], T)]
-    probabilities = traced_probabilities(model, target, cells, clean, corrupted, tile_tokens, bands)
-    restored = torch.full((L, T), corrupted.probability)                               # (L, T)
-    for (_, layer, position), p in zip(cells, probabilities):
-        restored[layer, position] = p
-    return Trace(kind, restored, p_clean, corrupted.probability, span)
-
-
-def reference_trace(model, token_ids: list[int], span: tuple[int, int], target: int, kind: str = "hidden",
-                    seed: int = 0, chunk: int = 1) -> Trace:
-    """The same trace the plain way (the benchmark's baseline): a whole corrupted forward pass per restoration,
-    `chunk` of them batched."""
-    kind = checked_kind(kind)
-    L, T = len(layout(model).blocks), len(token_ids)
-    sites = [KINDS[kind].format(layer=layer) for layer in range(L)]
-    clean, p_clean = clean_run(model, token_ids, ["hook_embed", *sites], target)
     noise = subject_noise(model, span[1] - span[0], seed)
     cells = [(layer, position) for layer in range(L) for position in range(span[0], T)]
-    rows = [[]] + [[(sites[layer], position)] for layer, position in cells]            # row 0: nothing restored
-    probabilities = restored_probabilities(model, token_ids, span, target, rows, clean, noise, chunk)
-    restored = torch.full((L, T), float(probabilities[0]))
-    for (layer, position), p in zip(cells, probabilities[1:]):
+    if plain_chunk is None:
+        clean, p_clean = clean_run(model, token_ids, ["blocks.0.hook_resid_pre", *sites], target)
+        corrupted = corrupted_run(model, clean["blocks.0.hook_resid_pre"], span, noise, target)
+        p_corrupted = corrupted.probability
+        restorations = [(sites[layer], layer, position) for layer, position in cells]
+        probabilities = traced_probabilities(model, target, restorations, clean, corrupted, tile_tokens, bands)
+    else:
+        clean, p_clean = clean_run(model, token_ids, ["hook_embed", *sites], target)
+        rows = [[]] + [[(sites[layer], position)] for layer, position in cells]        # row 0: nothing restored
+        probabilities = restored_probabilities(model, token_ids, span, target, rows, clean, noise, plain_chunk)
+        p_corrupted, probabilities = float(probabilities[0]), probabilities[1:]
+    restored = torch.full((L, T), p_corrupted)                                         # (L, T)
+    for (layer, position), p in zip(cells, probabilities):
         restored[layer, position] = p
-    return Trace(kind, restored, p_clean, float(probabilities[0]), span)
+    return Trace(kind, restored, p_clean, p_corrupted, span)

@@ -145,6 +145,15 @@ def test_a_whole_trace_of_a_tiny_model_equals_the_loop(architecture, kind):
     assert trace.corrupted == pytest.approx(corrupted_reference(model, ids, span, noise, target), abs=1e-6)
 
 
+@pytest.mark.parametrize("architecture", ["gpt2", "llama"])
+def test_the_plain_trace_the_benchmark_times_equals_the_fast_one(architecture):
+    model, ids, span, target = tiny(architecture), [5, 17, 3, 88, 42, 9, 61], (2, 4), 11
+    fast = causal_trace(model, ids, span, target, "mlp")
+    plain = causal_trace(model, ids, span, target, "mlp", plain_chunk=4)
+    torch.testing.assert_close(plain.restored, fast.restored, rtol=0, atol=1e-6)
+    assert (plain.clean, plain.corrupted) == pytest.approx((fast.clean, fast.corrupted), abs=1e-6)
+
+
 @pytest.mark.slow
 def test_the_eiffel_trace(eiffel_trace, smollm2):
     model, ids, span, target = smollm2
