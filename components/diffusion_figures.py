@@ -98,12 +98,18 @@ def guidance_grid(table: np.ndarray, weights: Sequence[float], digit: int) -> go
     fig = heatmap(tiled, title=f"Asked for a {digit}: a column per w, a row per noise",
                   zmin=-1, zmax=1, square=True, height=max(300, 75 * n + 150), hover="pixel %{z:.2f}",
                   colorscale="gray")
-    centres = [k * (W + gap) + (W - 1) / 2 for k in range(K)]
-    fig.update_xaxes(tickvals=centres, ticktext=[f"w={w:g}" for w in weights], side="top", showgrid=False,
-                     zeroline=False, tickfont=dict(size=15))
-    fig.update_yaxes(tickvals=[i * (H + gap) + (H - 1) / 2 for i in range(n)],
-                     ticktext=[f"noise {i + 1}" for i in range(n)], showgrid=False, zeroline=False)
     fig.update_traces(showscale=False)
+    return labelled_tiles(fig, (H, W), gap, [f"w={w:g}" for w in weights], [f"noise {i + 1}" for i in range(n)])
+
+
+def labelled_tiles(fig: go.Figure, tile: tuple[int, int], gap: int, column_titles: Sequence[str],
+                   row_titles: Sequence[str]) -> go.Figure:
+    """A title over each column and beside each row of a tile_images mosaic drawn in fig (pixel i centred at i)."""
+    H, W = tile
+    fig.update_xaxes(tickvals=[k * (W + gap) + (W - 1) / 2 for k in range(len(column_titles))],
+                     ticktext=list(column_titles), side="top", showgrid=False, zeroline=False, tickfont=dict(size=15))
+    fig.update_yaxes(tickvals=[i * (H + gap) + (H - 1) / 2 for i in range(len(row_titles))],
+                     ticktext=list(row_titles), showgrid=False, zeroline=False)
     fig.update_layout(margin=dict(l=90, r=10, t=100, b=10))
     return fig
 
@@ -143,15 +149,7 @@ def colour_grid(images: np.ndarray, column_titles: Sequence[str], row_titles: Se
     """(rows, columns, H, W, 3) colour images in [0, 1] -> one tiled picture with a title over each column."""
     rows, columns, H, W, _ = images.shape
     gap = max(2, H // 32)
-    tiled = np.ones((rows * (H + gap) - gap, columns * (W + gap) - gap, 3))
-    for i in range(rows):
-        for k in range(columns):
-            tiled[i * (H + gap):i * (H + gap) + H, k * (W + gap):k * (W + gap) + W] = images[i, k]
+    tiled = tile_images(images.reshape(rows * columns, H, W, 3), columns=columns, gap=gap, fill=1.0)  # white gaps
     fig = styled(go.Figure(go.Image(z=(np.clip(tiled, 0, 1) * 255).astype(np.uint8), hoverinfo="skip")),
                  title=title, height=height or max(300, 180 * rows + 120))
-    fig.update_xaxes(tickvals=[k * (W + gap) + W / 2 for k in range(columns)], ticktext=list(column_titles),
-                     side="top", showgrid=False, zeroline=False, tickfont=dict(size=15))
-    fig.update_yaxes(tickvals=[i * (H + gap) + H / 2 for i in range(rows)], ticktext=list(row_titles),
-                     showgrid=False, zeroline=False)
-    fig.update_layout(margin=dict(l=90, r=10, t=100, b=10))
-    return fig
+    return labelled_tiles(fig, (H, W), gap, column_titles, row_titles)

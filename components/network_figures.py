@@ -19,11 +19,12 @@ def digit_image(pixels: np.ndarray, title: str) -> go.Figure:
     return fig
 
 
-def tile_images(images: np.ndarray, columns: int = 4, gap: int = 1) -> np.ndarray:
-    """(n, h, w) -> one mosaic, row by row, with a NaN gap of `gap` cells between tiles (NaN cells are drawn empty)."""
-    n, h, w = images.shape
+def tile_images(images: np.ndarray, columns: int = 4, gap: int = 1, fill: float = np.nan) -> np.ndarray:
+    """(n, h, w, ...) -> one mosaic, row by row, with a gap of `gap` cells between tiles and `fill` where no tile is
+    (NaN, the default, is drawn empty by a heatmap); trailing dimensions (colour channels) are kept."""
+    n, h, w = images.shape[:3]
     rows = -(-n // columns)
-    mosaic = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan)
+    mosaic = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, *images.shape[3:]), fill)
     for i, image in enumerate(images):
         r, c = divmod(i, columns)
         mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = image

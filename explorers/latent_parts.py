@@ -9,6 +9,7 @@ import torch
 
 from components.card import number
 from components.diffusion_figures import colour_grid
+from components.network_figures import tile_images
 from components.errors import user_errors
 from core.checks import quote, whole
 from core.diffusion import T, add_noise, sampling_timesteps
@@ -49,10 +50,7 @@ def latent_picture(latent: torch.Tensor, side: int) -> np.ndarray:
     """(C, h, w) latent -> its channels tiled two a row as a grey (side, side, 3) picture in [0, 1]."""
     from PIL import Image
 
-    channels = latent.float().cpu().numpy()
-    rows = [np.concatenate(list(channels[i:i + 2]), axis=1) for i in range(0, len(channels), 2)]
-    width = max(r.shape[1] for r in rows)
-    tiled = np.concatenate([np.pad(r, ((0, 0), (0, width - r.shape[1]))) for r in rows])
+    tiled = tile_images(latent.float().cpu().numpy(), columns=2, gap=0, fill=0.0)        # (2h, 2w) for 4 channels
     grey = np.clip((tiled + LATENT_RANGE) / (2 * LATENT_RANGE), 0, 1)
     grey = np.asarray(Image.fromarray((grey * 255).astype(np.uint8)).resize((side, side), Image.NEAREST)) / 255.0
     return np.repeat(grey[..., None], 3, axis=2)
