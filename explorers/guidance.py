@@ -46,9 +46,14 @@ def parse_weights(text) -> tuple[float, ...]:
     return checked_weights(values)
 
 
-def checked(digit, weights, samples, steps, seed):
-    return (whole("digit", digit, 0, 9), checked_weights(weights), whole("samples per weight", samples, 1, MAX_SAMPLES),
+def checked_sweep(weights, samples, steps, seed) -> tuple[tuple[float, ...], int, int, int]:
+    """A sweep's settings, whatever it asks for (a digit here, a text prompt in explorers/latent_parts.py)."""
+    return (checked_weights(weights), whole("samples per weight", samples, 1, MAX_SAMPLES),
             whole("steps", steps, 1, MAX_STEPS), whole("seed", seed, 0, MAX_SEED))
+
+
+def checked(digit, weights, samples, steps, seed):
+    return whole("digit", digit, 0, 9), *checked_sweep(weights, samples, steps, seed)
 
 
 @lru_cache(maxsize=16)

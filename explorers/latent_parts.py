@@ -14,8 +14,9 @@ from components.errors import user_errors
 from core.checks import quote, whole
 from core.diffusion import T, add_noise, sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_latent
-from explorers.guidance import MAX_SAMPLES, MAX_SEED, MAX_STEPS, parse_weights
+from explorers.guidance import MAX_SEED, checked_sweep, parse_weights
 from explorers.noising import DIGITS, PHOTOS, clean_image
+from models.digit_classifier import mean_pairwise_distance
 from models.image_pipeline import app_image_pipeline
 from models.settings import HEAVY, Settings
 from models.spaces_gpu import gpu
@@ -117,9 +118,8 @@ def checked_prompt(prompt) -> str:
 
 def text_sweep(settings: Settings, prompt, weights, samples, steps, seed) -> dict:
     prompt = checked_prompt(prompt)
-    weights = parse_weights(weights) if isinstance(weights, str) else parse_weights(",".join(map(str, weights)))
-    samples = whole("samples per weight", samples, 1, MAX_SAMPLES)
-    steps, seed = whole("steps", steps, 1, MAX_STEPS), whole("seed", seed, 0, MAX_SEED)
+    weights, samples, steps, seed = checked_sweep(parse_weights(weights) if isinstance(weights, str) else weights,
+                                                  samples, steps, seed)
     pipe = app_image_pipeline(settings)
     embedded, empty = prompt_embeddings(pipe.tokenizer, pipe.text_encoder, [prompt, ""]).split(1)   # (1, L, d) each
     noise = torch.randn((samples, *pipe.latent_shape), generator=torch.Generator().manual_seed(seed))
@@ -127,9 +127,9 @@ def text_sweep(settings: Settings, prompt, weights, samples, steps, seed) -> dic
     run = text_sample(pipe.unet, embedded, empty, list(weights), noise, pipe.alphas_cumprod, sampling_timesteps(steps))
     images = to_picture(from_latent(pipe.vae, run.final, pipe.scaling))                  # (K*n, S, S, 3)
     table = images.reshape(len(weights), samples, *images.shape[1:]).transpose(1, 0, 2, 3, 4)   # (n, K, S, S, 3)
-    diversity = [float(np.mean([np.sqrt(np.mean((a - b) ** 2)) for i, a in enumerate(column)
-                                for b in column[i + 1:]])) if samples > 1 else float("nan")
-                 for column in table.transpose(1, 0, 2, 3, 4)]
+    # diversity: the mean RMS pixel distance between a column's samples (Euclidean / sqrt(pixels)); none for one
+    diversity = [mean_pairwise_distance(torch.from_numpy(column)) / np.sqrt(column[0].size) if samples > 1
+                 else float("nan") for column in table.transpose(1, 0, 2, 3, 4)]
     return {"table": table, "weights": list(weights), "diversity": diversity, "prompt": prompt, "name": pipe.name}
 
 
