@@ -79,11 +79,18 @@ def sampling_timesteps(steps: int) -> list[int]:
 
 def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t, abar_prev,
               clip: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """One deterministic DDIM step (eta = 0): guess the clean image, then re-noise it to the previous level."""
+    """One deterministic DDIM step (eta = 0): guess the clean image, then re-noise it to the previous level.
+
+    With clip, the noise is re-derived from the clipped guess (GLIDE's way; diffusers' DDIMScheduler.step with
+    use_clipped_model_output=True), so x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev) eps stays at its noise
+    level. Keeping the raw eps instead would carry a large guided eps (w of 3 and more) into every later step, and
+    the samples burn out into noise.
+    """
     abar_t, abar_prev = torch.as_tensor(abar_t).to(x_t.device), torch.as_tensor(abar_prev).to(x_t.device)
     x0_hat = (x_t - (1 - abar_t).sqrt() * eps) / abar_t.sqrt()            # predicted clean image
     if clip:
         x0_hat = x0_hat.clamp(-1, 1)                                      # images live in [-1, 1]
+        eps = (x_t - abar_t.sqrt() * x0_hat) / (1 - abar_t).sqrt()        # the noise that this x0_hat implies
     x_prev = abar_prev.sqrt() * x0_hat + (1 - abar_prev).sqrt() * eps     # same noise direction, less of it
     return x_prev, x0_hat
 

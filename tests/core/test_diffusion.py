@@ -82,7 +82,7 @@ def test_ddim_step_equals_diffusers_ddim_scheduler(steps):
         eps = images(seed=10 + i)
         abar_prev = alphas_cumprod[timesteps[i + 1]] if i + 1 < steps else torch.tensor(1.0)
         mine, x0_hat = ddim_step(x, eps, alphas_cumprod[t], abar_prev)
-        reference = scheduler.step(eps, t, x)
+        reference = scheduler.step(eps, t, x, use_clipped_model_output=True)
         torch.testing.assert_close(x0_hat, reference.pred_original_sample)
         torch.testing.assert_close(mine, reference.prev_sample)
         x = reference.prev_sample
@@ -106,7 +106,7 @@ def test_sampling_loop_equals_a_loop_driven_by_diffusers(tiny_unet, w):
             eps_uncond = tiny_unet(x, t, class_labels=torch.full((2,), NO_LABEL)).sample
             eps = eps_uncond + (w + 1) * (eps_cond - eps_uncond)
             torch.testing.assert_close(mine.eps[i], eps, rtol=1e-4, atol=1e-5)
-            x = scheduler.step(eps, t, x).prev_sample
+            x = scheduler.step(eps, t, x, use_clipped_model_output=True).prev_sample
     torch.testing.assert_close(mine.final, x.clamp(-1, 1), rtol=1e-4, atol=1e-4)
     assert mine.x_t.shape == mine.x0_hat.shape == (4, 2, 1, 8, 8)
 

@@ -119,7 +119,8 @@ def test_denoise_endpoint_equals_a_loop_driven_by_diffusers():
             np.testing.assert_allclose(result["x_t"][i], x[0, 0].numpy(), atol=2e-4)
             eps_cond = model.unet(x, t, class_labels=torch.tensor([4])).sample
             eps_uncond = model.unet(x, t, class_labels=torch.tensor([model.no_label])).sample
-            out = scheduler.step(eps_uncond + 2.5 * (eps_cond - eps_uncond), t, x)   # guidance_scale = w + 1
+            eps = eps_uncond + 2.5 * (eps_cond - eps_uncond)                      # guidance_scale = w + 1
+            out = scheduler.step(eps, t, x, use_clipped_model_output=True)
             np.testing.assert_allclose(result["x0_hat"][i], out.pred_original_sample[0, 0].numpy(), atol=2e-4)
             x = out.prev_sample
     np.testing.assert_allclose(result["final"], x[0, 0].numpy(), atol=2e-4)
