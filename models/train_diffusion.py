@@ -1,6 +1,6 @@
 """Train the class-conditional digit diffusion U-Net on scikit-learn's digits (upsampled to 16x16).
 
-    .venv/bin/python -m models.train_diffusion                       # about 40 min on a shared 2-core CPU
+    .venv/bin/python -m models.train_diffusion                       # about 20 min on a 2-core CPU
     .venv/bin/python -m models.train_diffusion --max-minutes 10      # stop early; run again to resume
 
 Seeded; resumable (the full training state is saved to --work-dir every few hundred steps); writes the EMA
@@ -26,8 +26,8 @@ NO_LABEL = 10  # the extra class embedding used for the unconditional prediction
 @dataclass(frozen=True)
 class DiffusionConfig:
     image_size: int = 16                      # 8x8 digits upsampled (bilinear) to 16x16
-    block_out_channels: tuple = (32, 64, 64)  # U-Net widths at 16x16, 8x8, 4x4
-    layers_per_block: int = 1                 # one ResNet block per level: 1.06 M parameters
+    block_out_channels: tuple = (16, 32, 64)  # U-Net widths at 16x16, 8x8, 4x4: narrow where the pixels are many
+    layers_per_block: int = 1                 # one ResNet block per level: 0.64 M parameters
     num_class_embeds: int = 11                # digits 0..9 plus NO_LABEL
     schedule: str = "squaredcos_cap_v2"       # diffusers' beta_schedule name; chosen by a pilot run (see README)
     num_train_timesteps: int = 1000           # T, as in the series
