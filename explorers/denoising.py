@@ -163,7 +163,7 @@ def build(settings: Settings) -> PanelLink:
             "U-Net Denoising · a 3 out of noise in 20 steps": [3, 0, 20, 0.5],
             "U-Net Denoising · a 7, another noise": [7, 1, 20, 0.5],
             "U-Net Denoising · only 5 steps: coarser jumps": [3, 0, 5, 0.5],
-            "Classifier-Free Guidance · w = 3 pushes too hard": [3, 0, 20, 3.0],
+            "Classifier-Free Guidance · the same noise at w = 8": [3, 0, 20, 8.0],
         }, elem_id="denoising-scenes")
         outputs = [live, x_t, eps, x0_hat, status]
         steps.change(step_range, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)

@@ -174,6 +174,18 @@ def test_sweep_panel_draws_one_column_per_weight():
     np.testing.assert_allclose(endpoint["images"], table.transpose(1, 0, 2, 3))
 
 
+@pytest.mark.parametrize("weights, accuracy, confidence, expected", [
+    ([0, 0.5, 1, 3], [0.75, 1.0, 1.0, 1.0], [0.8, 0.995, 0.999, 1.0], 1),   # ties: the smallest w within 0.01
+    ([0, 0.5, 1, 3], [0.75, 1.0, 1.0, 1.0], [0.8, 0.95, 0.999, 1.0], 2),    # 0.95 is not within 0.01 of 1.0
+    ([3, 0, 1], [1.0, 0.5, 1.0], [0.99, 0.6, 0.995], 2),                      # unsorted weights: w = 1 < w = 3
+    ([0, 2], [0.0, 0.0], [0.1, 0.3], 1),                                      # nothing right: the most confident
+])
+def test_the_headline_weight_is_the_smallest_with_the_best_result(weights, accuracy, confidence, expected):
+    assert guidance.smallest_best(weights, accuracy, confidence) == expected
+    result = {"weights": weights, "accuracy": accuracy, "confidence": confidence, "relative_diversity": [1.0] * 4}
+    assert f"**w = {weights[expected]:g}**" in guidance.formula(result, 7)
+
+
 @pytest.mark.parametrize("text, words", [("0, 1, x", "numbers separated by commas"), ("", "1 to 10"),
                                          (", ".join(["1"] * 11), "1 to 10"), ("0, 31", "between 0 and 30"),
                                          ("nan", "finite")])
