@@ -1,6 +1,7 @@
 """The committed digit diffusion checkpoint and its referee, the digit classifier: shapes, loading, resumable
 training, and the quality bar (samples at the default guidance are the digit that was asked for)."""
 import json
+from dataclasses import asdict
 
 import pytest
 import torch
@@ -9,7 +10,7 @@ from safetensors import safe_open
 from models.diffusion import DEFAULT_GUIDANCE, load_digit_diffusion
 from models.digit_classifier import (CHECKPOINT as CLASSIFIER, build_classifier, judge, load_digit_classifier,
                                      mean_pairwise_distance, quality_report, real_diversity, split_indices)
-from models.train_diffusion import CHECKPOINT, DiffusionConfig, digit_images, train
+from models.train_diffusion import CHECKPOINT, DiffusionConfig, config_from_metadata, digit_images, train
 
 QUALITY_PER_DIGIT = 10      # samples per digit in the quality test (fixed seeds)
 
@@ -26,7 +27,7 @@ def test_checkpoint_is_small_and_describes_itself(diffusion):
     config = json.loads(metadata["config"])
     assert config["num_class_embeds"] == 11 and config["image_size"] == 16 and 0.1 <= config["label_dropout"] <= 0.2
     assert diffusion.schedule == "cosine" and diffusion.no_label == 10 and diffusion.steps_trained >= 1000
-    assert diffusion.parameters == pytest.approx(0.64e6, rel=0.02)
+    assert diffusion.parameters == pytest.approx(0.36e6, rel=0.02)
     assert not any(p.requires_grad for p in diffusion.unet.parameters()) and not diffusion.unet.training
 
 
@@ -34,6 +35,14 @@ def test_loader_is_cached_and_refuses_a_missing_file(diffusion, tmp_path):
     assert load_digit_diffusion() is diffusion
     with pytest.raises(FileNotFoundError, match="python -m models.train_diffusion"):
         load_digit_diffusion(tmp_path / "nothing.safetensors")
+
+
+def test_a_checkpoint_from_before_norm_groups_were_configurable_still_loads_with_its_8_groups():
+    values = {key: value for key, value in asdict(DiffusionConfig(block_out_channels=(32, 64, 64))).items()
+              if key != "norm_num_groups"}
+    config = config_from_metadata({"config": json.dumps(values)})
+    assert config.norm_num_groups == 8 and config.block_out_channels == (32, 64, 64)
+    assert config_from_metadata({"config": json.dumps(asdict(DiffusionConfig()))}) == DiffusionConfig()
 
 
 def test_digits_are_upsampled_to_16_pixels_in_the_models_range():
