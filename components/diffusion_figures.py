@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from components.export import to_rgb
 from components.heatmap import heatmap
 from components.network_figures import tile_images
-from components.style import COLORS, styled
+from components.style import COLORS, copy_figure, styled
 
 IMAGE_RANGE = (-1.0, 1.0)   # one fixed colour scale for every image (noisy ones clip), so t never rescales colours
 NOISE_RANGE = (-2.5, 2.5)   # predicted noise is roughly N(0, 1)
@@ -28,7 +28,7 @@ def image_figure(image: np.ndarray, title: str, zrange: tuple[float, float] = IM
     """One (H, W) image as a square heatmap without axes. The styled frame is built once per shape and copied:
     a slider move then costs a copy, not a fresh styled figure."""
     image = np.asarray(image, dtype=np.float64)
-    fig = go.Figure(_image_base(image.shape, tuple(zrange), height, value_name))
+    fig = copy_figure(_image_base(image.shape, tuple(zrange), height, value_name))
     fig.data[0].z = image
     fig.layout.title.text = title
     return fig
@@ -64,7 +64,7 @@ def _curves_base(schedule: str, alphas_bytes: bytes) -> go.Figure:
 def schedule_curves(alphas_cumprod: np.ndarray, t: int, schedule: str) -> go.Figure:
     """sqrt(abar_t) (how much image is left) and sqrt(1 - abar_t) (how much noise), with t marked, and the SNR."""
     abar = np.asarray(alphas_cumprod, dtype=np.float64)                                  # (T,)
-    fig = go.Figure(_curves_base(schedule, abar.tobytes()))
+    fig = copy_figure(_curves_base(schedule, abar.tobytes()))
     fig.data[3].x = [t, t]
     fig.data[4].update(x=[t, t], y=[np.sqrt(abar[t]), np.sqrt(1 - abar[t])])
     fig.layout.annotations[0].update(x=t, text=f"t = {t}")

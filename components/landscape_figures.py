@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from components.style import COLORS, styled
+from components.style import COLORS, copy_figure, styled
 
 ARROW_FRACTION = 0.16     # the gradient arrows are drawn this long (of the shorter axis), whatever |grad C| is
 UPHILL, DOWNHILL = COLORS[1], COLORS[2]
@@ -31,7 +31,7 @@ def surface_3d(xs, ys, heights, title: str, names: tuple[str, str, str], paths: 
 
 def surface_base(xs, ys, heights, title: str, names: tuple[str, str, str], height: int = 520) -> go.Figure:
     """The styled surface alone. Styling costs most of a figure's time: a panel that redraws paths on the same
-    surface builds this once and copies it (go.Figure(base)), then adds the paths with with_paths_3d."""
+    surface builds this once and copies it (copy_figure), then adds the paths with with_paths_3d."""
     fig = go.Figure(go.Surface(x=xs, y=ys, z=heights, colorscale="Viridis", opacity=0.9, showscale=False,
                                contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True))),
                                hovertemplate=hover(names)))
@@ -49,7 +49,7 @@ def surface_base(xs, ys, heights, title: str, names: tuple[str, str, str], heigh
 def with_paths_3d(base: go.Figure, heights, paths: list[PathTrace] = (),
                   marker: tuple[float, float, float] | None = None) -> go.Figure:
     """A copy of a surface figure with descent paths (and the current point) added; base is left unchanged."""
-    fig = go.Figure(base)
+    fig = copy_figure(base)
     lift = 0.01 * float(np.nanmax(heights) - np.nanmin(heights))          # a path drawn just above the surface
     for path in paths:
         fig.add_trace(go.Scatter3d(x=path.points[:, 0], y=path.points[:, 1], z=path.heights + lift,
@@ -88,7 +88,7 @@ def with_paths_2d(base: go.Figure, xs, ys, paths: list[PathTrace] = (), marker: 
                   gradient: tuple[float, float] | None = None, title: str | None = None) -> go.Figure:
     """A copy of a contour map with descent paths, the current point and the gradient arrows added (and a new
     title if given); base is left unchanged."""
-    fig = go.Figure(base)
+    fig = copy_figure(base)
     if title is not None:
         fig.layout.title.text = title
     for i, path in enumerate(paths):                                     # the first path widest: later ones on top

@@ -29,3 +29,12 @@ def styled(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Fi
     else:
         fig.update_layout(height=height, margin_t=24)
     return fig
+
+
+def copy_figure(fig: go.Figure) -> go.Figure:
+    """A new figure equal to fig, to change without touching fig (a cached base figure, say). go.Figure(fig) would
+    validate fig's copy of the whole template again (about 12 ms); built from fig's dict without it, the copy gets
+    the default template unvalidated, like any new figure (about 3 ms). Only for figures with the default look."""
+    layout = fig.layout.to_plotly_json()
+    layout.pop("template", None)
+    return go.Figure(data=fig.data, layout=layout)                  # the traces are copied, their arrays kept as such
