@@ -83,7 +83,7 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t, abar_prev,
 
     With clip, the noise is re-derived from the clipped guess (GLIDE's way; diffusers' DDIMScheduler.step with
     use_clipped_model_output=True), so x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev) eps stays at its noise
-    level. Keeping the raw eps instead would carry a large guided eps (w of 3 and more) into every later step, and
+    level. Keeping the raw eps instead would carry a large guided eps (w of 1 and more) into every later step, and
     the samples burn out into noise.
     """
     abar_t, abar_prev = torch.as_tensor(abar_t).to(x_t.device), torch.as_tensor(abar_prev).to(x_t.device)

@@ -133,8 +133,8 @@ def build(settings: Settings) -> PanelLink:
             "how far: w = 0 is plain conditional sampling.",
             "$$\\hat\\varepsilon = (w+1)\\,\\varepsilon_\\text{cond} - w\\,\\varepsilon_\\text{uncond}$$",
             "Read a row left to right: the same noise, pushed harder. Where does the digit become reliable, and "
-            "where do the samples start to look alike (diversity falling) and the strokes saturate? Try a 7 or a 9, and a "
-            "single row with many weights.", elem_id="guidance-formula")
+            "where do the samples start to look alike (diversity falling) and the strokes saturate? Try a 7 or a "
+            "9, and a single row with many weights.", elem_id="guidance-formula")
         with gr.Row():
             digit = gr.Dropdown(list(range(10)), value=3, label="digit to ask for (the prompt)",
                                 elem_id="guidance-digit")
