@@ -87,25 +87,17 @@ CSS = """
 
 
 def sections():
-    """The tabs, grouped the way the series goes. Only panels that work are listed."""
-    import explorers.attention
-    import explorers.backprop
-    import explorers.denoising
-    import explorers.digit_network
-    import explorers.embeddings
-    import explorers.guidance
-    import explorers.landscape
-    import explorers.neuron
-    import explorers.next_token
-    import explorers.noising
-    import explorers.residual
+    """The tabs, grouped the way the series goes: explorers/<section>/<panel>."""
+    from explorers.generation import denoising, guidance, noising
+    from explorers.learning import backprop, descent
+    from explorers.structure import digit_network, neuron
+    from explorers.transformers import attention, embeddings, next_token, residual
 
     return [
-        ("Structure · DL1", [explorers.neuron, explorers.digit_network]),
-        ("Learning · DL2–4", [explorers.landscape, explorers.backprop]),
-        ("Transformers · DL5–7", [explorers.embeddings, explorers.next_token, explorers.attention,
-                                  explorers.residual]),
-        ("Generation · DL8", [explorers.noising, explorers.denoising, explorers.guidance]),
+        ("Structure · DL1", [neuron, digit_network]),
+        ("Learning · DL2–4", [descent, backprop]),
+        ("Transformers · DL5–7", [embeddings, next_token, attention, residual]),
+        ("Generation · DL8", [noising, denoising, guidance]),
     ]
 
 
@@ -131,16 +123,13 @@ def create_app(settings: Settings):
                                         min_width=220, elem_id="presenter", interactive=True)
             with gr.Tabs(elem_id="sections") as section_tabs:
                 for section, panels in sections():
-                    if not panels:
-                        continue
                     with gr.Tab(section, id=section_id(section), elem_id=section_id(section)):
                         with gr.Tabs() as inner_tabs:
                             for panel in panels:
                                 link = panel.build(settings)
-                                if link is not None:
-                                    links.append(link)
-                                    section_of[link.panel] = section_id(section)
-                                    inner_tabs_of[link.panel] = inner_tabs
+                                links.append(link)
+                                section_of[link.panel] = section_id(section)
+                                inner_tabs_of[link.panel] = inner_tabs
         outputs = [section_tabs, *dict.fromkeys(inner_tabs_of.values()), presenter,
                    *[c for link in links for c in link.controls.values()], *[link.box for link in links]]
         demo.load(view_restorer(links, section_of, inner_tabs_of), None, outputs, api_visibility="undocumented")
@@ -160,7 +149,7 @@ def launch_options(settings: Settings) -> dict:
 def main(argv: list[str] | None = None) -> None:
     settings, _ = parse_settings(argv)
     set_environment(settings)
-    from models.allocator import tame_malloc
+    from server.allocator import tame_malloc
 
     tame_malloc()                     # before the worker threads exist: see models/allocator.py
     demo = create_app(settings)

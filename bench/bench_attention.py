@@ -6,7 +6,8 @@ from pathlib import Path
 import torch
 
 from core.attention import record_attention
-from explorers.attention import cached_record, make_handlers
+from components.events import bind
+from explorers.transformers.attention import cached_record, view as attention_view
 from models.language import load_language_model
 from models.settings import Settings
 from bench.timing import median_time
@@ -38,7 +39,7 @@ def main() -> None:
           f"{torch.get_num_threads()}: record {t_record * 1000:.0f} ms, plain forward {t_plain * 1000:.0f} ms; "
           f"record / plain = {t_record / t_plain:.2f} (target <= 1.1)")
 
-    _, _, view, _ = make_handlers(settings)
+    view = bind(attention_view, settings)
     cached_record.cache_clear()
     view(prompt, 0, 0, len(ids) - 1, [])                      # the one forward pass, then cached
     choices = iter([(layer, head) for layer in range(lm.n_layers) for head in range(lm.n_heads)] * 2)

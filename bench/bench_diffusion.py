@@ -11,9 +11,9 @@ from diffusers import DDPMScheduler
 
 from bench.timing import median_time
 from core.diffusion import noise_schedule, sample, sampling_timesteps
-from explorers.guidance import DEFAULT_WEIGHTS
-from explorers.noising import noised_view
-from models.diffusion import DEFAULT_STEPS, load_digit_diffusion
+from explorers.generation.guidance import DEFAULT_WEIGHTS
+from explorers.generation.noising import noised_view
+from models.digit_diffusion import DEFAULT_STEPS, load_digit_diffusion
 
 SAMPLES = 4
 SWEEP_REPEATS = 3

@@ -2,6 +2,8 @@
 import math
 from typing import Iterable
 
+MAX_SEED = 2**31 - 1     # seeds are whole numbers 0 … 2³¹ − 1 (what torch.Generator.manual_seed takes everywhere)
+
 
 def quote(value, limit: int = 40) -> str:
     """A user's value for an error message, shortened: messages must stay short whatever was typed."""

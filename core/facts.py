@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from core.residual import layout
+from core.transformer import layout
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ encoder's token embeddings; "no prompt" is the empty prompt's embeddings.
 The guided sampling loop is core/diffusion.guided_ddim, the same one the digit model uses; only the condition
 differs (token embeddings instead of a class label) and a latent is not clipped to [-1, 1].
 """
+import numpy as np
 import torch
 
 from core.diffusion import Trajectory, guided_ddim
@@ -23,6 +24,11 @@ def to_latent(vae, images: torch.Tensor, scaling: float) -> torch.Tensor:
 def from_latent(vae, latents: torch.Tensor, scaling: float) -> torch.Tensor:
     """(B, C, h, w) -> (B, 3, h*f, w*f) in [-1, 1]."""
     return vae.decode(latents / scaling).sample.clamp(-1, 1)
+
+
+def to_pixels(images: torch.Tensor) -> np.ndarray:
+    """(B, 3, H, W) in [-1, 1] -> (B, H, W, 3) in [0, 1], as numpy for the figures."""
+    return ((images.float().cpu().permute(0, 2, 3, 1) + 1) / 2).clamp(0, 1).numpy()
 
 
 @torch.inference_mode()

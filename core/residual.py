@@ -10,83 +10,15 @@ for GPT-2's LayerNorm). Holding that scale at its value for the full stream x_L 
     logit_t = e·d + Σ_l attn_l·d + Σ_l mlp_l·d (+ the norm's bias·W_U[t]),   d = g ⊙ W_U[t] / rms(x_L)
 
 exactly (for LayerNorm, d is also centred: each write's mean is removed before scaling). Activations are read
-through hooks with TransformerLens-like names (blocks.{l}.attn, blocks.{l}.mlp, blocks.{l}.hook_resid_post) that
-are attached inside a `with` block and always removed.
+through the named hook points of core/transformer.py (blocks.{l}.attn, blocks.{l}.mlp, blocks.{l}.hook_resid_post).
 """
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
-MAX_TOKENS = 32     # the panel reads the first 32 tokens of a prompt (every layer is decoded at every position)
+from core.transformer import hooks, layout
 
-
-@dataclass(frozen=True)
-class Layout:
-    """Where each part of a decoder-only transformer lives (Llama-style such as SmolLM2, or GPT-2)."""
-    embedding: torch.nn.Module          # token embedding W_E (GPT-2 adds position embeddings after it)
-    blocks: list                        # the L transformer blocks, in order
-    attentions: list                    # blocks[l]'s attention module (output: (attn_out, weights))
-    mlps: list                          # blocks[l]'s MLP module
-    final_norm: torch.nn.Module         # RMSNorm (SmolLM2) or LayerNorm (GPT-2)
-    unembedding: torch.nn.Module        # lm_head: W_U (tied to W_E in SmolLM2 and GPT-2)
-    rotary: torch.nn.Module | None = None   # Llama's rotary position embedding (GPT-2 adds positions at the input)
-
-
-def layout(model) -> Layout:
-    if hasattr(model, "model") and hasattr(model.model, "layers"):          # Llama-style (SmolLM2)
-        body = model.model
-        return Layout(body.embed_tokens, list(body.layers), [b.self_attn for b in body.layers],
-                      [b.mlp for b in body.layers], body.norm, model.lm_head, body.rotary_emb)
-    if hasattr(model, "transformer") and hasattr(model.transformer, "h"):   # GPT-2
-        body = model.transformer
-        return Layout(body.wte, list(body.h), [b.attn for b in body.h], [b.mlp for b in body.h], body.ln_f,
-                      model.lm_head)
-    raise ValueError(f"Unsupported architecture {type(model).__name__}: the residual-stream panel reads Llama- and "
-                     "GPT-2-style models.")
-
-
-def hook_points(parts: Layout) -> dict[str, torch.nn.Module]:
-    """Name -> module whose output is that activation."""
-    points = {"hook_embed": parts.embedding}
-    for l, (block, attention, mlp) in enumerate(zip(parts.blocks, parts.attentions, parts.mlps)):
-        points |= {f"blocks.{l}.attn": attention, f"blocks.{l}.mlp": mlp, f"blocks.{l}.hook_resid_post": block,
-                   f"blocks.{l}.hook_resid_pre": block}                  # read with a pre hook: the block's input
-    return points
-
-
-def first(output) -> torch.Tensor:
-    """The activation a module returns (attention modules return (output, weights))."""
-    return output[0] if isinstance(output, tuple) else output
-
-
-@contextmanager
-def hooks(model, forward: dict[str, Callable] | None = None, pre: dict[str, Callable] | None = None):
-    """Attach hook(activation) to named activations for the duration of the block; always removed, even on error.
-    forward hooks see the module's output (and may change it in place); pre hooks see its input."""
-    points = hook_points(layout(model))
-    handles = []
-
-    def on_output(fn):
-        def hook(module, args, output):
-            fn(first(output))
-        return hook
-
-    def on_input(fn):
-        def hook(module, args, kwargs):
-            fn(kwargs["hidden_states"] if "hidden_states" in kwargs else args[0])
-        return hook
-
-    try:
-        for name, fn in (forward or {}).items():
-            handles.append(points[name].register_forward_hook(on_output(fn)))
-        for name, fn in (pre or {}).items():
-            handles.append(points[name].register_forward_pre_hook(on_input(fn), with_kwargs=True))
-        yield
-    finally:
-        for handle in handles:                                             # always removed, even on error
-            handle.remove()
+MAX_TOKENS = 32     # prompts of at most 32 tokens: every layer is decoded at every position
 
 
 @dataclass(frozen=True)
@@ -112,18 +44,17 @@ def record_residual(model, token_ids: list[int]) -> ResidualRecord:
             store[name] = x[0].detach().float().clone()                   # (T, d)
         return save
 
-    forward = {}
+    reads = {"blocks.0.hook_resid_pre": keep("embed")}
     for l in range(L):
-        forward |= {f"blocks.{l}.{part}": keep(f"{part}{l}") for part in ("attn", "mlp", "hook_resid_post")}
-    pre = {f"blocks.{l}.mlp": keep(f"mlp_input{l}") for l in range(L)} | {"blocks.0.hook_resid_pre": keep("embed")}
+        reads |= {f"blocks.{l}.{part}": keep(f"{part}{l}") for part in ("attn", "hook_mlp_in", "mlp", "hook_resid_post")}
     input_ids = torch.tensor([token_ids], device=model.device)            # (1, T)
-    with hooks(model, forward, pre):
+    with hooks(model, reads):
         logits = model(input_ids).logits[0].float()                        # (T, V)
 
     def stack(part):
         return torch.stack([store[f"{part}{l}"] for l in range(L)]).cpu()  # (L, T, d)
 
-    return ResidualRecord(tuple(token_ids), store["embed"].cpu(), stack("attn"), stack("mlp"), stack("mlp_input"),
+    return ResidualRecord(tuple(token_ids), store["embed"].cpu(), stack("attn"), stack("mlp"), stack("hook_mlp_in"),
                           stack("hook_resid_post"), logits.cpu())
 
 

@@ -1,12 +1,30 @@
 """Text -> tokens -> the model's logits for the next token."""
 import torch
 
+SPACE_MARKER = "Ġ"        # byte-level BPE (SmolLM2, GPT-2) marks a token that starts with a space
+SHOWN_MARKER = "␣"        # how the app shows that marker
+NEWLINE_MARKER = "Ċ"      # byte-level BPE's newline, shown as \n
 MAX_PROMPT_TOKENS = 256   # longer prompts keep their last 256 tokens (the panel says so)
 MAX_PROMPT_CHARS = 20_000
 
 
-def tokenize(tokenizer, prompt: str, max_tokens: int = MAX_PROMPT_TOKENS) -> tuple[list[int], int]:
-    """Token ids of the prompt (its last max_tokens), and how many tokens were cut from the front."""
+def shown(token: str | None) -> str:
+    """A token as the app shows it: its text, the leading space as ␣ and a newline as \\n."""
+    return (token or "").replace(SPACE_MARKER, SHOWN_MARKER).replace(NEWLINE_MARKER, "\\n")
+
+
+def shown_token(tokenizer, token_id: int) -> str:
+    """The token with this id as the app shows it."""
+    return shown(tokenizer.convert_ids_to_tokens(int(token_id)))
+
+
+def tokenize(tokenizer, prompt: str, max_tokens: int = MAX_PROMPT_TOKENS,
+             keep: str = "last") -> tuple[list[int], int]:
+    """Token ids of the prompt, at most max_tokens of them, and how many were cut. keep="last" keeps the end of a long
+    prompt (what the model needs to predict the next token); keep="first" keeps its start (to read it from the
+    beginning)."""
+    if keep not in ("first", "last"):
+        raise ValueError(f"keep must be 'first' or 'last', got {keep!r}.")
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("Type a prompt first, for example: The Eiffel Tower is located in the city of")
     if len(prompt) > MAX_PROMPT_CHARS:
@@ -15,7 +33,7 @@ def tokenize(tokenizer, prompt: str, max_tokens: int = MAX_PROMPT_TOKENS) -> tup
     if not ids:
         raise ValueError("The prompt has no tokens; type some text.")
     cut = max(0, len(ids) - max_tokens)
-    return ids[cut:], cut
+    return (ids[cut:] if keep == "last" else ids[:max_tokens]), cut
 
 
 @torch.inference_mode()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from core.checks import quote
-from core.residual import first, hooks, layout
+from core.transformer import first, hooks, layout
 
 NOISE_SCALE = 3.0       # noise standard deviation = 3 x the embeddings' standard deviation (as in the paper)
 MAX_TOKENS = 20         # a trace runs 30 layers x up to 20 positions = 600 restored copies of the prompt
@@ -73,9 +73,7 @@ def clean_run(model, token_ids: list[int], sites: list[str], target: int) -> tup
             kept[name] = x[0].clone()                                       # (T, d)
         return save
 
-    pre = [site for site in sites if site.endswith("hook_resid_pre")]              # read a block's input
-    with hooks(model, forward={site: keep(site) for site in sites if site not in pre},
-               pre={site: keep(site) for site in pre}):
+    with hooks(model, {site: keep(site) for site in sites}):
         logits = model(torch.tensor([token_ids], device=model.device), logits_to_keep=1).logits   # (1, 1, V)
     return kept, float(logits[0, -1].float().softmax(-1)[target])
 
@@ -107,7 +105,7 @@ def restored_probabilities(model, token_ids: list[int], span: tuple[int, int], t
             return patch
 
         input_ids = torch.tensor([token_ids] * len(batch), device=model.device)        # (B, T)
-        with hooks(model, forward={site: restore(site) for site in {"hook_embed", *patches}}):
+        with hooks(model, {site: restore(site) for site in {"hook_embed", *patches}}):
             logits = model(input_ids, logits_to_keep=1).logits[:, -1]                   # (B, V)
         out.append(logits.float().softmax(-1)[:, target].cpu())
     return torch.cat(out)
@@ -175,7 +173,7 @@ def corrupted_run(model, clean_entry: torch.Tensor, span: tuple[int, int], noise
         return save
 
     cache = PrefixCache()
-    with hooks(model, pre={f"blocks.{layer}.hook_resid_pre": keep(layer) for layer in range(L)}):
+    with hooks(model, {f"blocks.{layer}.hook_resid_pre": keep(layer) for layer in range(L)}):
         logits = run_blocks(model, entry[None], 0, 0, cache)                        # (1, V)
     return CorruptedRun([entering[layer] for layer in range(L)], cache,
                         float(logits[0].float().softmax(-1)[target]))
@@ -225,7 +223,7 @@ def traced_probabilities(model, target: int, cells: list[tuple[str, int, int]], 
             return patch
 
         hidden = corrupted.entering[first_block][start:].expand(len(tile), -1, -1).clone()   # (B, T - start, d)
-        with hooks(model, forward={site: restore(site) for site in patches}):
+        with hooks(model, {site: restore(site) for site in patches}):
             logits = run_blocks(model, hidden, first_block, start, PrefixCache(corrupted.cache, start))
         out[torch.tensor(tile)] = logits.float().softmax(-1)[:, target].cpu()
     return out

@@ -22,18 +22,3 @@ def pick_device(preference: str = "auto") -> torch.device:
         raise ValueError("--device mps was asked for, but Apple's MPS is not available; use auto or cpu.")
     return torch.device(preference)
 
-
-def with_device(fn, device):
-    """fn with its `device` keyword bound (the app's device, chosen once) and hidden from its signature, so that
-    Gradio shows and documents the same parameters as the module-level function minus the device."""
-    import functools
-    import inspect
-
-    @functools.wraps(fn)
-    def on_device(*args, **kwargs):
-        return fn(*args, device=str(device), **kwargs)
-
-    signature = inspect.signature(fn)
-    on_device.__signature__ = signature.replace(
-        parameters=[p for p in signature.parameters.values() if p.name != "device"])
-    return on_device

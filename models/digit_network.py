@@ -1,14 +1,16 @@
-"""The trained digit network, loaded once from its committed safetensors checkpoint."""
+"""The trained digit network (the 64-16-16-10 network of core/mlp.py), loaded once from its committed safetensors
+checkpoint. training/train_digit_network.py writes the checkpoints."""
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import torch
 from safetensors import safe_open
 
 from core.mlp import HIDDEN_ACTIVATIONS
-from models.train_digit_network import checkpoint_path
 
+CHECKPOINTS = Path(__file__).with_name("checkpoints")
 _lock = threading.Lock()
 
 
@@ -17,6 +19,11 @@ class DigitNetwork:
     activation: str                        # the hidden layers' activation: sigmoid or relu
     params: dict[str, torch.Tensor]        # W1 (16, 64), b1, W2 (16, 16), b2, W3 (10, 16), b3; read-only
     test_accuracy: float                   # on the held-out split, measured when it was trained
+
+
+def checkpoint_path(activation: str) -> Path:
+    """Written by training/train_digit_network.py, committed: 6 KB each."""
+    return CHECKPOINTS / f"digit_mlp_{activation}.safetensors"
 
 
 @lru_cache(maxsize=len(HIDDEN_ACTIVATIONS))

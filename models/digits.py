@@ -1,8 +1,10 @@
-"""scikit-learn's 1,797 handwritten 8x8 digits (bundled with the package, no download)."""
+"""scikit-learn's 1,797 handwritten 8x8 digits (bundled with the package, no download): the 8x8 train/test split of
+the digit network, and the 16x16 images of the diffusion model and its judge."""
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import torch
 
 SPLIT_SEED = 0        # the held-out split is the same for every panel and every run
 TEST_FRACTION = 0.25  # 450 held-out digits
@@ -29,3 +31,14 @@ def load_digits_split() -> DigitsSplit:
     for array in (x_train, x_test, y_train, y_test):
         array.setflags(write=False)  # shared by all users: nobody may change it
     return DigitsSplit(x_train, y_train, x_test, y_test)
+
+
+def digit_images(size: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """All 1,797 digits as (N, 1, size, size) floats in [-1, 1] (bilinear upsampling), and their labels (N,): what
+    the diffusion model and its judge see."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    x = torch.tensor(data.images / 16.0, dtype=torch.float32)[:, None]                     # (N, 1, 8, 8)
+    x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    return (x.clamp(0, 1) * 2 - 1).contiguous(), torch.tensor(data.target, dtype=torch.int64)

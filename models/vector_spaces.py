@@ -8,11 +8,10 @@ import numpy as np
 
 from core.checks import quote
 from core.embeddings import suggestions
+from core.tokens import SPACE_MARKER, shown
 from models.glove import load_glove, unit_rows
 from models.language import LanguageModel
 
-SPACE_MARKER = "Ġ"       # byte-level BPE (SmolLM2, GPT-2) marks a token that starts with a space
-SHOWN_MARKER = "␣"       # how the marker is shown in the app
 
 
 @dataclass(frozen=True)
@@ -64,11 +63,11 @@ def token_space(lm: LanguageModel) -> VectorSpace:
         close = suggestions(word, bare)
         hint = f" Close single tokens: {', '.join(repr(w) for w in close)}." if close else ""
         raise ValueError(f"{quote(word)} is not a single token of {lm.name}: it splits into "
-                         f"{[p.replace(SPACE_MARKER, SHOWN_MARKER) for p in pieces][:6]}.{hint}")
+                         f"{[shown(p) for p in pieces][:6]}.{hint}")
 
     def variants(word: str) -> set[int]:
         return {index[form] for form in forms(word) if form in index}
 
-    display = [(t or "").replace(SPACE_MARKER, SHOWN_MARKER) for t in tokens]
+    display = [shown(t) for t in tokens]
     return VectorSpace(f"{lm.name} input embeddings W_E ({lm.vocab_size:,} tokens)", display, unit_rows(matrix),
                        matrix, lookup, variants)

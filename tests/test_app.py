@@ -148,13 +148,13 @@ def test_every_cache_is_bounded():
                 found.append(f"{folder}.{path.stem}.{name}")
                 if value.cache_info().maxsize is None and found[-1] != "models.device.pick_device":
                     unbounded.append(found[-1])
-    assert {"explorers.attention.cached_record", "models.language._load", "models.device.pick_device"} <= set(found)
+    assert {"explorers.transformers.attention.cached_record", "models.language._load", "models.device.pick_device"} <= set(found)
     assert unbounded == []
 
 
 def test_heavy_model_events_share_one_queue_slot_and_light_ones_keep_their_own(settings):
     """A crowd on the transformer panels cannot stand in front of the neuron sandbox (README, Reliability)."""
-    from models.settings import HEAVY
+    from components.events import HEAVY
 
     demo = app.create_app(settings)
     by_name = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}

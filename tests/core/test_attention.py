@@ -5,8 +5,8 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from core.attention import (attention_modules, capture_qkv, head_statistics, masked_scores, most_focused_query,
-                            record_attention)
+from core.attention import head_statistics, masked_scores, most_focused_query, record_attention
+from core.transformer import hooks, layout
 
 PROMPT = "When Mary and John went to the store, John gave a drink to Mary. When Mary and John"
 
@@ -49,9 +49,9 @@ def test_hooks_are_removed_even_when_the_forward_pass_fails(language_model):
     with torch.inference_mode():
         before = language_model.model(ids).logits
     with pytest.raises(RuntimeError):
-        with capture_qkv(language_model.model):
+        with hooks(language_model.model, {f"blocks.{l}.attn.hook_qkv": print for l in range(3)}):
             raise RuntimeError("a failure inside the block")
-    assert all(len(m._forward_pre_hooks) == 0 for m in attention_modules(language_model.model))
+    assert all(len(m._forward_pre_hooks) == 0 for m in layout(language_model.model).attentions)
     with torch.inference_mode():
         torch.testing.assert_close(language_model.model(ids).logits, before, rtol=0, atol=0)
 
@@ -74,7 +74,7 @@ def test_head_statistics_on_hand_made_patterns():
     for i in range(1, T):
         previous[0, 0, i, i - 1] = 1
     stats = head_statistics(previous, (1, 2, 3, 1, 2))
-    assert stats["previous token"][0, 0] == 1 and stats["entropy (bits)"][0, 0] == 0
+    assert stats["previous_token"][0, 0] == 1 and stats["entropy"][0, 0] == 0
     # induction: at i = 3 (token 1, seen at 0) the next token after that copy is j = 1; at i = 4 (token 2) j = 2
     assert stats["induction"][0, 0] == 0                    # a previous-token head does not do that
     induction = np.zeros((1, 1, T, T))
@@ -87,7 +87,7 @@ def test_head_statistics_on_hand_made_patterns():
     assert np.isnan(head_statistics(induction, (1, 2, 3, 4, 5))["induction"][0, 0])
     uniform = np.tril(np.ones((T, T))) / np.arange(1, T + 1)[:, None]
     expected = np.mean([np.log2(n) for n in range(1, T + 1)])
-    assert head_statistics(uniform[None, None], (1, 2, 3, 4, 5))["entropy (bits)"][0, 0] == pytest.approx(expected)
+    assert head_statistics(uniform[None, None], (1, 2, 3, 4, 5))["entropy"][0, 0] == pytest.approx(expected)
 
 
 def test_masked_scores_by_hand():

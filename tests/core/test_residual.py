@@ -5,8 +5,9 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
 from core.facts import promoted_tokens, read_neurons, top_neurons
-from core.residual import (decode, direct_logit_attribution, hooks, layout, logit_lens, readout_direction,
-                           record_residual, streams, target_token, write_norms)
+from core.residual import (decode, direct_logit_attribution, logit_lens, readout_direction, record_residual, streams,
+                           target_token, write_norms)
+from core.transformer import hooks, layout
 
 PROMPT = "The Eiffel Tower is located in the city of"
 
@@ -146,8 +147,8 @@ def test_hooks_are_removed_even_when_the_forward_pass_fails(case):
     def explode(x):
         raise RuntimeError("boom")
 
-    with pytest.raises(RuntimeError, match="boom"), hooks(model, forward={"blocks.1.mlp": explode},
-                                                       pre={"blocks.0.hook_resid_pre": explode}):
+    with pytest.raises(RuntimeError, match="boom"), hooks(model, {"blocks.1.mlp": explode,
+                                                              "blocks.0.hook_resid_pre": explode}):
         model(input_ids)
     assert attached_hooks(model) == hooks_before
     with torch.inference_mode():

@@ -3,7 +3,8 @@ app's), clean and corrupted runs against plain transformers calls, on SmolLM2 an
 import pytest
 import torch
 
-from core.residual import layout, target_token
+from core.residual import target_token
+from core.transformer import layout
 from core.tracing import (KINDS, causal_trace, clean_run, restored_probabilities, subject_noise, subject_span)
 from tests.core.test_residual import attached_hooks, tiny
 

@@ -5,14 +5,16 @@ import pytest
 import torch
 
 from core.attention import MAX_TOKENS
-from explorers.attention import PRESETS, cached_record, make_handlers
+from explorers.transformers.attention import PRESETS, attention_endpoint, cached_record, run, run_new_prompt, view
+from tests.handlers import bound
 
 PROMPT = PRESETS["A pronoun (coreference)"]
 
 
 @pytest.fixture(scope="module")
 def handlers(settings):
-    return make_handlers(settings)
+    """The module-level handlers with the settings bound, as build() wires them."""
+    return bound(settings, (run, run_new_prompt, view, attention_endpoint))
 
 
 def test_endpoint_returns_the_models_own_attention(handlers, language_model):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from core.mlp import cost
-from explorers.backprop import backprop_endpoint, explain, neuron_ranges, take_step
+from explorers.learning.backprop import backprop_endpoint, explain, neuron_ranges, take_step
 from models.digit_network import load_digit_network
 
 

@@ -8,10 +8,11 @@ from diffusers import DDIMScheduler, DDPMScheduler
 from PIL import Image
 
 from core.diffusion import SCHEDULES, noise_schedule, sample, sampling_timesteps
-from explorers import denoising, guidance, noising
-from models.diffusion import load_digit_diffusion
+from explorers.generation import denoising, guidance, noising
+from models.digit_diffusion import load_digit_diffusion
 from models.digit_classifier import load_digit_classifier
-from models.train_diffusion import digit_images
+from models.digits import digit_images
+from models.images import UPLOAD
 
 
 def digit_x0(digit: int) -> torch.Tensor:
@@ -64,8 +65,8 @@ def test_photos_are_converted_with_a_note():
     (np.zeros((3000, 4000, 3), np.uint8), (48, 64), "4000×3000 → 64×48")])
 def test_odd_uploads_are_converted_and_noised(upload, shape, words):
     state, choice, message = noising.on_upload(upload)
-    assert choice["value"] == noising.UPLOAD and words in message
-    _, noised, _ = noising.noised_view(noising.UPLOAD, state, 10, "cosine", 0)
+    assert choice["value"] == UPLOAD and words in message
+    _, noised, _ = noising.noised_view(UPLOAD, state, 10, "cosine", 0)
     assert np.asarray(noised.data[0].z).shape == shape
 
 
@@ -87,7 +88,7 @@ def test_unusable_uploads_are_refused_clearly(bad, words):
                                          (("digit 3", None, 5, "sigmoid", 0), "linear, scaled-linear, cosine"),
                                          (("digit 3", None, 5, "cosine", -1), "seed"),
                                          (("nothing", None, 5, "cosine", 0), "digit 0 … digit 9"),
-                                         ((noising.UPLOAD, None, 5, "cosine", 0), "Upload an image first")])
+                                         ((UPLOAD, None, 5, "cosine", 0), "Upload an image first")])
 def test_noising_inputs_out_of_range_are_refused(args, words):
     with pytest.raises(gr.Error, match=words):
         noising.noised_view(*args)
@@ -106,10 +107,10 @@ def test_noising_gif_has_a_frame_per_25_steps():
     assert Image.open(path).n_frames == 41
 
 
-def test_denoise_endpoint_equals_a_loop_driven_by_diffusers():
+def test_denoise_endpoint_equals_a_loop_driven_by_diffusers(settings):
     """The stepper's numbers = the trained U-Net + diffusers' DDIMScheduler.step + diffusers' guidance formula."""
     model = load_digit_diffusion()
-    result = denoising.denoise_endpoint(4, 9, 10, 1.5)
+    result = denoising.denoise_endpoint(settings, 4, 9, 10, 1.5)
     scheduler = DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", clip_sample=True,
                               timestep_spacing="trailing")
     scheduler.set_timesteps(10)
@@ -129,29 +130,29 @@ def test_denoise_endpoint_equals_a_loop_driven_by_diffusers():
     np.testing.assert_allclose(result["classifier_probabilities"], probabilities.numpy(), atol=1e-6)
 
 
-def test_the_stepper_view_and_its_controls():
-    formula, x_t, eps, x0_hat, status = denoising.step_view(3, 0, 8, 2.0, 8)
-    run = denoising.denoise_endpoint(3, 0, 8, 2.0)
+def test_the_stepper_view_and_its_controls(settings):
+    formula, x_t, eps, x0_hat, status = denoising.step_view(settings, 3, 0, 8, 2.0, 8)
+    run = denoising.denoise_endpoint(settings, 3, 0, 8, 2.0)
     np.testing.assert_allclose(np.asarray(x0_hat.data[0].z), run["x0_hat"][7], rtol=1e-6)
     np.testing.assert_allclose(np.asarray(x_t.data[0].z), run["x_t"][7], rtol=1e-6)
     assert "Step 8 of 8" in status and "final sample" in status and "= 1.000" in formula   # last step: abar_prev = 1
     assert denoising.step_back(1) == 1 and denoising.step_forward(8, 8) == 8 and denoising.step_forward(8, 3) == 4
     assert list(denoising.play(4, 4)) == [1, 2, 3, 4] and list(denoising.play(4, 2)) == [2, 3, 4]
-    assert Image.open(denoising.denoising_gif(3, 0, 8, 2.0)).n_frames == 8
+    assert Image.open(denoising.denoising_gif(settings, 3, 0, 8, 2.0)).n_frames == 8
 
 
 @pytest.mark.parametrize("args, words", [((3, 0, 51, 2.0), "between 1 and 50"), ((3, 0, 10, 31.0), "between 0 and 30"),
                                          ((10, 0, 10, 2.0), "digit"), ((3, 0.5, 10, 2.0), "whole number")])
-def test_denoise_caps_are_enforced(args, words):
+def test_denoise_caps_are_enforced(settings, args, words):
     with pytest.raises(gr.Error, match=words):
-        denoising.denoise_endpoint(*args)
+        denoising.denoise_endpoint(settings, *args)
 
 
 @pytest.mark.slow
-def test_batched_sweep_equals_separate_runs_with_the_trained_weights():
+def test_batched_sweep_equals_separate_runs_with_the_trained_weights(settings):
     """Over the full 50 DDIM steps with the trained U-Net, one batched call per step = one run per weight."""
     weights = [0.0, 2.0, 8.0]
-    result = guidance.cfg_sweep_endpoint(6, weights, 2, 50, 4)
+    result = guidance.cfg_sweep_endpoint(settings, 6, weights, 2, 50, 4)
     model = load_digit_diffusion()
     _, alphas_cumprod = noise_schedule(model.schedule)
     noise = torch.randn((2, 1, 16, 16), generator=torch.Generator().manual_seed(4))
@@ -164,13 +165,13 @@ def test_batched_sweep_equals_separate_runs_with_the_trained_weights():
     assert result["guidance_scale"] == [1.0, 3.0, 9.0]
 
 
-def test_sweep_panel_draws_one_column_per_weight():
-    formula, grid_figure, curves, status = guidance.run_sweep(2, "0, 3", 2, 5, 0)
+def test_sweep_panel_draws_one_column_per_weight(settings):
+    formula, grid_figure, curves, status = guidance.run_sweep(settings, 2, "0, 3", 2, 5, 0)
     assert list(grid_figure.layout.xaxis.ticktext) == ["w=0", "w=3"]
     assert np.asarray(grid_figure.data[0].z).shape == (2 * 18 - 2, 2 * 18 - 2)
     assert list(curves.data[0].x) == [0.0, 3.0] and "guidance\\_scale" in formula and "w=3" in status
     table = guidance.sweep(2, (0.0, 3.0), 2, 5, 0)["table"]
-    endpoint = guidance.cfg_sweep_endpoint(2, [0, 3], 2, 5, 0)
+    endpoint = guidance.cfg_sweep_endpoint(settings, 2, [0, 3], 2, 5, 0)
     np.testing.assert_allclose(endpoint["images"], table.transpose(1, 0, 2, 3))
 
 
@@ -189,14 +190,14 @@ def test_the_headline_weight_is_the_smallest_with_the_best_result(weights, accur
 @pytest.mark.parametrize("text, words", [("0, 1, x", "numbers separated by commas"), ("", "1 to 10"),
                                          (", ".join(["1"] * 11), "1 to 10"), ("0, 31", "between 0 and 30"),
                                          ("nan", "finite")])
-def test_weights_text_is_checked(text, words):
+def test_weights_text_is_checked(settings, text, words):
     with pytest.raises(gr.Error, match=words):
-        guidance.run_sweep(3, text, 2, 5, 0)
+        guidance.run_sweep(settings, 3, text, 2, 5, 0)
 
 
 @pytest.mark.parametrize("args, words", [((3, [1.0], 9, 5, 0), "between 1 and 8"), ((3, [1.0], 2, 51, 0), "1 and 50"),
                                          ((3, [1.0] * 11, 2, 5, 0), "1 to 10"), ((3, [float("inf")], 2, 5, 0), "finite")])
-def test_sweep_caps_are_enforced(args, words):
+def test_sweep_caps_are_enforced(settings, args, words):
     with pytest.raises(gr.Error, match=words):
-        guidance.cfg_sweep_endpoint(*args)
+        guidance.cfg_sweep_endpoint(settings, *args)
 

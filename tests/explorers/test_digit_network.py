@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from core.mlp import forward
-from explorers.digit_network import first_layer_weights, forward_endpoint, show_drawing, show_held_out
+from explorers.structure.digit_network import first_layer_weights, forward_endpoint, show_drawing, show_held_out
 from models.digit_network import load_digit_network
 
 

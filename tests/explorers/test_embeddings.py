@@ -2,12 +2,14 @@
 import gradio as gr
 import pytest
 
-from explorers.embeddings import make_handlers
+from explorers.transformers.embeddings import analogy_endpoint, direction, dot, probe
+from tests.handlers import bound
 
 
 @pytest.fixture(scope="module")
 def handlers(settings):
-    return make_handlers(settings)
+    """The module-level handlers with the settings bound, as build() wires them."""
+    return bound(settings, (probe, direction, dot, analogy_endpoint))
 
 
 def test_analogy_endpoint_gives_the_series_answers_on_glove(handlers):

@@ -11,7 +11,7 @@ from components.landscape_figures import DOWNHILL
 from core.landscape import SURFACES, descend_surface
 from core.loss_landscape import axis, landscape_loop, random_directions
 from core.mlp import cost
-from explorers.landscape import (DATA_SURFACE, TABLE_ROWS, descend_endpoint, descent_gif, digits_data,
+from explorers.learning.descent import (DATA_SURFACE, TABLE_ROWS, descend_endpoint, descent_gif, digits_data,
                                  landscape_endpoint, step_range, update_data, update_network, update_toy)
 from models.digit_network import load_digit_network
 

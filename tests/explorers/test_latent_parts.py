@@ -8,7 +8,9 @@ import pytest
 import torch
 from diffusers import StableDiffusionPipeline
 
-from explorers.latent_parts import (latent_noise_endpoint, latent_view, run_text_sweep, text_cfg_sweep_endpoint)
+from explorers.generation.guidance.text import run_text_sweep, text_cfg_sweep_endpoint
+from explorers.generation.noising.latent import latent_noise_endpoint, latent_view, resized
+from models.images import colour_image
 from tests.tiny_pipeline import tiny_pipeline
 
 
@@ -33,9 +35,7 @@ def test_the_latent_endpoint_equals_the_pipelines_own_vae_and_scheduler(sd_setti
     reference = StableDiffusionPipeline.from_pretrained(folder, safety_checker=None, requires_safety_checker=False)
     assert result["sqrt_alpha_bar"] == pytest.approx(float(reference.scheduler.alphas_cumprod[400]) ** 0.5)
     assert result["latent_shape"] == [4, 8, 8] and result["image_shape"] == [16, 16, 3]
-    from explorers.latent_parts import colour_source, resized
-
-    image, _ = colour_source("digit 3", None)
+    image, _ = colour_image("digit 3", None)
     x0 = torch.tensor(resized(image, 16)).permute(2, 0, 1)[None] * 2 - 1
     s = reference.vae.config.scaling_factor
     with torch.inference_mode():

@@ -3,7 +3,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from explorers.neuron import neuron_endpoint, update
+from explorers.structure.neuron import neuron_endpoint, update
 
 
 def test_update_substitutes_the_live_numbers_into_the_formula():

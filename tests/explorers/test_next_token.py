@@ -7,12 +7,14 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from core.tokens import MAX_PROMPT_TOKENS
-from explorers.next_token import make_handlers
+from explorers.transformers.next_token import next_token_endpoint, reset, show, step
+from tests.handlers import bound
 
 
 @pytest.fixture(scope="module")
 def handlers(settings):
-    return make_handlers(settings)
+    """The module-level handlers with the settings bound, as build() wires them."""
+    return bound(settings, (show, step, next_token_endpoint))
 
 
 def test_temperature_one_equals_the_models_own_softmax(handlers, language_model):
@@ -36,7 +38,7 @@ def test_temperature_toward_zero_is_greedy(handlers):
 
 
 def test_sampling_steps_are_reproducible_with_a_seed(handlers):
-    show, step, reset, _ = handlers
+    show, step, _ = handlers
 
     def run(seed):
         text, history = "Once upon a time", []
@@ -87,7 +89,7 @@ def test_a_gpt2_shaped_hub_model_goes_through_the_same_panel(tmp_path, settings,
     model = GPT2LMHeadModel(GPT2Config(vocab_size=language_model.vocab_size, n_embd=32, n_layer=2, n_head=4))
     model.save_pretrained(tmp_path)
     language_model.tokenizer.save_pretrained(tmp_path)
-    *_, endpoint = make_handlers(replace(settings, language_model=str(tmp_path)))
+    *_, endpoint = bound(replace(settings, language_model=str(tmp_path)), (show, step, next_token_endpoint))
     result = endpoint("The capital of France is", 1.0, 3)
     ids = language_model.tokenizer("The capital of France is", return_tensors="pt").input_ids
     with torch.inference_mode():

@@ -6,14 +6,16 @@ import gradio as gr
 import pytest
 import torch
 
-from explorers.residual import PRESETS, analysis, choose_preset, make_handlers
+from explorers.transformers.residual import PRESETS, analysis, choose_preset, logit_lens_endpoint, show, show_trace, trace_endpoint
+from tests.handlers import bound
 
 EIFFEL = "The Eiffel Tower is located in the city of"
 
 
 @pytest.fixture(scope="module")
 def handlers(settings):
-    return make_handlers(settings)
+    """The module-level handlers with the settings bound, as build() wires them."""
+    return bound(settings, (show, show_trace, logit_lens_endpoint, trace_endpoint))
 
 
 def model_probabilities(language_model, prompt):

@@ -43,21 +43,6 @@ def test_device_is_chosen_once_and_cpu_here():
         pick_device("tpu")
 
 
-def test_with_device_binds_the_device_and_hides_it_from_the_api():
-    import inspect
-    import typing
-
-    from models.device import with_device
-
-    def endpoint(digit: int, seed: int = 0, device: str = "cpu") -> dict:
-        return {"digit": digit, "seed": seed, "device": device}
-
-    bound = with_device(endpoint, torch.device("cpu"))
-    assert list(inspect.signature(bound).parameters) == ["digit", "seed"]
-    assert bound(3, seed=4) == {"digit": 3, "seed": 4, "device": "cpu"}
-    assert "device" in typing.get_type_hints(bound)          # hints are copied; only the signature drops it
-
-
 def test_the_diffusion_endpoints_do_not_expose_the_device(settings):
     import inspect
 

@@ -7,10 +7,14 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from models.diffusion import DEFAULT_GUIDANCE, load_digit_diffusion
+from models.digit_diffusion import DEFAULT_GUIDANCE, load_digit_diffusion
+from core.sample_quality import mean_pairwise_distance
 from models.digit_classifier import (CHECKPOINT as CLASSIFIER, build_classifier, judge, load_digit_classifier,
-                                     mean_pairwise_distance, quality_report, real_diversity, split_indices)
-from models.train_diffusion import CHECKPOINT, DiffusionConfig, config_from_metadata, digit_images, train
+                                     real_diversity)
+from models.digit_diffusion import CHECKPOINT, DiffusionConfig, config_from_metadata
+from models.digits import digit_images
+from training.train_diffusion import train
+from training.train_digit_classifier import quality_report, split_indices
 
 QUALITY_PER_DIGIT = 10      # samples per digit in the quality test (fixed seeds)
 
@@ -33,7 +37,7 @@ def test_checkpoint_is_small_and_describes_itself(diffusion):
 
 def test_loader_is_cached_and_refuses_a_missing_file(diffusion, tmp_path):
     assert load_digit_diffusion() is diffusion
-    with pytest.raises(FileNotFoundError, match="python -m models.train_diffusion"):
+    with pytest.raises(FileNotFoundError, match="python -m training.train_diffusion"):
         load_digit_diffusion(tmp_path / "nothing.safetensors")
 
 

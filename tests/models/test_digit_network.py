@@ -4,7 +4,7 @@ import torch
 
 from core.mlp import predict
 from models.digit_network import load_digit_network
-from models.train_digit_network import train
+from training.train_digit_network import train
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])

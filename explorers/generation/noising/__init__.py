@@ -1,9 +1,7 @@
 """Forward diffusion (knowledge map: Forward Diffusion): noise any image to any t in one jump with diffusers'
 own schedules, and check the jump against the step-by-step chain it replaces."""
-from functools import lru_cache
 
 import gradio as gr
-import numpy as np
 import torch
 
 from components.card import explanation_card, number
@@ -12,47 +10,14 @@ from components.diffusion_figures import chain_histogram, image_figure, noising_
 from components.errors import user_errors
 from components.scenes import scenes
 from components.export import write_gif
-from core.checks import whole
+from core.checks import MAX_SEED, whole
 from core.diffusion import SCHEDULES, T, add_noise, image_for_noising, noise_schedule, noise_step_by_step
 from models.settings import Settings
-from models.train_diffusion import digit_images
+from explorers.generation.noising.latent import build_latent_noising
+from models.images import DIGITS, PHOTOS, UPLOAD, clean_image
 
-DIGITS = [f"digit {d}" for d in range(10)]
-PHOTOS = ["camera", "astronaut", "coffee", "moon", "chelsea", "coins", "rocket"]   # scikit-image's bundled photos
-UPLOAD = "your upload"
-MAX_SEED = 2**31 - 1
 CHAIN_VALUES = 65_536        # the step-by-step check runs this many pixel chains in all (enough for a histogram)
 GIF_EVERY = 25               # the noising-sweep GIF shows t = 0, 25, 50, ... 975, 999
-
-
-@lru_cache(maxsize=len(DIGITS) + len(PHOTOS))
-def bundled_image(name: str) -> tuple[np.ndarray, str]:
-    """A bundled picture as grey (h, w) in [0, 1] (read-only, shared), and what was converted."""
-    if name in DIGITS:
-        images, labels = digit_images()                                                 # (N, 1, 16, 16)
-        first = int((labels == DIGITS.index(name)).nonzero()[0])
-        grey, note = ((images[first, 0] + 1) / 2).numpy(), "scikit-learn's 8×8 digit, upsampled to 16×16"
-    else:
-        import skimage.data
-
-        grey, note = image_for_noising(getattr(skimage.data, name)())
-        note = f"scikit-image's '{name}': {note}"
-    grey.setflags(write=False)
-    return grey, note
-
-
-def clean_image(choice: str, uploaded) -> tuple[torch.Tensor, str]:
-    """The chosen picture in the model's range [-1, 1] as (1, 1, h, w), and its note."""
-    if choice == UPLOAD:
-        if uploaded is None:
-            raise ValueError("Upload an image first (or pick a digit or a photo).")
-        grey, note = uploaded
-    elif choice in DIGITS or choice in PHOTOS:
-        grey, note = bundled_image(choice)
-    else:
-        raise ValueError(f"Unknown image {str(choice)[:30]!r}; choose digit 0 … digit 9 or one of "
-                         f"{', '.join(PHOTOS)}.")
-    return torch.tensor(np.asarray(grey) * 2 - 1, dtype=torch.float32)[None, None], note
 
 
 def checked(t, schedule, seed) -> tuple[int, torch.Tensor, torch.Tensor, int]:
@@ -182,8 +147,6 @@ def build(settings: Settings) -> PanelLink:
         with gr.Row():
             chain_plot = gr.Plot(label="chain vs jump", elem_id="noising-chain")
             gif = gr.File(label="GIF of x_t for t = 0 … 999", height=70, elem_id="noising-gif")
-        from explorers.latent_parts import build_latent_noising
-
         build_latent_noising(settings, choice, uploaded, t, seed)         # only with --image-model
         inputs = [choice, uploaded, t, schedule, seed]
         scenes([choice, t, schedule, seed], {

@@ -8,6 +8,7 @@ from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.embedding_figures import arithmetic_picture, direction_strip
 from components.errors import user_errors
+from components.events import bind
 from components.scenes import scenes
 from core.checks import whole
 from core.embeddings import (MAX_NEIGHBOURS, combine, cosine_and_dot, nearest, parse_expression, project_2d,
@@ -20,7 +21,7 @@ SPACES = ("GloVe", "language model W_E")
 MAX_DIRECTION_WORDS = 40
 
 
-def space_for(name: str, settings: Settings, progress=None):
+def space_for(settings: Settings, name: str, progress=None):
     if name == "GloVe":
         return glove_space()
     if name != SPACES[1]:
@@ -28,10 +29,10 @@ def space_for(name: str, settings: Settings, progress=None):
     return token_space(app_language_model(settings, progress))
 
 
-def analogy(expression: str, space_name: str, k, exclude_inputs: bool, settings: Settings, progress=None):
+def analogy(settings: Settings, expression: str, space_name: str, k, exclude_inputs: bool, progress=None):
     """The nearest words to the expression's vector: [(row, cosine)], the space, the terms and the vector."""
     k = whole("k", k, 1, MAX_NEIGHBOURS)
-    space = space_for(space_name, settings, progress)
+    space = space_for(settings, space_name, progress)
     terms = parse_expression(expression)
     vector = combine(terms, space.lookup, space.unit)
     excluded = set().union(*[space.variants(t.word) for t in terms]) if exclude_inputs else set()
@@ -60,49 +61,46 @@ def picture(terms, hits, space, vector):
     return arithmetic_picture(project_2d(points), labels, kinds, arrows)
 
 
-def make_handlers(settings: Settings):
-    """The panel's handlers, bound to the app's settings (which language model)."""
-    @user_errors
-    def probe(expression, space_name, k, exclude_inputs, progress=gr.Progress()):
-        hits, space, terms, vector = analogy(expression, space_name, k, exclude_inputs, settings, progress)
-        table = [[rank + 1, space.display[row], round(cos, 4)] for rank, (row, cos) in enumerate(hits)]
-        note = ("" if exclude_inputs else " With the input words included, the top answer is often an input word "
-                "itself: the result vector stays close to the words it was built from.")
-        return formula(terms, hits, space), table, picture(terms, hits, space, vector), \
-            f"Searched {space.name}.{note}"
+@user_errors
+def probe(settings: Settings, expression, space_name, k, exclude_inputs, progress=gr.Progress()):
+    hits, space, terms, vector = analogy(settings, expression, space_name, k, exclude_inputs, progress)
+    table = [[rank + 1, space.display[row], round(cos, 4)] for rank, (row, cos) in enumerate(hits)]
+    note = ("" if exclude_inputs else " With the input words included, the top answer is often an input word "
+            "itself: the result vector stays close to the words it was built from.")
+    return formula(terms, hits, space), table, picture(terms, hits, space, vector), \
+        f"Searched {space.name}.{note}"
 
-    @user_errors
-    def direction(direction_expression, words_text, space_name, progress=gr.Progress()):
-        space = space_for(space_name, settings, progress)
-        terms = parse_expression(direction_expression)
-        words = [w.strip() for w in str(words_text).replace("\n", ",").split(",") if w.strip()]
-        if not words or len(words) > MAX_DIRECTION_WORDS:
-            raise ValueError(f"List 1 to {MAX_DIRECTION_WORDS} words, separated by commas.")
-        rows = [space.lookup(w) for w in words]
-        values = project_on_direction(space.unit[rows], combine(terms, space.lookup, space.unit))
-        return direction_strip(values, words, f"Words along the direction {direction_expression}")
+@user_errors
+def direction(settings: Settings, direction_expression, words_text, space_name, progress=gr.Progress()):
+    space = space_for(settings, space_name, progress)
+    terms = parse_expression(direction_expression)
+    words = [w.strip() for w in str(words_text).replace("\n", ",").split(",") if w.strip()]
+    if not words or len(words) > MAX_DIRECTION_WORDS:
+        raise ValueError(f"List 1 to {MAX_DIRECTION_WORDS} words, separated by commas.")
+    rows = [space.lookup(w) for w in words]
+    values = project_on_direction(space.unit[rows], combine(terms, space.lookup, space.unit))
+    return direction_strip(values, words, f"Words along the direction {direction_expression}")
 
-    @user_errors
-    def dot(word_a, word_b, space_name, progress=gr.Progress()):
-        space = space_for(space_name, settings, progress)
-        rows = space.lookup(str(word_a).strip()), space.lookup(str(word_b).strip())
-        cosine, raw = cosine_and_dot(space.raw[rows[0]], space.raw[rows[1]])
-        return (f"$$\\cos\\theta = {cosine:.3f}, \\qquad \\vec a \\cdot \\vec b = {raw:.3f}$$\n\n"
-                "Aligned vectors (cosine near 1) point the same way: the words are used in similar contexts. "
-                "Near 0: unrelated; negative: opposite directions. The raw dot product also grows with the "
-                "vectors' lengths, which is why similarity uses the cosine.")
+@user_errors
+def dot(settings: Settings, word_a, word_b, space_name, progress=gr.Progress()):
+    space = space_for(settings, space_name, progress)
+    rows = space.lookup(str(word_a).strip()), space.lookup(str(word_b).strip())
+    cosine, raw = cosine_and_dot(space.raw[rows[0]], space.raw[rows[1]])
+    return (f"$$\\cos\\theta = {cosine:.3f}, \\qquad \\vec a \\cdot \\vec b = {raw:.3f}$$\n\n"
+            "Aligned vectors (cosine near 1) point the same way: the words are used in similar contexts. "
+            "Near 0: unrelated; negative: opposite directions. The raw dot product also grows with the "
+            "vectors' lengths, which is why similarity uses the cosine.")
 
-    @user_errors
-    def analogy_endpoint(expression: str, space: str = "GloVe", k: int = 10, exclude_inputs: bool = True) -> list:
-        """Nearest words to a word expression by cosine similarity: [[word, cosine], ...]."""
-        hits, vector_space, _, _ = analogy(expression, space, k, exclude_inputs, settings)
-        return [[vector_space.display[row], cos] for row, cos in hits]
+@user_errors
+def analogy_endpoint(settings: Settings, expression: str, space: str = "GloVe", k: int = 10,
+                     exclude_inputs: bool = True) -> list:
+    """Nearest words to a word expression by cosine similarity: [[word, cosine], ...]."""
+    hits, vector_space, _, _ = analogy(settings, expression, space, k, exclude_inputs)
+    return [[vector_space.display[row], cos] for row, cos in hits]
 
-    return probe, direction, dot, analogy_endpoint
 
 
 def build(settings: Settings) -> PanelLink:
-    probe, direction, dot, analogy_endpoint = make_handlers(settings)
     with gr.Tab("Embedding arithmetic", id="embeddings", elem_id="tab-embeddings") as tab:
         live = explanation_card(
             "Words as vectors: directions carry meaning",
@@ -151,13 +149,14 @@ def build(settings: Settings) -> PanelLink:
             "Token → Embedding · the same sum in SmolLM2's W_E": ["king - man + woman", "language model W_E", 10,
                                                                      True],
             "Vectors & Dot Products · 0.5·hot + 0.5·cold, a mean": ["0.5*hot + 0.5*cold", "GloVe", 10, True],
-        }, fn=probe, outputs=[live, table, plot, note], elem_id="embeddings-scenes")
+        }, fn=bind(probe, settings), outputs=[live, table, plot, note], elem_id="embeddings-scenes")
         # The vectors load when the tab is first opened (lazily), not when the app starts.
-        gr.on([tab.select, run.click, expression.submit, space.change, exclude.change, k.release], probe, inputs=inputs,
+        gr.on([tab.select, run.click, expression.submit, space.change, exclude.change, k.release], bind(probe, settings),
+              inputs=inputs,
               outputs=[live, table, plot, note], api_visibility="undocumented")
-        gr.on([tab.select, place.click, axis.submit, words.submit], direction, inputs=[axis, words, space], outputs=strip,
+        gr.on([tab.select, place.click, axis.submit, words.submit], bind(direction, settings), inputs=[axis, words, space], outputs=strip,
               api_visibility="undocumented")
-        gr.on([compare.click, word_a.submit, word_b.submit], dot, inputs=[word_a, word_b, space], outputs=aligned,
+        gr.on([compare.click, word_a.submit, word_b.submit], bind(dot, settings), inputs=[word_a, word_b, space], outputs=aligned,
               api_visibility="undocumented")
-        gr.api(analogy_endpoint, api_name="analogy")
+        gr.api(bind(analogy_endpoint, settings), api_name="analogy")
         return link_box("embeddings", {"expr": expression, "space": space, "k": k, "exclude": exclude})

@@ -1,7 +1,7 @@
 """Train the class-conditional digit diffusion U-Net on scikit-learn's digits (upsampled to 16x16).
 
-    .venv/bin/python -m models.train_diffusion                       # about 20 min on a 2-core CPU
-    .venv/bin/python -m models.train_diffusion --max-minutes 10      # stop early; run again to resume
+    .venv/bin/python -m training.train_diffusion                       # about 20 min on a 2-core CPU
+    .venv/bin/python -m training.train_diffusion --max-minutes 10      # stop early; run again to resume
 
 Seeded; resumable (the full training state is saved to --work-dir every few hundred steps); writes the EMA
 weights as a small safetensors checkpoint. The app only loads the committed checkpoint; it never trains.
@@ -12,59 +12,20 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-CHECKPOINTS = Path(__file__).with_name("checkpoints")
-CHECKPOINT = CHECKPOINTS / "digit_diffusion.safetensors"
-NO_LABEL = 10  # the extra class embedding used for the unconditional prediction
-
-
-@dataclass(frozen=True)
-class DiffusionConfig:
-    image_size: int = 16                      # 8x8 digits upsampled (bilinear) to 16x16
-    block_out_channels: tuple = (12, 24, 48)  # U-Net widths at 16x16, 8x8, 4x4: narrow, the CPU budget is per pixel
-    layers_per_block: int = 1                 # one ResNet block per level: 0.36 M parameters
-    norm_num_groups: int = 4                  # GroupNorm groups (3 channels a group at 16x16)
-    num_class_embeds: int = 11                # digits 0..9 plus NO_LABEL
-    schedule: str = "squaredcos_cap_v2"       # diffusers' beta_schedule name; chosen by a pilot run (see README)
-    num_train_timesteps: int = 1000           # T, as in the series
-    batch_size: int = 64                      # small batches, more updates: CPU time is the budget
-    learning_rate: float = 1e-3               # AdamW, constant after a short warm-up (EMA does the averaging)
-    warmup_steps: int = 100
-    label_dropout: float = 0.15               # fraction of labels replaced by NO_LABEL (classifier-free guidance)
-    ema_decay: float = 0.999                  # exponential moving average of the weights: the checkpoint
-    steps: int = 8000                         # optimizer steps (stopped earlier by --max-minutes)
-    seed: int = 0
-
-
-def build_unet(config: DiffusionConfig):
-    from diffusers import UNet2DModel
-
-    return UNet2DModel(
-        sample_size=config.image_size, in_channels=1, out_channels=1,
-        block_out_channels=tuple(config.block_out_channels), layers_per_block=config.layers_per_block,
-        down_block_types=("DownBlock2D",) * 3, up_block_types=("UpBlock2D",) * 3,
-        num_class_embeds=config.num_class_embeds, norm_num_groups=config.norm_num_groups)
+from models.digit_diffusion import CHECKPOINT, NO_LABEL, DiffusionConfig, build_unet
+from models.digits import digit_images
 
 
 def make_scheduler(config: DiffusionConfig):
     from diffusers import DDPMScheduler
 
     return DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.schedule)
-
-
-def digit_images(size: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
-    """All 1,797 scikit-learn digits as (N, 1, size, size) floats in [-1, 1], and their labels (N,)."""
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    x = torch.tensor(data.images / 16.0, dtype=torch.float32)[:, None]                     # (N, 1, 8, 8)
-    x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
-    return (x.clamp(0, 1) * 2 - 1).contiguous(), torch.tensor(data.target, dtype=torch.int64)
 
 
 def training_step(unet, scheduler, x0, labels, config: DiffusionConfig, generator: torch.Generator):
@@ -86,13 +47,6 @@ def save_ema(ema, config: DiffusionConfig, step: int, path: Path, extra: dict | 
     tensors = {name: value.detach().contiguous().clone() for name, value in ema.state_dict().items()}
     metadata = {"config": json.dumps(asdict(config)), "step": str(step), **(extra or {})}
     save_file(tensors, str(path), metadata=metadata)
-
-
-def config_from_metadata(metadata: dict) -> DiffusionConfig:
-    values = json.loads(metadata["config"])
-    values["block_out_channels"] = tuple(values["block_out_channels"])
-    values.setdefault("norm_num_groups", 8)   # checkpoints written before the field existed used 8
-    return DiffusionConfig(**values)
 
 
 def train(config: DiffusionConfig, work_dir: Path, out: Path, max_minutes: float, every: int) -> None:

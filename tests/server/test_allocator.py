@@ -1,7 +1,7 @@
-"""models/allocator.py: on glibc (this machine) the arena limit is set and the trimming thread runs."""
+"""server/allocator.py: on glibc (this machine) the arena limit is set and the trimming thread runs."""
 import threading
 
-from models.allocator import _glibc, tame_malloc
+from server.allocator import _glibc, tame_malloc
 
 
 def test_glibc_is_tamed_here():

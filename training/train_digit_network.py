@@ -1,28 +1,23 @@
 """Train the 64-16-16-10 digit network on scikit-learn's digits and write small safetensors checkpoints.
 
-    .venv/bin/python -m models.train_digit_network          # both variants, about 5 s on a 2-core CPU
+    .venv/bin/python -m training.train_digit_network          # both variants, about 5 s on a 2-core CPU
 
 Seeded and deterministic on CPU. The app only loads the committed checkpoints; it never trains at start-up.
 """
 import argparse
-from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
 from tqdm import tqdm
 
 from core.mlp import HIDDEN_ACTIVATIONS, cost, init_params, predict
+from models.digit_network import CHECKPOINTS, checkpoint_path
 from models.digits import load_digits_split
 
-CHECKPOINTS = Path(__file__).with_name("checkpoints")
 SEED = 0             # weights and mini-batch order
 EPOCHS = 150         # passes over the 1,347 training digits
 BATCH_SIZE = 32      # mini-batch SGD, as the series describes (with Adam's step sizes)
 LEARNING_RATE = 0.01
-
-
-def checkpoint_path(activation: str) -> Path:
-    return CHECKPOINTS / f"digit_mlp_{activation}.safetensors"
 
 
 def train(activation: str, epochs: int = EPOCHS, seed: int = SEED) -> tuple[dict[str, torch.Tensor], float]:

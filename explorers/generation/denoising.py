@@ -11,19 +11,18 @@ from components.card import explanation_card, number
 from components.deeplink import PanelLink, bounded_slider, link_box
 from components.diffusion_figures import NOISE_RANGE, denoising_frame, image_figure
 from components.errors import user_errors
+from components.events import HEAVY, bind
 from components.scenes import scenes
 from components.export import write_gif
-from core.checks import in_range, whole
+from core.checks import MAX_SEED, in_range, whole
 from core.diffusion import noise_schedule, sample, sampling_timesteps
-from models.device import pick_device, with_device
-from models.diffusion import DEFAULT_GUIDANCE, load_digit_diffusion
+from core.guidance_sweep import MAX_STEPS, MAX_W
+from models.device import pick_device
+from models.digit_diffusion import DEFAULT_GUIDANCE, load_digit_diffusion
 from models.digit_classifier import load_digit_classifier
-from models.settings import HEAVY, Settings
+from models.settings import Settings
 from models.spaces_gpu import gpu
 
-MAX_STEPS = 50        # DDIM steps of one run (the model was trained with T = 1000)
-MAX_W = 30.0          # guidance weight cap
-MAX_SEED = 2**31 - 1
 PLAY_DELAY_S = 0.35   # between frames of "play"
 
 
@@ -74,9 +73,9 @@ def formula(run: dict, i: int, w: float) -> str:
 
 @user_errors
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
-def step_view(digit, seed, steps, w, step, device="cpu"):
+def step_view(settings: Settings, digit, seed, steps, w, step):
     digit, seed, steps, w = checked(digit, seed, steps, w)
-    run = trajectory(digit, seed, steps, w, device)
+    run = trajectory(digit, seed, steps, w, str(pick_device(settings.device)))
     i = whole("step", step, 1, steps) - 1
     t, guess = run["timesteps"][i], run["guesses"][i]
     status = (f"**Step {i + 1} of {steps}** (t = {t} → "
@@ -112,25 +111,24 @@ def play(steps, step):
 
 @user_errors
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
-def denoising_gif(digit, seed, steps, w, device="cpu"):
-    run = trajectory(*checked(digit, seed, steps, w), device)
+def denoising_gif(settings: Settings, digit, seed, steps, w):
+    run = trajectory(*checked(digit, seed, steps, w), str(pick_device(settings.device)))
     frames = [denoising_frame(x_t, x0_hat) for x_t, x0_hat in zip(run["x_t"], run["x0_hat"])]
     return write_gif(frames, duration_ms=250, name=f"denoising-digit-{int(digit)}")
 
 
 @user_errors
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
-def denoise_endpoint(digit: int, seed: int = 0, steps: int = 20, w: float = DEFAULT_GUIDANCE,
-                     device: str = "cpu") -> dict:
+def denoise_endpoint(settings: Settings, digit: int, seed: int = 0, steps: int = 20,
+                     w: float = DEFAULT_GUIDANCE) -> dict:
     """The reverse process for one sample of a digit: each step's timestep, x_t and predicted clean image x0_hat."""
     digit, seed, steps, w = checked(digit, seed, steps, w)
-    run = trajectory(digit, seed, steps, w, device)
+    run = trajectory(digit, seed, steps, w, str(pick_device(settings.device)))
     return {"timesteps": run["timesteps"], "x_t": run["x_t"].tolist(), "x0_hat": run["x0_hat"].tolist(),
             "final": run["x0_hat"][-1].tolist(), "classifier_probabilities": run["guesses"][-1].tolist()}
 
 
 def build(settings: Settings) -> PanelLink:
-    device = pick_device(settings.device)
     with gr.Tab("Denoising", id="denoising", elem_id="tab-denoising") as tab:
         live = explanation_card(
             "Denoising: the U-Net at work, one step at a time",
@@ -168,13 +166,13 @@ def build(settings: Settings) -> PanelLink:
         outputs = [live, x_t, eps, x0_hat, status]
         steps.change(step_range, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)
         gr.on([tab.select, step.change, digit.change, seed.change, steps.release, w.release],
-              with_device(step_view, device),
+              bind(step_view, settings),
               inputs=[*run_inputs, step], outputs=outputs, trigger_mode="always_last", api_visibility="undocumented",
               show_progress="hidden", **HEAVY)
         back.click(step_back, inputs=step, outputs=step, api_visibility="undocumented", queue=False)
         forward.click(step_forward, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)
         play_button.click(play, inputs=[steps, step], outputs=step, api_visibility="undocumented")
-        gif_button.click(with_device(denoising_gif, device), inputs=run_inputs, outputs=gif,
+        gif_button.click(bind(denoising_gif, settings), inputs=run_inputs, outputs=gif,
                          api_visibility="undocumented", **HEAVY)
-        gr.api(with_device(denoise_endpoint, device), api_name="denoise", **HEAVY)
+        gr.api(bind(denoise_endpoint, settings), api_name="denoise", **HEAVY)
         return link_box("denoising", {"digit": digit, "seed": seed, "steps": steps, "w": w, "step": step})

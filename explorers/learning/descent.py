@@ -23,7 +23,8 @@ from core.sgd import (B_RANGE, BATCH_SIZE, DIGITS, LEARNING_RATE, START, STEPS, 
                       cost_surface, descend_data, examples_to_reach, left_ink_data)
 from models.digit_network import load_digit_network
 from models.digits import load_digits_split
-from models.settings import HEAVY, Settings
+from components.events import HEAVY
+from models.settings import Settings
 from models.spaces_gpu import gpu
 
 DATA_SURFACE = "digits-3-vs-8"   # the /descend name of the real two-parameter cost

@@ -10,46 +10,18 @@ from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import guidance_grid, tradeoff_curves
 from components.errors import user_errors
 from components.scenes import scenes
-from core.checks import finite_list, quote, whole
+from components.events import HEAVY, bind
+from core.checks import MAX_SEED, whole
 from core.diffusion import grid, noise_schedule, sample, sampling_timesteps
-from models.device import pick_device, with_device
-from models.diffusion import DEFAULT_STEPS, load_digit_diffusion
+from core.guidance_sweep import MAX_SAMPLES, MAX_STEPS, MAX_W, MAX_WEIGHTS, checked_sweep
+from explorers.generation.guidance.text import build_text_sweep
+from models.device import pick_device
 from models.digit_classifier import judge
-from models.settings import HEAVY, Settings
+from models.digit_diffusion import DEFAULT_STEPS, load_digit_diffusion
+from models.settings import Settings
 from models.spaces_gpu import gpu
 
 DEFAULT_WEIGHTS = (0, 0.5, 1, 2, 3, 5, 8, 12)
-MAX_WEIGHTS = 10       # columns of the grid
-MAX_W = 30.0           # a guidance weight above this only saturates
-MAX_SAMPLES = 8        # rows of the grid (samples per weight)
-MAX_STEPS = 50         # DDIM steps; the batch is 2 x weights x samples images per step
-MAX_SEED = 2**31 - 1
-
-
-def checked_weights(weights) -> tuple[float, ...]:
-    values = finite_list("weights", weights)
-    if not 1 <= len(values) <= MAX_WEIGHTS:
-        raise ValueError(f"Give 1 to {MAX_WEIGHTS} guidance weights, got {len(values)}.")
-    for w in values:
-        if not 0 <= w <= MAX_W:
-            raise ValueError(f"Each guidance weight w must be between 0 and {MAX_W:g}, got {w:g}.")
-    return tuple(values)
-
-
-def parse_weights(text) -> tuple[float, ...]:
-    """'0, 0.5, 1, 2' -> (0.0, 0.5, 1.0, 2.0)."""
-    parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p]
-    try:
-        values = [float(p) for p in parts[:MAX_WEIGHTS + 1]]
-    except ValueError:
-        raise ValueError(f"Weights are numbers separated by commas, e.g. 0, 1, 3; got {quote(text)}.") from None
-    return checked_weights(values)
-
-
-def checked_sweep(weights, samples, steps, seed) -> tuple[tuple[float, ...], int, int, int]:
-    """A sweep's settings, whatever it asks for (a digit here, a text prompt in explorers/latent_parts.py)."""
-    return (checked_weights(weights), whole("samples per weight", samples, 1, MAX_SAMPLES),
-            whole("steps", steps, 1, MAX_STEPS), whole("seed", seed, 0, MAX_SEED))
 
 
 def checked(digit, weights, samples, steps, seed):
@@ -98,9 +70,9 @@ def formula(result: dict, digit: int) -> str:
 
 @user_errors
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
-def run_sweep(digit, weights_text, samples, steps, seed, device="cpu"):
-    digit, weights, samples, steps, seed = checked(digit, parse_weights(weights_text), samples, steps, seed)
-    result = sweep(digit, weights, samples, steps, seed, device)
+def run_sweep(settings: Settings, digit, weights_text, samples, steps, seed):
+    digit, weights, samples, steps, seed = checked(digit, weights_text, samples, steps, seed)
+    result = sweep(digit, weights, samples, steps, seed, str(pick_device(settings.device)))
     summary = " · ".join(f"w={w:g}: {a:.0%}, div {d:.2f}" for w, a, d in
                          zip(weights, result["accuracy"], result["relative_diversity"]))
     note = "" if samples > 1 else " (diversity needs at least 2 samples per weight)"
@@ -111,20 +83,19 @@ def run_sweep(digit, weights_text, samples, steps, seed, device="cpu"):
 
 @user_errors
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
-def cfg_sweep_endpoint(digit: int, weights: list[float], samples_per_weight: int = 4, steps: int = DEFAULT_STEPS,
-                       seed: int = 0, device: str = "cpu") -> dict:
+def cfg_sweep_endpoint(settings: Settings, digit: int, weights: list[float], samples_per_weight: int = 4,
+                       steps: int = DEFAULT_STEPS, seed: int = 0) -> dict:
     """Samples of a digit for each guidance weight w (same starting noise), with the classifier's accuracy,
     mean confidence and the relative diversity per weight. images[k][i] is sample i at weights[k]."""
     digit, weights, samples, steps, seed = checked(digit, weights, samples_per_weight, steps, seed)
-    result = sweep(digit, weights, samples, steps, seed, device)
+    result = sweep(digit, weights, samples, steps, seed, str(pick_device(settings.device)))
     return {"weights": list(weights), "guidance_scale": [w + 1 for w in weights],
             "images": result["table"].transpose(1, 0, 2, 3).tolist(), "accuracy": result["accuracy"],
             "confidence": result["confidence"], "relative_diversity": result["relative_diversity"]}
 
 
 def build(settings: Settings) -> PanelLink:
-    device = pick_device(settings.device)
-    sweep_view = with_device(run_sweep, device)
+    sweep_view = bind(run_sweep, settings)
     with gr.Tab("Guidance", id="guidance", elem_id="tab-guidance") as tab:
         live = explanation_card(
             "Classifier-free guidance: how hard to push toward the prompt",
@@ -150,8 +121,6 @@ def build(settings: Settings) -> PanelLink:
                 grid_plot = gr.Plot(label="samples", elem_id="guidance-grid")
             with gr.Column(scale=2):
                 curves = gr.Plot(label="trade-off", elem_id="guidance-curves")
-        from explorers.latent_parts import build_text_sweep
-
         build_text_sweep(settings, weights, samples, steps, seed)          # only with --image-model
         inputs = [digit, weights, samples, steps, seed]
         scenes(inputs, {
@@ -162,6 +131,6 @@ def build(settings: Settings) -> PanelLink:
         gr.on([tab.select, button.click, digit.change, weights.submit], sweep_view, inputs=inputs,
               outputs=[live, grid_plot, curves, status], trigger_mode="always_last", api_visibility="undocumented",
               **HEAVY)
-        gr.api(with_device(cfg_sweep_endpoint, device), api_name="cfg_sweep", **HEAVY)
+        gr.api(bind(cfg_sweep_endpoint, settings), api_name="cfg_sweep", **HEAVY)
         return link_box("guidance", {"digit": digit, "weights": weights, "samples": samples, "steps": steps,
                                      "seed": seed})

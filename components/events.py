@@ -1,0 +1,30 @@
+"""How an explorer wires its events: one way to bind the app's settings into a handler, and the queue that heavy
+handlers share.
+
+Handlers are module-level named functions whose first parameter is the app's Settings, so tests import and call
+them directly: `show(settings, prompt, target, layer)`. build() wires them as `bind(show, settings)`.
+"""
+import functools
+import inspect
+
+# How events share the server (README, "Reliability"). Every event that runs a language-model or diffusion forward
+# pass, or a whole loss-landscape grid, joins one queue group that runs ONE at a time: torch already uses both
+# cores for one call, and two at once only fight over them. The light panels (neuron, toy descent, digits,
+# backprop, GloVe) keep their own per-event queues (app.py: default_concurrency_limit), so a crowd of heavy
+# requests never stands in front of them.
+HEAVY = dict(concurrency_id="heavy-models", concurrency_limit=1)
+
+
+def bind(handler, settings):
+    """handler(settings, *inputs) as a function of the inputs alone. Its signature (what Gradio reads to find
+    gr.Progress and gr.Request parameters and to document an endpoint) is the handler's without `settings`."""
+    @functools.wraps(handler)
+    def bound(*args, **kwargs):
+        return handler(settings, *args, **kwargs)
+
+    signature = inspect.signature(handler)
+    parameters = list(signature.parameters.values())
+    if not parameters or parameters[0].name != "settings":
+        raise TypeError(f"{handler.__name__} must take the app's settings as its first parameter to be bound.")
+    bound.__signature__ = signature.replace(parameters=parameters[1:])
+    return bound

@@ -1,0 +1,129 @@
+"""Tokens and next-token sampling (knowledge map: Token -> Embedding, Softmax, Output: Logits -> Softmax -> Token)
+on the bundled SmolLM2 (or a hub model when enabled)."""
+from functools import lru_cache
+
+import gradio as gr
+import numpy as np
+
+from components.card import explanation_card
+from components.deeplink import PanelLink, link_box
+from components.errors import user_errors
+from components.events import HEAVY, bind
+from components.scenes import scenes
+from components.token_figures import next_token_bars
+from core.checks import whole
+from core.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE, entropy_bits, sample, softmax_with_temperature, top_k
+from core.tokens import MAX_PROMPT_TOKENS, next_token_logits, shown_token, tokenize
+from models.language import LanguageModel, app_language_model
+from models.settings import Settings
+from models.spaces_gpu import gpu
+
+MAX_K = 30
+MAX_STEPS = 64            # the stepper grows the text by at most this many tokens
+PROMPT = "The Eiffel Tower is located in the city of"
+
+
+@lru_cache(maxsize=32)    # prompt -> logits; bounded, so the cache cannot grow with use
+def cached_logits(lm: LanguageModel, ids: tuple[int, ...]):
+    return next_token_logits(lm.model, list(ids))
+
+
+def distribution(settings: Settings, prompt, temperature, k, progress=None):
+    k = whole("k", k, 1, MAX_K)
+    lm = app_language_model(settings, progress)
+    ids, cut = tokenize(lm.tokenizer, prompt)
+    logits = cached_logits(lm, tuple(ids))                                 # (V,)
+    probabilities = softmax_with_temperature(logits, temperature)
+    return lm, ids, cut, logits, probabilities, top_k(probabilities, k)
+
+@user_errors
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
+def show(settings: Settings, prompt, temperature, k, progress=gr.Progress()):
+    lm, ids, cut, logits, probabilities, top = distribution(settings, prompt, temperature, k, progress)
+    at_one = softmax_with_temperature(logits, 1.0)
+    best, p_best = top[0]
+    entropy = entropy_bits(probabilities)
+    chips = [(shown_token(lm.tokenizer, i), str(i)) for i in ids]
+    formula = (f"$$p_i = \\frac{{e^{{z_i / T}}}}{{\\sum_j e^{{z_j / T}}}}, \\qquad "
+               f"p(\\text{{{shown_token(lm.tokenizer, best)}}}) = \\frac{{e^{{{float(logits[best]):.2f} / {float(temperature):g}}}}}"
+               f"{{\\sum_{{j=1}}^{{{lm.vocab_size:,}}} e^{{z_j / {float(temperature):g}}}}} = {p_best:.3f}$$\n\n"
+               f"$$H = -\\sum_i p_i \\log_2 p_i = {entropy:.2f} \\text{{ bits}} \\quad "
+               f"(0 = \\text{{certain}},\\ \\log_2 {lm.vocab_size:,} = {np.log2(lm.vocab_size):.1f} = \\text{{uniform}})$$")
+    note = (f"{len(ids)} tokens of a {lm.vocab_size:,}-token vocabulary ({lm.name}). The last token's vector "
+            f"times W_U gives one logit z per vocabulary entry."
+            + (f" **The prompt was long: its first {cut} tokens were cut; the model sees the last "
+               f"{MAX_PROMPT_TOKENS}.**" if cut else ""))
+    figure = next_token_bars([shown_token(lm.tokenizer, i) for i, _ in top], [p for _, p in top],
+                             [float(at_one[i]) for i, _ in top], float(temperature))
+    return formula, chips, figure, note
+
+@user_errors
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
+def step(settings: Settings, prompt, temperature, k, seed, history, progress=gr.Progress()):
+    history = list(history or [])
+    if len(history) >= MAX_STEPS:
+        raise ValueError(f"The stepper stops after {MAX_STEPS} tokens; press Reset to start again.")
+    seed = whole("seed", seed, 0, 2**31 - 1)
+    lm, ids, _, _, probabilities, _ = distribution(settings, prompt, temperature, k, progress)
+    token = sample(probabilities, seed + len(history))             # reproducible: one seed per step
+    history.append([len(history) + 1, shown_token(lm.tokenizer, token), round(float(probabilities[token]), 4)])
+    return prompt + lm.tokenizer.decode([token]), history, history
+
+def reset():
+    return [], []
+
+@user_errors
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
+def next_token_endpoint(settings: Settings, prompt: str, temperature: float = 1.0, k: int = 10) -> dict:
+    """The k most likely next tokens at temperature T: {"tokens": [[token, p], ...], "entropy_bits": H}."""
+    lm, ids, cut, _, probabilities, top = distribution(settings, prompt, temperature, k)
+    return {"tokens": [[lm.tokenizer.decode([i]), p] for i, p in top], "entropy_bits": entropy_bits(probabilities),
+            "prompt_tokens": len(ids), "cut_tokens": cut}
+
+
+
+def build(settings: Settings) -> PanelLink:
+    with gr.Tab("Next-token sampling", id="next-token", elem_id="tab-next-token") as tab:
+        live = explanation_card(
+            "From logits to the next token",
+            "The text is cut into tokens. After the last block, the last token's vector is multiplied by the "
+            "unembedding W_U: one raw score (logit) per vocabulary entry. Softmax turns the scores into "
+            "probabilities; sampling one, appending it and repeating is how the model writes. The temperature T "
+            "divides the logits first: low T sharpens the distribution toward the top token, high T flattens it.",
+            "", "Move T toward 0: the top token takes everything (greedy). Raise it past 1: unlikely tokens get a "
+            "chance and the entropy climbs. Press *Sample next token* a few times; the same seed gives the same "
+            "text, another seed another text.", elem_id="next-formula")
+        with gr.Row():
+            prompt = gr.Textbox(PROMPT, label="prompt", lines=2, scale=3, elem_id="next-prompt")
+            with gr.Column(scale=1, min_width=260):
+                temperature = gr.Slider(MIN_TEMPERATURE, MAX_TEMPERATURE, 1.0, step=0.01, label="temperature T",
+                                        elem_id="next-temperature")
+                k = gr.Slider(1, MAX_K, 10, step=1, label="show the top k", elem_id="next-k")
+        tokens = gr.HighlightedText(label="the prompt as the model's tokens (the label is the token id)",
+                                    show_legend=False, combine_adjacent=False, elem_id="next-tokens")
+        note = gr.Markdown(elem_id="next-note")
+        with gr.Row():
+            bars = gr.Plot(label="next-token distribution", elem_id="next-bars", scale=2)
+            with gr.Column(scale=1, min_width=260):
+                seed = gr.Number(0, precision=0, label="seed", elem_id="next-seed")
+                sample_button = gr.Button("Sample next token → append", variant="primary", elem_id="next-sample")
+                reset_button = gr.Button("Reset the steps", elem_id="next-reset")
+                steps = gr.Dataframe(headers=["step", "token", "p"], label="sampled so far", interactive=False,
+                                     elem_id="next-steps")
+        history = gr.State([])                                         # per user: the sampled tokens
+        shown_outputs = [live, tokens, bars, note]
+        scenes([prompt, temperature, k], {    # the probabilities are SmolLM2-135M's own (../shared/STACK.md)
+            "Output: Logits → Softmax → Token · Eiffel Tower → Paris": [PROMPT, 1.0, 10],
+            "Softmax · T = 0.1: almost always the top token (greedy)": [PROMPT, 0.1, 10],
+            "Softmax · T = 2: flatter, the long tail gets a chance": [PROMPT, 2.0, 10],
+            "Output: Logits → Softmax → Token · capital of France": ["The capital of France is", 1.0, 10],
+            "Output: Logits → Softmax → Token · opposite of hot": ["The opposite of hot is", 1.0, 10],
+        }, fn=bind(show, settings), outputs=shown_outputs, elem_id="next-scenes", **HEAVY)
+        gr.on([tab.select, prompt.submit, k.release, temperature.release], bind(show, settings), inputs=[prompt, temperature, k],
+              outputs=shown_outputs, api_visibility="undocumented", trigger_mode="always_last", **HEAVY)
+        sample_button.click(bind(step, settings), inputs=[prompt, temperature, k, seed, history], outputs=[prompt, history, steps],
+                            api_visibility="undocumented", **HEAVY).then(
+            bind(show, settings), inputs=[prompt, temperature, k], outputs=shown_outputs, api_visibility="undocumented", **HEAVY)
+        reset_button.click(reset, outputs=[history, steps], api_visibility="undocumented")
+        gr.api(bind(next_token_endpoint, settings), api_name="next_token", **HEAVY)
+        return link_box("next-token", {"prompt": prompt, "T": temperature, "k": k, "seed": seed})

@@ -1,0 +1,241 @@
+"""The residual stream and MLP fact lookup (knowledge map: Residual Stream, Residual Connections, MLP Block: Fact
+Storage, Output logits): the logit lens, what each block writes, direct logit attribution, MLP neurons as keys and
+values, and causal tracing, on the bundled SmolLM2 (or a hub model when enabled)."""
+from functools import lru_cache
+
+import gradio as gr
+
+from components.card import explanation_card, number
+from components.deeplink import PanelLink, link_box
+from components.errors import user_errors
+from components.events import HEAVY, bind
+from components.residual_figures import (attribution_figure, layer_labels, lens_heatmap, neuron_figure,
+                                         token_labels, trace_heatmap, write_norms_figure)
+from core import residual, tracing
+from core.checks import whole
+from core.facts import promoted_tokens, read_neurons, top_neurons
+from core.residual import direct_logit_attribution, logit_lens, readout_direction, record_residual, target_token
+from core.tokens import shown_token, tokenize
+from core.transformer import layout
+from models.language import LanguageModel, app_language_model, language_model_shape
+from models.settings import Settings
+from models.spaces_gpu import gpu
+
+TOP_NEURONS = 8
+# name -> (prompt, subject, target). p(target) measured on SmolLM2-135M-Instruct; the panel shows it live too.
+PRESETS = {
+    "Eiffel Tower → Paris (p 0.70)": ("The Eiffel Tower is located in the city of", "Eiffel Tower", "Paris"),
+    "capital of France → Paris (p 0.77)": ("The capital of France is", "France", "Paris"),
+    "opposite of hot → cold (p 0.68)": ("The opposite of hot is", "hot", "cold"),
+    "Tiger Woods → golf (p 0.08, still its top guess)": ("Tiger Woods plays the sport of", "Tiger Woods", "golf"),
+    "Colosseum → Rome (p 0.73)": ("The Colosseum is located in the city of", "Colosseum", "Rome"),
+    "Pyramids of Giza → Egypt (p 0.94)": ("The Pyramids of Giza are located in the country of", "Pyramids of Giza",
+                                          "Egypt"),
+    "Taj Mahal → India (p 0.61)": ("The Taj Mahal is located in the country of", "Taj Mahal", "India"),
+    "Shakespeare → England (p 0.66)": ("Shakespeare was born in the country of", "Shakespeare", "England"),
+}
+KIND_CHOICES = [("hidden state (the whole stream)", "hidden"), ("MLP output", "mlp"), ("attention output", "attention")]
+
+
+@lru_cache(maxsize=8)      # prompt -> one forward pass with every block's writes; bounded LRU
+def cached_record(lm: LanguageModel, ids: tuple[int, ...]):
+    return record_residual(lm.model, list(ids))
+
+
+@lru_cache(maxsize=8)      # (prompt, target) -> the lens and the attribution, from the cached forward pass
+def analysis(lm: LanguageModel, ids: tuple[int, ...], target: int):
+    record = cached_record(lm, ids)
+    return record, logit_lens(lm.model, record, target), direct_logit_attribution(lm.model, record, target)
+
+
+@lru_cache(maxsize=8)      # a trace is 30 x T restored copies of the prompt: computed once per question
+def cached_trace(lm: LanguageModel, ids: tuple[int, ...], span: tuple[int, int], target: int, kind: str):
+    return tracing.causal_trace(lm.model, list(ids), span, target, kind)
+
+
+def question(settings: Settings, prompt, target, max_tokens, progress=None, top_guess_if_empty=False):
+    """Checked inputs: the model, the prompt's ids (at most max_tokens), the target's id and a note."""
+    lm = app_language_model(settings, progress)
+    ids, cut = tokenize(lm.tokenizer, prompt, max_tokens, keep="first")
+    if cut:
+        raise ValueError(f"The prompt is {len(ids) + cut} tokens; this view reads at most {max_tokens}. Shorten it.")
+    if top_guess_if_empty and isinstance(target, str) and not target.strip():
+        top = int(cached_record(lm, tuple(ids)).logits[-1].argmax())
+        return lm, ids, top, "No target given: the model's top prediction is used."
+    target_id, note = target_token(lm.tokenizer, prompt, target)
+    return lm, ids, target_id, note
+
+
+def neuron_view(lm: LanguageModel, record, target_id: int, layer: int):
+    """The top neurons of one MLP for the target, and the formula line with the top neuron's numbers."""
+    direction, _ = readout_direction(lm.model, record.stream[-1, -1], target_id)
+    mlp = layout(lm.model).mlps[layer]
+    reading = read_neurons(mlp, record.mlp_input[layer, -1], direction)
+    neurons = top_neurons(reading, TOP_NEURONS)
+    writes = reading.activation[neurons, None] * reading.values[neurons]                 # (k, d): a_i v_i
+    promoted = [[shown_token(lm.tokenizer, i) for i, _ in row] for row in promoted_tokens(lm.model, writes, 5)]
+    target = shown_token(lm.tokenizer, target_id)
+    figure = neuron_figure(neurons, reading.contribution[neurons].numpy(), reading.activation[neurons].numpy(),
+                           promoted, layer, target)
+    i = neurons[0]
+    if reading.gate is not None:
+        key = (f"a_{{{i}}} = \\text{{SiLU}}(x\\cdot g_{{{i}}})\\,(x\\cdot u_{{{i}}}) = {number(reading.gate[i])} "
+               f"\\times {number(reading.up[i])} = {number(reading.activation[i])}")
+    else:
+        key = f"a_{{{i}}} = \\text{{GELU}}(x\\cdot k_{{{i}}} + b_{{{i}}}) = {number(reading.activation[i])}"
+    line = (f"$$\\text{{mlp}}_{{{layer}}}\\cdot d = \\sum_{{i=1}}^{{{len(reading.activation)}}} a_i\\,(v_i\\cdot d) "
+            f"= {number(float(reading.contribution.sum()) + reading.bias)}, \\qquad {key}, \\quad "
+            f"a_{{{i}}}\\,(v_{{{i}}}\\cdot d) = {number(reading.contribution[i])}$$")
+    return figure, line
+
+
+def attribution_formula(a, target: str, L: int) -> str:
+    """logit = embedding + Σ attention + Σ MLP (+ bias), with the numbers, and the readout direction d."""
+    return (f"$$\\text{{logit}}(\\text{{{target}}}) = \\underbrace{{x_0\\cdot d}}_{{{number(a.embedding)}}} + "
+            f"\\underbrace{{\\textstyle\\sum_l \\text{{attn}}_l\\cdot d}}_{{{number(float(a.attention.sum()))}}} + "
+            f"\\underbrace{{\\textstyle\\sum_l \\text{{mlp}}_l\\cdot d}}_{{{number(float(a.mlp.sum()))}}}"
+            + (f" + \\underbrace{{b\\cdot W_U}}_{{{number(a.bias)}}}" if a.bias else "")
+            + f" = {number(a.total)} \\quad (\\text{{the model's own logit: }} {number(a.logit)})$$\n\n"
+            f"$$d = \\frac{{g \\odot W_U[\\text{{{target}}}]}}{{\\text{{size}}(x_{{{L}}})}}$$ "
+            "with the final norm's scale held at its value for the full stream: the norm divides by the "
+            "stream's size (its RMS in SmolLM2's RMSNorm, its standard deviation in GPT-2's LayerNorm), and "
+            "freezing that one number makes the readout a sum over blocks.\n\n")
+
+
+@user_errors
+def show(settings: Settings, prompt, target, layer, progress=gr.Progress()):
+    """The logit lens, each block's writes, the direct logit attribution and one MLP's top neurons."""
+    lm, ids, target_id, note = question(settings, prompt, target, residual.MAX_TOKENS, progress)
+    record, lens, a = analysis(lm, tuple(ids), target_id)
+    L = len(record.stream)
+    layer = whole("MLP block", layer, 0, L - 1)
+    tokens = [shown_token(lm.tokenizer, i) for i in ids]
+    target = shown_token(lm.tokenizer, target_id)
+    norms = residual.write_norms(record)
+    neurons, neuron_line = neuron_view(lm, record, target_id, layer)
+    rows = [[label, f"{lens.target_probability[r, -1]:.3f}",
+             " · ".join(f"{shown_token(lm.tokenizer, i)} {p:.2f}" for i, p in zip(lens.top_ids[r], lens.top_probabilities[r]))]
+            for r, label in enumerate(layer_labels(L, with_embedding=True))]
+    final = float(lens.target_probability[-1, -1])
+    best = int(a.mlp.argmax())
+    summary = (f"{len(ids)} tokens ({lm.name}). p({target}) at the last position: **{final:.3f}** "
+               f"(rank {int((record.logits[-1] > record.logits[-1, target_id]).sum()) + 1}). The MLP that pushes "
+               f"{target} most is block {best} ({a.mlp[best]:+.2f}). {note}")
+    return (attribution_formula(a, target, L) + neuron_line,
+            lens_heatmap(lens.target_probability.numpy(), token_labels(tokens), target), rows,
+            write_norms_figure(norms["attention"][:, -1].numpy(), norms["mlp"][:, -1].numpy(),
+                               norms["stream"][:, -1].numpy(), f"the last token {tokens[-1]!r}"),
+            attribution_figure(a.attention.numpy(), a.mlp.numpy(), a.embedding, a.logit, target), neurons,
+            summary, gr.Slider(maximum=L - 1))
+
+
+def traced(settings: Settings, prompt, subject, target, kind, progress=None):
+    kind = tracing.checked_kind(kind)                                    # cheap checks first
+    lm, ids, target_id, note = question(settings, prompt, target, tracing.MAX_TOKENS, progress)
+    span = tracing.subject_span(lm.tokenizer, prompt, subject)
+    if progress is not None:
+        progress(0.3, desc=f"Restoring {len(ids)} positions × {lm.n_layers} blocks in batches…")
+    return lm, ids, target_id, note, cached_trace(lm, tuple(ids), span, target_id, kind)
+
+
+@user_errors
+@gpu(duration=120)
+def show_trace(settings: Settings, prompt, subject, target, kind, progress=gr.Progress()):
+    lm, ids, target_id, note, result = traced(settings, prompt, subject, target, kind, progress)
+    tokens, target = [shown_token(lm.tokenizer, i) for i in ids], shown_token(lm.tokenizer, target_id)
+    labels = token_labels(tokens, result.span)
+    layer, position = divmod(int(result.restored.argmax()), len(ids))
+    note = (f"Clean run: p({target}) = **{result.clean:.3f}**. Subject tokens {result.span[0]}–{result.span[1] - 1} "
+            f"corrupted with noise: **{result.corrupted:.3f}**. The most recovery: restoring block {layer} at "
+            f"{labels[position]} gives back **{result.restored[layer, position]:.3f}**. {note}")
+    return trace_heatmap(result.restored.numpy(), labels, result.kind, result.clean, result.corrupted, target), note
+
+
+@user_errors
+def logit_lens_endpoint(settings: Settings, prompt: str, target: str = "") -> dict:
+    """Per layer (embedding, block 0, ...), p(target) at the last position and the top 5 tokens there.
+    An empty target means the model's own top prediction; a multi-token target uses its first token."""
+    lm, ids, target_id, note = question(settings, prompt, target, residual.MAX_TOKENS, top_guess_if_empty=True)
+    record, lens, _ = analysis(lm, tuple(ids), target_id)
+    decode = lm.tokenizer.decode
+    return {"tokens": [decode([i]) for i in ids], "target": decode([target_id]), "note": note,
+            "layers": layer_labels(len(record.stream), with_embedding=True),
+            "target_probability": [float(p) for p in lens.target_probability[:, -1]],
+            "top_tokens": [[[decode([int(i)]), float(p)] for i, p in zip(ids_row, ps)]
+                           for ids_row, ps in zip(lens.top_ids, lens.top_probabilities)]}
+
+
+@user_errors
+@gpu(duration=120)
+def trace_endpoint(settings: Settings, prompt: str, subject: str, target: str, kind: str = "hidden") -> dict:
+    """Causal trace: restored[layer][position] = p(target) with that one activation (kind: hidden, mlp or
+    attention) restored to its clean value, plus the clean and corrupted probabilities."""
+    lm, ids, target_id, note, result = traced(settings, prompt, subject, target, kind)
+    return {"tokens": [lm.tokenizer.decode([i]) for i in ids], "target": lm.tokenizer.decode([target_id]),
+            "note": note, "kind": result.kind, "subject_tokens": list(result.span),
+            "restored": result.restored.tolist(), "clean": result.clean, "corrupted": result.corrupted}
+
+
+def choose_preset(name):
+    return PRESETS.get(name, next(iter(PRESETS.values())))
+
+
+def build(settings: Settings) -> PanelLink:
+    shape = language_model_shape(settings)
+    first_prompt, first_subject, first_target = next(iter(PRESETS.values()))
+    with gr.Tab("Residual stream & facts", id="facts", elem_id="tab-facts") as tab:
+        live = explanation_card(
+            "The residual stream: every block adds, and facts come from the MLPs",
+            "A token's vector flows up through the blocks like a stream: each attention block and each MLP reads it "
+            "and *adds* what it writes, never replacing it. Decoding the stream early (the logit lens) shows the "
+            "answer forming layer by layer; because the final stream is a sum, the target's logit splits into one "
+            "share per block. An MLP is a key/value memory: each neuron's key decides how strongly it fires on this "
+            "stream, and its value (a column of W_down) is the direction it then adds. The series draws the gate "
+            "as a ReLU of x·k; SmolLM2's MLP is gated (SwiGLU): SiLU(x·g) acts as a soft switch that multiplies a "
+            "second, signed key x·u, so a neuron can also fire negatively and write −v. Causal tracing (Meng et al. "
+            "2022) asks where the fact is needed: blur the subject, then put back one clean activation at a time.",
+            "", "Open the Eiffel Tower preset: Paris appears only in the last few blocks of the lens, and the biggest "
+            "MLP pushes come late. Run the causal trace: restoring the stream at the subject's last token in the "
+            "middle blocks brings Paris back; switch to *MLP output* to see which MLPs carry it. \"Michael Jordan "
+            "plays the sport of\" → basketball needs a larger model (p 0.002 here): run with `--online --lm "
+            "gpt2-xl` to try it.", elem_id="facts-formula")
+        with gr.Row():
+            preset = gr.Dropdown(list(PRESETS), value=next(iter(PRESETS)), label="fact (p measured on SmolLM2)",
+                                 elem_id="facts-preset")
+            prompt = gr.Textbox(first_prompt, label=f"prompt (at most {residual.MAX_TOKENS} tokens)", scale=3,
+                                elem_id="facts-prompt")
+        with gr.Row():
+            target = gr.Textbox(first_target, label="target (the next word; a multi-token word uses its first token)",
+                                elem_id="facts-target")
+            layer = gr.Slider(0, shape.layers - 1, shape.layers - 1, step=1, label="MLP block to open as keys and values", elem_id="facts-layer")
+        note = gr.Markdown(elem_id="facts-note")
+        with gr.Row():
+            lens = gr.Plot(label="logit lens", elem_id="facts-lens", scale=1)
+            table = gr.Dataframe(headers=["stream after", "p(target)", "top 5 at the last position"],
+                                 label="the last position, decoded after each block", interactive=False,
+                                 elem_id="facts-top", scale=1, max_height=760)
+        with gr.Row():
+            norms = gr.Plot(label="what each block writes", elem_id="facts-norms")
+            attribution = gr.Plot(label="direct logit attribution", elem_id="facts-attribution")
+        neurons = gr.Plot(label="MLP neurons as keys and values", elem_id="facts-neurons")
+        gr.Markdown("### Causal tracing: where is the fact needed?")
+        with gr.Row():
+            subject = gr.Textbox(first_subject, label="subject (words of the prompt to corrupt)", elem_id="facts-subject")
+            kind = gr.Radio(KIND_CHOICES, value="hidden", label="restore one", elem_id="facts-kind")
+            run_trace = gr.Button(f"Run the causal trace (prompts up to {tracing.MAX_TOKENS} tokens)",
+                                  variant="primary", elem_id="facts-trace-run")
+        trace_note = gr.Markdown(elem_id="facts-trace-note")
+        traced = gr.Plot(label="causal trace", elem_id="facts-trace")
+        outputs = [live, lens, table, norms, attribution, neurons, note, layer]
+        preset.input(choose_preset, inputs=preset, outputs=[prompt, subject, target], api_visibility="undocumented").then(
+            bind(show, settings), inputs=[prompt, target, layer], outputs=outputs, api_visibility="undocumented",
+            **HEAVY)
+        gr.on([tab.select, prompt.submit, target.submit, layer.release], bind(show, settings),
+              inputs=[prompt, target, layer], outputs=outputs, api_visibility="undocumented",
+              trigger_mode="always_last", **HEAVY)
+        run_trace.click(bind(show_trace, settings), inputs=[prompt, subject, target, kind], outputs=[traced, trace_note],
+                        api_visibility="undocumented", **HEAVY)
+        gr.api(bind(logit_lens_endpoint, settings), api_name="logit_lens", **HEAVY)
+        gr.api(bind(trace_endpoint, settings), api_name="trace", **HEAVY)
+        return link_box("facts", {"prompt": prompt, "subject": subject, "target": target, "layer": layer,
+                                  "kind": kind})

@@ -1,0 +1,59 @@
+"""The pictures the Generation panels noise: ten of scikit-learn's digits and scikit-image's bundled photos (no
+download), and a learner's own upload, all as grey images in the model's range [-1, 1]."""
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from core.checks import quote
+from core.diffusion import image_for_noising
+from models.digits import digit_images
+
+DIGITS = [f"digit {d}" for d in range(10)]
+PHOTOS = ["camera", "astronaut", "coffee", "moon", "chelsea", "coins", "rocket"]   # scikit-image's bundled photos
+UPLOAD = "your upload"
+
+
+@lru_cache(maxsize=len(DIGITS) + len(PHOTOS))
+def bundled_image(name: str) -> tuple[np.ndarray, str]:
+    """A bundled picture as grey (h, w) in [0, 1] (read-only, shared), and what was converted."""
+    if name in DIGITS:
+        images, labels = digit_images()                                                 # (N, 1, 16, 16)
+        first = int((labels == DIGITS.index(name)).nonzero()[0])
+        grey, note = ((images[first, 0] + 1) / 2).numpy(), "scikit-learn's 8×8 digit, upsampled to 16×16"
+    else:
+        import skimage.data
+
+        grey, note = image_for_noising(getattr(skimage.data, name)())
+        note = f"scikit-image's '{name}': {note}"
+    grey.setflags(write=False)
+    return grey, note
+
+
+def clean_image(choice: str, uploaded) -> tuple[torch.Tensor, str]:
+    """The chosen picture in the model's range [-1, 1] as (1, 1, h, w), and its note. `uploaded` is the learner's
+    converted upload (grey, note), used when choice is UPLOAD."""
+    if choice == UPLOAD:
+        if uploaded is None:
+            raise ValueError("Upload an image first (or pick a digit or a photo).")
+        grey, note = uploaded
+    elif choice in DIGITS or choice in PHOTOS:
+        grey, note = bundled_image(choice)
+    else:
+        raise ValueError(f"Unknown image {quote(choice, 32)}; choose digit 0 … digit 9 or one of {', '.join(PHOTOS)}.")
+    return torch.tensor(np.asarray(grey) * 2 - 1, dtype=torch.float32)[None, None], note
+
+
+def colour_image(choice: str, uploaded) -> tuple[np.ndarray, str]:
+    """The chosen picture as (H, W, 3) in [0, 1]: scikit-image's photos in colour where they have it, the digits
+    and uploads as the grey the Noising panel keeps of them."""
+    if choice in PHOTOS:
+        import skimage.data
+
+        photo = np.asarray(getattr(skimage.data, choice)(), dtype=np.float64) / 255.0
+        if photo.ndim == 3:
+            return photo[..., :3], f"scikit-image's '{choice}' in colour"
+        return np.repeat(photo[..., None], 3, axis=2), f"scikit-image's '{choice}' (grey)"
+    x0, note = clean_image(choice, uploaded)                                             # (1, 1, h, w) in [-1, 1]
+    grey = ((x0[0, 0].numpy() + 1) / 2).astype(np.float64)
+    return np.repeat(grey[..., None], 3, axis=2), note or "grey"
