@@ -43,13 +43,17 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
     parser.add_argument("--max-sessions", type=int, default=int(os.environ.get("DLE_MAX_SESSIONS", "200")),
                         help="browser sessions whose state the server keeps, the oldest dropped first (env "
                              "DLE_MAX_SESSIONS; default 200, Gradio's own default is 10,000)")
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                        default=os.environ.get("DLE_WARM_UP", "1").strip().lower() in TRUE,
+                        help="do not load the models in the background once the page is served; each loads when a "
+                             "panel first needs it (env DLE_WARM_UP=0; default: warm up)")
     parser.add_argument("--cache-dir", default=default_cache_dir(),
                         help="where the dequantized bundled model is cached (env DLE_CACHE_DIR)")
     args = parser.parse_args(argv)
     settings = Settings(host=args.host, port=args.port, share=args.share, device=args.device,
                         language_model=args.lm, online=args.online, any_hub_model=args.any_hub_model,
                         cache_dir=args.cache_dir, image_model=args.image_model,
-                        max_sessions=max(1, args.max_sessions))
+                        max_sessions=max(1, args.max_sessions), warm_up=args.warm_up)
     return settings, parser.format_help()
 
 
@@ -151,10 +155,15 @@ def main(argv: list[str] | None = None) -> None:
     set_environment(settings)
     from server.allocator import tame_malloc
 
-    tame_malloc()                     # before the worker threads exist: see models/allocator.py
+    tame_malloc()                     # before the worker threads exist: see server/allocator.py
     demo = create_app(settings)
     demo.queue(default_concurrency_limit=2)
-    demo.launch(**launch_options(settings))
+    demo.launch(**launch_options(settings), prevent_thread_lock=True)    # the page is served from here on
+    if settings.warm_up:
+        from models.warm_up import warm_up
+
+        warm_up(settings)
+    demo.block_thread()
 
 
 if __name__ == "__main__":

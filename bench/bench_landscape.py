@@ -76,7 +76,7 @@ def bench_slider() -> None:
     """The whole handler of a toy-surface slider move, its science alone, and the neuron sandbox's slider handler
     (two plotly figures too) as the baseline: most of the time is plotly building figures."""
     from core.landscape import descend_surface
-    from explorers.learning.descent import update_toy
+    from explorers.learning.descent.toy import update_toy
     from explorers.structure.neuron import update as neuron_update
 
     args = ("rosenbrock", -1.5, 2.5, 0.001, 0.9, 200, 200)

@@ -1,4 +1,5 @@
-"""The one heatmap builder that serves every heatmap in the app (weights, gradients, attention, logit lens...)."""
+"""The one heatmap builder that serves every heatmap in the app (weights, gradients, attention, logit lens, the
+neuron's input plane...)."""
 from typing import Sequence
 
 import numpy as np
@@ -11,12 +12,14 @@ def heatmap(values, x_labels: Sequence | None = None, y_labels: Sequence | None 
             x_title: str | None = None, y_title: str | None = None, diverging: bool = False,
             zmin: float | None = None, zmax: float | None = None, colorbar_title: str | None = None,
             text_format: str | None = None, hover: str = "%{y} · %{x}: %{z:.3f}", height: int = 420,
-            square: bool = False, reverse_y: bool = True, colorscale: str | None = None) -> go.Figure:
+            square: bool = False, reverse_y: bool = True, colorscale: str | None = None,
+            categorical: bool = True) -> go.Figure:
     """values: (rows, cols) array; NaN cells are drawn empty (use NaN for masked cells, never 0).
 
     diverging=True centres the colour scale on 0 (red < 0 < blue) with a symmetric range.
     text_format (e.g. '.2f') writes each value in its cell, for small matrices.
     colorscale overrides the scale (e.g. 'gray' for pictures: ink reads as ink, not as a data value).
+    categorical=False keeps numeric labels as a numeric axis (a function sampled on a grid).
     """
     z = np.asarray(values, dtype=np.float64)                    # (rows, cols)
     if z.ndim != 2:
@@ -33,8 +36,8 @@ def heatmap(values, x_labels: Sequence | None = None, y_labels: Sequence | None 
     if text_format:
         trace.update(texttemplate="%{z:" + text_format + "}", textfont=dict(size=13))
     fig = go.Figure(trace)
-    fig.update_xaxes(title=x_title, type="category" if x_labels is not None else None)
-    fig.update_yaxes(title=y_title, type="category" if y_labels is not None else None,
+    fig.update_xaxes(title=x_title, type="category" if categorical and x_labels is not None else None)
+    fig.update_yaxes(title=y_title, type="category" if categorical and y_labels is not None else None,
                      autorange="reversed" if reverse_y else True)
     if square:
         fig.update_yaxes(scaleanchor="x")

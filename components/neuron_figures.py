@@ -2,6 +2,7 @@
 import numpy as np
 import plotly.graph_objects as go
 
+from components.heatmap import heatmap
 from components.style import COLORS, styled
 
 
@@ -21,15 +22,16 @@ def activation_curve(zs: np.ndarray, activations: np.ndarray, z: float, a: float
 def input_plane(axis: np.ndarray, grid: np.ndarray, boundary, point: tuple[float, float],
                 zrange: tuple[float, float]) -> go.Figure:
     """Heatmap of the output over (a1, a2) with the z = 0 line and the current inputs marked."""
-    fig = go.Figure(go.Heatmap(x=axis, y=axis, z=grid, colorscale="Viridis", zmin=zrange[0], zmax=zrange[1],
-                               colorbar=dict(title="a")))
+    fig = heatmap(grid, axis, axis, title="Output over the input plane", x_title="input a1", y_title="input a2",
+                  zmin=zrange[0], zmax=zrange[1], colorbar_title="a", colorscale="Viridis", categorical=False,
+                  reverse_y=False, hover="a1 = %{x:.2f}, a2 = %{y:.2f}: a = %{z:.3f}", height=460)
     if boundary is not None:
         fig.add_trace(go.Scatter(x=boundary[0], y=boundary[1], mode="lines", name="w·a + b = 0",
                                  line=dict(color="#ec4899", width=5, dash="dash")))
     fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="inputs (a1, a2)",
                              marker=dict(size=16, color=COLORS[1], symbol="x", line=dict(width=2, color="white"))))
     lim = float(axis[-1])
-    fig.update_xaxes(title="input a1", range=[-lim, lim])
-    fig.update_yaxes(title="input a2", range=[-lim, lim])
+    fig.update_xaxes(range=[-lim, lim])
+    fig.update_yaxes(range=[-lim, lim])
     fig.update_layout(legend=dict(orientation="h", y=-0.2))
-    return styled(fig, "Output over the input plane", height=460)
+    return fig

@@ -129,6 +129,10 @@ class Path:
     points: torch.Tensor            # (k + 1, 2) theta_0 ... theta_k, all finite (k = steps, fewer if it diverged)
     costs: torch.Tensor             # (k + 1,) C(theta_i)
     gradients: torch.Tensor         # (k, 2) the gradient used at step i (a mini-batch's for SGD)
+    velocities: torch.Tensor        # (k + 1, 2) v_0 = 0, v_{i+1} = mu v_i + gradients[i], the step it took:
+                                    # theta_{i+1} = theta_i - eta v_{i+1}
+    learning_rate: float            # eta and mu the path was walked with
+    momentum: float
     diverged_at: int | None         # the step at which theta blew up (not drawn), or None
 
     @property
@@ -146,7 +150,7 @@ def descend(cost: Callable, gradient_at: Callable, start, learning_rate: float, 
     """
     x, y = float(start[0]), float(start[1])
     vx = vy = 0.0
-    points, costs, gradients = [(x, y)], [float(cost(x, y))], []
+    points, costs, gradients, velocities = [(x, y)], [float(cost(x, y))], [], [(vx, vy)]
     diverged_at = None
     for step in range(steps):
         gx, gy = (float(g) for g in gradient_at(x, y, step))
@@ -162,8 +166,11 @@ def descend(cost: Callable, gradient_at: Callable, start, learning_rate: float, 
         points.append((x, y))
         costs.append(c)
         gradients.append((gx, gy))
-    return Path(torch.tensor(points, dtype=torch.float64), torch.tensor(costs, dtype=torch.float64),
-                torch.tensor(gradients, dtype=torch.float64).reshape(-1, 2), diverged_at)
+        velocities.append((vx, vy))
+    return Path(points=torch.tensor(points, dtype=torch.float64), costs=torch.tensor(costs, dtype=torch.float64),
+                gradients=torch.tensor(gradients, dtype=torch.float64).reshape(-1, 2),
+                velocities=torch.tensor(velocities, dtype=torch.float64), learning_rate=learning_rate,
+                momentum=momentum, diverged_at=diverged_at)
 
 
 def true_gradient(surface: Surface) -> Callable:

@@ -12,6 +12,7 @@ from core.checks import quote
 
 LAYER_SIZES = (64, 16, 16, 10)     # 8x8 pixels in, two hidden layers of 16, ten digits out
 HIDDEN_ACTIVATIONS = ("sigmoid", "relu")
+N_PARAMETERS = sum(n_out * n_in + n_out for n_in, n_out in zip(LAYER_SIZES[:-1], LAYER_SIZES[1:]))  # weights + biases
 
 
 def hidden_activation(name: str):

@@ -4,7 +4,7 @@ import torch
 SPACE_MARKER = "Ġ"        # byte-level BPE (SmolLM2, GPT-2) marks a token that starts with a space
 SHOWN_MARKER = "␣"        # how the app shows that marker
 NEWLINE_MARKER = "Ċ"      # byte-level BPE's newline, shown as \n
-MAX_PROMPT_TOKENS = 256   # longer prompts keep their last 256 tokens (the panel says so)
+MAX_PROMPT_TOKENS = 256   # a longer prompt keeps its last 256 tokens (tokenize says how many were cut)
 MAX_PROMPT_CHARS = 20_000
 
 

@@ -42,7 +42,7 @@ def layout(model) -> Layout:
         body = model.transformer
         return Layout(body.wte, list(body.h), [b.attn for b in body.h], [b.mlp for b in body.h], body.ln_f,
                       model.lm_head)
-    raise ValueError(f"Unsupported architecture {type(model).__name__}: the transformer panels read Llama- and "
+    raise ValueError(f"Unsupported architecture {type(model).__name__}: this app reads Llama- and "
                      "GPT-2-style models.")
 
 

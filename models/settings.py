@@ -22,6 +22,7 @@ class Settings:
     cache_dir: str = ".cache"    # where the dequantized bundled model is saved (app.py passes the user cache dir)
     image_model: str = ""        # opt-in Stable Diffusion id (needs online) or local folder: latent-space panels
     max_sessions: int = 200      # sessions whose state Gradio keeps (a copy of the page's component state each)
+    warm_up: bool = True         # load the models in the background once the page is served
 
 
 def check_language_model(settings: Settings) -> None:

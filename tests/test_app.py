@@ -16,10 +16,10 @@ REPO = Path(__file__).resolve().parents[1]
 def test_help_documents_every_flag():
     out = subprocess.run([sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     for flag in ("--host", "--port", "--share", "--device", "--lm", "--online", "--any-hub-model", "--cache-dir",
-                 "--image-model", "--max-sessions"):
+                 "--image-model", "--max-sessions", "--no-warm-up"):
         assert flag in out
     for variable in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "DLE_SHARE", "DLE_DEVICE", "DLE_LM", "DLE_ONLINE",
-                     "DLE_IMAGE_MODEL", "DLE_MAX_SESSIONS"):
+                     "DLE_IMAGE_MODEL", "DLE_MAX_SESSIONS", "DLE_WARM_UP"):
         assert variable in out
 
 
@@ -137,15 +137,14 @@ def test_every_cache_is_bounded():
     import inspect
 
     unbounded, found = [], []
-    for folder in ("core", "models", "explorers", "components"):
-        for path in sorted((REPO / folder).glob("*.py")):
-            if path.name.startswith(("train_", "__")):
-                continue
-            module = importlib.import_module(f"{folder}.{path.stem}")
+    for folder in ("core", "models", "explorers", "components", "server"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            module = importlib.import_module(".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(
+                ".__init__"))
             for name, value in inspect.getmembers(module):
                 if getattr(value, "__module__", None) != module.__name__ or not hasattr(value, "cache_info"):
                     continue
-                found.append(f"{folder}.{path.stem}.{name}")
+                found.append(f"{module.__name__}.{name}")
                 if value.cache_info().maxsize is None and found[-1] != "models.device.pick_device":
                     unbounded.append(found[-1])
     assert {"explorers.transformers.attention.cached_record", "models.language._load", "models.device.pick_device"} <= set(found)

@@ -14,7 +14,7 @@ from core.backprop import backprop, chain_rule, desired_nudges, gradient_step
 from core.checks import in_range, whole
 from core.mlp import HIDDEN_ACTIVATIONS, LAYER_SIZES, cost, forward, one_hot
 from models.digit_network import load_digit_network
-from models.digits import load_digits_split
+from models.digits import N_TRAIN, load_digits_split
 from models.settings import Settings
 
 SLOPE = {"sigmoid": r"\sigma'", "relu": r"\mathrm{ReLU}'"}
@@ -25,6 +25,10 @@ def training_example(index) -> tuple[torch.Tensor, int]:
     data = load_digits_split()
     i = whole("example", index, 0, len(data.x_train) - 1)
     return torch.tensor(data.x_train[i]), int(data.y_train[i])
+
+
+MOST_WRONG = 940   # most_wrong_example("sigmoid"), a 5 read as 9 (a test checks it): the panel opens on it, and the
+                   # slider is built before the data and the network are loaded (fast start)
 
 
 def most_wrong_example(activation: str) -> int:
@@ -133,16 +137,15 @@ def backprop_endpoint(index: int, layer: int, to_neuron: int, from_neuron: int, 
 
 
 def build(settings: Settings) -> PanelLink:
-    start = most_wrong_example("sigmoid")
-    first = explain(start, "sigmoid", 3, 0, 0)
-    with gr.Tab("Backpropagation", id="backprop", elem_id="tab-backprop"):
+    start = MOST_WRONG
+    with gr.Tab("Backpropagation", id="backprop", elem_id="tab-backprop") as tab:   # drawn when opened
         live = explanation_card(
             "Backpropagation: passing the blame backward",
             "Start at the output error and pass blame backward, layer by layer. Each weight's share of the blame "
             "is three factors multiplied: how wrong its neuron's output was, how responsive that neuron is, and "
             "how active the neuron feeding it was. A weight in an earlier layer reaches the output by many paths; "
             "its blame is the sum over all of them.",
-            first[0], "Pick a weight in the last layer, then one in layer 1: see the blame become a sum over paths. "
+            "", "Pick a weight in the last layer, then one in layer 1: see the blame become a sum over paths. "
             "Find a weight whose 'how active' is 0 (a blank pixel): its gradient is 0, whatever the error. Take "
             "a gradient step and watch the cost of this example drop; try a huge learning rate.",
             elem_id="backprop-formula")
@@ -150,7 +153,7 @@ def build(settings: Settings) -> PanelLink:
             with gr.Column(scale=1, min_width=300):
                 activation = gr.Radio(list(HIDDEN_ACTIVATIONS), value="sigmoid", label="hidden activation",
                                       elem_id="backprop-activation")
-                index = gr.Slider(0, len(load_digits_split().x_train) - 1, start, step=1, label="training example #",
+                index = gr.Slider(0, N_TRAIN - 1, start, step=1, label="training example #",
                                   elem_id="backprop-index")
                 layer = gr.Radio([1, 2, 3], value=3, label="weight layer l (3 = into the outputs)",
                                  elem_id="backprop-layer")
@@ -164,14 +167,14 @@ def build(settings: Settings) -> PanelLink:
                     "Chain Rule · a layer-1 weight: blame summed over paths": [start, "sigmoid", 1, 3, 11],
                     "Chain Rule · ReLU's slope is 0 or 1 (layer 2)": [start, "relu", 2, 0, 0],
                 }, elem_id="backprop-scenes")
-                image = gr.Plot(first[1], label="example", elem_id="backprop-image")
+                image = gr.Plot(label="example", elem_id="backprop-image")
             with gr.Column(scale=2):
-                status = gr.Markdown(first[6], elem_id="backprop-status")
-                gradients = gr.Plot(first[2], label="gradients", elem_id="backprop-gradients")
+                status = gr.Markdown(elem_id="backprop-status")
+                gradients = gr.Plot(label="gradients", elem_id="backprop-gradients")
                 paths = gr.Plot(label="paths", visible=False, elem_id="backprop-paths")
         with gr.Row():
-            nudges = gr.Plot(first[4], label="desired nudges", elem_id="backprop-nudges")
-            spread = gr.Plot(first[5], label="passed back", elem_id="backprop-spread")
+            nudges = gr.Plot(label="desired nudges", elem_id="backprop-nudges")
+            spread = gr.Plot(label="passed back", elem_id="backprop-spread")
         with gr.Row():
             learning_rate = gr.Slider(0.01, MAX_LEARNING_RATE, 0.3, step=0.01, label="learning rate η",
                                       elem_id="backprop-eta")
@@ -180,7 +183,7 @@ def build(settings: Settings) -> PanelLink:
         controls = [index, activation, layer, to_neuron, from_neuron]
         layer.change(neuron_ranges, inputs=[layer, to_neuron, from_neuron], outputs=[to_neuron, from_neuron],
                      api_visibility="undocumented", queue=False)
-        gr.on([c.change for c in controls], explain, inputs=controls,
+        gr.on([tab.select, *[c.change for c in controls]], explain, inputs=controls,
               outputs=[live, image, gradients, paths, nudges, spread, status], trigger_mode="always_last",
               api_visibility="undocumented", show_progress="hidden")
         step.click(take_step, inputs=[index, activation, learning_rate], outputs=stepped, api_visibility="undocumented")

@@ -12,7 +12,7 @@ from core.checks import finite_list, whole
 from core.mlp import HIDDEN_ACTIVATIONS, forward_with_z
 from core.sketch import drawing_to_digit
 from models.digit_network import load_digit_network
-from models.digits import load_digits_split
+from models.digits import N_TEST, load_digits_split
 from models.settings import Settings
 
 LAYER_NAMES = ["input (64 pixels)", "hidden 1 (16)", "hidden 2 (16)", "output (10)"]
@@ -112,14 +112,13 @@ SCENES = {
 
 
 def build(settings: Settings) -> PanelLink:
-    first = show_held_out(0, "sigmoid")            # the checkpoint is 6 KB: the first view is computed at build
-    with gr.Tab("Digit network", id="digits", elem_id="tab-digits"):
+    with gr.Tab("Digit network", id="digits", elem_id="tab-digits") as tab:   # drawn when opened (fast start)
         live = explanation_card(
             "Layers: pixels in, a digit out",
             "A network is layers of neurons. Each layer's activations are computed from the previous layer's: "
             "weight every input, add a bias, squash. This one was trained here on 1,347 handwritten 8x8 digits "
             "(64 pixels → 16 → 16 → 10, like the series' 784-16-16-10) and reads the 450 it never saw at about 97%.",
-            first[0], "Slide through held-out digits and watch which hidden neurons light up; find one it gets wrong. "
+            "", "Slide through held-out digits and watch which hidden neurons light up; find one it gets wrong. "
             "Draw your own digit and press *Read my drawing*. Switch to the ReLU network. Below, look at what the "
             "first layer's neurons respond to: judge for yourself whether they look like edges.",
             elem_id="digits-formula")
@@ -127,18 +126,18 @@ def build(settings: Settings) -> PanelLink:
             with gr.Column(scale=1, min_width=300):
                 activation = gr.Radio(list(HIDDEN_ACTIVATIONS), value="sigmoid", label="hidden activation",
                                       elem_id="digits-activation")
-                index = gr.Slider(0, len(load_digits_split().x_test) - 1, 0, step=1, label="held-out digit #",
+                index = gr.Slider(0, N_TEST - 1, 0, step=1, label="held-out digit #",
                                   elem_id="digits-index")
                 scenes([index, activation], SCENES, elem_id="digits-scenes")
-                image = gr.Plot(first[1], label="input", elem_id="digits-image")
+                image = gr.Plot(label="input", elem_id="digits-image")
                 sketch = gr.Sketchpad(label="or draw a digit (white background, dark pen)", type="numpy",
                                       image_mode="RGBA", canvas_size=(280, 280), elem_id="digits-sketch")
                 read = gr.Button("Read my drawing", elem_id="digits-read")
             with gr.Column(scale=2):
-                verdict = gr.Markdown(first[4], elem_id="digits-verdict")
-                diagram = gr.Plot(first[2], label="layers", elem_id="digits-diagram")
-                outputs = gr.Plot(first[3], label="outputs", elem_id="digits-outputs")
-        weights = gr.Plot(first_layer_weights("sigmoid"), label="first-layer weights", elem_id="digits-weights")
+                verdict = gr.Markdown(elem_id="digits-verdict")
+                diagram = gr.Plot(label="layers", elem_id="digits-diagram")
+                outputs = gr.Plot(label="outputs", elem_id="digits-outputs")
+        weights = gr.Plot(label="first-layer weights", elem_id="digits-weights")
         gr.Markdown(
             "**What the first layer really learned.** Each tile is one hidden-1 neuron's 64 incoming weights, laid "
             "out as the 8x8 image they multiply (blue: ink on this pixel raises the neuron, red: lowers it). On this "
@@ -147,9 +146,10 @@ def build(settings: Settings) -> PanelLink:
             "idealization, and a network keeps whatever features lower its cost.",
             elem_classes=["dle-explanation"])
         shown = [live, image, diagram, outputs, verdict]
-        gr.on([index.change, activation.change], show_held_out, inputs=[index, activation], outputs=shown,
+        gr.on([tab.select, index.change, activation.change], show_held_out, inputs=[index, activation], outputs=shown,
               trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
         read.click(show_drawing, inputs=[sketch, activation], outputs=shown, api_visibility="undocumented")
-        activation.change(first_layer_weights, inputs=activation, outputs=weights, api_visibility="undocumented")
+        gr.on([tab.select, activation.change], first_layer_weights, inputs=activation, outputs=weights,
+              api_visibility="undocumented")
         gr.api(forward_endpoint, api_name="forward")
         return link_box("digits", {"i": index, "f": activation})

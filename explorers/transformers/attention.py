@@ -14,7 +14,7 @@ from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_fo
 from components.events import HEAVY, bind
 from core.checks import whole
 from core.tokens import shown_token, tokenize
-from models.language import LanguageModel, app_language_model, language_model_shape
+from models.language import LanguageModel, ModelShape, app_language_model, language_model_shape
 from models.settings import Settings
 from models.spaces_gpu import gpu
 
@@ -133,6 +133,17 @@ def attention_endpoint(settings: Settings, prompt: str, layer: int, head: int) -
             "cut_tokens": cut}
 
 
+def shape_text(shape: ModelShape) -> str:
+    """The loaded model's shape in words, for the explanation card."""
+    text = f"This model has {shape.layers} layers of {shape.heads} query heads; the series' GPT-3 had 96 a layer."
+    if shape.key_value_heads != shape.heads:
+        group = shape.heads // shape.key_value_heads
+        text += (f" Its {shape.heads} query heads share {shape.key_value_heads} key/value heads (grouped-query "
+                 f"attention): {group} heads ask different questions of the same keys and values, which shrinks what "
+                 "must be stored per token, while each head keeps its own pattern.")
+    return text
+
+
 def choose_preset(name):
     return PRESETS.get(name, next(iter(PRESETS.values())))
 
@@ -144,10 +155,8 @@ def build(settings: Settings) -> PanelLink:
             "Attention: every token asks, every earlier token answers",
             "Each token makes a query ('what am I looking for?'), a key ('what do I contain?') and a value ('what "
             "do I send if selected?'). A query's scores against the keys, softmaxed, say how much of each value it "
-            "takes. Many heads do this in parallel, each learning its own kind of relation. SmolLM2 has 30 layers of "
-            "9 query heads with rotary positions; the series' GPT-3 had 96 heads a layer. Its 9 query heads share 3 "
-            "key/value heads (grouped-query attention): three heads ask different questions of the same keys and "
-            "values, which shrinks what must be stored per token, while each head keeps its own pattern.",
+            "takes. Many heads do this in parallel, each learning its own kind of relation. "
+            + shape_text(shape),
             "", "Pick the repeated-text preset and look for heads with a high induction score: at the second copy "
             "they look at the token that followed the first copy. The list preset shows previous-token heads. Most "
             "heads also park weight on the first token (an 'attention sink').", elem_id="attention-formula")

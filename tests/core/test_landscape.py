@@ -74,12 +74,29 @@ def test_momentum_matches_torch_optim_sgd_step_for_step(name, momentum):
     torch.testing.assert_close(path.points, expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("name, start, eta", [("valley", (-4.5, 1.5), 0.45), ("wells", (-3.5, 0.5), 0.3)])
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_the_path_records_its_velocities_as_a_plain_loop_computes_them(name, start, eta, momentum):
+    surface = get_surface(name)
+    _, path = descend_surface(name, *start, eta, momentum, 40)
+    theta, v = np.array(start), np.zeros(2)
+    expected = [v]                                                                   # v_0 = 0
+    for _ in range(40):
+        v = momentum * v + np.array(surface.gradient(*theta))                        # v_{k+1} = mu v_k + grad C
+        theta = theta - eta * v                                                      # theta_{k+1} = theta_k - eta v
+        expected.append(v)
+    assert path.velocities.shape == (41, 2)
+    torch.testing.assert_close(path.velocities, torch.tensor(np.array(expected)), rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(path.points[1:], path.points[:-1] - eta * path.velocities[1:], rtol=0, atol=0)
+    assert (path.learning_rate, path.momentum) == (eta, momentum)
+
+
 def test_too_large_a_learning_rate_is_reported_as_diverged_not_nan():
     _, path = descend_surface("bowl", 1.6, 1.2, 1.5, 0.0, 100)
     # theta_k = (-2)^k theta_0: the first k with 1.6 * 2^k >= 1e6
     expected = next(k for k in range(100) if 1.6 * 2 ** k >= DIVERGED)
     assert path.diverged and path.diverged_at == expected
-    assert len(path.points) == expected and len(path.gradients) == expected - 1
+    assert len(path.points) == len(path.velocities) == expected and len(path.gradients) == expected - 1
     assert torch.isfinite(path.points).all() and torch.isfinite(path.costs).all()
     _, rosenbrock = descend_surface("rosenbrock", -1.5, 2.5, 0.01, 0.0, 100)
     assert rosenbrock.diverged and torch.isfinite(rosenbrock.costs).all()
@@ -162,6 +179,7 @@ def test_mini_batch_steps_follow_torch_sgd_on_the_same_batches(data):
     expected = torch_sgd_path(batch_cost, (-2.0, 2.0), 3.0, 0.9, 25)
     torch.testing.assert_close(path.points, expected, rtol=1e-12, atol=1e-13)
     torch.testing.assert_close(path.costs, data_cost(expected[:, 0], expected[:, 1], data), rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(path.points[1:], path.points[:-1] - 3.0 * path.velocities[1:], rtol=0, atol=0)
     assert examples.tolist() == [0, *torch.tensor([len(b) for b in batches]).cumsum(0).tolist()]   # one 12 at 268
 
 

@@ -85,3 +85,9 @@ def test_endpoint_errors(args, message):
 def test_step_refuses_bad_learning_rates(eta, message):
     with pytest.raises(gr.Error, match=message):
         take_step(0, "sigmoid", eta)
+
+
+def test_the_panel_opens_on_the_example_the_network_gets_most_wrong():
+    from explorers.learning.backprop import MOST_WRONG, most_wrong_example
+
+    assert most_wrong_example("sigmoid") == MOST_WRONG

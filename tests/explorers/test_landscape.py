@@ -11,8 +11,11 @@ from components.landscape_figures import DOWNHILL
 from core.landscape import SURFACES, descend_surface
 from core.loss_landscape import axis, landscape_loop, random_directions
 from core.mlp import cost
-from explorers.learning.descent import (DATA_SURFACE, TABLE_ROWS, descend_endpoint, descent_gif, digits_data,
-                                 landscape_endpoint, step_range, update_data, update_network, update_toy)
+from explorers.learning.descent import descend_endpoint
+from explorers.learning.descent.landscape import landscape_endpoint, update_network
+from core.mlp import N_PARAMETERS
+from explorers.learning.descent.sgd import DATA_SURFACE, N_TRAIN_3_8, digits_data, update_data
+from explorers.learning.descent.toy import TABLE_ROWS, descent_gif, step_range, update_toy, vector
 from models.digit_network import load_digit_network
 
 
@@ -108,6 +111,10 @@ def test_toy_panel_says_diverged_and_shows_momentum_formula():
     assert "Diverged at step 20" in status
     formula, _, _, _, _ = update_toy("bowl", 1.6, 1.2, 0.1, 0.9, 30, 5)
     assert r"v_{6} = \mu\, v_{5}" in formula
+    _, path = descend_surface("bowl", 1.6, 1.2, 0.1, 0.9, 30)
+    # the formula shows the velocities the descent recorded: v_5 before the step, v_6 after it
+    assert f"0.9 {vector(*path.velocities[5].tolist())} + " in formula
+    assert f"= {vector(*path.velocities[6].tolist())}$$" in formula
 
 
 def test_data_panel_measures_sgd_against_full_batch():
@@ -146,3 +153,9 @@ def test_the_step_slider_keeps_its_value_unless_it_must_shrink():
     # A link sets n and k together; a stale k read by n's change event must not be sent back over the link's k.
     assert step_range(40, 0).constructor_args == {"maximum": 40}
     assert step_range(10, 25).constructor_args == {"maximum": 10, "value": 10}
+
+
+def test_the_counts_written_into_the_widgets_are_the_datas_and_the_networks():
+    """The batch slider and the landscape's text are built before any data or weights are loaded (fast start)."""
+    assert len(digits_data().x) == N_TRAIN_3_8
+    assert sum(p.numel() for p in load_digit_network("sigmoid").params.values()) == N_PARAMETERS

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from models.device import pick_device
+from models.digits import N_DIGITS, N_TEST, N_TRAIN
 
 
 def test_glove_has_400000_words_and_unit_rows(glove):
@@ -23,7 +24,8 @@ def test_glove_king_minus_man_plus_woman_is_queen(glove):
 
 
 def test_digits_split_is_fixed_stratified_and_read_only(digits):
-    assert digits.x_train.shape[1] == 64 and len(digits.x_train) + len(digits.x_test) == 1797
+    assert digits.x_train.shape[1] == 64 and len(digits.x_train) + len(digits.x_test) == N_DIGITS == 1797
+    assert len(digits.x_test) == N_TEST == 450 and len(digits.x_train) == N_TRAIN   # sliders are built from these
     assert 0.0 <= digits.x_train.min() and digits.x_train.max() <= 1.0
     assert set(np.unique(digits.y_test)) == set(range(10))
     with pytest.raises(ValueError):

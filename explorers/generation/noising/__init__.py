@@ -112,15 +112,13 @@ def noise_endpoint(image: str, t: int, schedule: str = "cosine", seed: int = 0) 
 
 
 def build(settings: Settings) -> PanelLink:
-    start = ("digit 3", None, 250, "cosine", 0)
-    first, clean = noised_view(*start), clean_view("digit 3", None)
-    with gr.Tab("Noising", id="noising", elem_id="tab-noising"):
+    with gr.Tab("Noising", id="noising", elem_id="tab-noising") as tab:     # drawn when opened (fast start)
         live = explanation_card(
             "Forward diffusion: from image to noise in one jump",
             "Diffusion models learn to undo noise. To make training examples, add Gaussian noise to a clean "
             "image, a little at each of T = 1000 steps, until only noise is left. There is a shortcut: any "
             "noise level t can be reached in a single jump, a weighted sum of the image and one noise sample.",
-            first[0], "Slide t slowly: the image fades while the noise grows, along one fixed noise sample. Compare "
+            "", "Slide t slowly: the image fades while the noise grows, along one fixed noise sample. Compare "
             "the schedules at t = 500: the linear one has destroyed the digit, the cosine one has not. Then press "
             "the step-by-step button: a different path, the same distribution.", elem_id="noising-formula")
         uploaded = gr.State(None)
@@ -135,10 +133,10 @@ def build(settings: Settings) -> PanelLink:
                                  elem_id="noising-seed")
                 upload = gr.Image(type="numpy", image_mode=None, sources=["upload"], height=160,
                                   label="or upload an image (any size; converted to grey)", elem_id="noising-upload")
-                note = gr.Markdown(clean[1], elem_id="noising-note")
-            clean_plot = gr.Plot(clean[0], label="clean image", elem_id="noising-clean")
-            noised_plot = gr.Plot(first[1], label="noised image", elem_id="noising-noised")
-        curves = gr.Plot(first[2], label="schedule", elem_id="noising-curves")
+                note = gr.Markdown(elem_id="noising-note")
+            clean_plot = gr.Plot(label="clean image", elem_id="noising-clean")
+            noised_plot = gr.Plot(label="noised image", elem_id="noising-noised")
+        curves = gr.Plot(label="schedule", elem_id="noising-curves")
         with gr.Row():
             chain_button = gr.Button("Noise step by step (the chain) and compare with the jump",
                                      elem_id="noising-chain-button")
@@ -157,9 +155,9 @@ def build(settings: Settings) -> PanelLink:
             "Forward Diffusion · a photo, linear schedule, t = 250": ["camera", 250, "linear", 0],
         }, elem_id="noising-scenes")
         upload.upload(on_upload, inputs=upload, outputs=[uploaded, choice, note], api_visibility="undocumented")
-        choice.change(clean_view, inputs=[choice, uploaded], outputs=[clean_plot, note],
-                      api_visibility="undocumented", show_progress="hidden")
-        gr.on([choice.change, t.change, schedule.change, seed.change], noised_view, inputs=inputs,
+        gr.on([tab.select, choice.change], clean_view, inputs=[choice, uploaded], outputs=[clean_plot, note],
+              api_visibility="undocumented", show_progress="hidden")
+        gr.on([tab.select, choice.change, t.change, schedule.change, seed.change], noised_view, inputs=inputs,
               outputs=[live, noised_plot, curves], trigger_mode="always_last", api_visibility="undocumented",
               show_progress="hidden")
         chain_button.click(compare_chain, inputs=inputs, outputs=[chain_plot, chain_text],

@@ -1,0 +1,119 @@
+"""The layout's rules, read from the code itself (every import statement, including those inside functions), so
+that an arrow against them cannot slip in:
+
+    app.py  ->  explorers/  ->  components/, core/, models/
+    training/ -> models/, core/        server/ <- app.py only        core/ and models/: no gradio, no plotly
+
+- an explorer imports no other explorer (a tab that is a package imports its own parts, nothing else);
+- core/ imports nothing of the project but core/, and neither gradio nor plotly;
+- models/ imports only models/ and core/ (shared model math), and neither gradio nor plotly;
+- components/ imports only components/ and core/;
+- training scripts import model definitions, never the other way round: nothing but tests imports training/;
+- nothing imports app.py, and only app.py imports server/.
+And the size rules of STYLE.md: no function over 60 lines, no module over 400 lines.
+"""
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+LAYERS = ("app", "explorers", "components", "core", "models", "training", "server")
+ALLOWED = {            # layer -> project layers it may import (besides itself)
+    "app": {"explorers", "components", "core", "models", "server"},
+    "explorers": {"components", "core", "models"},
+    "components": {"core"},
+    "core": set(),
+    "models": {"core"},
+    "training": {"models", "core"},
+    "server": set(),
+}
+NO_UI = {"core", "models", "training"}          # layers that import neither gradio nor plotly
+MAX_FUNCTION_LINES = 60
+MAX_MODULE_LINES = 400
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+
+
+def project_files() -> list[Path]:
+    files = [REPO / "app.py"]
+    for layer in LAYERS[1:]:
+        files += sorted((REPO / layer).rglob("*.py"))
+    return files
+
+
+def imports(path: Path) -> list[str]:
+    """Every module an import statement in the file names (absolute; relative ones resolved)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = module_name(path).rsplit(".", 1)[0] if path.name != "__init__.py" else module_name(path)
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
+            names += [base] + [f"{base}.{alias.name}" for alias in node.names]
+    return names
+
+
+def panel_of(module: str) -> str:
+    """explorers.<section>.<panel>[.<part>] -> explorers.<section>.<panel>: a tab and its own parts."""
+    return ".".join(module.split(".")[:3])
+
+
+def violations() -> list[str]:
+    found = []
+    for path in project_files():
+        me = module_name(path)
+        layer = me.split(".")[0]
+        for name in imports(path):
+            top = name.split(".")[0]
+            if top in ("gradio", "plotly") and layer in NO_UI:
+                found.append(f"{me} imports {name}: {layer}/ must not depend on the UI")
+            if top not in LAYERS or top == layer and layer != "explorers":
+                continue
+            if top == "explorers" and layer == "explorers":
+                if name.count(".") >= 2 and panel_of(name) != panel_of(me):
+                    found.append(f"{me} imports {name}: explorers never import each other")
+                continue
+            if top not in ALLOWED[layer]:
+                found.append(f"{me} imports {name}: {layer}/ may import only {sorted(ALLOWED[layer]) or 'itself'}")
+    return found
+
+
+def test_every_import_follows_the_layout():
+    assert violations() == []
+
+
+def test_the_check_catches_an_arrow_against_the_rules(tmp_path, monkeypatch):
+    """The walker itself: a core module that imports a model loader, and two explorers importing each other."""
+    fake = tmp_path
+    (fake / "core").mkdir()
+    (fake / "core" / "bad.py").write_text("def f():\n    from models.language import load_language_model\n")
+    (fake / "explorers" / "learning").mkdir(parents=True)
+    (fake / "explorers" / "learning" / "backprop.py").write_text("from explorers.structure.neuron import update\n")
+    (fake / "explorers" / "learning" / "descent").mkdir()
+    (fake / "explorers" / "learning" / "descent" / "__init__.py").write_text("from .toy import build_toy_part\n")
+    (fake / "app.py").write_text("import explorers\n")
+    monkeypatch.setattr(f"{__name__}.REPO", fake)
+    found = sorted(violations())
+    assert found == sorted(["core.bad imports models.language: core/ may import only itself",
+                     "core.bad imports models.language.load_language_model: core/ may import only itself",
+                     "explorers.learning.backprop imports explorers.structure.neuron: explorers never import each other",
+                     "explorers.learning.backprop imports explorers.structure.neuron.update: explorers never import "
+                     "each other"]), found
+
+
+@pytest.mark.parametrize("path", project_files(), ids=lambda p: str(p.relative_to(REPO)))
+def test_functions_and_modules_stay_small(path):
+    tree = ast.parse(path.read_text())
+    long = [f"{node.name} ({node.end_lineno - node.lineno + 1} lines)" for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+    assert long == []
+    assert len(path.read_text().splitlines()) <= MAX_MODULE_LINES
