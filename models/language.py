@@ -127,6 +127,7 @@ def cache_bundled_model(cache_dir: Path) -> Path:
     target = Path(cache_dir) / BUNDLED_CACHE_NAME
     if (target / "model.safetensors").exists() and (target / "tokenizer.json").exists():
         return target
+    remove_stale_partials(target)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     source = bundled_gguf_dir()
@@ -145,6 +146,25 @@ def cache_bundled_model(cache_dir: Path) -> Path:
     tokenizer.save_pretrained(partial)
     publish(partial, target)
     return target
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:                  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_stale_partials(target: Path) -> None:
+    """A process stopped while it wrote the cache leaves its partial folder behind (about 540 MB): remove those
+    whose process is gone. Their names are <target>.<pid>-<random>.partial."""
+    for partial in target.parent.glob(f"{target.name}.*.partial"):
+        pid = partial.name[len(target.name) + 1:].split("-")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(partial, ignore_errors=True)
 
 
 def publish(partial: Path, target: Path) -> None:

@@ -100,3 +100,22 @@ def test_two_processes_caching_at_once_keep_one_complete_cache(tmp_path):
     (tmp_path / "broken" / "other").write_text("not a cache")
     with pytest.raises(OSError):                         # a non-empty folder that is not a cache: a real failure
         publish(lone, tmp_path / "broken")
+
+
+def test_a_partial_cache_left_by_a_stopped_process_is_removed(tmp_path):
+    """A process stopped while writing (the benchmark and the tests stop the app) must not leave 540 MB behind;
+    a partial cache that a live process is writing is kept."""
+    import os
+    import subprocess
+    import sys
+
+    from models.language import remove_stale_partials
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead, alive = tmp_path / f"model.{gone.stdout.strip()}-ab12.partial", tmp_path / f"model.{os.getpid()}-cd34.partial"
+    for folder in (dead, alive):
+        folder.mkdir()
+        (folder / "model.safetensors").write_text("half")
+    remove_stale_partials(tmp_path / "model")
+    assert not dead.exists() and alive.exists()
+    check_language_model(Settings(language_model=str(tmp_path)))      # a local folder: fine offline
