@@ -53,7 +53,8 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
     settings = Settings(host=args.host, port=args.port, share=args.share, device=args.device,
                         language_model=args.lm, online=args.online, any_hub_model=args.any_hub_model,
                         cache_dir=args.cache_dir, image_model=args.image_model,
-                        max_sessions=max(1, args.max_sessions), warm_up=args.warm_up)
+                        max_sessions=max(1, args.max_sessions), warm_up=args.warm_up,
+                        on_space=bool(os.environ.get("SPACE_ID")))
     return settings, parser.format_help()
 
 
@@ -156,7 +157,10 @@ def main(argv: list[str] | None = None) -> None:
     from server.allocator import tame_malloc
 
     tame_malloc()                     # before the worker threads exist: see server/allocator.py
-    demo = create_app(settings)
+    try:
+        demo = create_app(settings)
+    except (ValueError, FileNotFoundError) as error:        # a setting or a missing model: say what to do, no trace
+        raise SystemExit(f"Deep Learning Explorer cannot start: {error}") from None
     demo.queue(default_concurrency_limit=2)
     demo.launch(**launch_options(settings), prevent_thread_lock=True)    # the page is served from here on
     if settings.warm_up:

@@ -9,7 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 GGUF = """
 from transformers import AutoModelForCausalLM, AutoTokenizer
-from models.language import BUNDLED_FILE, bundled_gguf_dir
+from models.smollm2 import BUNDLED_FILE, bundled_gguf_dir
 d = bundled_gguf_dir()
 AutoTokenizer.from_pretrained(d, gguf_file=BUNDLED_FILE); AutoModelForCausalLM.from_pretrained(d, gguf_file=BUNDLED_FILE)
 """

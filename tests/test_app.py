@@ -173,3 +173,11 @@ def test_the_public_api_is_exactly_the_documented_endpoints(settings):
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public" and fn.api_name}
     assert public == {"neuron", "forward", "descend", "landscape", "backprop", "analogy", "next_token", "attention",
                       "logit_lens", "trace", "noise", "denoise", "cfg_sweep"}
+
+
+def test_a_start_that_cannot_work_says_why_in_one_line():
+    """An operator's mistake (a hub model while offline) ends the start with the reason, not a stack trace."""
+    result = subprocess.run([sys.executable, "app.py", "--lm", "gpt2"], cwd=REPO, capture_output=True, text=True,
+                            env={k: v for k, v in os.environ.items() if k != "DLE_ONLINE"}, timeout=120)
+    assert result.returncode != 0 and "cannot start" in result.stderr and "--online" in result.stderr
+    assert "Traceback" not in result.stderr

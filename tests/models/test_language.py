@@ -5,7 +5,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
-from models.language import BUNDLED_CACHE_NAME, BUNDLED_FILE, bundled_gguf_dir, load_language_model
+from models.language import load_language_model
+from models.smollm2 import BUNDLED_CACHE_NAME, BUNDLED_FILE, bundled_gguf_dir
 from models.settings import Settings, check_language_model
 
 
@@ -83,7 +84,7 @@ def test_offline_loading_of_an_unknown_hub_id_fails_without_network(tmp_path):
 
 def test_two_processes_caching_at_once_keep_one_complete_cache(tmp_path):
     """The app and a test run may both dequantize on a first start: the second to finish keeps the first's cache."""
-    from models.language import publish
+    from models.smollm2 import publish
 
     target = tmp_path / "model"
     for writer in ("first", "second"):
@@ -109,7 +110,7 @@ def test_a_partial_cache_left_by_a_stopped_process_is_removed(tmp_path):
     import subprocess
     import sys
 
-    from models.language import remove_stale_partials
+    from models.smollm2 import remove_stale_partials
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead, alive = tmp_path / f"model.{gone.stdout.strip()}-ab12.partial", tmp_path / f"model.{os.getpid()}-cd34.partial"
