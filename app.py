@@ -93,7 +93,7 @@ CSS = """
 
 def sections():
     """The tabs, grouped the way the series goes: explorers/<section>/<panel>."""
-    from explorers.generation import denoising, guidance, noising
+    from explorers.generation import denoising, guidance, noising, vector_field
     from explorers.learning import backprop, descent
     from explorers.structure import digit_network, neuron
     from explorers.transformers import attention, embeddings, next_token, residual
@@ -102,7 +102,7 @@ def sections():
         ("Structure · DL1", [neuron, digit_network]),
         ("Learning · DL2–4", [descent, backprop]),
         ("Transformers · DL5–7", [embeddings, next_token, attention, residual]),
-        ("Generation · DL8", [noising, denoising, guidance]),
+        ("Generation · DL8", [noising, denoising, guidance, vector_field]),
     ]
 
 

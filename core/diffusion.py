@@ -28,7 +28,7 @@ def noise_schedule(schedule: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 @lru_cache(maxsize=len(SCHEDULES))
 def _noise_schedule(schedule: str) -> tuple[torch.Tensor, torch.Tensor]:
-    from diffusers import DDPMScheduler
+    from diffusers.schedulers.scheduling_ddpm import DDPMScheduler   # by path: see tests/test_layout.py
 
     scheduler = DDPMScheduler(num_train_timesteps=T, beta_schedule=SCHEDULES[schedule])
     return scheduler.betas.clone(), scheduler.alphas_cumprod.clone()
@@ -70,48 +70,59 @@ def guided_noise(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, w) -> torch.T
 
 def sampling_timesteps(steps: int) -> list[int]:
     """The DDIM schedule of `steps` timesteps from T - 1 down ("trailing" spacing: start from pure noise)."""
-    from diffusers import DDIMScheduler
+    from diffusers.schedulers.scheduling_ddim import DDIMScheduler   # by path: see tests/test_layout.py
 
     scheduler = DDIMScheduler(num_train_timesteps=T, timestep_spacing="trailing")
     scheduler.set_timesteps(steps)
     return [int(t) for t in scheduler.timesteps]
 
 
-def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t, abar_prev,
-              clip: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """One deterministic DDIM step (eta = 0): guess the clean image, then re-noise it to the previous level.
+def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t, abar_prev, clip: bool = True, eta: float = 0.0,
+              z: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One DDIM step: guess the clean image, then re-noise it to the previous level.
 
+    eta = 0 is deterministic DDIM; eta = 1 is DDPM's posterior (fixed-small variance), which adds sigma z of fresh
+    noise z (the DDIM paper's formula 16, diffusers' DDIMScheduler.step with eta and variance_noise=z):
+        sigma = eta sqrt((1 - abar_prev) / (1 - abar_t)) sqrt(1 - abar_t / abar_prev)
+        x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev - sigma^2) eps + sigma z
     With clip, the noise is re-derived from the clipped guess (GLIDE's way; diffusers' DDIMScheduler.step with
-    use_clipped_model_output=True), so x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev) eps stays at its noise
-    level. Keeping the raw eps instead would carry a large guided eps (w of 1 and more) into every later step, and
-    the samples burn out into noise.
+    use_clipped_model_output=True), so x_prev stays at its noise level. Keeping the raw eps instead would carry a
+    large guided eps (w of 1 and more) into every later step, and the samples burn out into noise.
     """
     abar_t, abar_prev = torch.as_tensor(abar_t).to(x_t.device), torch.as_tensor(abar_prev).to(x_t.device)
     x0_hat = (x_t - (1 - abar_t).sqrt() * eps) / abar_t.sqrt()            # predicted clean image
     if clip:
         x0_hat = x0_hat.clamp(-1, 1)                                      # images live in [-1, 1]
         eps = (x_t - abar_t.sqrt() * x0_hat) / (1 - abar_t).sqrt()        # the noise that this x0_hat implies
-    x_prev = abar_prev.sqrt() * x0_hat + (1 - abar_prev).sqrt() * eps     # same noise direction, less of it
+    sigma = eta * ((1 - abar_prev) / (1 - abar_t)).sqrt() * (1 - abar_t / abar_prev).sqrt()   # 0 for DDIM
+    x_prev = abar_prev.sqrt() * x0_hat + (1 - abar_prev - sigma ** 2).sqrt() * eps   # same direction, less of it
+    if eta != 0:
+        if z is None:
+            raise ValueError("ddim_step with eta > 0 adds fresh noise: pass z, shaped like x_t.")
+        x_prev = x_prev + sigma * z                                       # DDPM: a random kick of size sigma
     return x_prev, x0_hat
 
 
 @dataclass(frozen=True)
 class Trajectory:
-    final: torch.Tensor                 # (K * n, 1, H, W): column-major blocks, weight k owns rows k*n ... k*n+n-1
+    final: torch.Tensor                 # (K * n, ...): column-major blocks, weight k owns rows k*n ... k*n+n-1
     timesteps: list[int]                # the S timesteps visited, T-1 first
-    x_t: torch.Tensor | None = None     # (S, K * n, 1, H, W) the input of each step (record=True)
-    eps: torch.Tensor | None = None     # (S, K * n, 1, H, W) the guided noise prediction at each step
-    x0_hat: torch.Tensor | None = None  # (S, K * n, 1, H, W) the predicted clean image at each step
+    x_t: torch.Tensor | None = None     # (S, K * n, ...) the input of each step (record=True)
+    eps: torch.Tensor | None = None     # (S, K * n, ...) the guided noise prediction at each step
+    x0_hat: torch.Tensor | None = None  # (S, K * n, ...) the predicted clean sample at each step
 
 
 @torch.inference_mode()
 def guided_ddim(predict, weights, noise: torch.Tensor, alphas_cumprod: torch.Tensor, timesteps: list[int],
-                clip: bool = True, record: bool = False) -> Trajectory:
-    """Guided DDIM sampling for all guidance weights at once, whatever the condition is.
+                clip: bool = True, record: bool = False, eta: float = 0.0,
+                generator: torch.Generator | None = None) -> Trajectory:
+    """Guided DDIM sampling for all guidance weights at once, whatever the condition is and whatever the samples
+    are (images (n, 1, H, W), latents, points (n, 2)).
 
     predict(x_cond (K*n, ...), x_uncond (G, ...), t) -> (eps_cond, eps_uncond): the model's noise predictions with
     and without the condition, in one batched call per step. noise (n, ...) is the same starting noise for every
     weight, so the columns of the grid differ only by w. clip: images live in [-1, 1] (a latent does not).
+    eta = 0: DDIM, deterministic; eta = 1: DDPM, fresh noise z at every step drawn from `generator` (on its device).
     """
     weights = torch.as_tensor(weights, dtype=noise.dtype, device=noise.device)   # (K,)
     K, n = len(weights), noise.shape[0]
@@ -126,7 +137,11 @@ def guided_ddim(predict, weights, noise: torch.Tensor, alphas_cumprod: torch.Ten
         eps_uncond = eps_cond.clone()                                     # (w = 0 rows: multiplied by 0 anyway)
         eps_uncond[guided] = eps_guided
         eps = guided_noise(eps_cond, eps_uncond, w)                       # eps_hat = (w+1) eps_cond - w eps_uncond
-        x_prev, x0_hat = ddim_step(x, eps, abar_t, abar_prev, clip)
+        z = None
+        if eta != 0:                                                      # DDPM: fresh noise z at every step
+            device = x.device if generator is None else generator.device
+            z = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=device).to(x.device)   # (K*n, ...)
+        x_prev, x0_hat = ddim_step(x, eps, abar_t, abar_prev, clip, eta, z)
         if record:
             seen["x_t"].append(x), seen["eps"].append(eps), seen["x0_hat"].append(x0_hat)
         x = x_prev

@@ -4,6 +4,7 @@ faithful, less diverse").
     accuracy   = the fraction of samples a separate classifier reads as the digit that was asked for
     confidence = the mean probability it gives that digit
     diversity  = the mean Euclidean distance between all pairs of samples, Σ_{i≠j} |x_i − x_j| / (n (n − 1))
+    closeness  = the mean distance from each sample to its nearest data point (the 2-D toy models)
 """
 import torch
 
@@ -24,3 +25,9 @@ def verdict(probabilities: torch.Tensor, images: torch.Tensor, digit: int, real_
     return {"accuracy": float((probabilities.argmax(-1) == digit).float().mean()),
             "confidence": float(probabilities[:, digit].mean()),
             "diversity": diversity, "relative_diversity": diversity / real_diversity}
+
+
+def nearest_neighbour_distance(samples: torch.Tensor, data: torch.Tensor) -> float:
+    """How close samples (n, D) land to the data (m, D): the mean over samples of the distance to the nearest data
+    point. A second sample of the data itself gives the floor to compare with."""
+    return float(torch.cdist(samples.double(), data.double()).min(dim=1).values.mean())

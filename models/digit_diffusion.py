@@ -38,7 +38,7 @@ class DiffusionConfig:
 
 
 def build_unet(config: DiffusionConfig):
-    from diffusers import UNet2DModel
+    from diffusers.models.unets.unet_2d import UNet2DModel   # by path: thread-safe (tests/test_layout.py)
 
     return UNet2DModel(
         sample_size=config.image_size, in_channels=1, out_channels=1,

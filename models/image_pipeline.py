@@ -47,7 +47,7 @@ _load_lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _load(name: str, device: torch.device, online: bool) -> ImagePipeline:
-    from diffusers import StableDiffusionPipeline
+    from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import StableDiffusionPipeline  # by path
 
     dtype = torch.float16 if device.type == "cuda" else torch.float32
     pipe = StableDiffusionPipeline.from_pretrained(name, dtype=dtype, local_files_only=not online,

@@ -66,7 +66,8 @@ def shape_from_config(config: dict) -> ModelShape:
 
 
 def _from_pretrained(source: str | Path, device: torch.device, offline: bool) -> LanguageModel:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.models.auto.modeling_auto import AutoModelForCausalLM   # by path: thread-safe
+    from transformers.models.auto.tokenization_auto import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=offline)
     model = AutoModelForCausalLM.from_pretrained(source, local_files_only=offline, attn_implementation="eager",

@@ -72,7 +72,8 @@ def cache_bundled_model(cache_dir: Path, may_fetch: bool = False) -> Path:
     if (target / "model.safetensors").exists() and (target / "tokenizer.json").exists():
         return target
     remove_stale_partials(target)
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.models.auto.modeling_auto import AutoModelForCausalLM   # by path: thread-safe
+    from transformers.models.auto.tokenization_auto import AutoTokenizer
 
     source = bundled_gguf_dir(cache_dir, may_fetch)
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=BUNDLED_FILE)

@@ -11,6 +11,10 @@ that an arrow against them cannot slip in:
 - training scripts import model definitions, never the other way round: nothing but tests imports training/;
 - nothing imports app.py, and only app.py imports server/.
 And the size rules of STYLE.md: no function over 60 lines, no module over 400 lines.
+And diffusers and transformers are imported by module path (`from diffusers.schedulers.scheduling_ddpm import
+DDPMScheduler`), never by their lazy top level (`from diffusers import DDPMScheduler`): the top level's lazy
+attribute lookup is not thread-safe, and the warm-up thread and two requests import at the same time (seen: "cannot
+import name 'DDPMScheduler' from 'diffusers'" on the first sampling request while the warm-up loaded the U-Net).
 """
 import ast
 from pathlib import Path
@@ -66,6 +70,9 @@ def panel_of(module: str) -> str:
     return ".".join(module.split(".")[:3])
 
 
+LAZY_TOP_LEVELS = ("diffusers", "transformers")
+
+
 def violations() -> list[str]:
     found = []
     for path in project_files():
@@ -73,6 +80,9 @@ def violations() -> list[str]:
         layer = me.split(".")[0]
         for name in imports(path):
             top = name.split(".")[0]
+            if top in LAZY_TOP_LEVELS and name.count(".") == 1 and layer != "training" and \
+                    name.split(".")[1][:1].isupper():
+                found.append(f"{me} imports {name} from the lazy top level: import it by its module path")
             if top in ("gradio", "plotly") and layer in NO_UI:
                 found.append(f"{me} imports {name}: {layer}/ must not depend on the UI")
             if top not in LAYERS or top == layer and layer != "explorers":
@@ -100,13 +110,17 @@ def test_the_check_catches_an_arrow_against_the_rules(tmp_path, monkeypatch):
     (fake / "explorers" / "learning" / "descent").mkdir()
     (fake / "explorers" / "learning" / "descent" / "__init__.py").write_text("from .toy import build_toy_part\n")
     (fake / "app.py").write_text("import explorers\n")
+    (fake / "models").mkdir()
+    (fake / "models" / "unet.py").write_text("def build():\n    from diffusers import UNet2DModel\n")
     monkeypatch.setattr(f"{__name__}.REPO", fake)
     found = sorted(violations())
     assert found == sorted(["core.bad imports models.language: core/ may import only itself",
                      "core.bad imports models.language.load_language_model: core/ may import only itself",
                      "explorers.learning.backprop imports explorers.structure.neuron: explorers never import each other",
                      "explorers.learning.backprop imports explorers.structure.neuron.update: explorers never import "
-                     "each other"]), found
+                     "each other",
+                     "models.unet imports diffusers.UNet2DModel from the lazy top level: import it by its module "
+                     "path"]), found
 
 
 @pytest.mark.parametrize("path", project_files(), ids=lambda p: str(p.relative_to(REPO)))

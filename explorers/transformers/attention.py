@@ -189,19 +189,18 @@ def build(settings: Settings) -> PanelLink:
         with gr.Row():
             stats = gr.Plot(label="head scores", elem_id="attention-stats")
             thumbnails = gr.Plot(label="all heads", elem_id="attention-overview")
-        views = [prompt, layer, head, query, overlay]
+        views, asked = [prompt, layer, head, query, overlay], [prompt, statistic, layer, head, query]
         shown = [live, scores, pattern, bars, lines]
         controls = [thumbnails, stats, note, query, layer, head, overlay]
-        gr.on([tab.select, statistic.change], bind(run, settings), inputs=[prompt, statistic, layer, head, query], outputs=controls,
-              api_visibility="undocumented", **HEAVY).then(
-            bind(view, settings), inputs=views, outputs=shown, api_visibility="undocumented")
-        new_prompt = dict(fn=bind(run_new_prompt, settings), inputs=[prompt, statistic, layer, head, query], outputs=controls,
-                          api_visibility="undocumented", **HEAVY)
         redraw = dict(fn=bind(view, settings), inputs=views, outputs=shown, api_visibility="undocumented")
+        new_prompt = dict(fn=bind(run_new_prompt, settings), inputs=asked, outputs=controls,
+                          api_visibility="undocumented", **HEAVY)
+        gr.on([tab.select, statistic.change], bind(run, settings), inputs=asked, outputs=controls,
+              api_visibility="undocumented", **HEAVY).then(**redraw)
         prompt.submit(**new_prompt).then(**redraw)
         preset.input(choose_preset, inputs=preset, outputs=prompt, api_visibility="undocumented").then(
             **new_prompt).then(**redraw)
-        gr.on([layer.change, head.change, query.change, overlay.change], bind(view, settings), inputs=views, outputs=shown,
-              trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
+        gr.on([layer.change, head.change, query.change, overlay.change], **redraw, trigger_mode="always_last",
+              show_progress="hidden")
         gr.api(bind(attention_endpoint, settings), api_name="attention", **HEAVY)
         return link_box("attention", {"prompt": prompt, "layer": layer, "head": head, "query": query})

@@ -39,3 +39,19 @@ def test_guidance_sweep(page):
     expect(page.locator("#guidance-grid .js-plotly-plot")).to_be_visible()
     expect(page.locator("#guidance-curves")).to_contain_text("trade-off")
     save_screenshot(page, "guidance")
+
+
+def test_vector_field_arrows_paths_and_guidance(page):
+    """The learned field, the two samplers' paths from the same noise, and the guided moons, as a learner opens them."""
+    open_panel(page, "Generation · DL8", "Vector field")
+    formula = page.locator("#vector-field-formula")
+    expect(formula).to_contain_text("\\bar\\alpha_{300}", timeout=60_000)
+    expect(page.locator("#vector-field-note")).to_contain_text("DDIM", timeout=60_000)
+    page.locator("#vector-field-t input[type=range]").fill("900")
+    expect(formula).to_contain_text("\\bar\\alpha_{900}")
+    page.locator("#vector-field-dataset").get_by_text("moons", exact=True).click()
+    page.locator("#vector-field-class input").click()
+    page.get_by_role("option", name="0: upper moon · cluster A").click()
+    expect(page.locator("#vector-field-arrows")).to_contain_text("Three fields", timeout=30_000)
+    expect(page.locator("#vector-field-guidance-note")).to_contain_text("upper moon", timeout=60_000)
+    save_screenshot(page, "vector-field")

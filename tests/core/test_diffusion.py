@@ -170,3 +170,54 @@ def test_odd_inputs_are_refused_with_a_clear_message(bad, words):
 def test_unknown_schedule_is_refused():
     with pytest.raises(ValueError, match="linear, scaled-linear, cosine"):
         noise_schedule("sigmoid")
+
+
+def points(n=64, seed=0):
+    return torch.randn((n, 2), generator=torch.Generator().manual_seed(seed))            # (n, 2)
+
+
+@pytest.mark.parametrize("clip", [False, True])
+def test_ddim_step_with_eta_one_equals_diffusers_ddim_scheduler_with_the_same_noise(clip):
+    """eta = 1 over a 50-step schedule: DDIMScheduler.step(eta=1.0, variance_noise=z), like for like in clipping."""
+    _, alphas_cumprod = noise_schedule("linear")
+    scheduler = DDIMScheduler(num_train_timesteps=1000, beta_schedule="linear", clip_sample=clip,
+                              set_alpha_to_one=True, timestep_spacing="trailing")
+    scheduler.set_timesteps(50)
+    timesteps = sampling_timesteps(50)
+    x = points()
+    for i, t in enumerate(timesteps):
+        eps, z = points(seed=100 + i), points(seed=200 + i)
+        abar_prev = alphas_cumprod[timesteps[i + 1]] if i + 1 < len(timesteps) else torch.tensor(1.0)
+        mine, x0_hat = ddim_step(x, eps, alphas_cumprod[t], abar_prev, clip=clip, eta=1.0, z=z)
+        reference = scheduler.step(eps, t, x, eta=1.0, variance_noise=z, use_clipped_model_output=clip)
+        torch.testing.assert_close(x0_hat, reference.pred_original_sample)
+        torch.testing.assert_close(mine, reference.prev_sample, rtol=1e-4, atol=1e-5)
+        x = reference.prev_sample
+
+
+@pytest.mark.parametrize("label", ["linear", "cosine"])
+@pytest.mark.parametrize("t", [999, 600, 250, 1, 0])
+def test_ddim_step_with_eta_one_on_consecutive_timesteps_is_ddpm(label, t):
+    """DDPM's posterior (fixed-small variance): DDPMScheduler.step with a generator that draws the same z, and the
+    variance sigma^2 = beta_tilde_t (DDPMScheduler._get_variance); at t = 0 both add no noise."""
+    _, alphas_cumprod = noise_schedule(label)
+    scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule=SCHEDULES[label], clip_sample=False)
+    scheduler.set_timesteps(1000)
+    x, eps = points(seed=1), points(seed=2)
+    z = torch.randn(x.shape, generator=torch.Generator().manual_seed(7))
+    abar_t, abar_prev = alphas_cumprod[t], alphas_cumprod[t - 1] if t > 0 else torch.tensor(1.0)
+    mine, _ = ddim_step(x, eps, abar_t, abar_prev, clip=False, eta=1.0, z=z)
+    reference = scheduler.step(eps, t, x, generator=torch.Generator().manual_seed(7)).prev_sample
+    torch.testing.assert_close(mine, reference, rtol=1e-4, atol=2e-5)
+    sigma_squared = (1 - abar_prev) / (1 - abar_t) * (1 - abar_t / abar_prev)
+    torch.testing.assert_close(sigma_squared.clamp(min=1e-20), scheduler._get_variance(t), rtol=1e-4, atol=1e-12)
+
+
+def test_eta_zero_is_the_deterministic_step_and_eta_needs_fresh_noise():
+    _, alphas_cumprod = noise_schedule("cosine")
+    x, eps = images(seed=4), images(seed=5)
+    plain = ddim_step(x, eps, alphas_cumprod[500], alphas_cumprod[480])
+    with_eta = ddim_step(x, eps, alphas_cumprod[500], alphas_cumprod[480], eta=0.0, z=images(seed=6))
+    assert torch.equal(plain[0], with_eta[0]) and torch.equal(plain[1], with_eta[1])
+    with pytest.raises(ValueError, match="pass z"):
+        ddim_step(x, eps, alphas_cumprod[500], alphas_cumprod[480], eta=1.0)

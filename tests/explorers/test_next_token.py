@@ -49,6 +49,7 @@ def test_sampling_steps_are_reproducible_with_a_seed(handlers):
     first, again, other = run(7), run(7), run(8)
     assert first == again and first[0].startswith("Once upon a time") and len(first[1]) == 4
     assert first[0] != other[0]
+    assert reset() == ([], [])                                  # the reset button empties the steps and the table
 
 
 def test_the_panel_shows_tokens_probabilities_and_the_formula(handlers, language_model):

@@ -1,0 +1,128 @@
+"""Figures of 2-D diffusion (data in, figures out): a point cloud, arrow fields, sampling paths, marginals, and
+samples at several guidance weights. Arrows are line segments (one trace per field), so a whole field is one trace
+of a few thousand numbers."""
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from components.style import COLORS, styled
+
+DATA_COLOUR = "#9ca3af"             # the clean data, drawn faintly under everything
+FIELD_COLOURS = {"cond": COLORS[0], "uncond": COLORS[4], "guided": COLORS[1], "score": COLORS[3]}
+FIELD_WIDTHS = {"uncond": 5, "cond": 3.5, "guided": 1.6, "score": 2}   # drawn in this order: where the fields agree,
+                                                                      # each still shows around the one on top
+HEAD = 0.35                         # arrowhead length, as a fraction of the arrow
+MARKER = dict(size=4, opacity=0.55)
+
+
+def square(fig: go.Figure, limits: tuple[float, float], cols: int = 1) -> go.Figure:
+    """Equal axes over the plotted square, in every panel of a one-row figure."""
+    for c in range(1, cols + 1):
+        where = dict(row=1, col=c) if cols > 1 else {}
+        fig.update_xaxes(range=list(limits), zeroline=False, **where)
+        fig.update_yaxes(range=list(limits), zeroline=False, scaleanchor="x" if c == 1 else f"x{c}", **where)
+    return fig
+
+
+def class_traces(points: np.ndarray, labels: np.ndarray, class_names: Sequence[str], name: str,
+                 faint: bool = False) -> list[go.Scattergl]:
+    """One scatter trace per class (a single trace for an unlabelled set)."""
+    groups = [(name, np.ones(len(points), dtype=bool))] if not class_names else \
+        [(f"{name}: {label}", labels == k) for k, label in enumerate(class_names)]
+    colours = [DATA_COLOUR] if faint else COLORS[5:] + COLORS
+    return [go.Scattergl(x=points[keep, 0], y=points[keep, 1], mode="markers", name=title,
+                         marker=dict(MARKER, color=colours[i % len(colours)], opacity=0.25 if faint else 0.6))
+            for i, (title, keep) in enumerate(groups)]
+
+
+def cloud_figure(data: np.ndarray, noised: np.ndarray, labels: np.ndarray, class_names: Sequence[str], t: int,
+                 limits: tuple[float, float]) -> go.Figure:
+    """The clean data (faint) and the same points noised to t with the shortcut formula."""
+    fig = go.Figure(class_traces(data, labels, (), "the data x₀", faint=True)
+                    + class_traces(noised, labels, class_names, f"x_t at t = {t}"))
+    fig.update_layout(legend=dict(orientation="h", y=-0.12))
+    return styled(square(fig, limits), f"Forward process: the cloud at t = {t}", height=460)
+
+
+def arrow_segments(points: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of every arrow (shaft and a two-stroke head) as one polyline with NaN gaps. (N, 2), (N, 2)."""
+    tips = points + vectors
+    back = -vectors * HEAD                                                       # (N, 2) from the tip backwards
+    left = tips + back @ np.array([[np.cos(0.5), np.sin(0.5)], [-np.sin(0.5), np.cos(0.5)]])
+    right = tips + back @ np.array([[np.cos(-0.5), np.sin(-0.5)], [-np.sin(-0.5), np.cos(-0.5)]])
+    gap = np.full_like(points, np.nan)
+    strokes = np.stack([points, tips, gap, left, tips, right, gap], axis=1)     # (N, 7, 2)
+    return strokes[..., 0].ravel(), strokes[..., 1].ravel()
+
+
+def arrow_scale(fields: dict[str, np.ndarray], spacing: float) -> float:
+    """One factor for every field drawn together, so that their lengths compare: the longest arrow is about one
+    grid spacing long."""
+    longest = max(float(np.linalg.norm(v, axis=1).max()) for v in fields.values())
+    return 0.95 * spacing / max(longest, 1e-12)
+
+
+def field_figure(grid: np.ndarray, fields: dict[str, np.ndarray], labels: dict[str, str], data: np.ndarray,
+                 title: str, limits: tuple[float, float], spacing: float) -> go.Figure:
+    """Arrow fields at grid points (N, 2), each (N, 2), drawn over the data (faint), all with one scale."""
+    scale = arrow_scale(fields, spacing)
+    traces = [go.Scattergl(x=data[:, 0], y=data[:, 1], mode="markers", name="the data x₀",
+                           marker=dict(MARKER, color=DATA_COLOUR, opacity=0.25))]
+    for name, vectors in fields.items():
+        x, y = arrow_segments(grid, vectors * scale)
+        traces.append(go.Scattergl(x=x, y=y, mode="lines", name=labels[name], hoverinfo="skip",
+                                   line=dict(color=FIELD_COLOURS[name], width=FIELD_WIDTHS[name])))
+    fig = go.Figure(traces)
+    fig.update_layout(legend=dict(orientation="h", y=-0.12))
+    return styled(square(fig, limits), title, height=520)
+
+
+def paths_figure(panels: dict[str, np.ndarray], data: np.ndarray, shown: int, limits: tuple[float, float]) -> go.Figure:
+    """Side by side, one sampler a panel: paths (S + 1, n, 2) from the same starting noise, the first `shown` of them
+    drawn whole, every sample's end marked."""
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.06)
+    for col, (name, path) in enumerate(panels.items(), start=1):
+        fig.add_trace(go.Scattergl(x=data[:, 0], y=data[:, 1], mode="markers", showlegend=col == 1, name="the data",
+                                   marker=dict(MARKER, color=DATA_COLOUR, opacity=0.25)), row=1, col=col)
+        lines = np.concatenate([path[:, :shown], np.full((1, min(shown, path.shape[1]), 2), np.nan)])   # (S+2, k, 2)
+        lines = lines.transpose(1, 0, 2).reshape(-1, 2)
+        fig.add_trace(go.Scattergl(x=lines[:, 0], y=lines[:, 1], mode="lines", name="paths", showlegend=col == 1,
+                                   line=dict(color=COLORS[0], width=1), opacity=0.6, hoverinfo="skip"), row=1, col=col)
+        fig.add_trace(go.Scattergl(x=path[0, :shown, 0], y=path[0, :shown, 1], mode="markers", name="start (noise)",
+                                   showlegend=col == 1, marker=dict(size=5, color=COLORS[4])), row=1, col=col)
+        fig.add_trace(go.Scattergl(x=path[-1, :, 0], y=path[-1, :, 1], mode="markers", name="samples",
+                                   showlegend=col == 1, marker=dict(MARKER, color=COLORS[1])), row=1, col=col)
+    fig.update_layout(legend=dict(orientation="h", y=-0.12))
+    return styled(square(fig, limits, len(panels)), None, height=480)
+
+
+def marginals_figure(samples: dict[str, np.ndarray], data: np.ndarray, limits: tuple[float, float]) -> go.Figure:
+    """Histograms of x and of y: the data against each sampler's samples (densities, so sizes compare)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["x", "y"], horizontal_spacing=0.08)
+    bins = dict(start=limits[0], end=limits[1], size=(limits[1] - limits[0]) / 40)
+    named = {"the data": data, **samples}
+    for i, (name, points) in enumerate(named.items()):
+        for col in (1, 2):
+            fig.add_trace(go.Histogram(x=points[:, col - 1], xbins=bins, histnorm="probability density", name=name,
+                                       showlegend=col == 1, opacity=0.55,
+                                       marker_color=DATA_COLOUR if i == 0 else COLORS[i % len(COLORS)]),
+                          row=1, col=col)
+    fig.update_layout(barmode="overlay", legend=dict(orientation="h", y=-0.18))
+    return styled(fig, "Final samples against the data", height=360)
+
+
+def guidance_figure(samples: dict[float, np.ndarray], data: np.ndarray, class_name: str,
+                    limits: tuple[float, float]) -> go.Figure:
+    """One panel per guidance weight w: the samples asked for one class, over the whole data set (faint)."""
+    fig = make_subplots(rows=1, cols=len(samples), subplot_titles=[f"w = {w:g}" for w in samples],
+                        horizontal_spacing=0.03)
+    for col, points in enumerate(samples.values(), start=1):
+        fig.add_trace(go.Scattergl(x=data[:, 0], y=data[:, 1], mode="markers", showlegend=col == 1, name="the data",
+                                   marker=dict(MARKER, color=DATA_COLOUR, opacity=0.2)), row=1, col=col)
+        fig.add_trace(go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", showlegend=col == 1,
+                                   name=f"samples asked for {class_name}", marker=dict(MARKER, color=COLORS[1])),
+                      row=1, col=col)
+    fig.update_layout(legend=dict(orientation="h", y=-0.15))
+    return styled(square(fig, limits, len(samples)), f"Guided samples of {class_name}: a panel per w", height=360)
