@@ -88,6 +88,11 @@ CSS = """
 #dle-root.dle-presenter .dle-formula .prose { font-size: 28px; }
 #dle-root.dle-presenter .dle-explanation, #dle-root.dle-presenter .dle-intuition p,
 #dle-root.dle-presenter #landing p { display: none; }
+/* A phone: the header stacks (the title above the presenter box) instead of squeezing the title letter by letter. */
+@media (max-width: 700px) {
+  #dle-header { flex-direction: column; }
+  #dle-header > * { width: 100%; min-width: 0 !important; }
+}
 """
 
 
@@ -122,7 +127,7 @@ def create_app(settings: Settings):
     links, section_of, inner_tabs_of = [], {}, {}
     with gr.Blocks(title="Deep Learning Explorer", analytics_enabled=False) as demo:
         with gr.Column(elem_id="dle-root"):
-            with gr.Row(equal_height=True):
+            with gr.Row(equal_height=True, elem_id="dle-header"):
                 gr.Markdown(LANDING, elem_id="landing")
                 presenter = gr.Checkbox(False, label="Presenter mode (large type, short text)", scale=0,
                                         min_width=220, elem_id="presenter", interactive=True)

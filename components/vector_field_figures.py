@@ -99,18 +99,20 @@ def paths_figure(panels: dict[str, np.ndarray], data: np.ndarray, shown: int, li
 
 
 def marginals_figure(samples: dict[str, np.ndarray], data: np.ndarray, limits: tuple[float, float]) -> go.Figure:
-    """Histograms of x and of y: the data against each sampler's samples (densities, so sizes compare)."""
+    """Densities of x and of y as step lines (40 bins over the plotted range): the data, thick and grey, against
+    each sampler's samples, so that every curve stays visible where they overlap."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=["x", "y"], horizontal_spacing=0.08)
-    bins = dict(start=limits[0], end=limits[1], size=(limits[1] - limits[0]) / 40)
+    edges = np.linspace(*limits, 41)
+    centres = (edges[:-1] + edges[1:]) / 2
     named = {"the data": data, **samples}
     for i, (name, points) in enumerate(named.items()):
         for col in (1, 2):
-            fig.add_trace(go.Histogram(x=points[:, col - 1], xbins=bins, histnorm="probability density", name=name,
-                                       showlegend=col == 1, opacity=0.55,
-                                       marker_color=DATA_COLOUR if i == 0 else COLORS[i % len(COLORS)]),
-                          row=1, col=col)
-    fig.update_layout(barmode="overlay", legend=dict(orientation="h", y=-0.18))
-    return styled(fig, "Final samples against the data", height=360)
+            density, _ = np.histogram(points[:, col - 1], bins=edges, density=True)
+            fig.add_trace(go.Scatter(x=centres, y=density, mode="lines", line_shape="hvh", name=name,
+                                     showlegend=col == 1, line=dict(color=DATA_COLOUR if i == 0 else COLORS[i],
+                                                                    width=5 if i == 0 else 2)), row=1, col=col)
+    fig.update_layout(legend=dict(orientation="h", y=-0.18))
+    return styled(fig, "Final samples against the data: densities of x and y", height=360)
 
 
 def guidance_figure(samples: dict[float, np.ndarray], data: np.ndarray, class_name: str,
