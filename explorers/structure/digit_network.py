@@ -104,7 +104,7 @@ def forward_endpoint(image: list[float] | None = None, index: int | None = None,
 
 # label -> (held-out digit #, hidden activation); the wrong answers were measured on the committed checkpoints
 SCENES = {
-    "Forward Pass · a clean 0, layer by layer": [0, "sigmoid"],
+    "Forward Pass · a clean 0, layer by layer (held-out #1)": [1, "sigmoid"],
     "Layers · a 4 it reads as 9 (held-out #38)": [38, "sigmoid"],
     "Layers · an 8 it reads as 1 (held-out #43)": [43, "sigmoid"],
     "Activation Functions · the same 4, ReLU network (says 8)": [38, "relu"],

@@ -94,7 +94,10 @@ def build(settings: Settings) -> PanelLink:
             "chance and the entropy climbs. Press *Sample next token* a few times; the same seed gives the same "
             "text, another seed another text.", elem_id="next-formula")
         with gr.Row():
-            prompt = gr.Textbox(PROMPT, label="prompt", lines=2, scale=3, elem_id="next-prompt")
+            with gr.Column(scale=3):
+                prompt = gr.Textbox(PROMPT, label="prompt (Shift+Enter or the button runs it)", lines=2,
+                                    elem_id="next-prompt")
+                run = gr.Button("Show the next-token distribution", variant="primary", elem_id="next-run")
             with gr.Column(scale=1, min_width=260):
                 temperature = gr.Slider(MIN_TEMPERATURE, MAX_TEMPERATURE, 1.0, step=0.01, label="temperature T",
                                         elem_id="next-temperature")
@@ -119,7 +122,7 @@ def build(settings: Settings) -> PanelLink:
             "Output: Logits → Softmax → Token · capital of France": ["The capital of France is", 1.0, 10],
             "Output: Logits → Softmax → Token · opposite of hot": ["The opposite of hot is", 1.0, 10],
         }, fn=bind(show, settings), outputs=shown_outputs, elem_id="next-scenes", **HEAVY)
-        gr.on([tab.select, prompt.submit, k.release, temperature.release], bind(show, settings), inputs=[prompt, temperature, k],
+        gr.on([tab.select, run.click, prompt.submit, k.release, temperature.release], bind(show, settings), inputs=[prompt, temperature, k],
               outputs=shown_outputs, api_visibility="undocumented", trigger_mode="always_last", **HEAVY)
         sample_button.click(bind(step, settings), inputs=[prompt, temperature, k, seed, history], outputs=[prompt, history, steps],
                             api_visibility="undocumented", **HEAVY).then(

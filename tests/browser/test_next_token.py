@@ -21,3 +21,6 @@ def test_distribution_temperature_and_a_sampled_step(page):
     page.locator("#next-sample").click()
     expect(page.locator("#next-steps")).to_contain_text("Paris")
     expect(page.locator("#next-prompt textarea")).to_have_value(re.compile(r"city of Paris$"))
+    page.locator("#next-prompt textarea").fill("The capital of France is")
+    page.locator("#next-run").click()                                   # a visible way to run a typed prompt
+    expect(page.locator("#next-tokens")).to_contain_text("capital")

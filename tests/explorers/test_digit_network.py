@@ -53,3 +53,21 @@ def test_first_layer_weights_are_the_checkpoints_weights():
     W1 = load_digit_network("relu").params["W1"].numpy()
     np.testing.assert_allclose(mosaic[0:8, 0:8], W1[0].reshape(8, 8), rtol=1e-6)
     np.testing.assert_allclose(mosaic[9:17, 9:17], W1[5].reshape(8, 8), rtol=1e-6)
+
+
+@pytest.mark.parametrize("scene, label, prediction", [
+    ("Forward Pass · a clean 0, layer by layer (held-out #1)", 0, 0),
+    ("Layers · a 4 it reads as 9 (held-out #38)", 4, 9),
+    ("Layers · an 8 it reads as 1 (held-out #43)", 8, 1),
+    ("Activation Functions · the same 4, ReLU network (says 8)", 4, 8),
+])
+def test_every_scene_shows_what_its_label_says(scene, label, prediction):
+    """A retrained network or a changed split must not silently break a lecture's scene."""
+    from explorers.structure.digit_network import SCENES
+
+    index, activation = SCENES[scene]
+    result = forward_endpoint(None, index, activation)
+    assert (result["label"], result["prediction"]) == (label, prediction)
+    assert set(SCENES) == {"Forward Pass · a clean 0, layer by layer (held-out #1)",
+                           "Layers · a 4 it reads as 9 (held-out #38)", "Layers · an 8 it reads as 1 (held-out #43)",
+                           "Activation Functions · the same 4, ReLU network (says 8)"}
