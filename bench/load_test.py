@@ -37,6 +37,8 @@ CALLS = {
     "/noise": [("digit 3", 250, "cosine", 0), ("camera", 500, "linear", 1)],
     "/denoise": [(7, 0, 20, 0.5), (3, 1, 20, 1.0)],
     "/cfg_sweep": [(7, [0, 0.5, 1, 2], 2, 20, 0)],
+    "/vector_field": [("spiral", 300, -1, 0.0, 25), ("moons", 150, 0, 3.0, 25)],
+    "/sample_paths": [("moons", "ddim", 50, 0.0, -1, 100, 0), ("spiral", "ddpm", 50, 0.0, -1, 100, 1)],
 }
 
 
