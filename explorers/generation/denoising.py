@@ -10,7 +10,7 @@ import torch
 from components.card import explanation_card, number
 from components.deeplink import PanelLink, bounded_slider, link_box
 from components.diffusion_figures import NOISE_RANGE, denoising_frame, image_figure
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
 from components.scenes import scenes
 from components.export import write_gif
@@ -71,7 +71,7 @@ def formula(run: dict, i: int, w: float) -> str:
             + ("\n\nLast step: $\\bar\\alpha_\\text{end} = 1$, no noise is left, the sample is $\\hat x_0$." if last else ""))
 
 
-@user_errors
+@keeps_view
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def step_view(settings: Settings, digit, seed, steps, w, step):
     digit, seed, steps, w = checked(digit, seed, steps, w)
@@ -109,7 +109,7 @@ def play(steps, step):
         time.sleep(PLAY_DELAY_S)
 
 
-@user_errors
+@keeps_view
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def denoising_gif(settings: Settings, digit, seed, steps, w):
     run = trajectory(*checked(digit, seed, steps, w), str(pick_device(settings.device)))

@@ -9,7 +9,7 @@ import torch
 
 from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.scenes import scenes
 from components.vector_field_figures import (cloud_figure, field_figure, guidance_figure, marginals_figure,
                                              paths_figure)
@@ -78,7 +78,7 @@ def field_formula(model, t: int, label: int | None, w: float) -> str:
     return text
 
 
-@user_errors
+@keeps_view
 def field_view(dataset, t, label, w, grid_size):
     """What moves with the sliders: the formula's numbers, the noised cloud and the arrows."""
     dataset, t, label, w = checked(dataset, t, label, w)
@@ -125,7 +125,7 @@ def thinned(path: np.ndarray) -> np.ndarray:
     return path[keep]
 
 
-@user_errors
+@keeps_view
 def sampling_view(dataset, label, w, steps, n, seed):
     """DDPM against DDIM from the same starting points, over the data; the marginals; the distances to the data."""
     dataset, label, w, steps, n, seed = checked_sampling(dataset, label, w, steps, n, seed)
@@ -145,7 +145,7 @@ def sampling_view(dataset, label, w, steps, n, seed):
     return paths_figure(panels, data, SHOWN_PATHS, PLOT_RANGE), marginals_figure(finals, data, PLOT_RANGE), note
 
 
-@user_errors
+@keeps_view
 def guidance_view(dataset, label, steps, n, seed):
     """Samples asked for one class at several w (DDIM): the higher w, the tighter onto the class's core."""
     dataset, label, _, steps, n, seed = checked_sampling(dataset, label, 0, steps, n, seed)

@@ -7,7 +7,7 @@ import torch
 from components.backprop_figures import gradient_heatmap, nudge_bars, passed_back, path_bars
 from components.card import explanation_card, number
 from components.deeplink import PanelLink, bounded_slider, link_box
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.scenes import scenes
 from components.network_figures import digit_image
 from core.backprop import backprop, chain_rule, desired_nudges, gradient_step
@@ -82,7 +82,7 @@ def chain_formula(factors, activation: str, label: int, output: float, reference
                "to the next layer, drawn below."))
 
 
-@user_errors
+@keeps_view
 def explain(index, activation, layer, to_neuron, from_neuron):
     layer, j, k = checked_weight(layer, to_neuron, from_neuron, shrink=True)
     network = load_digit_network(activation)
@@ -102,7 +102,7 @@ def explain(index, activation, layer, to_neuron, from_neuron):
             f"**{int(np.argmax(outputs))}**, the label is **{label}**.")
 
 
-@user_errors
+@keeps_view
 def take_step(index, activation, learning_rate):
     eta = in_range("learning rate", learning_rate, 0.0, MAX_LEARNING_RATE)
     network = load_digit_network(activation)

@@ -5,7 +5,7 @@ import torch
 
 from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.scenes import scenes
 from components.network_figures import digit_image, network_diagram, output_bars, weight_images
 from core.checks import finite_list, whole
@@ -61,13 +61,13 @@ def show(pixels: np.ndarray, label: int | None, activation: str, source: str):
             output_bars(outputs, label, "Outputs a^(3): one per digit"), verdict)
 
 
-@user_errors
+@keeps_view
 def show_held_out(index, activation):
     pixels, label = held_out(index)
     return show(pixels, label, activation, f"held-out digit #{int(index)}")
 
 
-@user_errors
+@keeps_view
 def show_drawing(editor_value, activation):
     composite = editor_value.get("composite") if isinstance(editor_value, dict) else editor_value
     if composite is None:
@@ -75,7 +75,7 @@ def show_drawing(editor_value, activation):
     return show(drawing_to_digit(np.asarray(composite)), None, activation, "your drawing, scaled like the data set")
 
 
-@user_errors
+@keeps_view
 def first_layer_weights(activation):
     network = load_digit_network(activation)
     return weight_images(network.params["W1"].numpy(),

@@ -4,7 +4,7 @@ import numpy as np
 
 from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.neuron_figures import activation_curve, input_plane
 from components.scenes import scenes
 from core.neuron import ACTIVATIONS, activation_by_name, boundary_line, neuron, output_plane
@@ -43,7 +43,7 @@ def neuron_endpoint(inputs: list[float], weights: list[float], bias: float, acti
     return {"z": z, "a": a}
 
 
-@user_errors
+@keeps_view
 def update(n_inputs, a1, a2, a3, w1, w2, w3, bias, activation):
     """Everything the panel shows for the current sliders: the formula, the curve, the input plane."""
     count = int(n_inputs)

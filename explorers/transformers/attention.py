@@ -9,7 +9,7 @@ from components.attention_figures import (lines_view, overview, pattern_figure, 
                                           statistic_figure, token_labels)
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_focused_query, record_attention
 from components.events import HEAVY, bind
 from core.checks import whole
@@ -78,14 +78,14 @@ def overview_and_controls(settings: Settings, prompt, statistic, layer, head, qu
             gr.Slider(maximum=H - 1, value=head), gr.CheckboxGroup(choices=[str(h) for h in range(H)]))
 
 
-@user_errors
+@keeps_view
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def run(settings: Settings, prompt, statistic, layer, head, query, progress=gr.Progress()):
     """The tab opened or the statistic changed: keep the controls (a deep link may have set them)."""
     return overview_and_controls(settings, prompt, statistic, layer, head, query, False, progress)
 
 
-@user_errors
+@keeps_view
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def run_new_prompt(settings: Settings, prompt, statistic, layer, head, query, progress=gr.Progress()):
     """A new prompt: also move the query to where the chosen head's behaviour shows best."""
@@ -104,7 +104,7 @@ def formula(record: AttentionRecord, labels: list[str], layer: int, head: int, q
             f"min {row.min():.2f}) gives weight **{pattern[query, key]:.3f}**.")
 
 
-@user_errors
+@keeps_view
 def view(settings: Settings, prompt, layer, head, query, overlay):
     """One head: its scores, its pattern, one query's weights and the lines view (no forward pass: cached)."""
     _, record, tokens, _ = record_for(settings, prompt)

@@ -7,7 +7,7 @@ import numpy as np
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.embedding_figures import arithmetic_picture, direction_strip
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.events import bind
 from components.scenes import scenes
 from core.checks import whole
@@ -61,7 +61,7 @@ def picture(terms, hits, space, vector):
     return arithmetic_picture(project_2d(points), labels, kinds, arrows)
 
 
-@user_errors
+@keeps_view
 def probe(settings: Settings, expression, space_name, k, exclude_inputs, progress=gr.Progress()):
     hits, space, terms, vector = analogy(settings, expression, space_name, k, exclude_inputs, progress)
     table = [[rank + 1, space.display[row], round(cos, 4)] for rank, (row, cos) in enumerate(hits)]
@@ -70,7 +70,7 @@ def probe(settings: Settings, expression, space_name, k, exclude_inputs, progres
     return formula(terms, hits, space), table, picture(terms, hits, space, vector), \
         f"Searched {space.name}.{note}"
 
-@user_errors
+@keeps_view
 def direction(settings: Settings, direction_expression, words_text, space_name, progress=gr.Progress()):
     space = space_for(settings, space_name, progress)
     terms = parse_expression(direction_expression)
@@ -81,7 +81,7 @@ def direction(settings: Settings, direction_expression, words_text, space_name, 
     values = project_on_direction(space.unit[rows], combine(terms, space.lookup, space.unit))
     return direction_strip(values, words, f"Words along the direction {direction_expression}")
 
-@user_errors
+@keeps_view
 def dot(settings: Settings, word_a, word_b, space_name, progress=gr.Progress()):
     space = space_for(settings, space_name, progress)
     rows = space.lookup(str(word_a).strip()), space.lookup(str(word_b).strip())

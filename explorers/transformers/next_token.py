@@ -7,7 +7,7 @@ import numpy as np
 
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
 from components.scenes import scenes
 from components.token_figures import next_token_bars
@@ -36,7 +36,7 @@ def distribution(settings: Settings, prompt, temperature, k, progress=None):
     probabilities = softmax_with_temperature(logits, temperature)
     return lm, ids, cut, logits, probabilities, top_k(probabilities, k)
 
-@user_errors
+@keeps_view
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def show(settings: Settings, prompt, temperature, k, progress=gr.Progress()):
     lm, ids, cut, logits, probabilities, top = distribution(settings, prompt, temperature, k, progress)
@@ -57,7 +57,7 @@ def show(settings: Settings, prompt, temperature, k, progress=gr.Progress()):
                              [float(at_one[i]) for i, _ in top], float(temperature))
     return formula, chips, figure, note
 
-@user_errors
+@keeps_view
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def step(settings: Settings, prompt, temperature, k, seed, history, progress=gr.Progress()):
     history = list(history or [])

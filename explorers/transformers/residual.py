@@ -7,7 +7,7 @@ import gradio as gr
 
 from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
 from components.residual_figures import (attribution_figure, layer_labels, lens_heatmap, neuron_figure,
                                          token_labels, trace_heatmap, write_norms_figure)
@@ -102,7 +102,7 @@ def attribution_formula(a, target: str, L: int) -> str:
             "freezing that one number makes the readout a sum over blocks.\n\n")
 
 
-@user_errors
+@keeps_view
 def show(settings: Settings, prompt, target, layer, progress=gr.Progress()):
     """The logit lens, each block's writes, the direct logit attribution and one MLP's top neurons."""
     lm, ids, target_id, note = question(settings, prompt, target, residual.MAX_TOKENS, progress)
@@ -138,7 +138,7 @@ def traced(settings: Settings, prompt, subject, target, kind, progress=None):
     return lm, ids, target_id, note, cached_trace(lm, tuple(ids), span, target_id, kind)
 
 
-@user_errors
+@keeps_view
 @gpu(duration=120)
 def show_trace(settings: Settings, prompt, subject, target, kind, progress=gr.Progress()):
     lm, ids, target_id, note, result = traced(settings, prompt, subject, target, kind, progress)

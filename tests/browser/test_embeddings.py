@@ -18,3 +18,7 @@ def test_king_minus_man_plus_woman_is_queen(page):
     box.fill("qween - man")
     box.press("Enter")
     expect(page.get_by_text("did you mean 'queen'").first).to_be_visible()
+    # the typo leaves the last good view in place: no output turns into an "Error" pill
+    expect(page.locator("#embeddings-formula")).to_contain_text("rome")
+    expect(page.locator("#embeddings-table")).to_contain_text("rome")
+    expect(page.locator("#embeddings-plot .js-plotly-plot")).to_be_visible()

@@ -17,6 +17,7 @@ from core.mlp import N_PARAMETERS
 from explorers.learning.descent.sgd import DATA_SURFACE, N_TRAIN_3_8, digits_data, update_data
 from explorers.learning.descent.toy import TABLE_ROWS, descent_gif, step_range, update_toy, vector
 from models.digit_network import load_digit_network
+from tests.handlers import refuses
 
 
 def plain_json(value) -> str:
@@ -141,12 +142,9 @@ def test_gif_of_the_descent(tmp_path):
 
 
 def test_panel_refuses_bad_input_with_a_message():
-    with pytest.raises(gr.Error, match="above 0"):
-        update_toy("bowl", 1, 1, 0, 0, 10, 0)
-    with pytest.raises(gr.Error, match="batch size"):
-        update_data(-2, 2, 3.0, 40, 0, 0)
-    with pytest.raises(gr.Error, match="grid size"):
-        update_network("sigmoid", 1000, 1.0, 0)
+    refuses(lambda: update_toy("bowl", 1, 1, 0, 0, 10, 0), "above 0")
+    refuses(lambda: update_data(-2, 2, 3.0, 40, 0, 0), "batch size")
+    refuses(lambda: update_network("sigmoid", 1000, 1.0, 0), "grid size")
 
 
 def test_the_step_slider_keeps_its_value_unless_it_must_shrink():

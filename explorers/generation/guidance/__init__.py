@@ -8,7 +8,7 @@ import torch
 from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import guidance_grid, tradeoff_curves
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.scenes import scenes
 from components.events import HEAVY, bind
 from core.checks import MAX_SEED, whole
@@ -68,7 +68,7 @@ def formula(result: dict, digit: int) -> str:
             f"{result['relative_diversity'][best]:.2f}× the real digits'.")
 
 
-@user_errors
+@keeps_view
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def run_sweep(settings: Settings, digit, weights_text, samples, steps, seed):
     digit, weights, samples, steps, seed = checked(digit, weights_text, samples, steps, seed)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from components.diffusion_figures import colour_grid
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
 from core.diffusion import sampling_timesteps
 from core.guidance_sweep import checked_sweep
@@ -43,7 +43,7 @@ def text_sweep(settings: Settings, prompt, weights, samples, steps, seed) -> dic
     return {"table": table, "weights": list(weights), "diversity": diversity, "prompt": prompt, "name": pipe.name}
 
 
-@user_errors
+@keeps_view
 @gpu(duration=120)
 def run_text_sweep(settings: Settings, prompt, weights, samples, steps, seed, progress=gr.Progress()):
     progress(0.05, desc="Sampling all weights together…")

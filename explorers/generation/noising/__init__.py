@@ -7,7 +7,7 @@ import torch
 from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import chain_histogram, image_figure, noising_frame, schedule_curves
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.scenes import scenes
 from components.export import write_gif
 from core.checks import MAX_SEED, whole
@@ -41,7 +41,7 @@ def formula(t: int, alphas_cumprod: torch.Tensor) -> str:
             f" = {snr:.3g}$$")
 
 
-@user_errors
+@keeps_view
 def noised_view(choice, uploaded, t, schedule, seed):
     """What moves with the slider: the formula's numbers, x_t, and the marked curves."""
     t, _, alphas_cumprod, seed = checked(t, schedule, seed)
@@ -51,14 +51,14 @@ def noised_view(choice, uploaded, t, schedule, seed):
             schedule_curves(alphas_cumprod.numpy(), t, schedule))
 
 
-@user_errors
+@keeps_view
 def clean_view(choice, uploaded):
     x0, note = clean_image(choice, uploaded)
     h, w = x0.shape[-2:]
     return image_figure(x0[0, 0].numpy(), "x_0: the clean image"), f"**Image:** {w}×{h} pixels. {note}."
 
 
-@user_errors
+@keeps_view
 def on_upload(image):
     """Convert an upload once (grey, at most 64 pixels a side) and keep it for this user only."""
     if image is None:
@@ -69,7 +69,7 @@ def on_upload(image):
         f"Converted: {note or 'nothing to convert'}."
 
 
-@user_errors
+@keeps_view
 def compare_chain(choice, uploaded, t, schedule, seed):
     """Noise many copies step by step with the per-step betas, and compare with the one-jump formula."""
     t, betas, alphas_cumprod, seed = checked(t, schedule, seed)
@@ -90,7 +90,7 @@ def compare_chain(choice, uploaded, t, schedule, seed):
             "distribution: that is why training can jump straight to any t.")
 
 
-@user_errors
+@keeps_view
 def noising_gif(choice, uploaded, schedule, seed):
     _, _, alphas_cumprod, seed = checked(0, schedule, seed)
     x0, _ = clean_image(choice, uploaded)

@@ -7,7 +7,7 @@ import torch
 from components.card import number
 from components.diffusion_figures import colour_grid
 from components.network_figures import tile_images
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
 from core.checks import MAX_SEED, quote, whole
 from core.diffusion import T, add_noise
@@ -54,7 +54,7 @@ def noised_latent(settings: Settings, choice, uploaded, t, seed) -> dict:
             "sqrt_alpha_bar": abar ** 0.5, "note": note, "name": pipe.name}
 
 
-@user_errors
+@keeps_view
 @gpu(duration=60)
 def latent_view(settings: Settings, choice, uploaded, t, seed):
     r = noised_latent(settings, choice, uploaded, t, seed)

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from components.card import LATEX
-from components.errors import user_errors
+from components.errors import keeps_view, user_errors
 from components.events import HEAVY
 from components.landscape_figures import contour_map, surface_3d
 from core.checks import whole
@@ -37,7 +37,7 @@ def network_landscape(grid_size, extent, activation, seed):
     return alphas.numpy(), costs.numpy().astype(np.float64)
 
 
-@user_errors
+@keeps_view
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def update_network(activation, grid_size, extent, seed):
     alphas, costs = network_landscape(grid_size, extent, activation, seed)

@@ -5,7 +5,7 @@ from functools import lru_cache
 import gradio as gr
 
 from components.card import LATEX
-from components.errors import user_errors
+from components.errors import keeps_view
 from components.landscape_figures import PathTrace, contour_map, cost_vs_examples
 from components.style import COLORS
 from core.checks import whole
@@ -63,7 +63,7 @@ def data_formula(full, n: int, batch: int) -> str:
             rf"\text{{ of a full step}}$$").replace("%", r"\%")
 
 
-@user_errors
+@keeps_view
 def update_data(start_w, start_b, learning_rate, steps, batch_size, seed):
     n = len(digits_data().x)
     (full, full_examples), (mini, mini_examples) = data_paths(start_w, start_b, learning_rate, 0, steps,

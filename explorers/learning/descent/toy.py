@@ -7,7 +7,7 @@ import numpy as np
 
 from components.card import explanation_card
 from components.deeplink import bounded_slider
-from components.errors import user_errors
+from components.errors import keeps_view
 from components.export import MAX_FRAMES, path_frames, write_gif
 from components.landscape_figures import PathTrace, contour_base, surface_base, with_paths_2d, with_paths_3d
 from components.scenes import scenes
@@ -93,7 +93,7 @@ def steps_table(surface, path) -> list[list]:
     return rows
 
 
-@user_errors
+@keeps_view
 def update_toy(name, start_x, start_y, learning_rate, momentum, steps, look_at):
     surface, path = descend_surface(name, start_x, start_y, learning_rate, momentum, steps)    # checks every input
     eta, mu = path.learning_rate, path.momentum
@@ -110,7 +110,7 @@ def update_toy(name, start_x, start_y, learning_rate, momentum, steps, look_at):
     return formula, surface_figure, contour, steps_table(surface, path), status_text(path, len(points) - 1, surface)
 
 
-@user_errors
+@keeps_view
 def descent_gif(name, start_x, start_y, learning_rate, momentum, steps):
     surface, path = descend_surface(name, start_x, start_y, learning_rate, momentum, steps)
     _, _, costs = toy_grid(name)
