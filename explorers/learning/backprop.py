@@ -102,6 +102,17 @@ def explain(index, activation, layer, to_neuron, from_neuron):
             f"**{int(np.argmax(outputs))}**, the label is **{label}**.")
 
 
+def cost_verdict(before: float, after: float) -> str:
+    """The sentence after a step, following the numbers as they are shown (four significant digits)."""
+    if f"{after:.4g}" == f"{before:.4g}":
+        return (f"the cost did not change at the digits shown (by {after - before:+.1e}): this example's gradient "
+                "is tiny here, whatever η")
+    if after < before:
+        return "the cost went down"
+    return ("the cost went **up**: the step overshot, the gradient only holds near the current weights; try a "
+            "smaller η")
+
+
 @keeps_view
 def take_step(index, activation, learning_rate):
     eta = in_range("learning rate", learning_rate, 0.0, MAX_LEARNING_RATE)
@@ -109,9 +120,7 @@ def take_step(index, activation, learning_rate):
     x, label = training_example(index)
     before = backprop(network.params, x, label, activation)
     after = backprop(gradient_step(network.params, before.grads, eta), x, label, activation)
-    verdict = ("the cost went down" if after.cost < before.cost else
-               "the cost went **up**: the step overshot, the gradient only holds near the current weights; try a "
-               "smaller η")
+    verdict = cost_verdict(float(before.cost), float(after.cost))
     return (f"**One step θ ← θ − η∇C with η = {eta:g}** on this example alone (a copy; the shared network is "
             f"unchanged): cost {before.cost:.4g} → **{after.cost:.4g}**; output for the label {label}: "
             f"{float(before.activations[-1][label]):.3g} → {float(after.activations[-1][label]):.3g}; {verdict}.")

@@ -77,9 +77,19 @@ def direction(settings: Settings, direction_expression, words_text, space_name, 
     words = [w.strip() for w in str(words_text).replace("\n", ",").split(",") if w.strip()]
     if not words or len(words) > MAX_DIRECTION_WORDS:
         raise ValueError(f"List 1 to {MAX_DIRECTION_WORDS} words, separated by commas.")
-    rows = [space.lookup(w) for w in words]
-    values = project_on_direction(space.unit[rows], combine(terms, space.lookup, space.unit))
-    return direction_strip(values, words, f"Words along the direction {direction_expression}")
+    axis = combine(terms, space.lookup, space.unit)
+    rows, placed, left_out = [], [], []
+    for word in words:                      # a word the space lacks is left out and named; the rest are placed
+        try:
+            rows.append(space.lookup(word))
+            placed.append(word)
+        except ValueError as error:
+            left_out.append((word, str(error)))
+    if not rows:
+        raise ValueError(left_out[0][1])
+    title = f"Words along the direction {direction_expression}" + (
+        f" (left out, not in this space: {', '.join(repr(w) for w, _ in left_out)})" if left_out else "")
+    return direction_strip(project_on_direction(space.unit[rows], axis), placed, title)
 
 @keeps_view
 def dot(settings: Settings, word_a, word_b, space_name, progress=gr.Progress()):

@@ -91,3 +91,11 @@ def test_the_panel_opens_on_the_example_the_network_gets_most_wrong():
     from explorers.learning.backprop import MOST_WRONG, most_wrong_example
 
     assert most_wrong_example("sigmoid") == MOST_WRONG
+
+
+def test_the_step_sentence_follows_the_shown_numbers():
+    from explorers.learning.backprop import cost_verdict
+
+    assert cost_verdict(1.02641, 1.02643).startswith("the cost did not change at the digits shown")
+    assert cost_verdict(1.026, 1.016) == "the cost went down"
+    assert "went **up**" in cost_verdict(1.016, 1.026)

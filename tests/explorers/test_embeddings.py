@@ -57,3 +57,13 @@ def test_direction_and_dot_product(handlers, glove):
     a, b = glove.vectors[glove.index["cat"]], glove.vectors[glove.index["dog"]]
     assert f"{a @ b / np.linalg.norm(a) / np.linalg.norm(b):.3f}" in text and f"{a @ b:.3f}" in text
     refuses(lambda: direction("woman - man", " , ", "GloVe"), "1 to 40 words")
+
+
+def test_a_word_the_space_lacks_is_left_out_of_the_strip_and_named(handlers, language_model):
+    """In W_E a word of several tokens cannot be placed: the others still are, and the title names it."""
+    _, direction, _, _ = handlers
+    strip = direction("woman - man", "king, queen, beggar", "language model W_E")
+    placed = set(strip.data[0].text)
+    assert {"king", "queen"} <= placed and "beggar" not in placed
+    assert "left out, not in this space: 'beggar'" in strip.layout.title.text
+    refuses(lambda: direction("woman - man", "beggar", "language model W_E"), "not a single token")
