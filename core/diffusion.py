@@ -50,6 +50,21 @@ def signal_to_noise(alphas_cumprod: torch.Tensor) -> torch.Tensor:
     return alphas_cumprod / (1 - alphas_cumprod)
 
 
+def denoising_loss(predict, x0: torch.Tensor, labels: torch.Tensor, no_label: int, label_dropout: float,
+                   alphas_cumprod: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The training objective (denoising score matching): noise each clean x0 (B, ...) to a random t with the
+    shortcut formula, predict the noise, mean squared error. A fraction label_dropout of the labels (B,) becomes
+    no_label, so one network learns eps(x_t, t, class) and eps(x_t, t, nothing) for classifier-free guidance.
+    predict(x_t, t, labels) -> eps_hat. Draws, in this order: the dropout, t, eps."""
+    B = x0.shape[0]
+    drop = torch.rand(B, generator=generator) < label_dropout
+    labels = torch.where(drop, torch.full_like(labels, no_label), labels)                 # (B,)
+    t = torch.randint(0, len(alphas_cumprod), (B,), generator=generator)                  # (B,)
+    eps = torch.randn(x0.shape, generator=generator)                                      # (B, ...)
+    x_t = add_noise(x0, eps, alphas_cumprod, t)                                           # (B, ...)
+    return torch.nn.functional.mse_loss(predict(x_t, t, labels), eps)
+
+
 def noise_step_by_step(x0: torch.Tensor, betas: torch.Tensor, t: int, generator: torch.Generator) -> torch.Tensor:
     """The chain the shortcut replaces: t + 1 small steps x_s = sqrt(1 - beta_s) x_{s-1} + sqrt(beta_s) eps_s.
 

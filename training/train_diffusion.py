@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.diffusion import denoising_loss
 from models.digit_diffusion import CHECKPOINT, NO_LABEL, DiffusionConfig, build_unet
 from models.digits import digit_images
 
@@ -29,15 +30,11 @@ def make_scheduler(config: DiffusionConfig):
 
 
 def training_step(unet, scheduler, x0, labels, config: DiffusionConfig, generator: torch.Generator):
-    """One denoising-score-matching step: noise x0 to a random t, predict the noise, mean squared error."""
-    B = x0.shape[0]
-    drop = torch.rand(B, generator=generator) < config.label_dropout
-    labels = torch.where(drop, torch.full_like(labels, NO_LABEL), labels)                # (B,)
-    t = torch.randint(0, config.num_train_timesteps, (B,), generator=generator)           # (B,)
-    eps = torch.randn(x0.shape, generator=generator)                                      # (B, 1, H, W)
-    x_t = scheduler.add_noise(x0, eps, t)                                                 # (B, 1, H, W)
-    eps_hat = unet(x_t, t, class_labels=labels).sample                                    # (B, 1, H, W)
-    return torch.nn.functional.mse_loss(eps_hat, eps)
+    """One denoising-score-matching step on a batch of digits (core.diffusion.denoising_loss)."""
+    def predict(x_t, t, classes):
+        return unet(x_t, t, class_labels=classes).sample                                 # (B, 1, H, W)
+
+    return denoising_loss(predict, x0, labels, NO_LABEL, config.label_dropout, scheduler.alphas_cumprod, generator)
 
 
 def save_ema(ema, config: DiffusionConfig, step: int, path: Path, extra: dict | None = None) -> None:

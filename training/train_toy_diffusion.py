@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from core.diffusion import add_noise, noise_schedule
+from core.diffusion import denoising_loss, noise_schedule
 from core.sample_quality import nearest_neighbour_distance
 from core.toy_data import DATASETS
 from core.vector_field import sample_paths
@@ -28,14 +28,8 @@ QUALITY_SEED = 1_000         # the data reference; QUALITY_SEED + 1: the data's 
 
 
 def training_step(network, alphas_cumprod, x0, labels, no_label: int, config: ToyConfig, generator):
-    """One denoising-score-matching step on a batch of points x0 (B, 2) with their labels (B,)."""
-    B = x0.shape[0]
-    drop = torch.rand(B, generator=generator) < config.label_dropout
-    labels = torch.where(drop, torch.full_like(labels, no_label), labels)                   # (B,)
-    t = torch.randint(0, config.num_train_timesteps, (B,), generator=generator)             # (B,)
-    eps = torch.randn(x0.shape, generator=generator)                                        # (B, 2)
-    x_t = add_noise(x0, eps, alphas_cumprod, t)                                             # (B, 2)
-    return torch.nn.functional.mse_loss(network(x_t, t, labels), eps)
+    """One denoising-score-matching step on a batch of points x0 (B, 2) (core.diffusion.denoising_loss)."""
+    return denoising_loss(network, x0, labels, no_label, config.label_dropout, alphas_cumprod, generator)
 
 
 def train(config: ToyConfig, max_minutes: float) -> tuple[NoisePredictor, int, float]:

@@ -5,7 +5,7 @@ import pytest
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
 
-from core.diffusion import (SCHEDULES, add_noise, ddim_step, grid, guided_noise, image_for_noising,
+from core.diffusion import (SCHEDULES, add_noise, ddim_step, denoising_loss, grid, guided_noise, image_for_noising,
                             noise_schedule, noise_step_by_step, sample, sampling_timesteps, signal_to_noise)
 
 NO_LABEL = 10
@@ -221,3 +221,23 @@ def test_eta_zero_is_the_deterministic_step_and_eta_needs_fresh_noise():
     assert torch.equal(plain[0], with_eta[0]) and torch.equal(plain[1], with_eta[1])
     with pytest.raises(ValueError, match="pass z"):
         ddim_step(x, eps, alphas_cumprod[500], alphas_cumprod[480], eta=1.0)
+
+
+def test_the_training_loss_noises_with_diffusers_formula_and_drops_labels():
+    """denoising_loss against the same draws made by hand and noised by diffusers' DDPMScheduler.add_noise."""
+    scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2")
+    x0, labels = torch.randn(6, 1, 4, 4, generator=torch.Generator().manual_seed(1)), torch.arange(6)
+    seen = {}
+
+    def predict(x_t, t, classes):
+        seen.update(x_t=x_t, t=t, classes=classes)
+        return torch.zeros_like(x_t)
+
+    loss = denoising_loss(predict, x0, labels, 10, 0.5, scheduler.alphas_cumprod, torch.Generator().manual_seed(7))
+    generator = torch.Generator().manual_seed(7)
+    drop = torch.rand(6, generator=generator) < 0.5
+    t = torch.randint(0, 1000, (6,), generator=generator)
+    eps = torch.randn(x0.shape, generator=generator)
+    torch.testing.assert_close(seen["x_t"], scheduler.add_noise(x0, eps, t))
+    assert torch.equal(seen["t"], t) and torch.equal(seen["classes"], torch.where(drop, 10, labels))
+    torch.testing.assert_close(loss, (eps ** 2).mean())          # predicting 0: the loss is the noise's power
