@@ -21,36 +21,37 @@ def short(message: str) -> str:
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"
 
 
+def message_for(error: Exception, handler: str) -> str:
+    """What the page or the client is told: a gr.Error's or a ValueError's own message, cut to MAX_MESSAGE; for
+    anything else a generic sentence, the full trace going to the server log (call it inside the except block)."""
+    if isinstance(error, gr.Error):
+        return short(str(error.message))
+    if isinstance(error, (ValueError, FileNotFoundError)):
+        return short(str(error))
+    log.exception("handler %s failed", handler)
+    return UNEXPECTED
+
+
 def keeps_view(fn):
-    """Decorator for a panel's handlers: ValueError -> a toast with its message and no output changed; anything
-    else -> a short generic toast (the full trace in the server log) and no output changed."""
+    """Decorator for a panel's handlers: a toast with message_for(error) and no output changed."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error as error:
-            gr.Warning(short(str(error.message)))
-        except (ValueError, FileNotFoundError) as error:
-            gr.Warning(short(str(error)))
-        except Exception:
-            log.exception("handler %s failed", fn.__name__)
-            gr.Warning(UNEXPECTED)
-        return gr.skip()
+        except Exception as error:
+            gr.Warning(message_for(error, fn.__name__))
+            return gr.skip()
     return wrapper
 
 
 def user_errors(fn):
-    """Decorator for every handler and endpoint: ValueError -> gr.Error(its message); anything else -> a short
-    generic gr.Error (and the full trace in the server log)."""
+    """Decorator for the API endpoints: gr.Error(message_for(error)); a gr.Error raised inside goes through."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except (ValueError, FileNotFoundError) as error:
-            raise gr.Error(short(str(error)), print_exception=False) from None
-        except Exception:
-            log.exception("handler %s failed", fn.__name__)
-            raise gr.Error(UNEXPECTED, print_exception=False) from None
+        except Exception as error:
+            raise gr.Error(message_for(error, fn.__name__), print_exception=False) from None
     return wrapper

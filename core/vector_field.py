@@ -48,7 +48,7 @@ def sample_paths(model, label: int | None, w: float, no_label: int, noise: torch
     """Sample from the starting noise (n, 2) in `steps` steps (1 ... 1000) with "ddim" or "ddpm" (fresh noise from
     torch.Generator().manual_seed(seed) at every step), guided by w toward `label` (None: unconditional, w ignored).
     Returns the trajectory with x_t recorded: x_t (S, n, 2), final (n, 2); no clipping (points are not images)."""
-    if sampler not in SAMPLERS:
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
         raise ValueError(f"Unknown sampler {str(sampler)[:30]!r}; choose one of {', '.join(SAMPLERS)}.")
     if not isinstance(steps, int) or not 1 <= steps <= len(alphas_cumprod):
         raise ValueError(f"steps must be a whole number from 1 to {len(alphas_cumprod)} (got {steps!r}).")

@@ -14,6 +14,7 @@ from torch import nn
 
 from core.diffusion import SCHEDULES, noise_schedule
 from core.toy_data import DATASETS, toy_data
+from models.digits import digit_images
 
 CHECKPOINTS = Path(__file__).with_name("checkpoints")
 TRAINING_COMMAND = "python -m training.train_toy_diffusion"
@@ -117,14 +118,11 @@ def load_toy_diffusion(dataset: str, device="cpu") -> ToyDiffusion:
 
 @lru_cache(maxsize=1)
 def digit_image() -> np.ndarray:
-    """The mean of scikit-learn's handwritten 3s, upsampled (bilinear) to 16x16, scaled to max 1: (16, 16) float32,
-    row 0 at the top. Read-only: shared by all users."""
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    mean = torch.tensor(data.images[data.target == 3].mean(0) / 16.0, dtype=torch.float32)        # (8, 8)
-    image = nn.functional.interpolate(mean[None, None], size=(16, 16), mode="bilinear", align_corners=False)[0, 0]
-    image = (image.clamp(min=0) / image.max()).numpy()                                             # (16, 16)
+    """The mean of scikit-learn's handwritten 3s at 16x16 (models.digits.digit_images, mapped from [-1, 1] to
+    [0, 1]), scaled to max 1: (16, 16) float32, row 0 at the top. Read-only: shared by all users."""
+    images, labels = digit_images()                                                # (N, 1, 16, 16) in [-1, 1]
+    mean = ((images[labels == 3, 0] + 1) / 2).mean(0)                              # (16, 16) in [0, 1]
+    image = (mean / mean.max()).numpy()
     image.setflags(write=False)
     return image
 

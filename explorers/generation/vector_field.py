@@ -17,14 +17,13 @@ from core.checks import MAX_SEED, in_range, quote, whole
 from core.diffusion import T, add_noise
 from core.sample_quality import nearest_neighbour_distance
 from core.toy_data import DATASETS, PLOT_RANGE
-from core.vector_field import field_at, sample_paths
+from core.vector_field import SAMPLERS, field_at, sample_paths, score
 from models.settings import Settings
 from models.toy_diffusion import dataset_points, load_toy_diffusion
 
 MAX_W = 10.0               # past this the toy's samples only collapse further
 MAX_GRID = 40              # arrows per side
 MAX_SAMPLES = 500          # samples (paths) per sampler
-SAMPLERS = ("ddpm", "ddim")
 STEP_CHOICES = (10, 50, 1000)
 GUIDANCE_WEIGHTS = (0.0, 1.0, 3.0, 8.0)
 SHOWN_PATHS = 40           # paths drawn whole; every sample's end is drawn
@@ -93,8 +92,7 @@ def field_view(dataset, t, label, w, grid_size):
         fields, names = {"score": at["score"].numpy()}, {"score": "score −ε̂/√(1−ᾱ_t): toward the data"}
         title = f"The learned field at t = {t}"
     else:
-        scale = -1 / float((1 - model.alphas_cumprod[t]).sqrt())
-        fields = {key: scale * at[key].numpy() for key in ("uncond", "cond", "guided")}
+        fields = {key: score(at[key], model.alphas_cumprod[t]).numpy() for key in ("uncond", "cond", "guided")}
         names = {"uncond": "no class", "cond": model.class_names[label], "guided": f"guided, w = {w:g}"}
         title = f"Three fields at t = {t}: guided = past the class's"
     return (field_formula(model, t, label, w),
@@ -185,7 +183,7 @@ def vector_field_endpoint(dataset: str, t: int, label: int = -1, w: float = 0.0,
 def sample_paths_endpoint(dataset: str, sampler: str = "ddim", steps: int = 50, w: float = 0.0, label: int = -1,
                           n: int = 100, seed: int = 0) -> dict:
     """n sampling paths from seeded noise: paths[s][i] = [x, y] of sample i after s steps (s = 0: the noise)."""
-    if sampler not in SAMPLERS:
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
         raise ValueError(f"Unknown sampler {quote(sampler)}; choose {' or '.join(SAMPLERS)}.")
     dataset, label, w, steps, n, seed = checked_sampling(dataset, label, w, steps, n, seed)
     return {"paths": sampled(dataset, sampler, steps, label, w, n, seed).tolist()}
