@@ -1,5 +1,7 @@
 """Figures of the residual stream: the logit lens, what each block writes, each block's push on the target's logit,
 the top MLP neurons as key/value pairs, and the causal trace. Heatmaps all go through components/heatmap.py."""
+from html import escape
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -17,12 +19,57 @@ def layer_labels(n_layers: int, with_embedding: bool) -> list[str]:
     return (["embedding"] if with_embedding else []) + [f"block {l}" for l in range(n_layers)]
 
 
-def lens_heatmap(probabilities: np.ndarray, labels: list[str], target: str) -> go.Figure:
-    """probabilities: (L + 1, T), p(target) decoded from the stream after the embedding and after each block."""
-    rows = layer_labels(probabilities.shape[0] - 1, with_embedding=True)
-    return heatmap(probabilities, labels, rows, title=f"Logit lens: p({target}) read from the stream at each layer",
-                   x_title="position (token)", y_title="stream after", zmin=0, zmax=1, colorbar_title="p",
-                   hover="after %{y} · at %{x}: p = %{z:.3f}", height=760)
+LENS_COLOURS = [("top token's probability", "top_probability"), ("entropy (bits)", "entropy"),
+                ("target's rank (log scale)", "target_rank")]      # (label, core.residual.Lens field)
+
+
+def cell_text(token: str, columns: int) -> str:
+    """A token cut to what fits in a cell of a grid `columns` wide on a 1024 px projector (the hover has it all)."""
+    room = max(2, min(8, 110 // max(columns, 1)))        # about 730 px of cells, 6-7 px a character
+    return token if len(token) <= room else (token[:room - 1] + "…" if room >= 4 else token[:room])
+
+
+def as_typed(text: str) -> str:
+    """plotly reads <b>, <br>... in text as markup: a token such as '<br>' is escaped so that it shows as typed."""
+    return escape(text, quote=False)
+
+
+def lens_colour(cells: dict[str, np.ndarray], colour: str, target: str) -> dict:
+    """What the colour shows: z (L + 1, T), its range, colour bar and scale, for one of LENS_COLOURS."""
+    if colour == "entropy":
+        return dict(z=cells["entropy"], zmin=0, zmax=None, colorbar_title="bits", colorscale=None,
+                    what="the entropy of the decoded distribution (bits; 0 = certain)")
+    if colour == "target_rank":                                            # log colour: rank 1, 10, 100, ...
+        z = np.log10(cells["target_rank"].astype(np.float64))
+        return dict(z=z, zmin=0, zmax=max(1.0, float(np.ceil(z.max()))), colorbar_title="rank",
+                    colorscale="Viridis_r", what=f"the rank of {as_typed(target)} (1 = the top token)")
+    return dict(z=cells["top_probability"], zmin=0, zmax=1, colorbar_title="p", colorscale=None,
+                what="the probability of the token written in the cell")
+
+
+def lens_grid_figure(top_tokens: list[list[str]], cells: dict[str, np.ndarray], labels: list[str], target: str,
+                     colour: str) -> go.Figure:
+    """The whole logit lens: the stream after the embedding and after each block (rows) decoded at every position
+    (columns), each cell naming its top token. cells: top_probability, entropy, target_rank, target_probability,
+    each (L + 1, T); colour: which one colours the cells (the hover gives them all, and the whole token)."""
+    rows, columns = len(top_tokens), len(labels)
+    shown = lens_colour(cells, colour, target)
+    fig = heatmap(shown["z"], labels, layer_labels(rows - 1, with_embedding=True), zmin=shown["zmin"],
+                  zmax=shown["zmax"], colorbar_title=shown["colorbar_title"], colorscale=shown["colorscale"],
+                  title=f"Logit lens at every position: the top token after each layer<br>colour = {shown['what']}",
+                  x_title="position (token)", y_title="stream after", height=860,
+                  hover=("after %{y} · at %{x}<br>top token: %{customdata[0]} (p %{customdata[1]:.3f})<br>"
+                         f"entropy: %{{customdata[2]:.2f}} bits<br>{as_typed(target)}: p %{{customdata[4]:.3g}}, "
+                         "rank %{customdata[3]:,}"))
+    numbers = [cells[name] for name in ("top_probability", "entropy", "target_rank", "target_probability")]
+    customdata = [[[as_typed(top_tokens[r][c]), *(n[r, c].item() for n in numbers)] for c in range(columns)]
+                  for r in range(rows)]
+    fig.update_traces(text=[[as_typed(cell_text(t, columns)) for t in row] for row in top_tokens],
+                      texttemplate="%{text}", textfont=dict(size=12 if columns <= 16 else 10), customdata=customdata)
+    if colour == "target_rank":
+        ticks = list(range(int(shown["zmax"]) + 1))
+        fig.update_traces(colorbar=dict(tickvals=ticks, ticktext=[f"{10 ** t:,}" for t in ticks]))
+    return fig
 
 
 def write_norms_figure(attention: np.ndarray, mlp: np.ndarray, stream: np.ndarray, position: str) -> go.Figure:
@@ -63,8 +110,8 @@ def attribution_figure(attention: np.ndarray, mlp: np.ndarray, embedding: float,
 def neuron_figure(neurons: list[int], contributions: np.ndarray, activations: np.ndarray,
                   promoted: list[list[str]], layer: int, target: str) -> go.Figure:
     """The top neurons of one MLP: horizontal bars of a_i (v_i · d), labelled with the tokens a_i v_i promotes."""
-    names = [f"neuron {n} (a = {a:+.1f}) → {', '.join(tokens[:4])}" for n, a, tokens in zip(neurons, activations,
-                                                                                         promoted)]
+    names = [f"neuron {n} (a = {a:+.1f}) → {as_typed(', '.join(tokens[:4]))}"
+             for n, a, tokens in zip(neurons, activations, promoted)]
     fig = go.Figure(go.Bar(y=names, x=contributions, orientation="h",
                            marker_color=[COLORS[0] if c >= 0 else COLORS[1] for c in contributions],
                            hovertemplate="%{y}<br>push on the logit: %{x:+.3f}<extra></extra>"))

@@ -35,7 +35,9 @@ class AttentionRecord:
 
 @torch.inference_mode()
 def record_attention(model, token_ids: list[int]) -> AttentionRecord:
-    """One forward pass with output_attentions, Q/K/V read through hooks."""
+    """One forward pass with output_attentions, Q/K/V read through hooks. Only what the attention view shows is
+    computed: the pass runs the transformer body (model.base_model), not the unembedding W_U, whose 49,152 logits
+    per position the view never reads (on SmolLM2 that is a fifth of a full forward pass)."""
     input_ids = torch.tensor([token_ids], device=model.device)                      # (1, T)
     captured: list = [None] * len(layout(model).blocks)                             # (q, k, v) per layer
 
@@ -45,7 +47,7 @@ def record_attention(model, token_ids: list[int]) -> AttentionRecord:
         return save
 
     with hooks(model, {f"blocks.{l}.attn.hook_qkv": keep(l) for l in range(len(captured))}):
-        out = model(input_ids, output_attentions=True)
+        out = model.base_model(input_ids, output_attentions=True)
     pattern = torch.stack([a[0] for a in out.attentions]).float().cpu()           # (L, H, T, T)
     scores = torch.stack([masked_scores(q[0], k[0]) for q, k, _ in captured]).float().cpu()
     value_norms = torch.stack([v[0].norm(dim=-1) for _, _, v in captured]).float().cpu()  # (L, H, T)

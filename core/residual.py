@@ -12,6 +12,7 @@ for GPT-2's LayerNorm). Holding that scale at its value for the full stream x_L 
 exactly (for LayerNorm, d is also centred: each write's mean is removed before scaling). Activations are read
 through the named hook points of core/transformer.py (blocks.{l}.attn, blocks.{l}.mlp, blocks.{l}.hook_resid_post).
 """
+import math
 from dataclasses import dataclass
 
 import torch
@@ -72,18 +73,37 @@ def decode(model, hidden: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Lens:
-    target_probability: torch.Tensor     # (L + 1, T) p(target) decoded after the embedding and after every block
-    top_ids: torch.Tensor                # (L + 1, k) the k likeliest tokens at the last position, per layer
+    """The stream decoded after the embedding and after every block (rows) at every position (columns)."""
+    target_probability: torch.Tensor     # (L + 1, T) p(target)
+    target_rank: torch.Tensor            # (L + 1, T) 1 + how many tokens have a larger logit than the target
+    top_id: torch.Tensor                 # (L + 1, T) the likeliest token in each cell
+    top_probability: torch.Tensor        # (L + 1, T) its probability
+    entropy: torch.Tensor                # (L + 1, T) of the decoded distribution, in bits
+    top_ids: torch.Tensor                # (L + 1, k) the k likeliest tokens at the last position
     top_probabilities: torch.Tensor      # (L + 1, k)
 
 
+def read_cells(logits: torch.Tensor, target: int) -> dict[str, torch.Tensor]:
+    """One layer of the lens: from decoded logits (T, V), each position's top token, its probability, the
+    entropy H = -Σ p log2 p, and the target's probability and rank. Each (T,)."""
+    probabilities = logits.softmax(-1)                                     # (T, V)
+    top_probability, top_id = probabilities.max(-1)
+    entropy = -(probabilities * logits.log_softmax(-1)).sum(-1) / math.log(2)
+    rank = (logits > logits[:, target, None]).sum(-1) + 1                 # rank 1 = the top token
+    return {"target_probability": probabilities[:, target], "target_rank": rank, "top_id": top_id,
+            "top_probability": top_probability, "entropy": entropy}
+
+
 def logit_lens(model, record: ResidualRecord, target: int, k: int = 5) -> Lens:
-    rows, tops = [], []
+    """Every layer decoded at every position (the whole grid), and the top k at the last position."""
+    cells, tops = [], []
     for hidden in streams(record):                                         # (T, d): one layer at a time, bounded memory
-        probabilities = decode(model, hidden).softmax(-1)                 # (T, V)
-        rows.append(probabilities[:, target])
-        tops.append(probabilities[-1].topk(k))
-    return Lens(torch.stack(rows), torch.stack([t.indices for t in tops]), torch.stack([t.values for t in tops]))
+        logits = decode(model, hidden)                                     # (T, V)
+        cells.append(read_cells(logits, target))
+        tops.append(logits[-1].softmax(-1).topk(k))
+    grid = {name: torch.stack([c[name] for c in cells]) for name in cells[0]}      # each (L + 1, T)
+    return Lens(**grid, top_ids=torch.stack([t.indices for t in tops]),
+                top_probabilities=torch.stack([t.values for t in tops]))
 
 
 def write_norms(record: ResidualRecord) -> dict[str, torch.Tensor]:

@@ -41,3 +41,26 @@ def next_token_logits(model, ids: list[int]) -> torch.Tensor:
     """The last position's logits: the final residual vector times W_U, one score per vocabulary entry (V,)."""
     input_ids = torch.tensor([ids], device=model.device)                         # (1, T)
     return model(input_ids).logits[0, -1].float().cpu()                          # (V,)
+
+
+def byte_of_character() -> dict[str, int]:
+    """Byte-level BPE (GPT-2, SmolLM2) writes each byte of the text as one printable character (a space as Ġ, a
+    newline as Ċ, \\r as č); this undoes that mapping: character -> byte."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    others = [b for b in range(256) if b not in printable]
+    return {chr(b): b for b in printable} | {chr(256 + n): b for n, b in enumerate(others)}
+
+
+BYTE_OF_CHARACTER = byte_of_character()
+
+
+def readable_token(tokenizer, token_id: int) -> str:
+    """A token as readable text: its bytes decoded as UTF-8 ('Ã©' -> 'é'), bytes that are not whole characters
+    shown as bytes (\\xe2), a space as ␣ and other invisible characters escaped (\\n, \\r, \\t, \\u200b)."""
+    piece = tokenizer.convert_ids_to_tokens(int(token_id)) or ""
+    if all(c in BYTE_OF_CHARACTER for c in piece):                         # byte-level BPE
+        text = bytes(BYTE_OF_CHARACTER[c] for c in piece).decode("utf-8", errors="backslashreplace")
+    else:                                                                  # another tokenizer: its own decoding
+        text = tokenizer.decode([int(token_id)])
+    return "".join("␣" if c == " " else c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)

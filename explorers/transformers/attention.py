@@ -10,6 +10,7 @@ from components.attention_figures import (lines_view, overview, pattern_figure, 
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
+from components.scale import GPT3, WHY, shape_line
 from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_focused_query, record_attention
 from components.events import HEAVY, bind
 from core.checks import whole
@@ -46,11 +47,12 @@ def checked(record: AttentionRecord, layer, head) -> tuple[int, int]:
     return whole("layer", layer, 0, L - 1), whole("head", head, 0, H - 1)
 
 
-def shape_note(lm: LanguageModel, record: AttentionRecord, cut: int) -> str:
-    L, H, T, _ = record.pattern.shape
+def shape_note(lm: LanguageModel, record: AttentionRecord) -> str:
+    """The model's shape beside the series' GPT-3 (components/scale), and its grouped-query heads if any."""
+    L, H = record.pattern.shape[:2]
     kv = lm.n_key_value_heads
-    return (f"{T} tokens; {lm.name}: {L} layers × {H} query heads" + (f" sharing {kv} key/value heads" if kv != H else "")
-            + "." + (f" **The prompt was cut to its first {MAX_TOKENS} tokens ({cut} dropped).**" if cut else ""))
+    return (shape_line(lm.name, L, H, lm.model.config.hidden_size, lm.vocab_size)
+            + (f" Grouped-query attention here: {H} query heads sharing {kv} key/value heads." if kv != H else ""))
 
 
 def best_head_note(values, label: str) -> str:
@@ -73,7 +75,9 @@ def overview_and_controls(settings: Settings, prompt, statistic, layer, head, qu
         query = most_focused_query(record.pattern[layer, head])
     query = min(whole("query", query, 0, MAX_TOKENS - 1), T - 1)      # the slider's range follows the prompt
     return (overview(record.pattern), statistic_figure(values, labels[statistic]),
-            shape_note(lm, record, cut) + best_head_note(values, labels[statistic]),
+            f"{T} tokens."
+            + (f" **The prompt was cut to its first {MAX_TOKENS} tokens ({cut} dropped).**" if cut else "")
+            + best_head_note(values, labels[statistic]) + "\n\n" + shape_note(lm, record),
             gr.Slider(maximum=T - 1, value=query), gr.Slider(maximum=L - 1, value=layer),
             gr.Slider(maximum=H - 1, value=head), gr.CheckboxGroup(choices=[str(h) for h in range(H)]))
 
@@ -135,7 +139,8 @@ def attention_endpoint(settings: Settings, prompt: str, layer: int, head: int) -
 
 def shape_text(shape: ModelShape) -> str:
     """The loaded model's shape in words, for the explanation card."""
-    text = f"This model has {shape.layers} layers of {shape.heads} query heads; the series' GPT-3 had 96 a layer."
+    text = (f"This model has {shape.layers} layers of {shape.heads} query heads; the series' GPT-3 has "
+            f"{GPT3['layers'][0]} layers of {GPT3['heads'][0]} heads ({WHY}).")
     if shape.key_value_heads != shape.heads:
         group = shape.heads // shape.key_value_heads
         text += (f" Its {shape.heads} query heads share {shape.key_value_heads} key/value heads (grouped-query "

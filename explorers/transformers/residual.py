@@ -2,6 +2,7 @@
 Storage, Output logits): the logit lens, what each block writes, direct logit attribution, MLP neurons as keys and
 values, and causal tracing, on the bundled SmolLM2 (or a hub model when enabled)."""
 from functools import lru_cache
+from urllib.parse import parse_qs, urlsplit
 
 import gradio as gr
 
@@ -9,13 +10,15 @@ from components.card import explanation_card, number
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
-from components.residual_figures import (attribution_figure, layer_labels, lens_heatmap, neuron_figure,
-                                         token_labels, trace_heatmap, write_norms_figure)
+from components.residual_figures import (LENS_COLOURS, attribution_figure, layer_labels, lens_grid_figure,
+                                         neuron_figure, token_labels, trace_heatmap, write_norms_figure)
+from components.scale import shape_line
 from core import residual, tracing
 from core.checks import whole
 from core.facts import promoted_tokens, read_neurons, top_neurons
-from core.residual import direct_logit_attribution, logit_lens, readout_direction, record_residual, target_token
-from core.tokens import shown_token, tokenize
+from core.residual import (direct_logit_attribution, logit_lens, readout_direction, record_residual,
+                           target_token)
+from core.tokens import readable_token, tokenize
 from core.transformer import layout
 from models.language import LanguageModel, app_language_model, language_model_shape
 from models.settings import Settings
@@ -73,8 +76,8 @@ def neuron_view(lm: LanguageModel, record, target_id: int, layer: int):
     reading = read_neurons(mlp, record.mlp_input[layer, -1], direction)
     neurons = top_neurons(reading, TOP_NEURONS)
     writes = reading.activation[neurons, None] * reading.values[neurons]                 # (k, d): a_i v_i
-    promoted = [[shown_token(lm.tokenizer, i) for i, _ in row] for row in promoted_tokens(lm.model, writes, 5)]
-    target = shown_token(lm.tokenizer, target_id)
+    promoted = [[readable_token(lm.tokenizer, i) for i, _ in row] for row in promoted_tokens(lm.model, writes, 5)]
+    target = readable_token(lm.tokenizer, target_id)
     figure = neuron_figure(neurons, reading.contribution[neurons].numpy(), reading.activation[neurons].numpy(),
                            promoted, layer, target)
     i = neurons[0]
@@ -102,31 +105,75 @@ def attribution_formula(a, target: str, L: int) -> str:
             "freezing that one number makes the readout a sum over blocks.\n\n")
 
 
+def opens_on_best_block(follow, request) -> bool:
+    """Whether the MLP-block slider moves to the block the note names (the largest MLP push): on the first view
+    (follow is None) unless the page came from a link that sets the layer; after a preset is picked (True); never
+    once the user moved the slider (False)."""
+    if follow is None:
+        page = request.headers.get("referer", "") if request is not None else ""
+        query = parse_qs(urlsplit(page).query)
+        return not (query.get("panel") == ["facts"] and "layer" in query)
+    return bool(follow)
+
+
+def checked_colour(colour) -> str:
+    allowed = [value for _, value in LENS_COLOURS]
+    if colour not in allowed:
+        raise ValueError(f"Colour the logit lens by one of: {', '.join(allowed)}.")
+    return colour
+
+
+def lens_figure(tokenizer, lens, tokens: list[str], target: str, colour: str):
+    """The whole lens grid, every cell's top token as readable text."""
+    top_tokens = [[readable_token(tokenizer, i) for i in row] for row in lens.top_id.tolist()]      # (L + 1, T)
+    cells = {name: getattr(lens, name).numpy() for name in ("top_probability", "entropy", "target_rank",
+                                                            "target_probability")}
+    return lens_grid_figure(top_tokens, cells, token_labels(tokens), target, colour)
+
+
+def top_rows(tokenizer, lens, L: int) -> list[list[str]]:
+    """The table: after each layer, p(target) at the last position and the top 5 there (tokens cut to 12
+    characters, so that the row fits a projector)."""
+    def entry(i, p):
+        token = readable_token(tokenizer, i)
+        return f"{token if len(token) <= 12 else token[:11] + '…'} {p:.2f}"
+    return [[label, f"{lens.target_probability[r, -1]:.3f}",
+             " · ".join(entry(i, p) for i, p in zip(lens.top_ids[r].tolist(), lens.top_probabilities[r].tolist()))]
+            for r, label in enumerate(layer_labels(L, with_embedding=True))]
+
+
 @keeps_view
-def show(settings: Settings, prompt, target, layer, progress=gr.Progress()):
-    """The logit lens, each block's writes, the direct logit attribution and one MLP's top neurons."""
+def show(settings: Settings, prompt, target, layer, colour, follow=None, request: gr.Request = None,
+         progress=gr.Progress()):
+    """The logit lens, each block's writes, the direct logit attribution and one MLP's top neurons. follow: whether
+    the MLP-block slider opens on the block the note names (None: the panel's first view; see opens_on_best_block)."""
     lm, ids, target_id, note = question(settings, prompt, target, residual.MAX_TOKENS, progress)
+    colour = checked_colour(colour)
     record, lens, a = analysis(lm, tuple(ids), target_id)
-    L = len(record.stream)
-    layer = whole("MLP block", layer, 0, L - 1)
-    tokens = [shown_token(lm.tokenizer, i) for i in ids]
-    target = shown_token(lm.tokenizer, target_id)
+    L, d = record.stream.shape[0], record.stream.shape[-1]
+    best = int(a.mlp.argmax())
+    follow = opens_on_best_block(follow, request)
+    layer = best if follow else whole("MLP block", layer, 0, L - 1)
+    tokens = [readable_token(lm.tokenizer, i) for i in ids]
+    target = readable_token(lm.tokenizer, target_id)
     norms = residual.write_norms(record)
     neurons, neuron_line = neuron_view(lm, record, target_id, layer)
-    rows = [[label, f"{lens.target_probability[r, -1]:.3f}",
-             " · ".join(f"{shown_token(lm.tokenizer, i)} {p:.2f}" for i, p in zip(lens.top_ids[r], lens.top_probabilities[r]))]
-            for r, label in enumerate(layer_labels(L, with_embedding=True))]
-    final = float(lens.target_probability[-1, -1])
-    best = int(a.mlp.argmax())
-    summary = (f"{len(ids)} tokens ({lm.name}). p({target}) at the last position: **{final:.3f}** "
-               f"(rank {int((record.logits[-1] > record.logits[-1, target_id]).sum()) + 1}). The MLP that pushes "
-               f"{target} most is block {best} ({a.mlp[best]:+.2f}). {note}")
-    return (attribution_formula(a, target, L) + neuron_line,
-            lens_heatmap(lens.target_probability.numpy(), token_labels(tokens), target), rows,
+    summary = (f"{len(ids)} tokens ({lm.name}). p({target}) at the last position: "
+               f"**{float(lens.target_probability[-1, -1]):.3f}** (rank {int(lens.target_rank[-1, -1])}). The MLP "
+               f"that pushes {target} most is block {best} ({a.mlp[best]:+.2f})"
+               + (", opened below" if layer == best else f"; block {layer} is opened below") + f". {note}\n\n"
+               + shape_line(lm.name, L, lm.n_heads, d, lm.vocab_size))
+    return (attribution_formula(a, target, L) + neuron_line, lens_figure(lm.tokenizer, lens, tokens, target, colour),
+            top_rows(lm.tokenizer, lens, L),
             write_norms_figure(norms["attention"][:, -1].numpy(), norms["mlp"][:, -1].numpy(),
                                norms["stream"][:, -1].numpy(), f"the last token {tokens[-1]!r}"),
             attribution_figure(a.attention.numpy(), a.mlp.numpy(), a.embedding, a.logit, target), neurons,
-            summary, gr.Slider(maximum=L - 1))
+            summary, gr.Slider(maximum=L - 1, value=layer) if follow else gr.Slider(maximum=L - 1), follow)
+
+
+def keep_layer() -> bool:
+    """The user moved the MLP-block slider: their block is kept from now on (until a preset is picked)."""
+    return False
 
 
 def traced(settings: Settings, prompt, subject, target, kind, progress=None):
@@ -142,7 +189,7 @@ def traced(settings: Settings, prompt, subject, target, kind, progress=None):
 @gpu(duration=120)
 def show_trace(settings: Settings, prompt, subject, target, kind, progress=gr.Progress()):
     lm, ids, target_id, note, result = traced(settings, prompt, subject, target, kind, progress)
-    tokens, target = [shown_token(lm.tokenizer, i) for i in ids], shown_token(lm.tokenizer, target_id)
+    tokens, target = [readable_token(lm.tokenizer, i) for i in ids], readable_token(lm.tokenizer, target_id)
     labels = token_labels(tokens, result.span)
     layer, position = divmod(int(result.restored.argmax()), len(ids))
     note = (f"Clean run: p({target}) = **{result.clean:.3f}**. Subject tokens {result.span[0]}–{result.span[1] - 1} "
@@ -153,8 +200,10 @@ def show_trace(settings: Settings, prompt, subject, target, kind, progress=gr.Pr
 
 @user_errors
 def logit_lens_endpoint(settings: Settings, prompt: str, target: str = "") -> dict:
-    """Per layer (embedding, block 0, ...), p(target) at the last position and the top 5 tokens there.
-    An empty target means the model's own top prediction; a multi-token target uses its first token."""
+    """Per layer (embedding, block 0, ...), p(target) at the last position and the top 5 tokens there; and the
+    whole grid, grid[key][layer][position]: the top token, its probability, the entropy (bits), the target's rank
+    and probability. An empty target means the model's own top prediction; a multi-token target uses its first
+    token."""
     lm, ids, target_id, note = question(settings, prompt, target, residual.MAX_TOKENS, top_guess_if_empty=True)
     record, lens, _ = analysis(lm, tuple(ids), target_id)
     decode = lm.tokenizer.decode
@@ -162,7 +211,10 @@ def logit_lens_endpoint(settings: Settings, prompt: str, target: str = "") -> di
             "layers": layer_labels(len(record.stream), with_embedding=True),
             "target_probability": [float(p) for p in lens.target_probability[:, -1]],
             "top_tokens": [[[decode([int(i)]), float(p)] for i, p in zip(ids_row, ps)]
-                           for ids_row, ps in zip(lens.top_ids, lens.top_probabilities)]}
+                           for ids_row, ps in zip(lens.top_ids, lens.top_probabilities)],
+            "grid": {"top_token": [[decode([i]) for i in row] for row in lens.top_id.tolist()],
+                     "top_probability": lens.top_probability.tolist(), "entropy": lens.entropy.tolist(),
+                     "target_rank": lens.target_rank.tolist(), "target_probability": lens.target_probability.tolist()}}
 
 
 @user_errors
@@ -177,7 +229,23 @@ def trace_endpoint(settings: Settings, prompt: str, subject: str, target: str, k
 
 
 def choose_preset(name):
-    return PRESETS.get(name, next(iter(PRESETS.values())))
+    """A preset's prompt, subject and target; and True: the MLP-block slider opens on the note's block again."""
+    return *PRESETS.get(name, next(iter(PRESETS.values()))), True
+
+
+def trace_section(settings: Settings, prompt, target, first_subject: str):
+    """The causal trace's controls, note and figure, wired; returns the subject box and the kind radio."""
+    gr.Markdown("### Causal tracing: where is the fact needed?")
+    with gr.Row():
+        subject = gr.Textbox(first_subject, label="subject (words of the prompt to corrupt)", elem_id="facts-subject")
+        kind = gr.Radio(KIND_CHOICES, value="hidden", label="restore one", elem_id="facts-kind")
+        run_trace = gr.Button(f"Run the causal trace (prompts up to {tracing.MAX_TOKENS} tokens)",
+                              variant="primary", elem_id="facts-trace-run")
+    trace_note = gr.Markdown(elem_id="facts-trace-note")
+    traced = gr.Plot(label="causal trace", elem_id="facts-trace")
+    run_trace.click(bind(show_trace, settings), inputs=[prompt, subject, target, kind], outputs=[traced, trace_note],
+                    api_visibility="undocumented", **HEAVY)
+    return subject, kind
 
 
 def build(settings: Settings) -> PanelLink:
@@ -207,35 +275,29 @@ def build(settings: Settings) -> PanelLink:
         with gr.Row():
             target = gr.Textbox(first_target, label="target (the next word; a multi-token word uses its first token)",
                                 elem_id="facts-target")
-            layer = gr.Slider(0, shape.layers - 1, shape.layers - 1, step=1, label="MLP block to open as keys and values", elem_id="facts-layer")
+            layer = gr.Slider(0, shape.layers - 1, shape.layers - 1, step=1, label="MLP block to open as keys and values",
+                              elem_id="facts-layer")     # the first view opens the note's block: opens_on_best_block
         note = gr.Markdown(elem_id="facts-note")
-        with gr.Row():
-            lens = gr.Plot(label="logit lens", elem_id="facts-lens", scale=1)
-            table = gr.Dataframe(headers=["stream after", "p(target)", "top 5 at the last position"],
-                                 label="the last position, decoded after each block", interactive=False,
-                                 elem_id="facts-top", scale=1, max_height=760)
+        colour = gr.Radio(LENS_COLOURS, value="top_probability", label="colour the logit lens by",
+                          elem_id="facts-lens-colour")
+        lens = gr.Plot(label="logit lens", elem_id="facts-lens")
+        table = gr.Dataframe(headers=["stream after", "p(target)", "top 5 at the last position"],
+                             label="the last position, decoded after each block", interactive=False, wrap=True,
+                             column_widths=["16%", "12%", "72%"], elem_id="facts-top", max_height=560)
         with gr.Row():
             norms = gr.Plot(label="what each block writes", elem_id="facts-norms")
             attribution = gr.Plot(label="direct logit attribution", elem_id="facts-attribution")
         neurons = gr.Plot(label="MLP neurons as keys and values", elem_id="facts-neurons")
-        gr.Markdown("### Causal tracing: where is the fact needed?")
-        with gr.Row():
-            subject = gr.Textbox(first_subject, label="subject (words of the prompt to corrupt)", elem_id="facts-subject")
-            kind = gr.Radio(KIND_CHOICES, value="hidden", label="restore one", elem_id="facts-kind")
-            run_trace = gr.Button(f"Run the causal trace (prompts up to {tracing.MAX_TOKENS} tokens)",
-                                  variant="primary", elem_id="facts-trace-run")
-        trace_note = gr.Markdown(elem_id="facts-trace-note")
-        traced = gr.Plot(label="causal trace", elem_id="facts-trace")
-        outputs = [live, lens, table, norms, attribution, neurons, note, layer]
-        preset.input(choose_preset, inputs=preset, outputs=[prompt, subject, target], api_visibility="undocumented").then(
-            bind(show, settings), inputs=[prompt, target, layer], outputs=outputs, api_visibility="undocumented",
-            **HEAVY)
-        gr.on([tab.select, prompt.submit, target.submit, layer.release], bind(show, settings),
-              inputs=[prompt, target, layer], outputs=outputs, api_visibility="undocumented",
-              trigger_mode="always_last", **HEAVY)
-        run_trace.click(bind(show_trace, settings), inputs=[prompt, subject, target, kind], outputs=[traced, trace_note],
-                        api_visibility="undocumented", **HEAVY)
+        subject, kind = trace_section(settings, prompt, target, first_subject)
+        follow = gr.State(None)     # per user: does the MLP-block slider follow the note's block? None: first view
+        outputs = [live, lens, table, norms, attribution, neurons, note, layer, follow]
+        redraw = dict(fn=bind(show, settings), inputs=[prompt, target, layer, colour, follow], outputs=outputs,
+                      api_visibility="undocumented", **HEAVY)
+        preset.input(choose_preset, inputs=preset, outputs=[prompt, subject, target, follow],
+                     api_visibility="undocumented").then(**redraw)
+        gr.on([tab.select, prompt.submit, target.submit, colour.input], **redraw, trigger_mode="always_last")
+        layer.release(keep_layer, outputs=follow, api_visibility="undocumented", queue=False).then(**redraw)
         gr.api(bind(logit_lens_endpoint, settings), api_name="logit_lens", **HEAVY)
         gr.api(bind(trace_endpoint, settings), api_name="trace", **HEAVY)
         return link_box("facts", {"prompt": prompt, "subject": subject, "target": target, "layer": layer,
-                                  "kind": kind})
+                                  "kind": kind, "colour": colour})

@@ -1,13 +1,16 @@
 """The residual stream, the logit lens, direct logit attribution and MLP neurons, against transformers' own outputs,
 on the real SmolLM2 and on tiny random GPT-2 / Llama models built here (no download)."""
+import math
+
 import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
 from core.facts import promoted_tokens, read_neurons, top_neurons
-from core.residual import (decode, direct_logit_attribution, logit_lens, readout_direction, record_residual, streams,
-                           target_token, write_norms)
+from core.residual import (decode, direct_logit_attribution, logit_lens, readout_direction,
+                           record_residual, streams, target_token, write_norms)
 from core.transformer import hooks, layout
+from core.tokens import readable_token
 
 PROMPT = "The Eiffel Tower is located in the city of"
 
@@ -81,6 +84,43 @@ def test_the_decoded_last_layer_is_the_models_output_distribution(case):
     top = record.logits[-1].softmax(-1).topk(5)
     assert lens.top_ids[-1].tolist() == top.indices.tolist()
     assert lens.target_probability.shape == (len(record.stream) + 1, len(record.token_ids))
+
+
+def test_the_grids_last_column_is_todays_per_block_lens(case):
+    """Today's lens decoded each layer, softmaxed, and read p(target) and the top 5 at the last position."""
+    model, _, target, record = case
+    lens = logit_lens(model, record, target)
+    for layer, hidden in enumerate(streams(record)):
+        probabilities = decode(model, hidden).softmax(-1)                                 # (T, V)
+        top = probabilities[-1].topk(5)
+        assert lens.target_probability[layer, -1] == probabilities[-1, target]
+        assert int(lens.top_id[layer, -1]) == int(top.indices[0]) == int(lens.top_ids[layer, 0])
+        assert float(lens.top_probability[layer, -1]) == pytest.approx(float(top.values[0]), rel=1e-6)
+    shape = (len(record.stream) + 1, len(record.token_ids))
+    assert all(getattr(lens, name).shape == shape for name in ("target_probability", "target_rank", "top_id",
+                                                               "top_probability", "entropy"))
+
+
+@pytest.mark.parametrize("architecture", ["gpt2", "llama"])
+def test_every_cells_entropy_and_rank_by_brute_force(architecture):
+    model = tiny(architecture)
+    ids, target = [5, 17, 3, 88, 42, 9, 61], 11
+    record = record_residual(model, ids)
+    lens = logit_lens(model, record, target)
+    for layer, hidden in enumerate(streams(record)):
+        logits = decode(model, hidden).double().numpy()                                  # (T, V)
+        for position, row in enumerate(logits):
+            p = [math.exp(z - max(row)) for z in row]
+            p = [x / sum(p) for x in p]
+            entropy = -sum(x * math.log2(x) for x in p if x > 0)
+            rank = 1 + sum(1 for z in row if z > row[target])
+            top = max(range(len(p)), key=p.__getitem__)
+            assert float(lens.entropy[layer, position]) == pytest.approx(entropy, abs=1e-4)
+            assert int(lens.target_rank[layer, position]) == rank
+            assert int(lens.top_id[layer, position]) == top
+            assert float(lens.top_probability[layer, position]) == pytest.approx(p[top], abs=1e-6)
+            assert float(lens.target_probability[layer, position]) == pytest.approx(p[target], abs=1e-6)
+    assert lens.target_rank.min() >= 1 and (lens.target_rank[lens.top_id == target] == 1).all()
 
 
 def test_the_lens_shows_paris_forming_in_the_last_blocks(smollm2):
@@ -178,3 +218,25 @@ def test_target_token_adds_the_leading_space_and_names_multi_token_targets(langu
 def test_an_unknown_architecture_is_named():
     with pytest.raises(ValueError, match="Unsupported architecture Linear"):
         layout(torch.nn.Linear(2, 2))
+
+
+def test_tokens_read_as_text_with_bytes_shown_as_bytes(language_model):
+    tokenizer = language_model.tokenizer
+
+    def read(piece):
+        return readable_token(tokenizer, tokenizer.convert_tokens_to_ids(piece))
+
+    assert read("ĠParis") == "␣Paris"                                  # byte-level BPE's Ġ is a space
+    assert read("Ã©") == "é" and read("âĢĻ") == "’"                    # bytes of one character, decoded
+    assert read("čĊ") == "\\r\\n" and read("ĉĉ") == "\\t\\t"           # invisible characters, escaped
+    assert read("ĠâĢ") == "␣\\xe2\\x80"                              # a character's first bytes: shown as bytes
+
+
+def test_a_tokenizer_that_is_not_byte_level_is_read_through_its_own_decode():
+    class SentencePiece:
+        def convert_ids_to_tokens(self, token_id):
+            return "▁Paris"
+
+        def decode(self, ids):
+            return " Paris\u200b"
+    assert readable_token(SentencePiece(), 3) == "␣Paris\\u200b"

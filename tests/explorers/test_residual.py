@@ -1,13 +1,15 @@
 """The residual-stream panel's endpoints and view: the model's own numbers, the checks, the cache."""
 import json
+import math
 import re
 
 import gradio as gr
 import pytest
 import torch
 
-from explorers.transformers.residual import PRESETS, analysis, choose_preset, logit_lens_endpoint, show, show_trace, trace_endpoint
-from tests.handlers import bound
+from explorers.transformers.residual import (PRESETS, analysis, choose_preset, keep_layer, logit_lens_endpoint, show,
+                                             show_trace, trace_endpoint)
+from tests.handlers import bound, refuses
 
 EIFFEL = "The Eiffel Tower is located in the city of"
 
@@ -35,6 +37,11 @@ def test_logit_lens_endpoint_ends_at_the_models_own_distribution(handlers, langu
     top = probabilities.topk(5)
     assert [t for t, _ in result["top_tokens"][-1]] == [language_model.tokenizer.decode([i]) for i in top.indices]
     assert [p for _, p in result["top_tokens"][-1]] == pytest.approx(top.values.tolist(), abs=1e-5)
+    grid = result["grid"]                       # [layer][position]; its last column is the per-layer view above
+    assert len(grid["top_token"]) == 31 and all(len(row) == 10 for key in grid for row in grid[key])
+    assert [row[-1] for row in grid["top_token"]] == [tokens[0][0] for tokens in result["top_tokens"]]
+    assert [row[-1] for row in grid["target_probability"]] == pytest.approx(result["target_probability"])
+    assert grid["target_rank"][-1][-1] == 1 and grid["top_token"][-1][-1] == " Paris"
 
 
 def test_an_empty_lens_target_means_the_top_prediction(handlers):
@@ -49,20 +56,22 @@ def test_presets_show_the_probability_the_model_really_gives(language_model):
         shown_p = float(re.search(r"p (\d\.\d\d)", name).group(1))
         ids = language_model.tokenizer(" " + target, add_special_tokens=False).input_ids
         assert float(model_probabilities(language_model, prompt)[ids[0]]) == pytest.approx(shown_p, abs=0.006), name
-    assert choose_preset("no such preset") == next(iter(PRESETS.values()))
+    assert choose_preset("no such preset") == (*next(iter(PRESETS.values())), True)
 
 
 def test_the_view_states_the_attribution_check_with_the_models_logit(handlers, language_model):
     show, *_ = handlers
-    formula, lens_figure, rows, norms, attribution, neurons, note, _ = show(EIFFEL, "Paris", 20)
+    formula, lens_figure, rows, norms, attribution, neurons, note, _, follow = show(EIFFEL, "Paris", 20,
+                                                                                   "top_probability", False)
     ids = torch.tensor([language_model.tokenizer(EIFFEL, add_special_tokens=False).input_ids])
     with torch.inference_mode():
         logit = float(language_model.model(ids).logits[0, -1, 7042])
     assert f"own logit: }} {logit:.3f}" in formula and f"= {logit:.3f} \\quad" in formula
     assert "held at its value for the full stream" in formula
-    assert "\\text{SiLU}" in formula and "mlp}_{20}" in formula
+    assert "\\text{SiLU}" in formula and "mlp}_{20}" in formula and follow is False
     assert rows[-1][0] == "block 29" and rows[-1][2].startswith("␣Paris")
     assert "p(␣Paris) at the last position: **0.702**" in note
+    assert "576-dimensional stream" in note and "The series' GPT-3**: 96 layers" in note
     bars = attribution.data
     total = float(sum(bars[0].y) + sum(bars[1].y))
     assert f"= logit {logit:.2f}" in attribution.layout.title.text and len(bars[0].y) == 30
@@ -70,11 +79,54 @@ def test_the_view_states_the_attribution_check_with_the_models_logit(handlers, l
     assert len(neurons.data[0].y) == 8
 
 
+def test_the_lens_grid_writes_each_cells_top_token_and_colours_it_three_ways(handlers):
+    show, *_ = handlers
+    _, figure, rows, *_ = show(EIFFEL, "Paris", 20, "top_probability", False)
+    grid = figure.data[0]
+    assert grid.z.shape == (31, 10) and grid.text[-1][-1] == "␣Paris" and grid.zmax == 1
+    assert [row[-1][0] for row in grid.customdata] == [row[2].split(" ")[0] for row in rows]   # = the table's top 1
+    _, entropy_figure, *_ = show(EIFFEL, "Paris", 20, "entropy", False)
+    assert entropy_figure.data[0].z[-1][-1] == pytest.approx(grid.customdata[-1][-1][2])
+    _, rank_figure, *_ = show(EIFFEL, "Paris", 20, "target_rank", False)
+    ranks = [[cell[3] for cell in row] for row in rank_figure.data[0].customdata]
+    assert rank_figure.data[0].z[-1][-1] == 0 and ranks[-1][-1] == 1                # log10(rank 1)
+    assert rank_figure.data[0].z[0][0] == pytest.approx(math.log10(ranks[0][0]))
+    refuses(lambda: show(EIFFEL, "Paris", 20, "rainbow", False), "Colour the logit lens by one of")
+
+
+def test_value_tokens_read_as_text_not_as_byte_level_pieces(handlers):
+    show, *_ = handlers
+    for layer in (28, 29):
+        neurons = show(EIFFEL, "Paris", layer, "top_probability", False)[5]
+        labels = " ".join(neurons.data[0].y)
+        assert not set("ĠĊčĉÃâ") & set(labels), labels
+
+
+class Page:
+    """A request from a page whose address is `url` (gr.Request's headers carry it as the referer)."""
+    def __init__(self, url):
+        self.headers = {"referer": url}
+
+
+def test_the_first_view_opens_the_block_the_note_names_unless_a_link_or_the_user_chose_one(handlers):
+    show, *_ = handlers
+    *_, note, slider, follow = show(EIFFEL, "Paris", 29, "top_probability", None)
+    best = slider.constructor_args["value"]
+    assert follow is True and f"pushes ␣Paris most is block {best} " in note and best == 28
+    *_, slider, follow = show(EIFFEL, "Paris", 29, "top_probability", None, Page("http://h/?panel=facts&layer=29"))
+    assert follow is False and "value" not in slider.constructor_args                    # the link's layer stays
+    *_, slider, follow = show(EIFFEL, "Paris", 29, "top_probability", None, Page("http://h/?panel=facts"))
+    assert follow is True and slider.constructor_args["value"] == best                    # a link without a layer
+    formula, *_, slider, follow = show(EIFFEL, "Paris", 12, "top_probability", keep_layer())
+    assert "mlp}_{12}" in formula and follow is False and "value" not in slider.constructor_args
+    assert choose_preset(next(iter(PRESETS)))[-1] is True               # a preset: the note's block again
+
+
 def test_the_view_reuses_one_forward_pass(handlers):
     show, *_ = handlers
     analysis.cache_clear()
-    show(EIFFEL, "Paris", 29)
-    show(EIFFEL, "Paris", 10)
+    show(EIFFEL, "Paris", 29, "top_probability", False)
+    show(EIFFEL, "Paris", 10, "entropy", False)
     info = analysis.cache_info()
     assert info.misses == 1 and info.hits == 1
 
