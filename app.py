@@ -101,12 +101,12 @@ def sections():
     from explorers.generation import denoising, guidance, noising, vector_field
     from explorers.learning import backprop, descent
     from explorers.structure import digit_network, neuron
-    from explorers.transformers import attention, embeddings, next_token, residual
+    from explorers.transformers import attention, editing, embeddings, next_token, residual
 
     return [
         ("Structure · DL1", [neuron, digit_network]),
         ("Learning · DL2–4", [descent, backprop]),
-        ("Transformers · DL5–7", [embeddings, next_token, attention, residual]),
+        ("Transformers · DL5–7", [embeddings, next_token, attention, residual, editing]),
         ("Generation · DL8", [noising, denoising, guidance, vector_field]),
     ]
 

@@ -21,3 +21,24 @@ def number(value: float, digits: int = 3) -> str:
     if float(text) == 0:
         text = f"{0:.{digits}f}"
     return text.replace("-", "−") if text.startswith("-") else text
+
+
+MARKDOWN_SPECIAL = "\\`*_{}[]<>()#+-.!|$~"
+
+
+def as_plain(text: str) -> str:
+    """Model text inside Markdown, shown as written: special characters escaped, newlines as ⏎."""
+    escaped = "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text)
+    return escaped.replace("\r", "").replace("\n", " ⏎ ")
+
+
+def continued(prompt: str, continuation: str) -> str:
+    """The prompt, then what the model wrote after it in bold (a leading space kept outside the bold)."""
+    words = continuation.lstrip()
+    space = continuation[:len(continuation) - len(words)]
+    return as_plain(prompt) + as_plain(space) + (f"**{as_plain(words)}**" if words else " *(nothing)*")
+
+
+def percent(p: float) -> str:
+    """A probability for a sentence or a table: 12.3 %, and < 0.1 % rather than 0.0 %."""
+    return f"{100 * p:.1f} %" if p >= 0.0005 else "< 0.1 %"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from core.tokens import next_word_tokens
 from core.transformer import hooks, layout
 
 MAX_TOKENS = 32     # prompts of at most 32 tokens: every layer is decoded at every position
@@ -157,14 +158,7 @@ def direct_logit_attribution(model, record: ResidualRecord, target: int, positio
 def target_token(tokenizer, prompt: str, target: str) -> tuple[int, str]:
     """The token id of the target as the next word of the prompt (a leading space is added unless the prompt ends
     in one), and a note when the target is several tokens: its first token is used."""
-    if not isinstance(target, str) or not target.strip():
-        raise ValueError("Type a target: the word the model should say next, e.g. Paris.")
-    if len(target) > 100:
-        raise ValueError(f"The target is {len(target):,} characters long; type one word (at most 100 characters).")
-    text = target.strip() if prompt[-1:].isspace() else " " + target.strip()
-    ids = tokenizer(text, add_special_tokens=False).input_ids
-    if not ids:
-        raise ValueError("The target has no tokens; type a word, e.g. Paris.")
+    ids = next_word_tokens(tokenizer, prompt, target, "Type a target: the word the model should say next, e.g. Paris.")
     note = "" if len(ids) == 1 else (f"The target {target.strip()!r:.40} is {len(ids)} tokens; its first token "
                                      f"{tokenizer.decode(ids[:1])!r} is used.")
     return ids[0], note

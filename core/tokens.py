@@ -64,3 +64,17 @@ def readable_token(tokenizer, token_id: int) -> str:
         text = tokenizer.decode([int(token_id)])
     return "".join("␣" if c == " " else c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
                    for c in text)
+
+
+def next_word_tokens(tokenizer, prompt: str, word, ask: str) -> list[int]:
+    """The tokens of `word` as the prompt's next word (a leading space unless the prompt ends in one). ask is the
+    message for an empty word ("Type a target: the word the model should say next, e.g. Paris.")."""
+    if not isinstance(word, str) or not word.strip():
+        raise ValueError(ask)
+    name = ask.split(":")[0].removeprefix("Type ").removeprefix("a ").removeprefix("the ")
+    if len(word) > 100:
+        raise ValueError(f"The {name} is {len(word):,} characters long; type one word (at most 100 characters).")
+    ids = tokenizer(word.strip() if prompt[-1:].isspace() else " " + word.strip(), add_special_tokens=False).input_ids
+    if not ids:
+        raise ValueError(f"The {name} has no tokens; type a word.")
+    return ids

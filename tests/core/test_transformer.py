@@ -19,7 +19,7 @@ def model(request):
 def test_every_block_has_the_same_named_points(model):
     names = set(hook_points(model))
     L = len(layout(model).blocks)
-    for part in ("hook_resid_pre", "attn", "attn.hook_qkv", "hook_mlp_in", "mlp", "hook_resid_post"):
+    for part in ("hook_resid_pre", "attn", "attn.hook_qkv", "hook_mlp_in", "mlp.hook_post", "mlp", "hook_resid_post"):
         assert {f"blocks.{l}.{part}" for l in range(L)} <= names
     assert "hook_embed" in names
 
@@ -66,3 +66,17 @@ def test_hooks_are_removed_and_unknown_names_refused(model):
         with hooks(model, {"blocks.0.mlp": print, "blocks.99.mlp": print}):
             pass
     assert attached_hooks(model) == before
+
+
+def test_the_mlp_hidden_point_is_what_the_down_projection_turns_into_the_mlps_output(model):
+    L = len(layout(model).blocks)
+    seen = {}
+    names = [f"blocks.{l}.{part}" for l in range(L) for part in ("mlp.hook_post", "mlp")]
+    with torch.inference_mode(), hooks(model, {name: (lambda n: lambda x: seen.setdefault(n, x.clone()))(name)
+                                               for name in names}):
+        model(torch.tensor([IDS]))
+    for l in range(L):
+        down = layout(model).down_projections[l]
+        assert seen[f"blocks.{l}.mlp.hook_post"].shape[-1] == (down.in_features if hasattr(down, "in_features")
+                                                                 else down.weight.shape[0])
+        torch.testing.assert_close(down(seen[f"blocks.{l}.mlp.hook_post"]), seen[f"blocks.{l}.mlp"])
