@@ -130,3 +130,17 @@ def test_the_whole_edit_maps_k_star_to_v_star():
     assert key_norm == pytest.approx(float(key.norm()))
     torch.testing.assert_close(edit.w.double() @ key.double(), torch.tensor(1.0, dtype=torch.float64), atol=1e-4,
                                rtol=0)                                  # w·k* = 1: the edit adds exactly u at k*
+
+
+def test_a_multi_token_object_is_learned_token_by_token_with_teacher_forcing():
+    rewrite = editing.rewrite_for(WordTokenizer(), "the tower is in", "tower", "paris rome")
+    assert rewrite.new_object == [5, 6]
+    for text, answers in zip(rewrite.texts, rewrite.answers):
+        assert text[-1] == 5 and answers == [len(text) - 2, len(text) - 1]   # "in" predicts paris, paris predicts rome
+
+
+@pytest.mark.parametrize("new_object, message", [("", "Type the new object"), ("   ", "Type the new object"),
+                                                 ("x" * 101, "at most 100"), ("a " * 9, "at most 8 tokens")])
+def test_odd_objects_get_a_clear_message(new_object, message):
+    with pytest.raises(ValueError, match=message):
+        editing.rewrite_for(WordTokenizer(), "the tower is in", "tower", new_object)
