@@ -47,13 +47,15 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
                         default=os.environ.get("DLE_WARM_UP", "1").strip().lower() in TRUE,
                         help="do not load the models in the background once the page is served; each loads when a "
                              "panel first needs it (env DLE_WARM_UP=0; default: warm up)")
+    parser.add_argument("--tour", default=os.environ.get("DLE_TOUR", ""),
+                        help="a tour file (TOML, see tours/series.toml) to offer as ?tour=<its file name>")
     parser.add_argument("--cache-dir", default=default_cache_dir(),
                         help="where the dequantized bundled model is cached (env DLE_CACHE_DIR)")
     args = parser.parse_args(argv)
     settings = Settings(host=args.host, port=args.port, share=args.share, device=args.device,
                         language_model=args.lm, online=args.online, any_hub_model=args.any_hub_model,
                         cache_dir=args.cache_dir, image_model=args.image_model,
-                        max_sessions=max(1, args.max_sessions), warm_up=args.warm_up,
+                        max_sessions=max(1, args.max_sessions), warm_up=args.warm_up, tour=args.tour,
                         on_space=bool(os.environ.get("SPACE_ID")))
     return settings, parser.format_help()
 
@@ -88,10 +90,24 @@ CSS = """
 #dle-root.dle-presenter .dle-formula .prose { font-size: 28px; }
 #dle-root.dle-presenter .dle-explanation, #dle-root.dle-presenter .dle-intuition p,
 #dle-root.dle-presenter #landing p { display: none; }
+/* The guided tour's bar: a card above the sections; in presenter mode the narration is large (the speaker's notes). */
+#tour .tour-bar { border: 2px solid #2563eb; border-radius: 10px; padding: 0.6rem 1rem; background: #eff6ff;
+                  color: #1f2937; }
+#tour .tour-head { display: flex; flex-wrap: wrap; gap: 0.8rem; align-items: center; font-size: 1.05rem; }
+#tour .tour-head progress { flex: 1 1 120px; max-width: 260px; }
+#tour a.tour-nav { font-weight: 600; color: #1d4ed8; }
+#tour .tour-title { margin: 0.4rem 0 0.2rem; font-size: 1.35rem; }
+#tour .tour-narration, #tour .tour-question { font-size: 1.1rem; margin: 0.2rem 0; }
+#tour .tour-question { background: #fef9c3; padding: 0.3rem 0.5rem; border-radius: 6px; }
+#tour .tour-keys { font-size: 0.85rem; color: #475569; margin: 0.2rem 0 0; }
+#tour ul.tour-jump { columns: 2; font-size: 0.95rem; }
+#dle-root.dle-presenter #tour .tour-narration, #dle-root.dle-presenter #tour .tour-question { font-size: 24px; }
+#dle-root.dle-presenter #tour .tour-title { font-size: 30px; }
 /* A phone: the header stacks (the title above the presenter box) instead of squeezing the title letter by letter. */
 @media (max-width: 700px) {
   #dle-header { flex-direction: column; }
   #dle-header > * { width: 100%; min-width: 0 !important; }
+  #tour ul.tour-jump { columns: 1; }
 }
 """
 
@@ -131,6 +147,7 @@ def create_app(settings: Settings):
                 gr.Markdown(LANDING, elem_id="landing")
                 presenter = gr.Checkbox(False, label="Presenter mode (large type, short text)", scale=0,
                                         min_width=220, elem_id="presenter", interactive=True)
+            tour_bar = gr.HTML(visible=False, elem_id="tour")
             with gr.Tabs(elem_id="sections") as section_tabs:
                 for section, panels in sections():
                     with gr.Tab(section, id=section_id(section), elem_id=section_id(section)):
@@ -142,8 +159,25 @@ def create_app(settings: Settings):
                                 inner_tabs_of[link.panel] = inner_tabs
         outputs = [section_tabs, *dict.fromkeys(inner_tabs_of.values()), presenter,
                    *[c for link in links for c in link.controls.values()], *[link.box for link in links]]
-        demo.load(view_restorer(links, section_of, inner_tabs_of), None, outputs, api_visibility="undocumented")
+        tours = checked_tours(settings, links)
+        demo.load(view_restorer(links, section_of, inner_tabs_of, tours), None, [*outputs, tour_bar],
+                  api_visibility="undocumented")
     return demo
+
+
+def checked_tours(settings: Settings, links) -> dict:
+    """The bundled tours and the --tour file, each stop checked against the panels' links (a ValueError names the
+    tour, the stop and the setting that is wrong)."""
+    from components.deeplink import parse_setting
+    from components.tour import bundled_tours, check_stops, load_tour
+
+    tours = bundled_tours()
+    if settings.tour:
+        own = load_tour(settings.tour)
+        tours[own.name] = own
+    for tour in tours.values():
+        check_stops(tour, {link.panel: link.controls for link in links}, parse_setting)
+    return tours
 
 
 def launch_options(settings: Settings) -> dict:

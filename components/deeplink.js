@@ -11,4 +11,35 @@
       root.classList.toggle("dle-presenter", presenter.checked);
     }
   }, 250);
+  // The guided tour (components/tour.py): its links reload the page into another stop, through the same restore
+  // as a deep link. Keys drive the same links: → or space next, ← previous, r reveal, f full screen; never while
+  // the learner types in a box. The stop's focus element is scrolled into view once the panel has drawn.
+  const typing = (el) => el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+  const follow = (selector) => {
+    const link = document.querySelector(`#tour ${selector}`);
+    if (link) window.location.assign(link.getAttribute("href"));
+    return Boolean(link);
+  };
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target) || !document.querySelector("#tour .tour-bar")) return;
+    const keys = {"ArrowRight": ".tour-next", " ": ".tour-next", "ArrowLeft": ".tour-prev", "r": ".tour-reveal"};
+    if (event.key in keys) {
+      if (follow(keys[event.key])) event.preventDefault();
+    } else if (event.key === "f") {
+      if (document.fullscreenElement) document.exitFullscreen(); else document.documentElement.requestFullscreen();
+    }
+  });
+  document.addEventListener("click", (event) => {        // Markdown links may open a new tab: a stop stays here
+    const link = event.target.closest && event.target.closest("#tour a.tour-nav");
+    if (link) { event.preventDefault(); window.location.assign(link.getAttribute("href")); }
+  });
+  let focused = "";
+  setInterval(() => {
+    const bar = document.querySelector("#tour .tour-bar");
+    const target = bar && bar.dataset.focus && document.getElementById(bar.dataset.focus);
+    if (target && focused !== bar.dataset.focus && target.offsetParent !== null) {
+      focused = bar.dataset.focus;
+      setTimeout(() => target.scrollIntoView({behavior: "smooth", block: "center"}), 1500);
+    }
+  }, 500);
 }

