@@ -1,6 +1,5 @@
 """Attention head viewer (knowledge map: Attention Block: Query, Key, Value; score = Q·K/√d -> softmax -> weights
 -> Σ weight × V; many heads in parallel) on the bundled SmolLM2 or a hub model."""
-from functools import lru_cache
 
 import gradio as gr
 import numpy as np
@@ -14,6 +13,7 @@ from components.scale import GPT3, WHY, shape_line
 from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_focused_query, record_attention
 from components.events import HEAVY, bind
 from core.checks import whole
+from core.memo import shared_cache
 from core.tokens import shown_token, tokenize
 from models.language import LanguageModel, ModelShape, app_language_model, language_model_shape
 from models.settings import Settings
@@ -30,7 +30,7 @@ STATISTICS = [("induction", "induction"), ("previous token", "previous_token"), 
               ("entropy (bits)", "entropy")]      # (label, core.attention.head_statistics key)
 
 
-@lru_cache(maxsize=8)     # prompt -> every head of every layer, from one forward pass; bounded LRU
+@shared_cache(maxsize=8)     # prompt -> every head of every layer, from one forward pass; bounded LRU
 def cached_record(lm: LanguageModel, ids: tuple[int, ...]) -> AttentionRecord:
     return record_attention(lm.model, list(ids))
 

@@ -1,6 +1,5 @@
 """Tokens and next-token sampling (knowledge map: Token -> Embedding, Softmax, Output: Logits -> Softmax -> Token)
 on the bundled SmolLM2 (or a hub model when enabled)."""
-from functools import lru_cache
 
 import gradio as gr
 import numpy as np
@@ -13,6 +12,7 @@ from components.scale import shape_line
 from components.scenes import scenes
 from components.token_figures import next_token_bars
 from core.checks import whole
+from core.memo import shared_cache
 from core.sampling import (MAX_TEMPERATURE, MIN_TEMPERATURE, entropy_bits, sample, softmax_with_temperature, truncate,
                            top_k as most_likely)
 from core.tokens import MAX_PROMPT_TOKENS, next_token_logits, shown_token, tokenize
@@ -26,7 +26,7 @@ MAX_STEPS = 64            # the stepper grows the text by at most this many toke
 PROMPT = "The Eiffel Tower is located in the city of"
 OPEN_PROMPT = "Once upon a time, there was a"      # no clear next word: the probability is spread over many tokens
 
-@lru_cache(maxsize=32)    # prompt -> logits; bounded, so the cache cannot grow with use
+@shared_cache(maxsize=32)    # prompt -> logits; bounded, so the cache cannot grow with use
 def cached_logits(lm: LanguageModel, ids: tuple[int, ...]):
     return next_token_logits(lm.model, list(ids))
 

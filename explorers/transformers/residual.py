@@ -1,7 +1,6 @@
 """The residual stream and MLP fact lookup (knowledge map: Residual Stream, Residual Connections, MLP Block: Fact
 Storage, Output logits): the logit lens, what each block writes, direct logit attribution, MLP neurons as keys and
 values, and causal tracing, on the bundled SmolLM2 (or a hub model when enabled)."""
-from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
 import gradio as gr
@@ -16,6 +15,7 @@ from components.scale import shape_line
 from core import residual, tracing
 from core.checks import whole
 from core.facts import promoted_tokens, read_neurons, top_neurons
+from core.memo import shared_cache
 from core.residual import (direct_logit_attribution, logit_lens, readout_direction, record_residual,
                            target_token)
 from core.tokens import readable_token, tokenize
@@ -40,18 +40,18 @@ PRESETS = {
 KIND_CHOICES = [("hidden state (the whole stream)", "hidden"), ("MLP output", "mlp"), ("attention output", "attention")]
 
 
-@lru_cache(maxsize=8)      # prompt -> one forward pass with every block's writes; bounded LRU
+@shared_cache(maxsize=8)      # prompt -> one forward pass with every block's writes; bounded LRU
 def cached_record(lm: LanguageModel, ids: tuple[int, ...]):
     return record_residual(lm.model, list(ids))
 
 
-@lru_cache(maxsize=8)      # (prompt, target) -> the lens and the attribution, from the cached forward pass
+@shared_cache(maxsize=8)      # (prompt, target) -> the lens and the attribution, from the cached forward pass
 def analysis(lm: LanguageModel, ids: tuple[int, ...], target: int):
     record = cached_record(lm, ids)
     return record, logit_lens(lm.model, record, target), direct_logit_attribution(lm.model, record, target)
 
 
-@lru_cache(maxsize=8)      # a trace is 30 x T restored copies of the prompt: computed once per question
+@shared_cache(maxsize=8)      # a trace is 30 x T restored copies of the prompt: computed once per question
 def cached_trace(lm: LanguageModel, ids: tuple[int, ...], span: tuple[int, int], target: int, kind: str):
     return tracing.causal_trace(lm.model, list(ids), span, target, kind)
 

@@ -2,7 +2,6 @@
 one MLP's down-projection, for this session only, with what it did to the prompt, its paraphrases and neighbouring
 facts that must not move."""
 from dataclasses import dataclass
-from functools import lru_cache
 
 import torch
 
@@ -11,6 +10,7 @@ from components.editing_figures import edit_effect_figure
 from core import editing
 from core.checks import whole
 from core.editing import RankOne, compute_edit, last_token_probabilities, mlp_trace_at_subject, rewrite_for
+from core.memo import shared_cache
 from core.steering import greedy
 from core.tokens import shown_token, tokenize
 from core.tracing import subject_span
@@ -61,7 +61,7 @@ FACTS = {
 GENERIC_NEIGHBOURS = (("The capital of France is", "Paris"), ("The opposite of hot is", "cold"))
 
 
-@lru_cache(maxsize=4)       # one layer's key statistics: C is d_mlp x d_mlp (9 MB for SmolLM2), computed once
+@shared_cache(maxsize=4)       # one layer's key statistics: C is d_mlp x d_mlp (9 MB for SmolLM2), computed once
 def key_statistics(lm: LanguageModel, layer: int) -> tuple[torch.Tensor, int]:
     """C = E[k kᵀ] of MLP `layer`'s keys over the committed corpus, and how many tokens it was estimated on."""
     texts = [lm.tokenizer(t, add_special_tokens=False).input_ids[:256] for t in key_corpus_texts()]
@@ -69,7 +69,7 @@ def key_statistics(lm: LanguageModel, layer: int) -> tuple[torch.Tensor, int]:
     return editing.second_moment(keys), len(keys)
 
 
-@lru_cache(maxsize=8)       # an edit is a short optimisation: the same request is not computed twice
+@shared_cache(maxsize=8)       # an edit is a short optimisation: the same request is not computed twice
 def cached_edit(lm: LanguageModel, prompt: str, subject: str, new_object: str, layer: int):
     rewrite = rewrite_for(lm.tokenizer, prompt, subject, new_object)
     C, n_tokens = key_statistics(lm, layer)

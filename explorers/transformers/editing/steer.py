@@ -1,10 +1,10 @@
 """Steer the residual stream (knowledge map: Token → Embedding, "directions in this space = meaning", and Residual
 Stream): add a direction to the stream after one block and watch the next token and a greedy continuation follow."""
-from functools import lru_cache
 
 from components.card import continued, number
 from components.editing_figures import steered_bars
 from core.checks import in_range, whole
+from core.memo import shared_cache
 from core.sampling import top_k
 from core.steering import MAX_ALPHA, MAX_NEW_TOKENS, direction_and_size, greedy, steering
 from core.tokens import shown_token, tokenize
@@ -31,7 +31,7 @@ def checked(lm: LanguageModel, text: str, what: str) -> list[int]:
     return ids
 
 
-@lru_cache(maxsize=16)    # the text without steering depends on the prompt alone: one generation, not one per α
+@shared_cache(maxsize=16)    # the text without steering depends on the prompt alone: one generation, not one per α
 def unsteered(lm: LanguageModel, ids: tuple[int, ...], tokens: int):
     return greedy(lm.model, list(ids), tokens)
 
