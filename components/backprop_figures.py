@@ -3,6 +3,7 @@ nudges the output layer wants and passes back."""
 import numpy as np
 import plotly.graph_objects as go
 
+from components.card import significant
 from components.heatmap import heatmap
 from components.network_figures import weight_images
 from components.style import COLORS, NEGATIVE, POSITIVE, styled
@@ -31,7 +32,8 @@ def path_bars(paths: list[tuple], layer: int, to_neuron: int) -> go.Figure:
                            marker_color=[POSITIVE if v >= 0 else NEGATIVE for v in products],
                            hovertemplate="via neuron %{x}: %{y:.3e}<extra></extra>"))
     fig.add_hline(y=products.sum(), line=dict(color=COLORS[2], width=3, dash="dash"),
-                  annotation_text=f"sum = dC/da = {products.sum():.3e}", annotation_position="top left")
+                  annotation_text=f"sum = dC/da = {significant(products.sum(), 4, latex=False)}",
+                  annotation_position="top left")
     nxt = "output digit" if layer == 2 else "hidden-2 neuron"
     fig.update_xaxes(title=f"path through {nxt} i", type="category")
     fig.update_yaxes(title="W·f'(z)·dC/da of the path")

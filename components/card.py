@@ -1,5 +1,7 @@
 """The explanation card every panel opens with: intuition first, the math with live numbers second, the
 example third (the knowledge map's rhythm)."""
+import math
+
 import gradio as gr
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -42,3 +44,29 @@ def continued(prompt: str, continuation: str) -> str:
 def percent(p: float) -> str:
     """A probability for a sentence or a table: 12.3 %, and < 0.1 % rather than 0.0 %."""
     return f"{100 * p:.1f} %" if p >= 0.0005 else "< 0.1 %"
+
+
+SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def significant(value: float, digits: int = 3, latex: bool = True) -> str:
+    r"""A number as a reader writes it, with `digits` significant digits and a real minus sign: 0.846, 1234,
+    0.000123, and powers of ten written out from 10⁴ up and below 10⁻⁴ (9.99 \times 10^{10}, 10^{4},
+    1.44 \times 10^{-9}; never 9.988e+10 or 1e+04). For LaTeX formulas; latex=False writes the same for a sentence
+    or a figure (9.99 × 10¹⁰). Infinity is ∞; NaN says so in words."""
+    value = float(value)
+    if math.isnan(value):
+        return r"\text{not a number}" if latex else "not a number"
+    if math.isinf(value) or value == 0:
+        text = "0" if value == 0 else (r"\infty" if latex else "∞")
+    else:
+        mantissa, exponent = f"{abs(value):.{digits - 1}e}".split("e")          # rounded: '9.99', '+10'
+        exponent = int(exponent)
+        if -4 <= exponent < 4:
+            text = f"{abs(value):.{max(0, digits - 1 - exponent)}f}"
+            text = text.rstrip("0").rstrip(".") if "." in text else text
+        else:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+            power = f"10^{{{exponent}}}" if latex else "10" + str(exponent).translate(SUPERSCRIPTS)
+            text = power if mantissa == "1" else mantissa + (r" \times " if latex else " × ") + power
+    return "−" + text if value < 0 else text

@@ -93,6 +93,13 @@ def chain_rule(result: Backprop, params: dict[str, torch.Tensor], layer: int, to
                      how_wrong * how_responsive * how_active, paths)
 
 
+def steepest_weight(result: Backprop, layer: int) -> tuple[int, int]:
+    """(j, k) of the weight of this layer whose gradient is largest in size: where all three factors are visible."""
+    gradients = result.grads[f"W{layer}"].abs()                                         # (out, in)
+    j, k = divmod(int(gradients.argmax()), gradients.shape[1])
+    return j, k
+
+
 def desired_nudges(result: Backprop, params: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """What the example wants: -dL/da of the outputs (10,), and how each output's wish spreads to the last hidden
     layer (10, 16): row j is output j's nudge on every hidden neuron; the column sums are the hidden layer's wishes."""

@@ -12,6 +12,8 @@ from models.digits import digit_images
 DIGITS = [f"digit {d}" for d in range(10)]
 PHOTOS = ["camera", "astronaut", "coffee", "moon", "chelsea", "coins", "rocket"]   # scikit-image's bundled photos
 UPLOAD = "your upload"
+NOT_AN_IMAGE = "That file is not an image Gradio can read; upload a PNG or JPEG."
+KEPT_MODES = ("L", "RGB", "RGBA", "I;16")      # modes read as they are; any other (palette, CMYK, ...) becomes RGBA
 
 
 @lru_cache(maxsize=len(DIGITS) + len(PHOTOS))
@@ -28,6 +30,19 @@ def bundled_image(name: str) -> tuple[np.ndarray, str]:
         note = f"scikit-image's '{name}': {note}"
     grey.setflags(write=False)
     return grey, note
+
+
+def read_image_file(path) -> np.ndarray:
+    """An uploaded file as an array (H, W) or (H, W, 3|4), upright as its EXIF says; a ValueError in words if it
+    is not an image (a text file renamed .png, a truncated download, a missing file)."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            return np.asarray(image if image.mode in KEPT_MODES else image.convert("RGBA"))
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):   # UnidentifiedImageError is an OSError
+        raise ValueError(NOT_AN_IMAGE) from None
 
 
 def clean_image(choice: str, uploaded) -> tuple[torch.Tensor, str]:

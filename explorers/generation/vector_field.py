@@ -7,7 +7,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from components.card import explanation_card, number
+from components.card import explanation_card, number, significant
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.scenes import scenes
@@ -69,7 +69,8 @@ def field_formula(model, t: int, label: int | None, w: float) -> str:
 
     text = (f"$$x_t = \\sqrt{{\\bar\\alpha_t}}\\,x_0 + \\sqrt{{1-\\bar\\alpha_t}}\\,\\varepsilon, \\qquad "
             f"s(x_t) = -\\frac{{\\hat\\varepsilon_\\theta(x_t, t)}}{{\\sqrt{{1-\\bar\\alpha_t}}}}$$\n\n"
-            f"$$\\bar\\alpha_{{{t}}} = {abar:.4g}: \\quad \\hat\\varepsilon\\big(({PROBE[0]:g}, {PROBE[1]:g}), {t}\\big) = "
+            f"$$\\bar\\alpha_{{{t}}} = {significant(abar, 4)}: \\quad "
+            f"\\hat\\varepsilon\\big(({PROBE[0]:g}, {PROBE[1]:g}), {t}\\big) = "
             f"{vec(at['guided'])}, \\quad s = {vec(at['score'])}$$")
     if label is not None:
         text += (f"\n\n$$\\hat\\varepsilon = (w+1)\\,\\varepsilon_\\text{{cond}} - w\\,\\varepsilon_\\text{{uncond}} = "

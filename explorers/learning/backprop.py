@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from components.backprop_figures import gradient_heatmap, nudge_bars, passed_back, path_bars
-from components.card import explanation_card, number
+from components.card import explanation_card, number, significant
 from components.deeplink import PanelLink, bounded_slider, link_box
 from components.errors import keeps_view, user_errors
 from components.scenes import scenes
@@ -29,6 +29,8 @@ def training_example(index) -> tuple[torch.Tensor, int]:
 
 MOST_WRONG = 940   # most_wrong_example("sigmoid"), a 5 read as 9 (a test checks it): the panel opens on it, and the
                    # slider is built before the data and the network are loaded (fast start)
+OPENING_WEIGHT = (3, 9, 11)   # (layer, j, k): steepest_weight() of MOST_WRONG in layer 3, the wrong output 9 fed by
+                              # an active neuron; all three factors are visible (a test checks it; (3, 0, 0) was 1e-9)
 
 
 def most_wrong_example(activation: str) -> int:
@@ -39,11 +41,6 @@ def most_wrong_example(activation: str) -> int:
         outputs = forward(params, torch.tensor(data.x_train), activation)[-1]                  # (N, 10)
         losses = ((outputs - one_hot(torch.tensor(data.y_train))) ** 2).sum(dim=-1)
     return int(losses.argmax())
-
-
-def significant(value: float) -> str:
-    """A factor for the formula: three significant digits, real minus sign."""
-    return f"{value:.3g}".replace("-", "−")
 
 
 def checked_weight(layer, to_neuron, from_neuron, shrink: bool = False) -> tuple[int, int, int]:
@@ -76,8 +73,10 @@ def chain_formula(factors, activation: str, label: int, output: float, reference
             f"\\underbrace{{\\frac{{\\partial z_{{{j}}}}}{{\\partial w}}}}_{{\\text{{how active}}}}$$\n\n"
             f"$$= \\underbrace{{{wrong}}}_{{{significant(factors.how_wrong)}}} \\cdot "
             f"\\underbrace{{{slope}(z_{{{j}}})}}_{{{significant(factors.how_responsive)}}} \\cdot "
-            f"\\underbrace{{a^{{({l - 1})}}_{{{k}}}}}_{{{significant(factors.how_active)}}} = {factors.gradient:.4e}$$\n\n"
-            f"Torch autograd on the same cost gives **{reference:.4e}** (the chain rule above is written out by hand)."
+            f"\\underbrace{{a^{{({l - 1})}}_{{{k}}}}}_{{{significant(factors.how_active)}}} = "
+            f"{significant(factors.gradient, 4)}$$\n\n"
+            f"Torch autograd on the same cost gives **{significant(reference, 4, latex=False)}** (the chain rule "
+            "above is written out by hand)."
             + ("" if l == 3 else f" The first factor is the sum over the {LAYER_SIZES[l + 1]} paths from this neuron "
                "to the next layer, drawn below."))
 
@@ -98,15 +97,21 @@ def explain(index, activation, layer, to_neuron, from_neuron):
             gradient_heatmap(result.grads[f"W{layer}"].numpy(), layer, (j, k)),
             gr.update(value=paths, visible=paths is not None), nudge_bars(wanted.numpy(), label),
             passed_back(per_output.numpy()),
-            f"Cost of this example L = Σ(a − y)² = **{result.cost:.4g}**; the network predicts "
+            f"Cost of this example L = Σ(a − y)² = **{shown(result.cost)}**; the network predicts "
             f"**{int(np.argmax(outputs))}**, the label is **{label}**.")
+
+
+def shown(value: float, digits: int = 4) -> str:
+    """A cost or an output in the panel's sentences."""
+    return significant(value, digits, latex=False)
 
 
 def cost_verdict(before: float, after: float) -> str:
     """The sentence after a step, following the numbers as they are shown (four significant digits)."""
-    if f"{after:.4g}" == f"{before:.4g}":
-        return (f"the cost did not change at the digits shown (by {after - before:+.1e}): this example's gradient "
-                "is tiny here, whatever η")
+    if shown(after) == shown(before):
+        change = ("+" if after >= before else "") + significant(after - before, 2, latex=False)
+        return (f"the cost did not change at the digits shown (by {change}): this example's gradient is tiny here, "
+                "whatever η")
     if after < before:
         return "the cost went down"
     return ("the cost went **up**: the step overshot, the gradient only holds near the current weights; try a "
@@ -121,9 +126,10 @@ def take_step(index, activation, learning_rate):
     before = backprop(network.params, x, label, activation)
     after = backprop(gradient_step(network.params, before.grads, eta), x, label, activation)
     verdict = cost_verdict(float(before.cost), float(after.cost))
-    return (f"**One step θ ← θ − η∇C with η = {eta:g}** on this example alone (a copy; the shared network is "
-            f"unchanged): cost {before.cost:.4g} → **{after.cost:.4g}**; output for the label {label}: "
-            f"{float(before.activations[-1][label]):.3g} → {float(after.activations[-1][label]):.3g}; {verdict}.")
+    return (f"**One step θ ← θ − η∇C with η = {shown(eta)}** on this example alone (a copy; the shared network is "
+            f"unchanged): cost {shown(before.cost)} → **{shown(after.cost)}**; output for the label {label}: "
+            f"{shown(float(before.activations[-1][label]), 3)} → {shown(float(after.activations[-1][label]), 3)}; "
+            f"{verdict}.")
 
 
 def neuron_ranges(layer, to_neuron, from_neuron):
@@ -146,7 +152,7 @@ def backprop_endpoint(index: int, layer: int, to_neuron: int, from_neuron: int, 
 
 
 def build(settings: Settings) -> PanelLink:
-    start = MOST_WRONG
+    start, (opening_layer, opening_j, opening_k) = MOST_WRONG, OPENING_WEIGHT
     with gr.Tab("Backpropagation", id="backprop", elem_id="tab-backprop") as tab:   # drawn when opened
         live = explanation_card(
             "Backpropagation: passing the blame backward",
@@ -164,11 +170,12 @@ def build(settings: Settings) -> PanelLink:
                                       elem_id="backprop-activation")
                 index = gr.Slider(0, N_TRAIN - 1, start, step=1, label="training example #",
                                   elem_id="backprop-index")
-                layer = gr.Radio([1, 2, 3], value=3, label="weight layer l (3 = into the outputs)",
+                layer = gr.Radio([1, 2, 3], value=opening_layer, label="weight layer l (3 = into the outputs)",
                                  elem_id="backprop-layer")
-                to_neuron = gr.Slider(0, 9, 0, step=1, label="to neuron j (in layer l)", elem_id="backprop-j")
-                from_neuron = gr.Slider(0, 15, 0, step=1, label="from neuron k (in layer l − 1)",
-                                        elem_id="backprop-k")
+                to_neuron = gr.Slider(0, LAYER_SIZES[opening_layer] - 1, opening_j, step=1,
+                                      label="to neuron j (in layer l)", elem_id="backprop-j")
+                from_neuron = gr.Slider(0, LAYER_SIZES[opening_layer - 1] - 1, opening_k, step=1,
+                                        label="from neuron k (in layer l − 1)", elem_id="backprop-k")
                 # label -> (example, activation, layer, j, k); the example the network gets most wrong is a 5 read as 9
                 scenes([index, activation, layer, to_neuron, from_neuron], {
                     "Backpropagation · the wrong output 9 must go down": [start, "sigmoid", 3, 9, 0],

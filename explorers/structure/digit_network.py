@@ -17,6 +17,8 @@ from models.settings import Settings
 
 LAYER_NAMES = ["input (64 pixels)", "hidden 1 (16)", "hidden 2 (16)", "output (10)"]
 SYMBOL = {"sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}"}
+CANVAS_SIDE = 280     # the drawing canvas, in pixels
+BRUSH_RADIUS = 10     # pixels: strokes about 1/14 of the canvas, like the data set's pen on its 32x32 bitmaps
 
 
 def held_out(index) -> tuple[np.ndarray, int]:
@@ -75,6 +77,13 @@ def show_drawing(editor_value, activation):
     return show(drawing_to_digit(np.asarray(composite)), None, activation, "your drawing, scaled like the data set")
 
 
+def blank_canvas() -> dict:
+    """The canvas as it opens and after the bin is pressed: a white picture to draw on. An empty Sketchpad opens
+    with its image tool selected in this Gradio version ("select the draw tool to start"); one with a background
+    opens with the brush selected, so that drawing first and then pressing Read my drawing just works."""
+    return {"background": np.full((CANVAS_SIDE, CANVAS_SIDE, 3), 255, np.uint8), "layers": [], "composite": None}
+
+
 @keeps_view
 def first_layer_weights(activation):
     network = load_digit_network(activation)
@@ -130,8 +139,10 @@ def build(settings: Settings) -> PanelLink:
                                   elem_id="digits-index")
                 scenes([index, activation], SCENES, elem_id="digits-scenes")
                 image = gr.Plot(label="input", elem_id="digits-image")
-                sketch = gr.Sketchpad(label="or draw a digit (white background, dark pen)", type="numpy",
-                                      image_mode="RGBA", canvas_size=(280, 280), elem_id="digits-sketch")
+                sketch = gr.Sketchpad(blank_canvas(), label="or draw a digit", type="numpy", image_mode="RGBA",
+                                      canvas_size=(CANVAS_SIDE, CANVAS_SIDE), transforms=(), layers=False,
+                                      brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"],
+                                                     color_mode="fixed"), elem_id="digits-sketch")
                 read = gr.Button("Read my drawing", elem_id="digits-read")
             with gr.Column(scale=2):
                 verdict = gr.Markdown(elem_id="digits-verdict")
@@ -149,6 +160,7 @@ def build(settings: Settings) -> PanelLink:
         gr.on([tab.select, index.change, activation.change], show_held_out, inputs=[index, activation], outputs=shown,
               trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
         read.click(show_drawing, inputs=[sketch, activation], outputs=shown, api_visibility="undocumented")
+        sketch.clear(blank_canvas, outputs=sketch, api_visibility="undocumented", queue=False)
         gr.on([tab.select, activation.change], first_layer_weights, inputs=activation, outputs=weights,
               api_visibility="undocumented")
         gr.api(forward_endpoint, api_name="forward")

@@ -15,16 +15,40 @@ def test_held_out_digits_and_a_drawing(page):
     expect(verdict).to_contain_text("true label 9")
     expect(page.locator("#digits-formula")).to_contain_text("most active")
     save_screenshot(page, "digit-network")
-    page.locator("#digits-sketch").scroll_into_view_if_needed()
-    page.locator("#digits-sketch button[aria-label='Brush']").first.click()   # as a learner would: pick the pen
-    canvas = page.locator("#digits-sketch canvas").first
-    box = canvas.bounding_box()
-    x = box["x"] + box["width"] / 2
+    draw_and_read(page, 0.5)                        # no tool picked first: the canvas opens with the brush selected
+    expect(verdict).to_contain_text("your drawing")
+    expect(verdict).to_contain_text("Prediction: 1")          # a vertical stroke is read as a one
+    page.locator("#digits-sketch button[aria-label='Clear canvas']").click()
+    expect(page.locator("#digits-sketch")).not_to_contain_text("select the draw tool")
+    page.locator("#digits-index input[type=number]").fill("1")          # a held-out digit in between
+    page.locator("#digits-index input[type=number]").press("Enter")
+    expect(verdict).to_contain_text("held-out digit #1")
+    draw_and_read(page, 0.3)                        # after the bin, the brush is still selected
+    expect(verdict).to_contain_text("your drawing")
+    expect(verdict).to_contain_text("Prediction: 1")
+    save_screenshot(page, "digit-network-drawn")
+
+
+def draw_and_read(page, across: float) -> None:
+    """Draw a vertical stroke (a one) `across` of the way from the canvas's left edge, and press Read my drawing."""
+    sketch = page.locator("#digits-sketch")
+    sketch.scroll_into_view_if_needed()
+    expect(sketch).not_to_contain_text("select the draw tool")
+    box = sketch.locator("canvas").first.bounding_box()
+    x = box["x"] + box["width"] * across
     page.mouse.move(x, box["y"] + box["height"] * 0.15)
     page.mouse.down()
-    for step in range(1, 21):                                   # a vertical stroke: a one
+    for step in range(1, 21):
         page.mouse.move(x, box["y"] + box["height"] * (0.15 + 0.035 * step))
     page.mouse.up()
     page.locator("#digits-read").click()
-    expect(verdict).to_contain_text("your drawing")
-    expect(verdict).to_contain_text("Prediction: 1")          # a vertical stroke is read as a one
+
+
+def test_the_canvas_label_is_not_cut_off(page):
+    open_panel(page, "Structure · DL1", "Digit network")
+    label = page.locator("#digits-sketch [data-testid='block-label']")
+    expect(label).to_have_text("or draw a digit")
+    clipped = label.evaluate("e => e.scrollWidth > e.clientWidth + 1")
+    toolbar = page.locator("#digits-sketch button[aria-label='Pan']").bounding_box()
+    box = label.bounding_box()
+    assert not clipped and box["x"] + box["width"] <= toolbar["x"], (box, toolbar)

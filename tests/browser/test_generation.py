@@ -21,6 +21,26 @@ def test_noising_slider_and_the_chain(page):
     save_screenshot(page, "noising")
 
 
+def test_an_upload_that_is_not_an_image_is_refused_in_words(page, tmp_path):
+    # gr.Image's preprocess raised UnidentifiedImageError before the handler: a bare red "Error" and no words.
+    import numpy as np
+    from PIL import Image
+
+    open_panel(page, "Generation · DL8", "Noising")
+    expect(page.locator("#noising-formula")).to_contain_text("x_{250}")
+    fake = tmp_path / "notes.png"
+    fake.write_text("these are my lecture notes, not a picture")
+    page.locator("#noising-upload input[type=file]").set_input_files(str(fake))
+    expect(page.get_by_text("That file is not an image Gradio can read; upload a PNG or JPEG")).to_be_visible()
+    expect(page.locator("#noising-formula")).to_contain_text("x_{250}")          # the view stays
+    page.locator("#noising-upload").get_by_role("button", name="Remove Image").click()   # as a learner would
+    good = tmp_path / "stripes.png"
+    Image.fromarray(np.tile(np.array([0, 255], np.uint8), (20, 10))).save(good)  # (20, 20) vertical stripes
+    page.locator("#noising-upload input[type=file]").set_input_files(str(good))
+    expect(page.locator("#noising-note")).to_contain_text("Converted")
+    expect(page.locator("#noising-note")).to_contain_text("20×20 pixels")
+
+
 def test_denoising_stepper(page):
     open_panel(page, "Generation · DL8", "Denoising")
     status = page.locator("#denoising-status")

@@ -1,7 +1,9 @@
 """Model text inside the page's Markdown: shown as the model wrote it, the continuation in bold."""
 import markdown_it
 
-from components.card import as_plain, continued, percent
+import pytest
+
+from components.card import as_plain, continued, percent, significant
 
 
 def rendered(text: str) -> str:
@@ -22,3 +24,30 @@ def test_the_continuation_is_bold_and_its_leading_space_stays_outside():
 
 def test_tiny_probabilities_read_as_less_than_a_tenth_of_a_percent():
     assert percent(0.1234) == "12.3 %" and percent(0.0004) == "< 0.1 %" and percent(0.0005) == "0.1 %"
+
+
+@pytest.mark.parametrize("value, digits, latex, text", [
+    (1e4, 3, r"10^{4}", "10⁴"),                          # was 1e+04
+    (9.988e10, 3, r"9.99 \times 10^{10}", "9.99 × 10¹⁰"),    # was 9.988e+10 (KaTeX drew 9.988e + 10)
+    (9.988e10, 4, r"9.988 \times 10^{10}", "9.988 × 10¹⁰"),
+    (0.000123, 3, "0.000123", "0.000123"),
+    (1.2345e-5, 3, r"1.23 \times 10^{-5}", "1.23 × 10⁻⁵"),
+    (-1.4429e-9, 3, r"−1.44 \times 10^{-9}", "−1.44 × 10⁻⁹"),
+    (-3.25, 2, "−3.2", "−3.2"),
+    (-1e6, 3, r"−10^{6}", "−10⁶"),
+    (0.0, 3, "0", "0"), (-0.0, 3, "0", "0"),
+    (0.5, 3, "0.5", "0.5"), (1234.5, 3, "1234", "1234"), (0.84594, 4, "0.8459", "0.8459"),
+    (9999.7, 3, r"10^{4}", "10⁴"),                       # rounding carries into the power
+    (float("inf"), 3, r"\infty", "∞"), (float("-inf"), 3, r"−\infty", "−∞"),
+    (float("nan"), 3, r"\text{not a number}", "not a number"),
+])
+def test_numbers_in_formulas_read_as_numbers(value, digits, latex, text):
+    assert significant(value, digits) == latex
+    assert significant(value, digits, latex=False) == text
+
+
+def test_no_formula_number_has_an_e_or_a_hyphen_minus():
+    for value in [10.0 ** k * sign for k in range(-12, 13) for sign in (1, -1.2345)]:
+        shown = significant(value, 4)
+        assert "e" not in shown.replace(r"\times", "") and "-" not in shown.replace("^{-", "")
+        assert "+" not in shown

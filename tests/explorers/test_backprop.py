@@ -6,10 +6,18 @@ import numpy as np
 import pytest
 import torch
 
+from components.card import significant
 from core.mlp import cost
 from explorers.learning.backprop import backprop_endpoint, explain, neuron_ranges, take_step
 from models.digit_network import load_digit_network
+from models.digits import load_digits_split
 from tests.handlers import refuses
+
+
+def read_number(text: str) -> float:
+    """A number as significant() writes it for a sentence, back to a float."""
+    mantissa, _, power = text.partition(" × 10")
+    return float(mantissa) * 10.0 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
 
 
 def autograd(index, activation, digits):
@@ -33,8 +41,9 @@ def test_endpoint_factors_multiply_to_autograds_gradient(activation, layer, j, k
 def test_the_panel_shows_the_autograd_numbers(digits):
     formula, image, gradients, paths, nudges, spread, status = explain(11, "sigmoid", 2, 4, 9)
     grads, loss = autograd(11, "sigmoid", digits)
-    assert f"{grads['W2'][4, 9]:.4e}" in formula                          # both the chain rule and autograd
-    assert f"{loss:.4g}" in status
+    assert f"= {significant(grads['W2'][4, 9], 4)}$$" in formula            # the chain rule's product
+    assert f"**{significant(grads['W2'][4, 9], 4, latex=False)}**" in formula    # and autograd's
+    assert f"**{significant(loss, 4, latex=False)}**" in status
     np.testing.assert_allclose(np.asarray(gradients.data[0].z), grads["W2"], rtol=1e-9, atol=1e-15)
     assert paths["visible"] is True and len(paths["value"].data[0].y) == 10   # layer 2 -> 10 output paths
     _, _, _, no_paths, _, _, _ = explain(11, "sigmoid", 3, 4, 9)
@@ -63,8 +72,8 @@ def test_a_too_large_step_is_reported_as_overshooting():
 def test_a_step_lowers_the_cost_and_leaves_the_network_unchanged():
     before = load_digit_network("sigmoid").params["W3"].clone()
     text = take_step(11, "sigmoid", 1.0)
-    number = r"([\d.]+(?:e-?\d+)?)"
-    before_cost, after_cost = map(float, re.search(rf"cost {number} → \*\*{number}", text).groups())
+    number = r"([\d.]+(?: × 10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?)"                   # 1.159 × 10⁻⁵, as the panel writes it
+    before_cost, after_cost = map(read_number, re.search(rf"cost {number} → \*\*{number}", text).groups())
     assert after_cost < before_cost
     torch.testing.assert_close(load_digit_network("sigmoid").params["W3"], before, rtol=0, atol=0)
 
@@ -99,3 +108,48 @@ def test_the_step_sentence_follows_the_shown_numbers():
     assert cost_verdict(1.02641, 1.02643).startswith("the cost did not change at the digits shown")
     assert cost_verdict(1.026, 1.016) == "the cost went down"
     assert "went **up**" in cost_verdict(1.016, 1.026)
+
+
+def test_the_panel_opens_on_a_weight_whose_three_factors_are_all_visible():
+    # It opened on W^(3)[0, 0], whose gradient was 1.4e-09: every factor but one was about 1e-5.
+    from core.backprop import backprop, chain_rule, steepest_weight
+    from explorers.learning.backprop import MOST_WRONG, OPENING_WEIGHT
+
+    params = load_digit_network("sigmoid").params
+    x, label = torch.tensor(load_digits_split().x_train[MOST_WRONG]), int(load_digits_split().y_train[MOST_WRONG])
+    result = backprop(params, x, label, "sigmoid")
+    layer, j, k = OPENING_WEIGHT
+    assert steepest_weight(result, layer) == (j, k)
+    factors = chain_rule(result, params, layer, j, k)
+    assert min(abs(factors.how_wrong), abs(factors.how_responsive), abs(factors.how_active)) > 1e-3
+    assert f"w^{{({layer})}}_{{{j}{k}}}" in explain(MOST_WRONG, "sigmoid", layer, j, k)[0]
+
+
+def test_the_opening_weight_is_what_the_built_panel_shows():
+    from explorers.learning.backprop import OPENING_WEIGHT, build
+    from models.settings import Settings
+
+    with gr.Blocks():
+        link = build(Settings())
+    shown = tuple(int(link.controls[name].value) for name in ("l", "j", "k"))
+    assert shown == OPENING_WEIGHT
+
+
+def test_a_tiny_gradient_is_written_as_a_power_of_ten():
+    # W^(3)[0, 0] of the most wrong example: its gradient is 1.443e-09, which the formula showed as 1.4430e-09.
+    formula = explain(940, "sigmoid", 3, 0, 0)[0]
+    assert r"= 1.443 \times 10^{-9}$$" in formula and "**1.443 × 10⁻⁹**" in formula
+    assert "e-0" not in formula
+
+
+def test_an_unchanged_cost_is_reported_with_its_tiny_change_in_words():
+    from explorers.learning.backprop import cost_verdict
+
+    assert "(by +2 × 10⁻⁷)" in cost_verdict(1.0264, 1.0264002)
+
+
+def test_the_paths_figure_writes_their_sum_as_the_formula_does():
+    factors = backprop_endpoint(940, 2, 4, 9, "sigmoid")
+    paths = explain(940, "sigmoid", 2, 4, 9)[3]["value"]
+    [note] = [a.text for a in paths.layout.annotations]
+    assert note == f"sum = dC/da = {significant(factors['how_wrong'], 4, latex=False)}" and "e-" not in note

@@ -60,12 +60,17 @@ def test_photos_are_converted_with_a_note():
     assert "512×512 → 64×64" in note and "grey" in note
 
 
+def saved(array: np.ndarray, path) -> str:
+    Image.fromarray(array).save(path)
+    return str(path)
+
+
 @pytest.mark.parametrize("upload, shape, words", [
     (np.dstack([np.full((30, 40, 3), 200, np.uint8), np.zeros((30, 40, 1), np.uint8)]), (30, 40), "RGBA"),
     (np.full((20, 20), 7, np.uint8), (20, 20), "nothing to convert"),
     (np.zeros((3000, 4000, 3), np.uint8), (48, 64), "4000×3000 → 64×48")])
-def test_odd_uploads_are_converted_and_noised(upload, shape, words):
-    state, choice, message = noising.on_upload(upload)
+def test_odd_uploads_are_converted_and_noised(upload, shape, words, tmp_path):
+    state, choice, message = noising.on_upload(saved(upload, tmp_path / "upload.png"))
     assert choice["value"] == UPLOAD and words in message
     _, noised, _ = noising.noised_view(UPLOAD, state, 10, "cosine", 0)
     assert np.asarray(noised.data[0].z).shape == shape
@@ -74,14 +79,48 @@ def test_odd_uploads_are_converted_and_noised(upload, shape, words):
 def test_an_upload_read_from_a_png_file_with_alpha_works(tmp_path):
     path = tmp_path / "logo.png"
     Image.new("RGBA", (50, 10), (255, 0, 0, 128)).save(path)
-    state, _, message = noising.on_upload(np.asarray(Image.open(path)))
+    state, _, message = noising.on_upload(str(path))
     assert "RGBA" in message and state[0].shape == (10, 50)
 
 
-@pytest.mark.parametrize("bad, words", [(np.zeros((1, 1, 3), np.uint8), "at least 4×4"), ("notes.txt", "not an image"),
-                                        (np.zeros((5, 5, 7)), "1, 3 or 4")])
-def test_unusable_uploads_are_refused_clearly(bad, words):
-    refuses(lambda: noising.on_upload(bad), words)
+def test_a_palette_png_and_a_16_bit_png_are_read_as_pictures(tmp_path):
+    palette = Image.new("P", (12, 8), 1)
+    palette.putpalette([0, 0, 0, 255, 255, 255])                                     # index 1 is white
+    palette.save(tmp_path / "palette.png")
+    state, _, _ = noising.on_upload(str(tmp_path / "palette.png"))
+    assert state[0].shape == (8, 12) and state[0].min() == pytest.approx(1.0)
+    state, _, _ = noising.on_upload(saved(np.full((8, 8), 65535, np.uint16), tmp_path / "deep.png"))
+    assert state[0].min() == pytest.approx(1.0)
+
+
+def test_a_text_file_renamed_png_is_refused_in_words(tmp_path):
+    # gr.Image raised UnidentifiedImageError in its preprocess before any handler ran: a bare red "Error" pill.
+    fake = tmp_path / "notes.png"
+    fake.write_text("these are my lecture notes, not a picture")
+    refuses(lambda: noising.on_upload(str(fake)), "That file is not an image Gradio can read; upload a PNG or JPEG")
+    truncated = tmp_path / "cut.png"
+    saved(np.zeros((40, 40, 3), np.uint8), tmp_path / "whole.png")
+    truncated.write_bytes((tmp_path / "whole.png").read_bytes()[:60])
+    refuses(lambda: noising.on_upload(str(truncated)), "not an image Gradio can read")
+
+
+def test_the_upload_hands_the_handler_the_file_unopened(tmp_path):
+    from gradio.data_classes import FileData
+
+    from components.upload import ImageUpload
+
+    fake = tmp_path / "notes.png"
+    fake.write_text("not a picture")
+    with gr.Blocks():
+        upload = ImageUpload(type="filepath", sources=["upload"], label="upload")
+    assert upload.get_block_name() == "image"                          # drawn by gr.Image's front end
+    assert upload.get_config()["sources"] == ["upload"]                # the page gets gr.Image's own arguments
+    assert upload.preprocess(FileData(path=str(fake), orig_name="notes.png")) == str(fake)
+    assert upload.preprocess(None) is None
+
+
+def test_a_too_small_upload_is_refused_clearly(tmp_path):
+    refuses(lambda: noising.on_upload(saved(np.zeros((1, 1, 3), np.uint8), tmp_path / "dot.png")), "at least 4×4")
 
 
 @pytest.mark.parametrize("args, words", [(("digit 3", None, 1000, "cosine", 0), "between 0 and 999"),
@@ -199,3 +238,19 @@ def test_sweep_caps_are_enforced(settings, args, words):
     with pytest.raises(gr.Error, match=words):
         guidance.cfg_sweep_endpoint(settings, *args)
 
+
+
+@pytest.mark.parametrize("schedule, t, alpha_bar, snr", [
+    ("cosine", 0, r"\bar\alpha_{0} = 1 - 4.13 \times 10^{-5}", r"= 2.421 \times 10^{4}$$"),   # SNR was 2.42e+04
+    ("linear", 0, r"\bar\alpha_{0} = 0.9999", "= 9997$$"),                                      # was 1e+04
+    ("cosine", 999, r"\bar\alpha_{999} = 2.429 \times 10^{-9}", r"= 2.429 \times 10^{-9}$$"),   # was 2.429e-09
+])
+def test_the_noising_formula_writes_large_and_small_numbers_as_powers_of_ten(schedule, t, alpha_bar, snr):
+    _, alphas_cumprod = noise_schedule(schedule)
+    shown = noising.formula(t, alphas_cumprod)
+    assert alpha_bar in shown and shown.endswith(snr)
+    assert "e+" not in shown and "e-0" not in shown
+
+
+def test_with_no_noise_at_all_the_snr_is_infinite():
+    assert noising.formula(0, torch.ones(1000, dtype=torch.float64)).endswith(r"= \infty$$")

@@ -46,6 +46,28 @@ def test_a_blank_drawing_gets_a_message():
     refuses(lambda: show_drawing({"composite": None}, "sigmoid"), "blank")
 
 
+def test_the_canvas_opens_white_with_the_brush_and_a_stroke_on_it_is_read():
+    # An empty Sketchpad opened with its image tool selected ("select the draw tool to start"): a learner's first
+    # stroke drew nothing. The canvas now opens on a white background (the brush is then selected; the browser test
+    # draws without picking a tool) and the bin puts the white background back.
+    from explorers.structure.digit_network import blank_canvas, build
+    from models.settings import Settings
+
+    with gr.Blocks() as demo:
+        build(Settings())
+    sketch = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "digits-sketch")
+    assert sketch.label == "or draw a digit"               # short enough to sit beside the canvas's toolbar
+    assert sketch.value["background"] is not None          # not empty: the brush is selected when it opens
+    canvas = blank_canvas()
+    assert canvas["background"].shape == (280, 280, 3) and canvas["background"].min() == 255
+    white = np.dstack([canvas["background"], np.full((280, 280, 1), 255, np.uint8)])     # the composite, RGBA
+    refuses(lambda: show_drawing({**canvas, "composite": white}, "sigmoid"), "blank")
+    stroke = white.copy()
+    stroke[40:240, 130:150, :3] = 0                                                       # a vertical bar: a one
+    verdict = show_drawing({**canvas, "composite": stroke}, "sigmoid")[-1]
+    assert "Prediction: 1" in verdict and "your drawing" in verdict
+
+
 def test_first_layer_weights_are_the_checkpoints_weights():
     figure = first_layer_weights("relu")
     mosaic = np.asarray(figure.data[0].z, dtype=float)

@@ -118,9 +118,18 @@ def test_toy_panel_says_diverged_and_shows_momentum_formula():
     assert f"= {vector(*path.velocities[6].tolist())}$$" in formula
 
 
+def test_a_diverging_path_is_written_in_powers_of_ten():
+    # the formula showed -8.389e+05 (KaTeX drew "8.389e + 05") and C: 1.1e+12
+    formula, _, _, _, status = update_toy("bowl", 1.6, 1.2, 1.5, 0.0, 100, 99)
+    assert r"−8.389 \times 10^{5}" in formula and r"C: \; 1.1 \times 10^{12} \;\to\; 4.398 \times 10^{12}" in formula
+    _, _, _, _, status = update_toy("bowl", 1.6, 1.2, 1.05, 0.0, 100, 99)
+    assert "C = **7.596 × 10⁸**" in status
+    assert "e+" not in formula + status
+
+
 def test_data_panel_measures_sgd_against_full_batch():
     formula, contour, curves, measured = update_data(-2, 2, 3.0, 40, 16, 0)
-    assert r"\frac{16}{268}" in formula
+    assert r"\frac{16}{268} = 6.0 \%" in formula
     assert "SGD needed" in measured and "fewer examples" in measured
     names = [t.name for t in contour.data if t.name]
     assert any("full-batch" in n for n in names) and any("B = 16" in n for n in names)

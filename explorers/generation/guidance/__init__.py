@@ -5,7 +5,7 @@ from functools import lru_cache
 import gradio as gr
 import torch
 
-from components.card import explanation_card, number
+from components.card import explanation_card, number, significant
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import guidance_grid, tradeoff_curves
 from components.errors import keeps_view, user_errors
@@ -60,9 +60,11 @@ def formula(result: dict, digit: int) -> str:
     w = weights[best]
     return (f"$$\\hat\\varepsilon = (w+1)\\,\\varepsilon_\\text{{cond}} - w\\,\\varepsilon_\\text{{uncond}}"
             f"\\qquad(\\text{{diffusers: guidance\\_scale}} = w+1)$$\n\n"
-            f"$$w = {w:g}:\\quad \\hat\\varepsilon = {number(w + 1, 2)}\\,\\varepsilon_\\theta(x_t, t, {digit}) - "
+            f"$$w = {significant(w, 4)}:\\quad \\hat\\varepsilon = "
+            f"{number(w + 1, 2)}\\,\\varepsilon_\\theta(x_t, t, {digit}) - "
             f"{number(w, 2)}\\,\\varepsilon_\\theta(x_t, t, \\varnothing)$$\n\n"
-            f"The smallest w with the best result is **w = {w:g}**: the classifier reads **{accuracy[best]:.0%}** "
+            f"The smallest w with the best result is **w = {significant(w, 4, latex=False)}**: the classifier reads "
+            f"**{accuracy[best]:.0%}** "
             f"of the samples as a {digit} "
             f"(mean p({digit}) = {result['confidence'][best]:.2f}); diversity is "
             f"{result['relative_diversity'][best]:.2f}× the real digits'.")

@@ -4,17 +4,18 @@ own schedules, and check the jump against the step-by-step chain it replaces."""
 import gradio as gr
 import torch
 
-from components.card import explanation_card, number
+from components.card import explanation_card, number, significant
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import chain_histogram, image_figure, noising_frame, schedule_curves
 from components.errors import keeps_view, user_errors
 from components.scenes import scenes
 from components.export import write_gif
+from components.upload import ImageUpload
 from core.checks import MAX_SEED, whole
 from core.diffusion import SCHEDULES, T, add_noise, image_for_noising, noise_schedule, noise_step_by_step
 from models.settings import Settings
 from explorers.generation.noising.latent import build_latent_noising
-from models.images import DIGITS, PHOTOS, UPLOAD, clean_image
+from models.images import DIGITS, PHOTOS, UPLOAD, clean_image, read_image_file
 
 CHAIN_VALUES = 65_536        # the step-by-step check runs this many pixel chains in all (enough for a histogram)
 GIF_EVERY = 25               # the noising-sweep GIF shows t = 0, 25, 50, ... 975, 999
@@ -33,12 +34,14 @@ def fixed_noise(seed: int, shape) -> torch.Tensor:
 
 def formula(t: int, alphas_cumprod: torch.Tensor) -> str:
     abar = float(alphas_cumprod[t])
-    snr = abar / (1 - abar)
+    snr = abar / (1 - abar) if abar < 1 else float("inf")                    # no noise at all: infinite SNR
+    kept = significant(abar, 4)
+    kept = f"1 - {significant(1 - abar)}" if kept == "1" and abar < 1 else kept     # 1 - 4.13e-5, not 1
     return (f"$$x_t = \\sqrt{{\\bar\\alpha_t}}\\,x_0 + \\sqrt{{1-\\bar\\alpha_t}}\\,\\varepsilon,\\qquad "
             f"\\bar\\alpha_t = \\prod_{{s \\le t}} (1-\\beta_s)$$\n\n"
             f"$$x_{{{t}}} = {number(abar ** 0.5)}\\,x_0 + {number((1 - abar) ** 0.5)}\\,\\varepsilon,\\qquad "
-            f"\\bar\\alpha_{{{t}}} = {abar:.4g},\\quad \\text{{SNR}} = \\frac{{\\bar\\alpha_t}}{{1-\\bar\\alpha_t}}"
-            f" = {snr:.3g}$$")
+            f"\\bar\\alpha_{{{t}}} = {kept},\\quad \\text{{SNR}} = \\frac{{\\bar\\alpha_t}}{{1-\\bar\\alpha_t}} = "
+            f"{significant(snr, 4)}$$")
 
 
 @keeps_view
@@ -59,11 +62,11 @@ def clean_view(choice, uploaded):
 
 
 @keeps_view
-def on_upload(image):
-    """Convert an upload once (grey, at most 64 pixels a side) and keep it for this user only."""
-    if image is None:
+def on_upload(path):
+    """Read an uploaded file, convert it once (grey, at most 64 pixels a side) and keep it for this user only."""
+    if path is None:
         return None, gr.update(), "Upload removed."
-    grey, note = image_for_noising(image)
+    grey, note = image_for_noising(read_image_file(path))
     grey.setflags(write=False)
     return (grey, f"your upload ({note or 'used as is'})"), gr.update(value=UPLOAD), \
         f"Converted: {note or 'nothing to convert'}."
@@ -83,8 +86,9 @@ def compare_chain(choice, uploaded, t, schedule, seed):
     std = float((1 - alphas_cumprod[t]).sqrt())
     mean_error = float((chain.mean(0) - keep * x0[0]).abs().mean())
     return (chain_histogram(jump_noise, chain_noise, std, t),
-            f"**{chains} copies × {t + 1} small steps** x_s = √(1−β_s)·x_(s−1) + √β_s·ε_s (β from {betas[0]:.2g} "
-            f"to {betas[t]:.2g}): the noise part has standard deviation **{chain_noise.std():.4f}** (chain) vs "
+            f"**{chains} copies × {t + 1} small steps** x_s = √(1−β_s)·x_(s−1) + √β_s·ε_s (β from "
+            f"{significant(betas[0], 2, latex=False)} to {significant(betas[t], 2, latex=False)}): the noise part "
+            f"has standard deviation **{chain_noise.std():.4f}** (chain) vs "
             f"**{jump_noise.std():.4f}** (one jump) vs √(1−ᾱ_t) = **{std:.4f}** (theory); the chains' average "
             f"image differs from √ᾱ_t·x_0 by {mean_error:.3f} per pixel (sampling noise). Different noise, same "
             "distribution: that is why training can jump straight to any t.")
@@ -131,8 +135,8 @@ def build(settings: Settings) -> PanelLink:
                                     elem_id="noising-schedule")
                 seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="noise seed",
                                  elem_id="noising-seed")
-                upload = gr.Image(type="numpy", image_mode=None, sources=["upload"], height=160,
-                                  label="or upload an image (any size; converted to grey)", elem_id="noising-upload")
+                upload = ImageUpload(type="filepath", sources=["upload"], height=160, elem_id="noising-upload",
+                                     label="or upload an image (any size; converted to grey)")
                 note = gr.Markdown(elem_id="noising-note")
             clean_plot = gr.Plot(label="clean image", elem_id="noising-clean")
             noised_plot = gr.Plot(label="noised image", elem_id="noising-noised")

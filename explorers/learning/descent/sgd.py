@@ -4,7 +4,7 @@ from functools import lru_cache
 
 import gradio as gr
 
-from components.card import LATEX
+from components.card import LATEX, percent
 from components.errors import keeps_view
 from components.landscape_figures import PathTrace, contour_map, cost_vs_examples
 from components.style import COLORS
@@ -59,7 +59,7 @@ def data_formula(full, n: int, batch: int) -> str:
             rf"\frac{{1}}{{{n}}}\sum_{{i=1}}^{{{n}}} \big(\sigma({sig(w)}\,x_i {'+' if b >= 0 else '−'} "
             rf"{sig(abs(b))}) - y_i\big)^2 = {sig(float(full.costs[0]))}$$" "\n\n"
             rf"$$\nabla C \approx \frac{{1}}{{B}} \sum_{{i \in \text{{batch}}}} \nabla L_i, \qquad "
-            rf"\text{{one SGD step costs }} \frac{{B}}{{N}} = \frac{{{batch}}}{{{n}}} = {batch / n:.1%}"
+            rf"\text{{one SGD step costs }} \frac{{B}}{{N}} = \frac{{{batch}}}{{{n}}} = {percent(batch / n)}"
             rf"\text{{ of a full step}}$$").replace("%", r"\%")
 
 

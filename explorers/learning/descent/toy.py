@@ -5,7 +5,7 @@ from functools import lru_cache
 import gradio as gr
 import numpy as np
 
-from components.card import explanation_card
+from components.card import explanation_card, significant
 from components.deeplink import bounded_slider
 from components.errors import keeps_view
 from components.export import MAX_FRAMES, path_frames, write_gif
@@ -20,9 +20,10 @@ TABLE_ROWS = 12
 TOY_NAMES = ("x", "y", "C(x, y)")
 
 
-def sig(value: float) -> str:
-    """Four significant digits, a real minus sign."""
-    return f"{value:.4g}".replace("-", "−")
+def sig(value: float, latex: bool = True) -> str:
+    r"""Four significant digits, a real minus sign, powers of ten written out: 9.988 \times 10^{10} in a formula
+    (a diverging path), 9.988 × 10¹⁰ in a sentence or a legend (latex=False)."""
+    return significant(value, 4, latex)
 
 
 def vector(a: float, b: float) -> str:
@@ -80,8 +81,9 @@ def status_text(path, steps: int, surface) -> str:
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
     outside = [i for i, (x, y) in enumerate(path.points.tolist()) if not (x0 <= x <= x1 and y0 <= y <= y1)]
     left = f" The path leaves the map at step {outside[0]}." if outside else ""
-    return (f"After {steps} steps: θ = ({sig(last[0])}, {sig(last[1])}), C = **{sig(float(path.costs[-1]))}** "
-            f"(it started at {sig(float(path.costs[0]))}).{left} {surface.lesson}")
+    return (f"After {steps} steps: θ = ({sig(last[0], False)}, {sig(last[1], False)}), "
+            f"C = **{sig(float(path.costs[-1]), False)}** (it started at {sig(float(path.costs[0]), False)})."
+            f"{left} {surface.lesson}")
 
 
 def steps_table(surface, path) -> list[list]:
@@ -102,7 +104,7 @@ def update_toy(name, start_x, start_y, learning_rate, momentum, steps, look_at):
     xs, ys, costs = toy_grid(name)
     points = path.points.numpy()
     heights = shown(name, path.costs.numpy())
-    label = f"descent, η = {sig(eta)}" + (f", μ = {sig(mu)}" if mu else "")
+    label = f"descent, η = {sig(eta, False)}" + (f", μ = {sig(mu, False)}" if mu else "")
     trace = PathTrace(label, points, heights, COLORS[1])
     surface_base, contour_base = toy_figures(name)
     surface_figure = with_paths_3d(surface_base, shown(name, costs), [trace], (*points[k], heights[k]))
