@@ -5,6 +5,13 @@ once: every model loaded, every cache filled, every session holding its last out
 --churn N, also after N new one-request visitors (each a new Gradio session, about 5 MB until --max-sessions).
 
     .venv/bin/python bench/load_test.py --users 20 --seconds 240 --churn 400
+
+A class opening the lecturer's link (issue 18): --class-size N students arrive evenly within --arrival seconds;
+each loads the page with the link, opens its own session, asks for the linked view (the panel's endpoint with the
+link's settings: the computation the page runs on opening) and then makes one change of its own. Reported: errors,
+the time from arrival to the first view (median, 95th percentile; target p95 < 10 s for 200 students), and memory.
+
+    .venv/bin/python bench/load_test.py --class-size 200 --arrival 60 --link "?panel=attention&prompt=...&layer=18&head=6"
 """
 import argparse
 import os
@@ -101,6 +108,78 @@ def visitors(url: str, count: int) -> None:
         Client(url, verbose=False).predict(*CALLS["/neuron"][0], api_name="/neuron")
 
 
+# a linked panel -> its endpoint, the link's settings as the endpoint's arguments, and a student's one change
+CLASS_PANELS = {
+    "attention": ("/attention", lambda q: (q["prompt"], int(q.get("layer", 18)), int(q.get("head", 6))),
+                  lambda args, i: (args[0], args[1], (args[2] + 1 + i % 3) % 9)),
+    "next-token": ("/next_token", lambda q: (q["prompt"], float(q.get("T", 1.0)), int(q.get("k", 10))),
+                   lambda args, i: (args[0], [0.5, 1.5, 2.0][i % 3], args[2])),
+    "neuron": ("/neuron", lambda q: ([1.0, 0.5], [float(q.get("w1", 1.5)), float(q.get("w2", -1.0))],
+                                     float(q.get("b", 0.0)), q.get("f", "sigmoid")),
+               lambda args, i: (args[0], args[1], args[2] + 0.5 * (i % 5), args[3])),
+}
+
+
+def student(url: str, link: str, arrival: float, number: int, results: list) -> None:
+    """One student: the page with the link, a session, the linked view, then one change of their own."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from gradio_client import Client
+
+    query = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+    endpoint, linked, change = CLASS_PANELS[query["panel"]]
+    time.sleep(max(0.0, arrival - time.monotonic()))
+    try:
+        urllib.request.urlopen(url + link, timeout=60).read()              # the page itself
+        client = Client(url, verbose=False)
+        args = linked(query)
+        client.predict(*args, api_name=endpoint)
+        first_view = time.monotonic() - arrival
+        client.predict(*change(args, number), api_name=endpoint)
+        results.append((first_view, time.monotonic() - arrival, None))
+    except Exception as error:  # noqa: BLE001 - every failure is counted and reported
+        results.append((None, None, repr(error)[:160]))
+
+
+def run_class(size: int, arrival_seconds: float, link: str, port: int | None = None) -> dict:
+    """The class scenario; returns the figures it prints."""
+    if urlsplit_panel(link) not in CLASS_PANELS:
+        raise SystemExit(f"--link must open one of {', '.join(CLASS_PANELS)} (?panel=...)")
+    port = port or free_port()
+    process = start_app(port)
+    url = f"http://127.0.0.1:{port}/"
+    memory = {"start": rss_mb(process.pid)}
+    results: list = []
+    try:
+        start = time.monotonic() + 1.0
+        threads = [threading.Thread(target=student, args=(url, link, start + i * arrival_seconds / size, i, results))
+                   for i in range(size)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        memory["end"] = rss_mb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    firsts = sorted(r[0] for r in results if r[0] is not None)
+    errors = [r[2] for r in results if r[2] is not None]
+    figures = {"students": size, "errors": len(errors), "first_view_median_s": statistics.median(firsts),
+               "first_view_p95_s": firsts[int(0.95 * (len(firsts) - 1))], "memory_mb": memory}
+    print(f"{size} students opened {link[:80]} within {arrival_seconds:.0f} s: {len(errors)} errors; first view "
+          f"median {figures['first_view_median_s']:.2f} s, p95 {figures['first_view_p95_s']:.2f} s (target < 10 s); "
+          "server memory (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
+    for message in errors[:3]:
+        print("   ", message)
+    return figures
+
+
+def urlsplit_panel(link: str) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(link).query).get("panel", [""])[0]
+
+
 def run(users: int, seconds: float, churn: int) -> None:
     port = free_port()
     process = start_app(port)
@@ -152,5 +231,12 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--churn", type=int, default=0,
                         help="then this many new visitors, one request each (sessions are capped by --max-sessions)")
+    parser.add_argument("--class-size", type=int, default=0, help="the class scenario: this many students")
+    parser.add_argument("--arrival", type=float, default=60, help="the class arrives within this many seconds")
+    parser.add_argument("--link", default="?panel=attention&prompt=The+cat+sat+on+the+mat+and+the+dog+ran+to+the+"
+                        "park.+The+cat+sat+on+the+mat+and+the+dog+ran+to+the+park.&layer=18&head=6")
     options = parser.parse_args()
-    run(options.users, options.seconds, options.churn)
+    if options.class_size:
+        run_class(options.class_size, options.arrival, options.link)
+    else:
+        run(options.users, options.seconds, options.churn)
