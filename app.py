@@ -93,6 +93,11 @@ CSS = """
 /* The guided tour's bar: a card above the sections; in presenter mode the narration is large (the speaker's notes). */
 #tour .tour-bar { border: 2px solid #2563eb; border-radius: 10px; padding: 0.6rem 1rem; background: #eff6ff;
                   color: #1f2937; }
+/* Once the bar has scrolled away (to the stop's figure), a one-line copy stays pinned to the top of the window. */
+#tour .tour-mini { display: none; }
+#dle-root.dle-tour-away #tour .tour-mini { display: flex; gap: 0.8rem; align-items: center; flex-wrap: wrap;
+  position: fixed; top: 0; left: 0; right: 0; z-index: 1000; padding: 0.4rem 1rem; background: #eff6ff;
+  border-bottom: 2px solid #2563eb; box-shadow: 0 4px 10px rgba(0,0,0,0.12); font-size: 1.05rem; color: #1f2937; }
 #tour .tour-head { display: flex; flex-wrap: wrap; gap: 0.8rem; align-items: center; font-size: 1.05rem; }
 #tour .tour-head progress { flex: 1 1 120px; max-width: 260px; }
 #tour a.tour-nav { font-weight: 600; color: #1d4ed8; }
@@ -108,6 +113,7 @@ CSS = """
   #dle-header { flex-direction: column; }
   #dle-header > * { width: 100%; min-width: 0 !important; }
   #tour ul.tour-jump { columns: 1; }
+  #tour .tour-keys { display: none; }                                   /* no keyboard on a phone */
 }
 """
 

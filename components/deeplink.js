@@ -14,14 +14,16 @@
   // The guided tour (components/tour.py): its links reload the page into another stop, through the same restore
   // as a deep link. Keys drive the same links: → or space next, ← previous, r reveal, f full screen; never while
   // the learner types in a box. The stop's focus element is scrolled into view once the panel has drawn.
-  const typing = (el) => el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
+  // A key belongs to the element that has it: a text box, a button (space presses it), a link, a slider, a tab.
+  const busy = (el) => el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT", "BUTTON", "A", "SUMMARY"].includes(el.tagName) ||
+    ["button", "tab", "slider", "option", "textbox", "combobox"].includes(el.getAttribute && el.getAttribute("role")));
   const follow = (selector) => {
     const link = document.querySelector(`#tour ${selector}`);
     if (link) window.location.assign(link.getAttribute("href"));
     return Boolean(link);
   };
   document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target) || !document.querySelector("#tour .tour-bar")) return;
+    if (event.ctrlKey || event.metaKey || event.altKey || busy(event.target) || !document.querySelector("#tour .tour-bar")) return;
     const keys = {"ArrowRight": ".tour-next", " ": ".tour-next", "ArrowLeft": ".tour-prev", "r": ".tour-reveal"};
     if (event.key in keys) {
       if (follow(keys[event.key])) event.preventDefault();
@@ -36,6 +38,8 @@
   let focused = "";
   setInterval(() => {
     const bar = document.querySelector("#tour .tour-bar");
+    const root = document.querySelector("#dle-root");
+    if (root) root.classList.toggle("dle-tour-away", Boolean(bar) && bar.getBoundingClientRect().bottom < 0);
     const target = bar && bar.dataset.focus && document.getElementById(bar.dataset.focus);
     if (target && focused !== bar.dataset.focus && target.offsetParent !== null) {
       focused = bar.dataset.focus;

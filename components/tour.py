@@ -143,7 +143,8 @@ def tour_href(tour: Tour, number: int, presenter: bool, revealed: bool = False) 
 
 def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
     """The tour's bar as HTML: progress, the stop's narration and question, and the navigation links that the
-    page script also drives from the keyboard (→ or space: next, ←: previous, r: reveal, f: full screen)."""
+    page script also drives from the keyboard (→ or space: next, ←: previous, r: reveal, f: full screen). A
+    one-line copy (tour-mini) is pinned to the top of the window once the bar has scrolled out of sight."""
     stop, total = tour.stops[number - 1], len(tour.stops)
     nav = []
     if number > 1:
@@ -156,9 +157,12 @@ def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
                   f'<a class="tour-nav tour-reveal" href="{tour_href(tour, number, presenter, True)}">reveal (r)</a>')
         question = f'<p class="tour-question"><b>Predict first.</b> {escape(stop.question)} {reveal}</p>'
     jump = "".join(f'<li><a class="tour-nav" href="{tour_href(tour, i, presenter)}">{i}. {escape(s.title)}</a></li>'
+                   if i != number else f'<li class="tour-here"><b>{i}. {escape(s.title)} (here)</b></li>'
                    for i, s in enumerate(tour.stops, start=1))
     card = f" · <i>{escape(stop.card)}</i>" if stop.card else ""
-    return (f'<div class="tour-bar" data-focus="{escape(stop.focus)}">'
+    mini = (f'<div class="tour-mini"><b>{number}/{total}</b> {escape(stop.title)}'
+            + (" · <b>predict first</b>" if stop.question and not revealed else "") + f' {" ".join(nav)}</div>')
+    return (f'<div class="tour-bar" data-focus="{escape(stop.focus)}">{mini}'
             f'<div class="tour-head"><b>{escape(tour.title)}</b> · stop {number} of {total}{card}'
             f'<progress value="{number}" max="{total}"></progress>{" ".join(nav)}</div>'
             f'<h3 class="tour-title">{escape(stop.title)}</h3><p class="tour-narration">{escape(stop.narration)}</p>'

@@ -99,7 +99,8 @@ SURFACES = {s.name: s for s in [
             (-4.5, 1.5), 0.45, 40, "Steep walls, flat floor: plain descent zig-zags across; momentum rolls along it."),
     Surface("saddle", "saddle", r"x^2 + \tfrac{1}{4}y^4 - y^2", saddle_cost, saddle_gradient, (-2.0, 2.0),
             (-2.2, 2.2), (1.8, 0.02), 0.1, 60, "Near y = 0 the gradient is almost zero: descent lingers at the saddle "
-            "point before it slides off to a minimum."),
+            "point before it slides off to a minimum (started at y = 0 exactly, it never leaves: the gradient has no "
+            "y-part there)."),
     Surface("wells", "several minima", r"0.05(x^2+y^2) - \sum_i d_i\, e^{-\|(x,y) - c_i\|^2 / 2s_i^2}", wells_cost,
             wells_gradient, (-4.0, 4.0), (-4.0, 4.0), (-3.5, 0.5), 0.3, 80,
             "Which minimum you reach depends on where you start: descent only ever goes downhill from there."),

@@ -17,9 +17,19 @@ def test_a_stop_reveals_and_moves_on_by_keyboard(page, app_url):
     expect(page.locator("#next-temperature input[type=number]")).to_have_value("0.1", timeout=60_000)
     expect(page.locator("#next-formula")).to_contain_text("1.000", timeout=120_000)       # the live answer: Paris
     expect(page.locator("#tour")).to_contain_text("revealed")
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")      # the figure far below the bar...
+    mini = page.locator("#tour .tour-mini")                                     # ...and its one-line copy pinned
+    expect(mini).to_be_visible()
+    expect(mini).to_contain_text("15/25")
+    assert page.evaluate("() => document.querySelector('#tour .tour-mini').getBoundingClientRect().top") == 0
+    page.evaluate("() => window.scrollTo(0, 0)")
     save_screenshot(page, "tour")
     page.locator("#next-prompt textarea").click()
     page.keyboard.press("ArrowRight")                                  # typing: the cursor moves, not the tour
+    page.wait_for_timeout(500)
+    expect(page).to_have_url(f"{app_url}/?tour=series&stop=15&reveal=1")
+    page.locator("#next-reset").focus()                                 # space on a button presses the button
+    page.keyboard.press(" ")
     page.wait_for_timeout(500)
     expect(page).to_have_url(f"{app_url}/?tour=series&stop=15&reveal=1")
     page.locator("#tour .tour-title").click()

@@ -1,0 +1,50 @@
+"""What the series tour's narration and reveals claim, checked on the live computations (a retrained model or a
+changed default must not leave a lecture saying something the view contradicts)."""
+import pytest
+
+from components.tour import bundled_tours
+from core.landscape import descend_surface
+
+SERIES = bundled_tours()["series"]
+
+
+def stop(card: str, panel: str):
+    return next(s for s in SERIES.stops if s.card == card and s.panel == panel)
+
+
+def toy_path(settings: dict):
+    _, path = descend_surface(settings["s"], float(settings["x"]), float(settings["y"]), float(settings["eta"]),
+                              float(settings["mu"]), int(settings["n"]))
+    return path
+
+
+def test_cost_stop_the_revealed_start_reaches_a_lower_valley():
+    s = stop("Cost Function", "descent")
+    here, there = toy_path(s.settings), toy_path({**s.settings, **s.reveal})
+    assert float(there.costs[-1]) < float(here.costs[-1]) - 0.5
+
+
+def test_gradient_stop_lingers_at_step_13_leaves_later_and_never_leaves_from_y_0():
+    s = stop("Gradient / ∇", "descent")
+    path = toy_path(s.settings)
+    k = int(s.settings["k"])
+    assert abs(path.points[k]).max() < 0.15 and abs(float(path.points[-1][1])) > 1.0     # by the saddle, then off
+    assert float(toy_path({**s.settings, **s.reveal}).points[-1][1]) == 0.0              # y = 0: never leaves
+
+
+def test_gradient_descent_stop_reaches_the_bottom_and_the_reveal_diverges():
+    s = stop("Gradient Descent", "descent")
+    assert float(toy_path(s.settings).costs[-1]) < 1e-3
+    assert toy_path({**s.settings, **s.reveal}).diverged or float(toy_path({**s.settings, **s.reveal}).costs[-1]) > 100
+
+
+@pytest.mark.slow
+def test_guidance_stop_diversity_falls_as_w_grows(settings):
+    from explorers.generation.guidance import cfg_sweep_endpoint
+
+    s = stop("Classifier-Free Guidance", "guidance")
+    weights = [float(w) for w in s.settings["weights"].split(",")]
+    result = cfg_sweep_endpoint(settings, int(s.settings["digit"]), weights, int(s.settings["samples"]),
+                                int(s.settings["steps"]), int(s.settings["seed"]))
+    diversity = result["relative_diversity"]
+    assert diversity[-1] < diversity[0] and min(result["accuracy"]) >= 0.75      # a recognisable 3 even at w = 0
