@@ -108,6 +108,9 @@ CSS = """
 #tour ul.tour-jump { columns: 2; font-size: 0.95rem; }
 #dle-root.dle-presenter #tour .tour-narration, #dle-root.dle-presenter #tour .tour-question { font-size: 24px; }
 #dle-root.dle-presenter #tour .tour-title { font-size: 30px; }
+/* The note a clamped slider value leaves beside its control (deeplink.js). */
+.dle-clamped { color: #9a3412; background: #ffedd5; border-radius: 6px; padding: 0.2rem 0.5rem; margin-top: 0.3rem;
+               font-size: 0.95rem; }
 /* A phone: the header stacks (the title above the presenter box) instead of squeezing the title letter by letter. */
 @media (max-width: 700px) {
   #dle-header { flex-direction: column; }

@@ -46,4 +46,38 @@
       setTimeout(() => target.scrollIntoView({behavior: "smooth", block: "center"}), 1500);
     }
   }, 500);
+  // A value typed into a slider's number box: Gradio applies it when the box loses focus (its "release" event),
+  // not on Enter, and sends it unchecked, then clamps the box. Here Enter leaves the box, and a value outside the
+  // slider's range is clamped before Gradio reads it, with a note beside the control: the box, the slider, the
+  // figure and the link then agree.
+  const SLIDER_BOX = 'input[type=number][aria-label^="number input for"]';
+  const note = (box, text) => {
+    const block = box.closest(".block") || box.parentElement;
+    let shown = block.querySelector(".dle-clamped");
+    if (!shown) {
+      shown = document.createElement("div");
+      shown.className = "dle-clamped";
+      block.appendChild(shown);
+    }
+    shown.textContent = text;
+    clearTimeout(shown.timer);
+    shown.timer = setTimeout(() => shown.remove(), 6000);
+  };
+  document.addEventListener("blur", (event) => {
+    const box = event.target;
+    if (!box.matches || !box.matches(SLIDER_BOX) || box.value === "") return;
+    const value = Number(box.value), low = Number(box.min), high = Number(box.max);
+    if (Number.isFinite(value) && (value < low || value > high)) {
+      const clamped = Math.min(Math.max(value, low), high);
+      note(box, `${value} is outside ${low} … ${high}: set to ${clamped}.`);
+      box.value = String(clamped);
+      box.dispatchEvent(new Event("input", {bubbles: true}));
+    }
+  }, true);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.matches && event.target.matches(SLIDER_BOX)) {
+      event.preventDefault();
+      event.target.blur();
+    }
+  }, true);
 }

@@ -82,7 +82,10 @@ def link_box(panel: str, controls: dict) -> PanelLink:
     names, inputs = list(controls), list(controls.values())
     box = gr.Textbox(label="Link to this view (copy it into a slide deck)", interactive=False, buttons=["copy"],
                      elem_classes=["dle-link"], elem_id=f"{panel}-link", max_lines=1)
-    gr.on([control.change for control in inputs], link_follower(panel, names), inputs=inputs, outputs=box, trigger_mode="always_last",
+    # a slider's release as well: when a typed value is applied on leaving the box, a change event can be lost
+    # among the others (seen under load), and the release carries the value the view was computed with
+    triggers = [control.change for control in inputs] + [c.release for c in inputs if isinstance(c, gr.Slider)]
+    gr.on(triggers, link_follower(panel, names), inputs=inputs, outputs=box, trigger_mode="always_last",
           api_visibility="undocumented", show_progress="hidden", queue=False)
     return PanelLink(panel, controls, box)
 
