@@ -79,6 +79,7 @@ this machine, offline. Each panel's **link to this view** reopens it with its se
 CSS = """
 .dle-formula .prose { font-size: 1.15rem; }
 #dle-root .dle-formula .katex { font-size: 1.2em; }  /* Gradio pins KaTeX at 20px; follow the block instead */
+#dle-root .dle-formula .katex-display { overflow-x: auto; overflow-y: hidden; }  /* shrunk to fit first (deeplink.js) */
 .dle-card { margin-bottom: 0.5rem; }
 /* Presenter mode: larger type for text and controls. Not through Gradio's --text-* variables: changing those
    makes plotly draw its colour bars wrongly; plots keep their own large type. */
@@ -175,17 +176,26 @@ def create_app(settings: Settings):
 
 
 def checked_tours(settings: Settings, links) -> dict:
-    """The bundled tours and the --tour file, each stop checked against the panels' links (a ValueError names the
-    tour, the stop and the setting that is wrong)."""
+    """The bundled tours and the --tour file, each stop checked against the panels' links. A teacher's file that
+    does not fit stops the start (a ValueError names the tour, the stop and the setting); a bundled tour that does
+    not fit the language model in use (its stops name SmolLM2's layers and heads) is left out, with a log line."""
+    import logging
+
     from components.deeplink import parse_setting
     from components.tour import bundled_tours, check_stops, load_tour
 
-    tours = bundled_tours()
+    panels = {link.panel: link.controls for link in links}
+    tours = {}
+    for tour in bundled_tours().values():
+        try:
+            check_stops(tour, panels, parse_setting)
+            tours[tour.name] = tour
+        except ValueError as error:
+            logging.getLogger("deep_learning_explorer").warning("Tour left out: %s", error)
     if settings.tour:
         own = load_tour(settings.tour)
+        check_stops(own, panels, parse_setting)
         tours[own.name] = own
-    for tour in tours.values():
-        check_stops(tour, {link.panel: link.controls for link in links}, parse_setting)
     return tours
 
 

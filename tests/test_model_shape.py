@@ -63,3 +63,12 @@ def test_the_handlers_take_exactly_the_models_range(tiny_settings, language_mode
         endpoint(prompt, 0, HEADS)
     lens = bind(logit_lens_endpoint, settings)(prompt, "")
     assert len(lens["layers"]) == LAYERS + 1                 # the embedding, then one row per block
+
+
+def test_the_series_tour_is_left_out_when_its_stops_do_not_fit_the_model(tiny_settings, caplog):
+    """The series tour names SmolLM2's layer 18: with a 3-layer model the app starts without it and says why."""
+    import app
+
+    with caplog.at_level("WARNING"):
+        app.create_app(tiny_settings[0])
+    assert "Tour left out: tour 'series'" in caplog.text and "layer='18'" in caplog.text

@@ -70,3 +70,33 @@ def test_a_scene_on_a_computed_panel_runs_it(page):
     page.locator("#embeddings-scenes").get_by_text("paris − france + italy ≈ rome").click()
     expect(page.locator("#embeddings-formula")).to_contain_text("rome", timeout=30_000)
     save_screenshot(page, "embeddings-scene")
+
+
+CLIPPED = """() => {
+  const width = document.documentElement.clientWidth, clipped = [];
+  if (document.documentElement.scrollWidth > width) clipped.push('the page scrolls sideways');
+  for (const el of document.querySelectorAll('.katex-display, .js-plotly-plot')) {
+    if (el.offsetParent === null) continue;
+    if (el.getBoundingClientRect().right > width + 1) clipped.push((el.closest('[id]') || {}).id + ' past the edge');
+    if (el.classList.contains('katex-display') && el.scrollWidth > el.clientWidth + 1)
+      clipped.push((el.closest('[id]') || {}).id + ' formula cut: ' + el.scrollWidth + ' > ' + el.clientWidth);
+  }
+  return clipped;
+}"""
+
+
+def test_nothing_is_cut_on_a_1024_projector_in_presenter_mode(browser, app_url):
+    """The widest formulas of the app (the residual stream's attribution, next-token's entropy, SGD's update) shrink
+    to fit the projector's width instead of running off the edge."""
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    try:
+        for query, ready, text in [("panel=neuron", "#neuron-formula", "0.622"),
+                                   ("panel=descent", "#descent-data-formula", "B"),
+                                   ("panel=next-token", "#next-formula", "bits"),
+                                   ("panel=facts", "#facts-formula", "the model's own logit")]:
+            page.goto(f"{app_url}/?{query}&presenter=1")
+            expect(page.locator(ready)).to_contain_text(text, timeout=120_000)
+            page.wait_for_timeout(1200)                                  # the page script fits formulas every 0.4 s
+            assert page.evaluate(CLIPPED) == [], query
+    finally:
+        page.close()
