@@ -59,12 +59,20 @@ def bounded_slider(value, top: int) -> gr.Slider:
     return gr.Slider(maximum=top, value=top) if int(value or 0) > top else gr.Slider(maximum=top)
 
 
+def link_text(value) -> str:
+    """A control's value as a link writes it: 1 / 0 for a box, 4 rather than 4.0 for a whole number."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def link_for(page_url: str, panel: str, names: list[str], values: list) -> str:
     """The page's address with the panel and its settings as the query (other parameters kept, e.g. presenter)."""
     parts = urlsplit(page_url or "/")
     kept = [kv for kv in parts.query.split("&") if kv.startswith("presenter=")]
-    query = urlencode({"panel": panel, **{n: ("1" if v is True else "0" if v is False else v)
-                                          for n, v in zip(names, values) if v is not None}})
+    query = urlencode({"panel": panel, **{n: link_text(v) for n, v in zip(names, values) if v is not None}})
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join([query, *kept]), ""))
 
 

@@ -45,4 +45,9 @@ def test_link_keeps_the_page_address_and_presenter_mode():
     url = link_for("https://example.hf.space/app/?presenter=1&panel=old&b=0", "neuron", ["b", "on"], [2.0, True])
     parts = urlsplit(url)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "example.hf.space", "/app/")
-    assert parse_qs(parts.query) == {"panel": ["neuron"], "b": ["2.0"], "on": ["1"], "presenter": ["1"]}
+    assert parse_qs(parts.query) == {"panel": ["neuron"], "b": ["2"], "on": ["1"], "presenter": ["1"]}
+
+
+def test_a_link_writes_whole_numbers_without_a_decimal_point():
+    url = link_for("/", "guidance", ["samples", "w", "seed", "on"], [4.0, 0.25, 0, False])
+    assert urlsplit(url).query == "panel=guidance&samples=4&w=0.25&seed=0&on=0"
