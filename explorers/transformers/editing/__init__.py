@@ -25,8 +25,7 @@ NO_EDIT = "No edit in this session: the model is as it was trained. Press **Edit
 
 
 def fact_fields(f: Fact) -> list:
-    return [f.prompt, f.subject, f.new_object, "\n".join(f.paraphrases),
-            "\n".join(f"{p} -> {o}" for p, o in f.neighbours)]
+    return [f.prompt, f.subject, f.new_object, "\n".join(f.paraphrases), fact.neighbour_text(f.neighbours)]
 
 
 def choose_fact(name):
@@ -59,8 +58,8 @@ def show_edit(settings: Settings, prompt, subject, new_object, layer, paraphrase
                   f"{result['old_object'].strip()}: p {max(result['trace']):.2f}" if result["trace"] else
                   "chosen on the slider")
     edit = result["_edit"]
-    continuation = (f"**Before the edit:** {continued(prompt, fact.continuations(lm, prompt, None))}\n\n"
-                    f"**After:** {continued(prompt, fact.continuations(lm, prompt, edit))}")
+    continuation = (f"**Before the edit:** {continued(prompt, fact.continuation(lm, prompt, None)[1])}\n\n"
+                    f"**After:** {continued(prompt, fact.continuation(lm, prompt, edit)[1])}")
     return (fact.edit_formula(result, layer_note), summary(result, prompt), fact.effect_figure(result), continuation,
             {"layer": edit.layer, "u": edit.u, "w": edit.w, "what": f"{result['old_object'].strip()} → "
              f"{result['new_object'].strip()} at block {edit.layer}"})
@@ -79,9 +78,9 @@ def try_edited(settings: Settings, text, session_edit):
     rows = []
     for name, applied in (("without the edit", None), (f"with the edit ({session_edit['what']})" if edit else
                                                         "with the edit (none yet)", edit)):
-        p = fact.probabilities(lm, [text], applied)[0]
+        p, written = fact.continuation(lm, text, applied)
         top = " · ".join(f"{shown_token(lm.tokenizer, i)} {percent(q)}" for i, q in top_k(p, 5))
-        rows.append(f"**{name}:** {top}\n\n> {continued(text, fact.continuations(lm, text, applied))}")
+        rows.append(f"**{name}:** {top}\n\n> {continued(text, written)}")
     return "\n\n".join(rows)
 
 
@@ -101,7 +100,7 @@ def edit_fact_endpoint(settings: Settings, prompt: str, subject: str, new_object
     object) before and after for neighbouring facts ('prompt -> object' lines; default: two well-known facts),
     the norms of k*, u and w, and the optimisation's losses."""
     lm = app_language_model(settings)
-    neighbours = neighbours or "\n".join(f"{p} -> {o}" for p, o in GENERIC_NEIGHBOURS)
+    neighbours = neighbours or fact.neighbour_text(GENERIC_NEIGHBOURS)
     result = fact.edit_fact(lm, prompt, subject, new_object, layer, paraphrases, neighbours)
     return {key: value for key, value in result.items() if not key.startswith("_")}
 
@@ -118,22 +117,23 @@ def steer_endpoint(settings: Settings, prompt: str, positive: str, negative: str
 
 
 def build_fact_part(settings: Settings, layers: int) -> dict:
-    first = next(iter(FACTS.values()))
+    first = fact_fields(next(iter(FACTS.values())))
+    first_prompt, first_subject, first_object, first_paraphrases, first_neighbours = first
     gr.Markdown("### Edit a fact: a rank-one change to one MLP (ROME)")
     with gr.Row():
         preset = gr.Dropdown(list(FACTS), value=next(iter(FACTS)), label="fact to edit", elem_id="edit-preset")
-        prompt = gr.Textbox(first.prompt, label="prompt (the model's top answer is the fact it knows)", scale=2,
+        prompt = gr.Textbox(first_prompt, label="prompt (the model's top answer is the fact it knows)", scale=2,
                             elem_id="edit-prompt")
     with gr.Row():
-        subject = gr.Textbox(first.subject, label="subject (words of the prompt)", elem_id="edit-subject")
-        new_object = gr.Textbox(first.new_object, label="new object (what it should say instead)",
+        subject = gr.Textbox(first_subject, label="subject (words of the prompt)", elem_id="edit-subject")
+        new_object = gr.Textbox(first_object, label="new object (what it should say instead)",
                                 elem_id="edit-object")
         layer = gr.Slider(-1, layers - 1, -1, step=1, label="MLP block to edit (−1: where the causal trace peaks)",
                           elem_id="edit-layer")
     with gr.Row():
-        paraphrases = gr.Textbox("\n".join(first.paraphrases), lines=2, label="paraphrases (one per line): should "
+        paraphrases = gr.Textbox(first_paraphrases, lines=2, label="paraphrases (one per line): should "
                                  "follow the edit", elem_id="edit-paraphrases")
-        neighbours = gr.Textbox("\n".join(f"{p} -> {o}" for p, o in first.neighbours), lines=3,
+        neighbours = gr.Textbox(first_neighbours, lines=3,
                                 label="neighbouring facts ('prompt -> object'): must not move", elem_id="edit-neighbours")
     with gr.Row():
         run = gr.Button("Edit the fact (this session only, about 10-20 s)", variant="primary", elem_id="edit-run")

@@ -125,16 +125,17 @@ def edit_fact(lm: LanguageModel, prompt, subject, new_object, layer, paraphrases
     ids = checked_ids(lm, prompt)
     span = subject_span(lm.tokenizer, prompt, subject)
     new = first_token(lm, prompt, new_object)
-    old = int(probabilities(lm, [prompt], None)[0].argmax())                # the fact the model knows: its top token
+    phrases, pairs = lines(paraphrases, "paraphrases"), neighbour_lines(neighbours)
+    texts = [prompt, *phrases, *(p for p, _ in pairs)]
+    before = probabilities(lm, texts, None)                                  # (n, V) the model as trained
+    old = int(before[0].argmax())                                            # the fact the model knows: its top token
     if old == new:
         raise ValueError(f"The model already says {new_object.strip()!r} here; choose another new object.")
     layer, trace = chosen_layer(lm, ids, span, old, layer)
-    phrases, pairs = lines(paraphrases, "paraphrases"), neighbour_lines(neighbours)
     if progress is not None:
         progress(0.2, desc=f"Estimating the keys' statistics at block {layer} and finding v*…")
     edit, losses, n_tokens, key_norm = cached_edit(lm, prompt, subject.strip(), new_object.strip(), layer)
-    texts = [prompt, *phrases, *(p for p, _ in pairs)]
-    before, after = probabilities(lm, texts, None), probabilities(lm, texts, edit)          # (n, V) each
+    after = probabilities(lm, texts, edit)                                   # (n, V) with the edit
     decode = lm.tokenizer.decode
 
     def pair(row: int, token: int) -> dict:
@@ -157,10 +158,17 @@ def edit_fact(lm: LanguageModel, prompt, subject, new_object, layer, paraphrases
             "_edit": edit, "_ids": ids, "_tokens": [shown_token(lm.tokenizer, i) for i in ids]}
 
 
-def continuations(lm: LanguageModel, prompt: str, edit: RankOne | None) -> str:
+def continuation(lm: LanguageModel, prompt: str, edit: RankOne | None) -> tuple[torch.Tensor, str]:
+    """With or without the edit: p(next token) (V,) and the greedy continuation, from one generation."""
     ids = checked_ids(lm, prompt)
     with editing.edited(lm.model, edit):
-        return lm.tokenizer.decode(greedy(lm.model, ids, CONTINUATION)[1], skip_special_tokens=True)
+        first, tokens = greedy(lm.model, ids, CONTINUATION)
+    return first, lm.tokenizer.decode(tokens, skip_special_tokens=True)
+
+
+def neighbour_text(pairs) -> str:
+    """(prompt, object) pairs as the neighbours box and /edit_fact write them: one 'prompt -> object' a line."""
+    return "\n".join(f"{p} -> {o}" for p, o in pairs)
 
 
 def effect_figure(result: dict):
