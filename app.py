@@ -1,6 +1,7 @@
 """Deep Learning Explorer: compose the tabs and launch. Flags, each also an environment variable: see --help."""
 import argparse
 import os
+from functools import partial
 from pathlib import Path
 
 from models.settings import BUNDLED_LM, Settings
@@ -145,6 +146,7 @@ def create_app(settings: Settings):
     import gradio as gr  # after set_environment: huggingface_hub reads HF_HUB_OFFLINE when it is imported
 
     from components.deeplink import view_restorer
+    from components.tour import tour_stop
     from models.image_pipeline import check_image_model
     from models.settings import check_language_model
 
@@ -170,8 +172,8 @@ def create_app(settings: Settings):
         outputs = [section_tabs, *dict.fromkeys(inner_tabs_of.values()), presenter,
                    *[c for link in links for c in link.controls.values()], *[link.box for link in links]]
         tours = checked_tours(settings, links)
-        demo.load(view_restorer(links, section_of, inner_tabs_of, tours), None, [*outputs, tour_bar],
-                  api_visibility="undocumented")
+        demo.load(view_restorer(links, section_of, inner_tabs_of, partial(tour_stop, tours=tours)), None,
+                  [*outputs, tour_bar], api_visibility="undocumented")
     return demo
 
 

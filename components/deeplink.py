@@ -11,7 +11,6 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import gradio as gr
 
-from components.tour import stop_number, stop_query, tour_bar
 
 MAX_TEXT = 500          # a text setting in a link is cut to this many characters
 PAGE_SCRIPT = (Path(__file__).with_name("deeplink.js")).read_text()
@@ -116,34 +115,15 @@ def restore_updates(query: dict, links: list[PanelLink]) -> tuple[str | None, di
     return panel, values, ignored
 
 
-def view_restorer(links: list[PanelLink], section_of: dict, inner_tabs_of: dict, tours: dict | None = None):
+def view_restorer(links: list[PanelLink], section_of: dict, inner_tabs_of: dict, translate):
     """The page-load handler for these panels (Gradio injects the request by its type hint, so it is a plain
-    function, not a partial). With tours, its last output is the tour bar."""
+    function, not a partial). translate(query) -> (the query to restore, an update for one more output): the tour
+    (components/tour.tour_stop) turns ?tour=...&stop=... into its stop's link and its bar."""
     def restore_view(request: gr.Request):
         query = dict(request.query_params) if request is not None else {}
-        query, bar = tour_stop(query, tours or {})
-        return [*restore_updates_for_page(links, section_of, inner_tabs_of, request, query), bar]
+        query, extra = translate(query)
+        return [*restore_updates_for_page(links, section_of, inner_tabs_of, request, query), extra]
     return restore_view
-
-
-def tour_stop(query: dict, tours: dict) -> tuple[dict, object]:
-    """?tour=name&stop=n[&reveal=1]: the stop's deep-link query (presenter kept) and the tour bar's update; any
-    other page: the query unchanged and the bar hidden."""
-    if "tour" not in query:
-        return query, gr.HTML(visible=False)
-    tour = tours.get(query["tour"])
-    if tour is None:
-        gr.Warning(f"There is no tour {query['tour'][:40]!r}; tours: {', '.join(tours) or 'none'}.")
-        return {}, gr.HTML(visible=False)
-    try:
-        number = stop_number(query.get("stop", "1"), tour)
-    except ValueError as error:
-        gr.Warning(f"Ignored in the link: {error}; showing stop 1.")
-        number = 1
-    revealed = query.get("reveal", "0") in ("1", "true", "on")
-    presenter = query.get("presenter", "0").lower() in ("1", "true", "on")
-    linked = {**stop_query(tour, number, revealed), **({"presenter": "1"} if presenter else {})}
-    return linked, gr.HTML(tour_bar(tour, number, revealed, presenter), visible=True)
 
 
 def restore_updates_for_page(links: list[PanelLink], section_of: dict, inner_tabs_of: dict, request,

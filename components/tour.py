@@ -25,6 +25,10 @@ from html import escape
 from pathlib import Path
 from urllib.parse import urlencode
 
+import gradio as gr
+
+from components.deeplink import link_text
+
 BUNDLED = Path(__file__).resolve().parents[1] / "tours"
 FIELDS = {"card", "panel", "title", "narration", "settings", "question", "reveal", "focus"}
 REQUIRED = ("panel", "title", "narration")
@@ -49,11 +53,6 @@ class Tour:
     stops: tuple[Stop, ...]
 
 
-def as_link_text(value) -> str:
-    """A TOML value as a deep link's text (a bool as 1 / 0, as links write it)."""
-    return ("1" if value else "0") if isinstance(value, bool) else str(value)
-
-
 def parse_stop(raw, where: str) -> Stop:
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: a stop must be a table ([[stop]]).")
@@ -68,8 +67,8 @@ def parse_stop(raw, where: str) -> Stop:
             raise ValueError(f"{where}: field {name!r} must be a table of settings, e.g. {{ T = 0.1 }}.")
     if raw.get("reveal") and not raw.get("question"):
         raise ValueError(f"{where}: a reveal needs a question.")
-    return Stop(**{**raw, "settings": {k: as_link_text(v) for k, v in raw.get("settings", {}).items()},
-                   "reveal": {k: as_link_text(v) for k, v in raw.get("reveal", {}).items()}})
+    return Stop(**{**raw, "settings": {k: link_text(v) for k, v in raw.get("settings", {}).items()},
+                   "reveal": {k: link_text(v) for k, v in raw.get("reveal", {}).items()}})
 
 
 def parse_tour(text: str, name: str) -> Tour:
@@ -168,3 +167,23 @@ def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
             f'<h3 class="tour-title">{escape(stop.title)}</h3><p class="tour-narration">{escape(stop.narration)}</p>'
             f'{question}<details><summary>all stops</summary><ul class="tour-jump">{jump}</ul></details>'
             '<p class="tour-keys">keys: → or space next · ← previous · r reveal · f full screen</p></div>')
+
+
+def tour_stop(query: dict, tours: dict) -> tuple[dict, object]:
+    """?tour=name&stop=n[&reveal=1]: the stop's deep-link query (presenter kept) and the tour bar's update; any
+    other page: the query unchanged and the bar hidden."""
+    if "tour" not in query:
+        return query, gr.HTML(visible=False)
+    tour = tours.get(query["tour"])
+    if tour is None:
+        gr.Warning(f"There is no tour {query['tour'][:40]!r}; tours: {', '.join(tours) or 'none'}.")
+        return {}, gr.HTML(visible=False)
+    try:
+        number = stop_number(query.get("stop", "1"), tour)
+    except ValueError as error:
+        gr.Warning(f"Ignored in the link: {error}; showing stop 1.")
+        number = 1
+    revealed = query.get("reveal", "0") in ("1", "true", "on")
+    presenter = query.get("presenter", "0").lower() in ("1", "true", "on")
+    linked = {**stop_query(tour, number, revealed), **({"presenter": "1"} if presenter else {})}
+    return linked, gr.HTML(tour_bar(tour, number, revealed, presenter), visible=True)

@@ -4,8 +4,8 @@ import gradio as gr
 import pytest
 
 import app
-from components.deeplink import parse_setting, tour_stop
-from components.tour import bundled_tours, check_stops, parse_tour, stop_query, tour_bar
+from components.deeplink import parse_setting
+from components.tour import bundled_tours, check_stops, parse_tour, stop_query, tour_bar, tour_stop
 
 # The knowledge map's cards (../shared/knowledge-map.txt), each needing a stop. CLIP and Latent Diffusion get theirs
 # when their panels exist (issue 16).
