@@ -122,11 +122,9 @@ CLASS_PANELS = {
 
 def student(url: str, link: str, arrival: float, number: int, results: list) -> None:
     """One student: the page with the link, a session, the linked view, then one change of their own."""
-    from urllib.parse import parse_qs, urlsplit
-
     from gradio_client import Client
 
-    query = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+    query = link_query(link)
     endpoint, linked, change = CLASS_PANELS[query["panel"]]
     time.sleep(max(0.0, arrival - time.monotonic()))
     try:
@@ -143,7 +141,7 @@ def student(url: str, link: str, arrival: float, number: int, results: list) -> 
 
 def run_class(size: int, arrival_seconds: float, link: str, port: int | None = None) -> dict:
     """The class scenario; returns the figures it prints."""
-    if urlsplit_panel(link) not in CLASS_PANELS:
+    if link_query(link).get("panel") not in CLASS_PANELS:
         raise SystemExit(f"--link must open one of {', '.join(CLASS_PANELS)} (?panel=...)")
     port = port or free_port()
     process = start_app(port)
@@ -174,10 +172,11 @@ def run_class(size: int, arrival_seconds: float, link: str, port: int | None = N
     return figures
 
 
-def urlsplit_panel(link: str) -> str:
+def link_query(link: str) -> dict:
+    """A deep link's settings, {name: value}."""
     from urllib.parse import parse_qs, urlsplit
 
-    return parse_qs(urlsplit(link).query).get("panel", [""])[0]
+    return {name: values[0] for name, values in parse_qs(urlsplit(link).query).items()}
 
 
 def run(users: int, seconds: float, churn: int) -> None:
