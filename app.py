@@ -41,6 +41,10 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
                         help="opt-in text-to-image model for the latent-space parts of Noising and Guidance: a "
                              "Stable Diffusion hub id (needs --online; a GPU host) or a local folder "
                              "(env DLE_IMAGE_MODEL; default none)")
+    parser.add_argument("--clip-model", default=os.environ.get("DLE_CLIP_MODEL", ""),
+                        help="CLIP for the CLIP panel: default the small one trained here on digit scenes; or a hub "
+                             "id such as openai/clip-vit-base-patch32 (needs --online) or a local folder "
+                             "(env DLE_CLIP_MODEL)")
     parser.add_argument("--max-sessions", type=int, default=int(os.environ.get("DLE_MAX_SESSIONS", "200")),
                         help="browser sessions whose state the server keeps, the oldest dropped first (env "
                              "DLE_MAX_SESSIONS; default 200, Gradio's own default is 10,000)")
@@ -55,7 +59,7 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
     args = parser.parse_args(argv)
     settings = Settings(host=args.host, port=args.port, share=args.share, device=args.device,
                         language_model=args.lm, online=args.online, any_hub_model=args.any_hub_model,
-                        cache_dir=args.cache_dir, image_model=args.image_model,
+                        cache_dir=args.cache_dir, image_model=args.image_model, clip_model=args.clip_model,
                         max_sessions=max(1, args.max_sessions), warm_up=args.warm_up, tour=args.tour,
                         on_space=bool(os.environ.get("SPACE_ID")))
     return settings, parser.format_help()
@@ -125,7 +129,7 @@ CSS = """
 
 def sections():
     """The tabs, grouped the way the series goes: explorers/<section>/<panel>."""
-    from explorers.generation import denoising, guidance, noising, vector_field
+    from explorers.generation import clip, denoising, guidance, noising, text_to_image, vector_field
     from explorers.learning import backprop, descent
     from explorers.structure import digit_network, neuron
     from explorers.transformers import attention, editing, embeddings, next_token, residual
@@ -134,7 +138,7 @@ def sections():
         ("Structure · DL1", [neuron, digit_network]),
         ("Learning · DL2–4", [descent, backprop]),
         ("Transformers · DL5–7", [embeddings, next_token, attention, residual, editing]),
-        ("Generation · DL8", [noising, denoising, guidance, vector_field]),
+        ("Generation · DL8", [clip, noising, denoising, guidance, text_to_image, vector_field]),
     ]
 
 
@@ -152,6 +156,7 @@ def create_app(settings: Settings):
 
     check_language_model(settings)
     check_image_model(settings.image_model, settings.online)
+    check_image_model(settings.clip_model, settings.online)
     links, section_of, inner_tabs_of = [], {}, {}
     with gr.Blocks(title="Deep Learning Explorer", analytics_enabled=False) as demo:
         with gr.Column(elem_id="dle-root"):

@@ -153,3 +153,40 @@ def colour_grid(images: np.ndarray, column_titles: Sequence[str], row_titles: Se
     fig = styled(go.Figure(go.Image(z=(np.clip(tiled, 0, 1) * 255).astype(np.uint8), hoverinfo="skip")),
                  title=title, height=height or max(300, 180 * rows + 120))
     return labelled_tiles(fig, (H, W), gap, column_titles, row_titles)
+
+
+VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]]) / 255.0
+
+
+def heat_colours(values: np.ndarray) -> np.ndarray:
+    """(..., ) in [0, 1] -> (..., 3) RGB along viridis (dark = little, yellow = most)."""
+    x = np.clip(values, 0, 1) * (len(VIRIDIS) - 1)
+    low = np.floor(x).astype(int).clip(0, len(VIRIDIS) - 2)
+    frac = (x - low)[..., None]
+    return VIRIDIS[low] * (1 - frac) + VIRIDIS[low + 1] * frac
+
+
+def attention_overlays(image: np.ndarray, maps: np.ndarray, words: Sequence[str]) -> go.Figure:
+    """The image (S, S, 3) in [0, 1] dimmed under each word's cross-attention map (n, h, w), upsampled to S x S
+    (nearest: each latent cell stays a visible square). Each map is scaled to its own maximum, written in the title."""
+    S = image.shape[0]
+    repeat = S // maps.shape[-1]
+    tiles = []
+    for m in maps:
+        big = np.kron(m / max(float(m.max()), 1e-12), np.ones((repeat, repeat)))       # (S, S) in [0, 1]
+        tiles.append(0.3 * image + 0.7 * heat_colours(big))
+    titles = [f"{word} ({float(m.max()):.2f})" for word, m in zip(words, maps)]
+    columns = min(4, len(tiles))
+    gap = max(2, S // 16)
+    mosaic = tile_images(np.stack(tiles), columns=columns, gap=gap, fill=1.0)
+    fig = styled(go.Figure(go.Image(z=(np.clip(mosaic, 0, 1) * 255).astype(np.uint8), hoverinfo="skip")),
+                 title="Where each word was read (bright = more; its largest value in brackets)",
+                 height=110 + 230 * (-(-len(tiles) // columns)))
+    for k, title in enumerate(titles):
+        r, c = divmod(k, columns)
+        fig.add_annotation(x=c * (S + gap) + (S - 1) / 2, y=r * (S + gap) - 1, text=title, showarrow=False,
+                           yanchor="bottom", font=dict(size=15))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(margin=dict(l=10, r=10, t=90, b=10))
+    return fig

@@ -7,6 +7,7 @@ Two decorators, one per audience:
 - user_errors, for the API endpoints: the client gets the error (gr.Error with the same message).
 """
 import functools
+import inspect
 import logging
 
 import gradio as gr
@@ -33,7 +34,18 @@ def message_for(error: Exception, handler: str) -> str:
 
 
 def keeps_view(fn):
-    """Decorator for a panel's handlers: a toast with message_for(error) and no output changed."""
+    """Decorator for a panel's handlers: a toast with message_for(error) and no output changed. A generator handler
+    (a view that streams) keeps the views it has yielded so far."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def streaming(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as error:
+                gr.Warning(message_for(error, fn.__name__))
+                yield gr.skip()
+        return streaming
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:

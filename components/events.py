@@ -18,9 +18,14 @@ HEAVY = dict(concurrency_id="heavy-models", concurrency_limit=1)
 def bind(handler, settings):
     """handler(settings, *inputs) as a function of the inputs alone. Its signature (what Gradio reads to find
     gr.Progress and gr.Request parameters and to document an endpoint) is the handler's without `settings`."""
-    @functools.wraps(handler)
-    def bound(*args, **kwargs):
-        return handler(settings, *args, **kwargs)
+    if inspect.isgeneratorfunction(handler):                  # a streaming view must stay a generator for Gradio
+        @functools.wraps(handler)
+        def bound(*args, **kwargs):
+            yield from handler(settings, *args, **kwargs)
+    else:
+        @functools.wraps(handler)
+        def bound(*args, **kwargs):
+            return handler(settings, *args, **kwargs)
 
     signature = inspect.signature(handler)
     parameters = list(signature.parameters.values())

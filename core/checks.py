@@ -41,3 +41,15 @@ def whole(name: str, value, low: int, high: int) -> int:
     if number != int(number):
         raise ValueError(f"{name} must be a whole number, got {quote(value)}.")
     return int(in_range(name, int(number), low, high))
+
+
+MAX_PROMPT = 300         # characters; a text encoder reads at most its own number of tokens (77 for CLIP, 32 here)
+
+
+def checked_prompt(prompt, name: str = "prompt") -> str:
+    """A text-to-image prompt: some text, at most MAX_PROMPT characters, stripped."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError(f"Type a {name}, e.g. 'a red seven on a white background'.")
+    if len(prompt) > MAX_PROMPT:
+        raise ValueError(f"The {name} is {len(prompt):,} characters long; keep it under {MAX_PROMPT}.")
+    return prompt.strip()

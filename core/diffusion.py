@@ -53,12 +53,14 @@ def signal_to_noise(alphas_cumprod: torch.Tensor) -> torch.Tensor:
 def denoising_loss(predict, x0: torch.Tensor, labels: torch.Tensor, no_label: int, label_dropout: float,
                    alphas_cumprod: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """The training objective (denoising score matching): noise each clean x0 (B, ...) to a random t with the
-    shortcut formula, predict the noise, mean squared error. A fraction label_dropout of the labels (B,) becomes
+    shortcut formula, predict the noise, mean squared error. A fraction label_dropout of the labels becomes
     no_label, so one network learns eps(x_t, t, class) and eps(x_t, t, nothing) for classifier-free guidance.
-    predict(x_t, t, labels) -> eps_hat. Draws, in this order: the dropout, t, eps."""
+    labels: class numbers (B,) with no_label a number, or text embeddings (B, L, d) with no_label the empty
+    prompt's (1, L, d). predict(x_t, t, labels) -> eps_hat. Draws, in this order: the dropout, t, eps."""
     B = x0.shape[0]
     drop = torch.rand(B, generator=generator) < label_dropout
-    labels = torch.where(drop, torch.full_like(labels, no_label), labels)                 # (B,)
+    nothing = torch.as_tensor(no_label, dtype=labels.dtype).expand_as(labels)
+    labels = torch.where(drop.view(B, *[1] * (labels.dim() - 1)), nothing, labels)       # (B,) or (B, L, d)
     t = torch.randint(0, len(alphas_cumprod), (B,), generator=generator)                  # (B,)
     eps = torch.randn(x0.shape, generator=generator)                                      # (B, ...)
     x_t = add_noise(x0, eps, alphas_cumprod, t)                                           # (B, ...)

@@ -72,3 +72,29 @@ def colour_image(choice: str, uploaded) -> tuple[np.ndarray, str]:
     x0, note = clean_image(choice, uploaded)                                             # (1, 1, h, w) in [-1, 1]
     grey = ((x0[0, 0].numpy() + 1) / 2).astype(np.float64)
     return np.repeat(grey[..., None], 3, axis=2), note or "grey"
+
+
+MAX_CLIP_SIDE = 256          # /clip_similarity takes images up to this side (they are resized to the model's 64)
+
+
+def colour_array(image, name: str = "the image", max_side: int = 4096) -> tuple[np.ndarray, str]:
+    """Any picture a learner or a client hands over -> (H, W, 3) float32 in [0, 1] and a note on what was done:
+    grey is repeated into three channels, an alpha channel is laid over black, 0..255 integers are divided by 255.
+    A ValueError in words for anything else (wrong shape, NaN, a 1x1 image, values outside 0..1)."""
+    array = np.asarray(image)
+    if array.dtype == object or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"{name} must be an H x W x 3 array of colours (got shape {array.shape}).")
+    if min(array.shape[:2]) < 8 or max(array.shape[:2]) > max_side:
+        raise ValueError(f"{name} is {array.shape[1]} x {array.shape[0]} pixels; use between 8 and {max_side} "
+                         "pixels a side.")
+    note = []
+    if np.issubdtype(array.dtype, np.integer):
+        array = array.astype(np.float32) / (65535.0 if array.max() > 255 else 255.0)
+    array = array.astype(np.float32)
+    if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
+        raise ValueError(f"{name} must hold colours between 0 and 1 (or 0..255 integers), with no NaN.")
+    if array.ndim == 2 or array.shape[2] == 1:
+        array, note = np.repeat(array.reshape(*array.shape[:2], 1), 3, axis=2), ["grey, repeated into RGB"]
+    elif array.shape[2] == 4:
+        array, note = array[..., :3] * array[..., 3:], ["its transparency laid over black"]
+    return array, "; ".join(note)

@@ -9,23 +9,13 @@ from components.diffusion_figures import colour_grid
 from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
 from core.diffusion import sampling_timesteps
+from core.checks import checked_prompt
 from core.guidance_sweep import checked_sweep
 from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
 from core.sample_quality import mean_pairwise_distance
 from models.image_pipeline import app_image_pipeline
 from models.settings import Settings
 from models.spaces_gpu import gpu
-
-MAX_PROMPT = 300         # characters; the text encoder reads at most its own number of tokens (77 for CLIP)
-
-
-def checked_prompt(prompt) -> str:
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise ValueError("Type a prompt, e.g. 'a watercolor painting of a lighthouse'.")
-    if len(prompt) > MAX_PROMPT:
-        raise ValueError(f"The prompt is {len(prompt):,} characters long; keep it under {MAX_PROMPT}.")
-    return prompt.strip()
-
 
 def text_sweep(settings: Settings, prompt, weights, samples, steps, seed) -> dict:
     prompt = checked_prompt(prompt)

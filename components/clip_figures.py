@@ -1,0 +1,96 @@
+"""CLIP's figures, built from data: the N x N similarity matrix with the images above their columns, zero-shot bars,
+and the shared space with matching pairs joined."""
+import base64
+import io
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from components.heatmap import heatmap
+from components.style import COLORS, styled
+
+VIEWS = {                                   # what the matrix shows -> (title, colour-bar title)
+    "similarity": ("s_ij = τ · cos(image i, caption j)", "s"),
+    "per image": ("softmax over each column: p(caption | image)", "p"),
+    "per caption": ("softmax over each row: p(image | caption)", "p"),
+}
+
+
+def png_uri(image: np.ndarray) -> str:
+    """(H, W, 3) in [0, 1] -> a data URI a plotly layout image can show."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def short_caption(text: str, limit: int = 44) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def similarity_matrix(values: np.ndarray, images: np.ndarray, captions: Sequence[str], view: str) -> go.Figure:
+    """values (N_images, N_captions); images (N_images, H, W, 3). Captions are rows, images are columns (each
+    image drawn above its column), so that the true pairs sit on the diagonal."""
+    n_images, n_captions = values.shape
+    title, bar = VIEWS[view]
+    columns = [str(i + 1) for i in range(n_images)]
+    rows = [f"{j + 1}. {short_caption(c)}" for j, c in enumerate(captions)]
+    thumb = int(min(110, 760 / max(n_images, 1)))                               # room above for the images (px)
+    height = 110 + 40 * n_captions + thumb
+    fig = heatmap(values.T, columns, rows, title=None, x_title=f"image · {title}", colorbar_title=bar,
+                  text_format=".1f" if view == "similarity" else ".2f", hover="%{y}<br>image %{x}: %{z:.3f}",
+                  height=height, zmin=0 if view != "similarity" else None, zmax=1 if view != "similarity" else None)
+    for i, image in enumerate(images):
+        fig.add_layout_image(source=png_uri(image), xref="x", yref="paper", x=i, y=1.01, sizex=0.92,
+                             sizey=thumb / (height - thumb - 60), xanchor="center", yanchor="bottom",
+                             sizing="contain", layer="above")
+    fig.update_layout(margin=dict(t=thumb + 16, l=20, b=60))
+    fig.update_yaxes(automargin=True)
+    fig.update_xaxes(side="bottom", tickangle=0)
+    return fig
+
+
+def zero_shot_bars(captions: Sequence[str], probabilities: np.ndarray, logits: np.ndarray) -> go.Figure:
+    """One image against captions: p = softmax(s) as horizontal bars, the logit s in the hover and the label."""
+    order = np.argsort(probabilities)                                            # largest at the top
+    labels = [short_caption(captions[i], 50) for i in order]
+    fig = go.Figure(go.Bar(x=probabilities[order], y=labels, orientation="h",
+                           marker_color=[COLORS[0] if i == order[-1] else "#94a3b8" for i in order],
+                           text=[f"{100 * probabilities[i]:.1f} %  (s = {logits[i]:.1f})" for i in order],
+                           textposition="auto", hovertemplate="%{y}: p = %{x:.3f}<extra></extra>"))
+    fig.update_xaxes(range=[0, 1], title="p(caption | image) = softmax(s)")
+    fig.update_yaxes(automargin=True, type="category")
+    return styled(fig, "Zero-shot: which caption fits this image?", height=140 + 42 * len(captions))
+
+
+def shared_space(image_xy: np.ndarray, text_xy: np.ndarray, captions: Sequence[str],
+                 explained: np.ndarray) -> go.Figure:
+    """Image and text embeddings on one plane (PCA of both), each image joined to its own caption."""
+    fig = go.Figure()
+    xs, ys = [], []
+    for (x0, y0), (x1, y1) in zip(image_xy, text_xy):
+        xs += [x0, x1, None]
+        ys += [y0, y1, None]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#cbd5e1", width=1.5), hoverinfo="skip",
+                             name="a matching pair"))
+    numbers = [str(i + 1) for i in range(len(image_xy))]
+    fig.add_trace(go.Scatter(x=image_xy[:, 0], y=image_xy[:, 1], mode="markers+text", text=numbers,
+                             textposition="top center", marker=dict(size=13, color=COLORS[0], symbol="square"),
+                             name="image", hovertemplate="image %{text}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=text_xy[:, 0], y=text_xy[:, 1], mode="markers+text", text=numbers,
+                             textposition="bottom center", marker=dict(size=13, color=COLORS[4]), name="caption",
+                             customdata=list(captions), hovertemplate="caption %{text}: %{customdata}<extra></extra>"))
+    fig.update_xaxes(title=f"component 1 ({100 * explained[0]:.0f} % of the variance)", zeroline=False)
+    fig.update_yaxes(title=f"component 2 ({100 * explained[1]:.0f} %)", zeroline=False, scaleanchor="x")
+    fig.update_layout(legend=dict(orientation="h", y=-0.2))
+    return styled(fig, "Shared space (PCA of both)", height=480)
+
+
+def learning_curve(losses: Sequence[float], total_steps: int) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=np.arange(1, len(losses) + 1), y=losses, mode="lines", line=dict(color=COLORS[1]),
+                               name="loss", hovertemplate="step %{x}: L = %{y:.3f}<extra></extra>"))
+    fig.update_xaxes(title="training step", range=[0, total_steps])
+    fig.update_yaxes(title="contrastive loss L", rangemode="tozero")
+    return styled(fig, "The loss of the fresh copy", height=320)

@@ -1,0 +1,80 @@
+"""Cross-attention (knowledge map: U-Net Denoising: "text prompt guides via cross-attention: queries from image,
+keys/values from the CLIP text embedding"): where in the latent each word of the prompt is read.
+
+In every transformer block of a text-conditioned U-Net, the latent's positions ask and the prompt's tokens answer:
+
+    Q = W_Q · h  (one row per latent position)     K = W_K · c,  V = W_V · c  (one row per prompt token)
+    A = softmax(Q Kᵀ / √d)   (positions x tokens; each row sums to 1)        out = A V
+
+A's column for a word, laid back on the latent grid, is that word's map. DAAM (Tang et al. 2022) averages these maps
+over heads, blocks and sampling steps, each upsampled to one grid; so do cross_attention_maps.
+"""
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import torch
+
+
+@dataclass
+class AttentionRecord:
+    """What the recording processors saw: per call, the block's name and A (B, heads, positions, tokens)."""
+    thread: int
+    calls: list = field(default_factory=list)
+
+
+class RecordingCrossAttention:
+    """A diffusers attention processor for the cross-attention layers (attn2), written out: the same output as
+    diffusers' own processors, with A kept for the caller's thread only (other threads' passes are unchanged)."""
+
+    def __init__(self, name: str, record: AttentionRecord):
+        self.name, self.record = name, record
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, **kwargs):
+        B, N, _ = hidden_states.shape                                                   # N = h * w positions
+        context = hidden_states if encoder_hidden_states is None else encoder_hidden_states
+        if attn.norm_cross and encoder_hidden_states is not None:
+            context = attn.norm_encoder_hidden_states(context)
+        q = attn.head_to_batch_dim(attn.to_q(hidden_states))                            # (B*heads, N, d)
+        k = attn.head_to_batch_dim(attn.to_k(context))                                  # (B*heads, L, d)
+        v = attn.head_to_batch_dim(attn.to_v(context))                                  # (B*heads, L, d)
+        mask = attn.prepare_attention_mask(attention_mask, context.shape[1], B)
+        probabilities = attn.get_attention_scores(q, k, mask)                           # (B*heads, N, L), softmax
+        if threading.get_ident() == self.record.thread:
+            self.record.calls.append((self.name, probabilities.view(B, attn.heads, N, -1).detach().float().cpu()))
+        out = attn.batch_to_head_dim(torch.bmm(probabilities, v))                       # (B, N, heads*d)
+        out = attn.to_out[1](attn.to_out[0](out))
+        if attn.residual_connection:
+            out = out + hidden_states
+        return out / attn.rescale_output_factor
+
+
+@contextmanager
+def recording_cross_attention(unet):
+    """Inside the block, every cross-attention layer (attn2) of the U-Net records A for this thread; the original
+    processors are put back in `finally`."""
+    originals = unet.attn_processors                                                    # {name: processor}
+    record = AttentionRecord(threading.get_ident())
+    unet.set_attn_processor({name: RecordingCrossAttention(name, record) if ".attn2." in name else processor
+                             for name, processor in originals.items()})
+    try:
+        yield record
+    finally:
+        unet.set_attn_processor(originals)
+
+
+def cross_attention_maps(calls: list, side: int, rows: slice | None = None) -> torch.Tensor:
+    """DAAM's aggregate: each call's A averaged over heads (and over the batch rows `rows`, e.g. the conditional
+    half of a guided batch), laid on its grid, bilinearly upsampled to side x side, averaged over calls.
+    Returns (tokens, side, side); at every position the tokens' values sum to 1, as each A's rows do."""
+    total = None
+    for _, probabilities in calls:                                                      # (B, heads, N, L)
+        a = probabilities[rows] if rows is not None else probabilities
+        a = a.mean(dim=(0, 1))                                                          # (N, L)
+        grid = int(round(a.shape[0] ** 0.5))
+        a = a.T.reshape(1, -1, grid, grid)                                              # (1, L, g, g)
+        a = torch.nn.functional.interpolate(a, size=(side, side), mode="bilinear", align_corners=False)[0]
+        total = a if total is None else total + a
+    if total is None:
+        raise ValueError("no cross-attention was recorded: the U-Net has no attn2 layers")
+    return total / len(calls)

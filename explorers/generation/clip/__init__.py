@@ -1,0 +1,268 @@
+"""CLIP (knowledge map: CLIP (Text + Image Bridge), Vectors & Dot Products, Softmax): the small CLIP trained here on
+captioned scenes of real handwritten digits. A batch's N x N similarity matrix and its loss, zero-shot
+classification with captions the learner types, retrieval from a gallery, the shared space, and a fresh copy
+learning the diagonal (learn.py).
+"""
+import gradio as gr
+import numpy as np
+import torch
+
+from components.card import explanation_card, number, percent
+from components.clip_figures import VIEWS, shared_space, similarity_matrix, zero_shot_bars
+from components.deeplink import PanelLink, link_box
+from components.diffusion_figures import colour_grid
+from components.errors import keeps_view, user_errors
+from components.events import bind
+from components.scenes import scenes
+from components.upload import ImageUpload
+from core.checks import MAX_SEED, quote, whole
+from core.clip import contrastive, recall_at, shared_plane, similarity
+from explorers.generation.clip import learn
+from explorers.generation.clip.gallery import GALLERY_SIZE, TOP, nearest_images
+from models.images import MAX_CLIP_SIDE, colour_array, read_image_file
+from models.scene_clip import app_scene_clip
+from models.scenes import COLOURS, Thing, describe, random_scene, render, scene_batch
+from models.settings import Settings
+
+MAX_BATCH, MAX_TEXTS, MAX_TEXT = 16, 16, 200
+SCENE, UPLOAD = "a held-out scene", "your upload"
+DEFAULT_CAPTIONS = "a red seven\na red one\na red four\na blue seven\na green seven"
+
+
+def checked_texts(texts, name: str = "captions") -> list[str]:
+    if isinstance(texts, str):
+        texts = texts.splitlines()
+    texts = [str(t).strip() for t in texts if str(t).strip()]
+    if not texts:
+        raise ValueError(f"Write at least one caption ({name}: one per line), e.g. 'a red seven'.")
+    if len(texts) > MAX_TEXTS:
+        raise ValueError(f"At most {MAX_TEXTS} {name} at once; got {len(texts)}.")
+    long = [t for t in texts if len(t) > MAX_TEXT]
+    if long:
+        raise ValueError(f"A caption may have at most {MAX_TEXT} characters; {quote(long[0])} has {len(long[0])}.")
+    return texts
+
+
+def held_out_batch(n, seed, held_out) -> tuple[torch.Tensor, list]:
+    n, seed = whole("batch size N", n, 2, MAX_BATCH), whole("seed", seed, 0, MAX_SEED)
+    return scene_batch(n, seed, "test" if held_out else "train")
+
+
+def batch_formula(result, scale: float) -> str:
+    s11, p11 = float(result.logits[0, 0]), float(result.per_image[0, 0])
+    n = result.logits.shape[0]
+    return (f"$$s_{{ij}} = \\tau\\,\\frac{{I_i \\cdot T_j}}{{\\lVert I_i\\rVert\\,\\lVert T_j\\rVert}},\\quad "
+            f"\\tau = {number(scale, 1)},\\quad s_{{11}} = {number(s11, 2)},\\quad "
+            f"p(\\text{{caption 1}} \\mid \\text{{image 1}}) = \\frac{{e^{{s_{{11}}}}}}{{\\sum_j e^{{s_{{1j}}}}}} = "
+            f"{number(p11)}$$\n\n"
+            f"$$L = \\tfrac12\\Big[\\underbrace{{-\\tfrac1N\\sum_i \\log \\mathrm{{softmax}}_j(s_{{ij}})_{{i}}}}"
+            f"_{{\\text{{image}}\\to\\text{{caption}}}} \\underbrace{{- \\tfrac1N\\sum_j \\log \\mathrm{{softmax}}_i"
+            f"(s_{{ij}})_{{j}}}}_{{\\text{{caption}}\\to\\text{{image}}}}\\Big] = \\tfrac12\\,({number(result.image_loss)}"
+            f" + {number(result.text_loss)}) = {number(result.loss)},\\quad N = {n},\\ \\text{{chance}}: \\log N = "
+            f"{number(np.log(n))}$$")
+
+
+@keeps_view
+def show_batch(settings: Settings, n, seed, held_out, view, progress=gr.Progress()):
+    """The batch's matrix (in the chosen view), its loss with the live numbers, and the shared plane."""
+    if view not in VIEWS:
+        raise ValueError(f"Unknown view {quote(view)}; choose one of {', '.join(VIEWS)}.")
+    clip = app_scene_clip(settings, progress)
+    images, batch = held_out_batch(n, seed, held_out)
+    captions = [scene.caption for scene in batch]
+    image_embeddings, text_embeddings = clip.image_embeddings(images), clip.text_embeddings(captions)
+    result = contrastive(similarity(image_embeddings, text_embeddings, clip.logit_scale))
+    shown = {"similarity": result.logits, "per image": result.per_image, "per caption": result.per_text}[view]
+    pictures = images.permute(0, 2, 3, 1).numpy()                                       # (N, 64, 64, 3)
+    right = recall_at(result.logits, 1)
+    note = (f"**{round(right * len(batch))} of {len(batch)}** images give their own caption the largest s (the "
+            f"diagonal); the loss is {number(result.loss)} against {number(np.log(len(batch)))} for a CLIP that "
+            "has learned nothing. " + ("These scenes use **held-out** digit images: CLIP never saw these writers' "
+                                       "strokes." if held_out else "These digit images were in CLIP's training."))
+    plane = shared_space(*[a.numpy() for a in shared_plane(image_embeddings, text_embeddings)][:2], captions,
+                         shared_plane(image_embeddings, text_embeddings)[2].numpy())
+    return batch_formula(result, clip.logit_scale), similarity_matrix(shown.numpy(), pictures, captions, view), \
+        note, plane
+
+
+def scene_image(seed) -> tuple[np.ndarray, str]:
+    rng = np.random.default_rng(whole("scene seed", seed, 0, MAX_SEED))
+    scene = random_scene(rng, "test", n_things=1)
+    return render(scene, rng), scene.caption
+
+
+def chosen_image(source, seed, upload) -> tuple[np.ndarray, str]:
+    if source == SCENE:
+        image, caption = scene_image(seed)
+        return image, f"held-out scene {int(seed)} (its own caption: '{caption}')"
+    if source != UPLOAD:
+        raise ValueError(f"Unknown image source {quote(source)}; choose '{SCENE}' or '{UPLOAD}'.")
+    if upload is None:
+        raise ValueError("Upload an image first (PNG or JPEG), or choose a held-out scene.")
+    image, note = colour_array(read_image_file(upload), "your upload")
+    return image, "your upload" + (f" ({note})" if note else "")
+
+
+@keeps_view
+def show_zero_shot(settings: Settings, source, seed, upload, captions):
+    texts = checked_texts(captions)
+    image, what = chosen_image(source, seed, upload)
+    clip = app_scene_clip(settings)
+    pixels = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None]    # (1, 3, H, W)
+    logits = similarity(clip.image_embeddings(pixels), clip.text_embeddings(texts), clip.logit_scale)[0]
+    p = logits.softmax(dim=0).numpy()
+    best = int(p.argmax())
+    note = (f"CLIP reads {what} as **{texts[best]}** ({percent(float(p[best]))}). No caption list was fixed at "
+            "training: any text you write becomes a class, through the same text encoder.")
+    return colour_grid(image[None, None], [""], [""], "the image (resized to 64 x 64 for CLIP)", height=330), \
+        zero_shot_bars(texts, p, logits.numpy()), note
+
+
+def suggested_captions(seed) -> str:
+    """The scene's own short caption and four that differ from it in one word: two digits, two colours."""
+    rng = np.random.default_rng(whole("scene seed", seed, 0, MAX_SEED))
+    thing = random_scene(rng, "test", n_things=1).things[0]
+    other_digits = [d for d in range(10) if d != thing.digit][:2]
+    other_colours = [c for c in COLOURS if c != thing.colour][:2]
+    things = [thing] + [Thing(d, thing.colour, "medium", "centre", 0) for d in other_digits] + \
+        [Thing(thing.digit, c, "medium", "centre", 0) for c in other_colours]
+    return "\n".join(describe(t, say_size=False) for t in things)
+
+
+@keeps_view
+def show_retrieval(settings: Settings, query):
+    text = checked_texts([query], "query")[0]
+    clip = app_scene_clip(settings)
+    images, scores, captions = nearest_images(clip, text)
+    titles = [f"{i + 1}. s = {s:.1f}" for i, s in enumerate(scores)]
+    fig = colour_grid(images.reshape(2, TOP // 2, *images.shape[1:]), titles[:TOP // 2], ["", ""],
+                      f"The {TOP} of {GALLERY_SIZE} held-out scenes nearest to '{text[:40]}'", height=520)
+    fig.update_layout(annotations=[*fig.layout.annotations])
+    hits = "; ".join(f"{i + 1}. {c}" for i, c in enumerate(captions))
+    return fig, f"Their own captions (CLIP never read them here): {hits}"
+
+
+def as_array(value, name: str) -> np.ndarray:
+    """A client's nested list as numbers, or a ValueError that says what an image must be."""
+    try:
+        array = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an H x W x 3 array of numbers in 0..1 (nested lists).") from None
+    if array.ndim != 3:
+        raise ValueError(f"{name} must be an H x W x 3 array of colours (got shape {array.shape}).")
+    return array
+
+
+@user_errors
+def clip_similarity_endpoint(settings: Settings, images: list, texts: list) -> dict:
+    """The scenes' CLIP on images (a list of H x W x 3 arrays of colours in 0..1, 8 to 256 pixels a side, resized
+    to 64 x 64) and texts (a list of strings): cosine similarities (images x texts), each image's softmax of
+    logit_scale x cosine over the texts, and logit_scale (CLIP's learned temperature τ)."""
+    if not isinstance(images, (list, tuple)) or not images or len(images) > MAX_TEXTS:
+        raise ValueError(f"images must be a list of 1 to {MAX_TEXTS} H x W x 3 arrays.")
+    if not isinstance(texts, (list, tuple)):
+        raise ValueError("texts must be a list of strings.")
+    texts = checked_texts(texts, "texts")
+    arrays = [colour_array(as_array(image, f"image {i}"), f"image {i}", MAX_CLIP_SIDE)[0]
+              for i, image in enumerate(images)]
+    clip = app_scene_clip(settings)
+    image_embeddings = torch.cat([clip.image_embeddings(torch.from_numpy(a.transpose(2, 0, 1).copy())[None])
+                                  for a in arrays])
+    cosine = similarity(image_embeddings, clip.text_embeddings(texts), 1.0)
+    return {"similarity": cosine.tolist(), "probabilities_per_image":
+            (clip.logit_scale * cosine).softmax(dim=1).tolist(), "logit_scale": clip.logit_scale}
+
+
+def build_batch_part(settings: Settings, tab) -> dict:
+    gr.Markdown("### A batch: N images, N captions, one N x N matrix")
+    with gr.Row():
+        n = gr.Slider(2, MAX_BATCH, 8, step=1, label="batch size N", elem_id="clip-n")
+        seed = gr.Number(0, label="seed (which scenes)", precision=0, minimum=0, maximum=MAX_SEED, elem_id="clip-seed")
+        held_out = gr.Checkbox(True, label="held-out digit images (never seen in training)", elem_id="clip-held-out")
+        view = gr.Radio(list(VIEWS), value="similarity", label="the matrix shows", elem_id="clip-view")
+    note = gr.Markdown(elem_id="clip-note")
+    matrix = gr.Plot(label="similarity matrix", elem_id="clip-matrix")
+    with gr.Row():
+        plane = gr.Plot(label="shared space", elem_id="clip-plane", scale=3)
+        gr.Markdown("**The shared space.** Each square is an image, each dot a caption, and a line joins each image "
+                    "to its own caption. Both encoders end in the same 64 numbers, yet the images and the captions "
+                    "form two clouds apart: the *modality gap* real CLIPs show too. The contrastive loss only "
+                    "compares directions within each row and column, so it never has to close that gap; what it "
+                    "needs is that, inside the gap, each image is nearer its own caption than the others.",
+                    elem_id="clip-gap")
+    return {"n": n, "seed": seed, "held_out": held_out, "view": view, "_outputs": [note, matrix, plane]}
+
+
+def build_zero_shot_part(settings: Settings) -> dict:
+    gr.Markdown("### Zero-shot: your captions become the classes")
+    with gr.Row():
+        source = gr.Radio([SCENE, UPLOAD], value=SCENE, label="image", elem_id="clip-source")
+        scene_seed = gr.Number(7, label="held-out scene (seed)", precision=0, minimum=0, maximum=MAX_SEED,
+                               elem_id="clip-scene-seed")
+        upload = ImageUpload(type="filepath", sources=["upload"], label="your image (PNG or JPEG)", height=160,
+                             elem_id="clip-upload")
+    with gr.Row():
+        captions = gr.Textbox(suggested_captions(7), lines=5, label="captions, one per line", elem_id="clip-captions", scale=2)
+        with gr.Column():
+            suggest = gr.Button("Captions for this scene (one word changed each)", elem_id="clip-suggest")
+            compare = gr.Button("Compare", variant="primary", elem_id="clip-compare")
+    zero_note = gr.Markdown(elem_id="clip-zero-note")
+    with gr.Row():
+        picture = gr.Plot(label="image", elem_id="clip-picture", scale=2)
+        bars = gr.Plot(label="zero-shot", elem_id="clip-bars", scale=3)
+    inputs, outputs = [source, scene_seed, upload, captions], [picture, bars, zero_note]
+    suggest.click(suggested_captions, inputs=scene_seed, outputs=captions, api_visibility="undocumented").then(
+        bind(show_zero_shot, settings), inputs=inputs, outputs=outputs, api_visibility="undocumented")
+    gr.on([compare.click, scene_seed.change, source.change, upload.upload, captions.change],
+          bind(show_zero_shot, settings),
+          inputs=inputs, outputs=outputs, api_visibility="undocumented", trigger_mode="always_last")
+    return {"scene_seed": scene_seed, "captions": captions, "_zero": (inputs, outputs)}
+
+
+def build_retrieval_part(settings: Settings) -> dict:
+    gr.Markdown(f"### Retrieval: a caption finds its images among {GALLERY_SIZE} held-out scenes")
+    with gr.Row():
+        query = gr.Textbox("a yellow three on a blue background", label="caption", scale=3,
+                           elem_id="clip-query")
+        search = gr.Button("Search", elem_id="clip-search")
+    found = gr.Plot(label="nearest images", elem_id="clip-found")
+    found_note = gr.Markdown(elem_id="clip-found-note")
+    gr.on([search.click, query.change], bind(show_retrieval, settings), inputs=query, outputs=[found, found_note],
+          api_visibility="undocumented", trigger_mode="always_last")
+    return {"query": query, "_retrieval": (query, [found, found_note])}
+
+
+def build(settings: Settings) -> PanelLink:
+    with gr.Tab("CLIP", id="clip", elem_id="tab-clip") as tab:
+        formula = explanation_card(
+            "CLIP: one space for images and words",
+            "Two encoders, one for images (a ViT over 8 x 8-pixel patches) and one for text (a transformer whose "
+            "end-of-text vector is the caption's embedding), each end in the same 64-dimensional space. Training "
+            "shows them a batch of N scenes with their N captions and asks every image to point the same way as "
+            "its own caption and away from the other N − 1: a softmax over each row and each column of the "
+            "similarity matrix, with the diagonal as the right answers. This CLIP was trained here, on scenes of "
+            "real handwritten digits; the same text encoder steers the text-to-image model.",
+            "", "Look at the diagonal, then switch the view to the softmax per image: each row of numbers is a "
+            "zero-shot classifier. In the zero-shot part, change one word of a caption (seven → one, red → blue) "
+            "and watch which word CLIP is sure of. Search for 'a small green nine': are the nearest images small, "
+            "green and nines?", elem_id="clip-formula")
+        batch = build_batch_part(settings, tab)
+        inputs = [batch["n"], batch["seed"], batch["held_out"], batch["view"]]
+        outputs = [formula, batch["_outputs"][1], batch["_outputs"][0], batch["_outputs"][2]]
+        scenes(inputs, {"CLIP · the diagonal is what training pulls together": [8, 0, True, "similarity"],
+                        "Softmax · each row is a zero-shot classifier": [8, 0, True, "per image"],
+                        "Dot products · 16 pairs, one matrix": [16, 3, True, "similarity"]},
+               elem_id="clip-scenes")
+        gr.on([tab.select, *[control.change for control in inputs]], bind(show_batch, settings), inputs=inputs,
+              outputs=outputs, api_visibility="undocumented", trigger_mode="always_last")
+        zero = build_zero_shot_part(settings)
+        retrieval = build_retrieval_part(settings)
+        learn.build_learn_part(settings)
+        zero_inputs, zero_outputs = zero["_zero"]
+        tab.select(bind(show_zero_shot, settings), inputs=zero_inputs, outputs=zero_outputs,
+                   api_visibility="undocumented")
+        tab.select(bind(show_retrieval, settings), inputs=retrieval["_retrieval"][0],
+                   outputs=retrieval["_retrieval"][1], api_visibility="undocumented")
+        gr.api(bind(clip_similarity_endpoint, settings), api_name="clip_similarity")
+        controls = {k: v for part in (batch, zero, retrieval) for k, v in part.items() if not k.startswith("_")}
+        return link_box("clip", controls)

@@ -1,0 +1,157 @@
+"""Text to image (knowledge map: Latent Diffusion (Speed), U-Net Denoising, Classifier-Free Guidance, CLIP): a
+prompt becomes an image in an 8x8x4 latent, steered by cross-attention, and each word's cross-attention map shows
+where it was read. The default model is the one trained here in Stable Diffusion's shape; a real Stable Diffusion
+checkpoint (--image-model) runs through the same code.
+"""
+import gradio as gr
+import numpy as np
+import torch
+
+from components.card import explanation_card, number
+from components.deeplink import PanelLink, link_box
+from components.diffusion_figures import attention_overlays, colour_grid
+from components.errors import keeps_view, user_errors
+from components.events import HEAVY, bind
+from components.scenes import scenes
+from core.checks import MAX_SEED, checked_prompt, in_range, whole
+from core.cross_attention import cross_attention_maps, recording_cross_attention
+from core.diffusion import sampling_timesteps
+from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
+from models.image_pipeline import app_image_pipeline
+from models.settings import Settings
+from models.spaces_gpu import gpu
+
+MAX_W, MAX_STEPS = 20.0, 100
+SPECIAL = ("<|startoftext|>", "<|endoftext|>")
+
+
+def word_tokens(tokenizer, prompt: str) -> list[tuple[int, str]]:
+    """(position in the padded sequence, the token as text) for the prompt's own tokens, start and end left out."""
+    ids = tokenizer(prompt, truncation=True, max_length=tokenizer.model_max_length).input_ids
+    tokens = tokenizer.convert_ids_to_tokens(ids)
+    return [(i, token.replace("</w>", "")) for i, token in enumerate(tokens) if token not in SPECIAL]
+
+
+def unknown_words(tokenizer, prompt: str) -> list[str]:
+    """Words the tokenizer splits into pieces: for the scenes' model, words that never were in a caption."""
+    return [word for word in prompt.lower().split() if len(tokenizer(word, add_special_tokens=False).input_ids) > 1]
+
+
+def generate(settings: Settings, prompt, negative_prompt, w, steps, seed) -> dict:
+    """One guided DDIM run in latent space with cross-attention recorded: the image, the final latent, the tokens
+    and each token's DAAM map (averaged over heads, blocks and steps, conditional branch)."""
+    prompt = checked_prompt(prompt)
+    negative_prompt = "" if negative_prompt is None else str(negative_prompt)
+    negative_prompt = checked_prompt(negative_prompt, "negative prompt") if negative_prompt.strip() else ""
+    w = in_range("guidance weight w", w, 0, MAX_W)
+    steps, seed = whole("steps", steps, 1, MAX_STEPS), whole("seed", seed, 0, MAX_SEED)
+    pipe = app_image_pipeline(settings)
+    embedded, negative = prompt_embeddings(pipe.tokenizer, pipe.text_encoder, [prompt, negative_prompt]).split(1)
+    noise = torch.randn((1, *pipe.latent_shape), generator=torch.Generator().manual_seed(seed))
+    noise = noise.to(pipe.device, pipe.unet.dtype)
+    with recording_cross_attention(pipe.unet) as record:
+        run = text_sample(pipe.unet, embedded, negative, [w], noise, pipe.alphas_cumprod, sampling_timesteps(steps))
+    side = pipe.latent_shape[-1]
+    maps = cross_attention_maps(record.calls, side, rows=slice(0, 1))                  # (L, side, side)
+    image = to_pixels(from_latent(pipe.vae, run.final, pipe.scaling))[0]               # (S, S, 3)
+    tokens = word_tokens(pipe.tokenizer, prompt)
+    return {"image": image, "latent": run.final[0].float().cpu().numpy(), "maps": maps.numpy(), "tokens": tokens,
+            "unknown": unknown_words(pipe.tokenizer, prompt), "prompt": prompt, "negative": negative_prompt, "w": w,
+            "steps": steps, "name": pipe.name, "latent_shape": pipe.latent_shape, "image_side": pipe.image_side}
+
+
+def attention_formula(r: dict) -> str:
+    """The attention formula with one query's numbers: the latent position where the first word's map peaks, its
+    averaged attention over the prompt's tokens (the start token takes the rest)."""
+    maps, tokens = r["maps"], r["tokens"]
+    c, h, w = r["latent_shape"]
+    S = r["image_side"]
+    head = (f"$$A = \\mathrm{{softmax}}\\!\\Big(\\frac{{Q K^\\top}}{{\\sqrt d}}\\Big),\\quad Q = W_Q\\,h_{{\\text{{latent}}}},"
+            f"\\ K = W_K\\,c_{{\\text{{text}}}},\\ V = W_V\\,c_{{\\text{{text}}}};\\quad {S}\\times{S}\\times 3 = "
+            f"{S * S * 3:,} \\to {h}\\times{w}\\times{c} = {c * h * w:,}\\ ({S * S * 3 / (c * h * w):.0f}\\times)$$"
+            ).replace(",", "{,}")
+    if not tokens:
+        return head
+    first, word = tokens[0]
+    row, col = np.unravel_index(int(maps[first].argmax()), maps[first].shape)
+    parts = " + ".join(f"\\underbrace{{{number(float(maps[i, row, col]), 2)}}}_{{\\text{{{t}}}}}"
+                       for i, t in tokens[:6])
+    start = float(maps[0, row, col])
+    return head + (f"\n\n$$\\text{{at latent cell }}({row},{col}):\\ \\ A = {parts} + \\underbrace{{{number(start, 2)}}}"
+                   f"_{{\\langle\\text{{start}}\\rangle}} + \\dots = 1$$")
+
+
+@keeps_view
+@gpu(duration=60)
+def show_image(settings: Settings, prompt, negative_prompt, w, steps, seed, progress=gr.Progress()):
+    progress(0.05, desc="Sampling in the latent space…")
+    r = generate(settings, prompt, negative_prompt, w, steps, seed)
+    picture = colour_grid(r["image"][None, None], [""], [""], f"“{r['prompt'][:50]}”, w = {r['w']:g}", height=420)
+    words = [t for _, t in r["tokens"]][:8]
+    overlays = attention_overlays(r["image"], r["maps"][[i for i, _ in r["tokens"]][:8]], words) if words else None
+    negative = (f"the negative prompt **{r['negative']}**" if r["negative"] else "the empty prompt")
+    note = (f"ε̂ = (w + 1)·ε(z_t, prompt) − w·ε(z_t, {'negative' if r['negative'] else 'empty'}): the unconditional "
+            f"branch reads {negative}. {r['steps']} DDIM steps on a {'×'.join(map(str, r['latent_shape']))} latent, "
+            f"then the VAE's decoder ({r['name']}).")
+    if r["unknown"]:
+        note += (f" Words the tokenizer had to split into pieces, likely never seen in training: "
+                 f"**{', '.join(r['unknown'][:5])}**; the model mostly ignores them.")
+    return attention_formula(r), picture, overlays, note
+
+
+@user_errors
+@gpu(duration=60)
+def text_to_image_endpoint(settings: Settings, prompt: str, negative_prompt: str = "", w: float = 7.5,
+                           steps: int = 30, seed: int = 0) -> dict:
+    """Guided DDIM in the latent space (ε̂ = (w+1) ε(prompt) − w ε(negative prompt, or "")): the image (H x W x 3 in
+    0..1), the prompt's tokens, and each token's cross-attention map over the latent grid (averaged over heads,
+    blocks and steps; a repeated token is keyed 'token#2')."""
+    r = generate(settings, prompt, negative_prompt, w, steps, seed)
+    keys, seen = [], {}
+    for _, token in r["tokens"]:
+        seen[token] = seen.get(token, 0) + 1
+        keys.append(token if seen[token] == 1 else f"{token}#{seen[token]}")
+    return {"image": np.round(r["image"], 4).tolist(), "tokens": [t for _, t in r["tokens"]],
+            "cross_attention": {k: np.round(r["maps"][i], 5).tolist() for k, (i, _) in zip(keys, r["tokens"])}}
+
+
+def build(settings: Settings) -> PanelLink:
+    with gr.Tab("Text to image", id="text-to-image", elem_id="tab-text-to-image") as tab:
+        formula = explanation_card(
+            "Text to image: a prompt steers the denoiser through cross-attention",
+            "Stable Diffusion does not denoise pixels. A VAE squeezes the image into a small latent (here 64 x 64 x 3 "
+            "→ 8 x 8 x 4, 48 x fewer numbers, the same ratio as 512 x 512 x 3 → 64 x 64 x 4), the U-Net denoises "
+            "the latent, and the decoder paints the result. The prompt enters through cross-attention: each "
+            "position of the latent asks a query, each word of the CLIP-encoded prompt answers with a key and a "
+            "value. The maps below show, for each word, where the latent listened to it.",
+            "", "Try 'a red seven on the left and a blue two on the right': the map of 'red' should sit on the left. "
+            "Then raise w from 0 to 7.5 and watch the image obey the prompt; put 'blue' in the negative prompt.",
+            elem_id="t2i-formula")
+        with gr.Row():
+            prompt = gr.Textbox("a red seven on the left and a blue two on the right", label="prompt (Enter draws)",
+                                scale=3, elem_id="t2i-prompt")
+            negative = gr.Textbox("", label="negative prompt (replaces the empty prompt)", scale=2,
+                                  elem_id="t2i-negative")
+        with gr.Row():
+            w = gr.Slider(0, MAX_W, 7.5, step=0.5, label="guidance weight w (diffusers' guidance_scale = w + 1)",
+                          elem_id="t2i-w")
+            steps = gr.Slider(1, MAX_STEPS, 30, step=1, label="DDIM steps", elem_id="t2i-steps")
+            seed = gr.Number(0, label="seed (the starting noise)", precision=0, minimum=0, maximum=MAX_SEED,
+                             elem_id="t2i-seed")
+            run = gr.Button("Draw", variant="primary", elem_id="t2i-run")
+        note = gr.Markdown(elem_id="t2i-note")
+        with gr.Row():
+            picture = gr.Plot(label="image", elem_id="t2i-image", scale=2)
+            overlays = gr.Plot(label="cross-attention per word", elem_id="t2i-maps", scale=3)
+        inputs, outputs = [prompt, negative, w, steps, seed], [formula, picture, overlays, note]
+        scenes(inputs, {"Cross-attention · 'red' is read where the red digit is":
+                        ["a red seven on the left and a blue two on the right", "", 7.5, 30, 0],
+                        "Guidance · w = 0: the prompt is only a suggestion": ["a small yellow three", "", 0, 30, 1],
+                        "Negative prompt · push away from 'yellow'": ["a small three", "yellow", 7.5, 30, 1]},
+               fn=bind(show_image, settings), outputs=outputs, elem_id="t2i-scenes", **HEAVY)
+        gr.on([tab.select, run.click, prompt.submit, negative.submit, w.release, steps.release, seed.submit],
+              bind(show_image, settings), inputs=inputs, outputs=outputs, api_visibility="undocumented",
+              trigger_mode="always_last", **HEAVY)
+        gr.api(bind(text_to_image_endpoint, settings), api_name="text_to_image", **HEAVY)
+        return link_box("text-to-image", {"prompt": prompt, "negative": negative, "w": w, "steps": steps,
+                                          "seed": seed})

@@ -1,0 +1,80 @@
+"""How well the scenes' CLIP does on held-out digit images (README, tests, bench): zero-shot digit and colour,
+the full caption among distractors, and retrieval recall@1 and @5 both ways.
+
+    .venv/bin/python -m models.clip_quality
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.clip import recall_at, similarity
+from models.scenes import COLOURS, Scene, Thing, describe, scene_batch
+
+
+@dataclass(frozen=True)
+class ClipQuality:
+    digit: float               # a lone digit: its caption with the right digit word beats the 9 other digits
+    colour: float              # ... with the right colour word beats the 6 other colours
+    caption: float             # a scene's caption beats 31 captions of other held-out scenes (1 in 32)
+    image_to_text: tuple[float, float]      # recall@1, recall@5 in batches of 64 (chance 1/64, 5/64)
+    text_to_image: tuple[float, float]
+    n: int
+
+
+def lone(scene: Scene) -> Thing:
+    return scene.things[0]
+
+
+def zero_shot_accuracy(clip, images: torch.Tensor, scenes: list[Scene], vary: str) -> float:
+    """For each lone-digit scene: captions 'a {colour} {digit}' with every digit (vary='digit') or every colour
+    (vary='colour'), the rest as in the scene; correct when the true one has the largest similarity."""
+    image_embeddings = clip.image_embeddings(images)
+    correct = []
+    for i, scene in enumerate(scenes):
+        thing = lone(scene)
+        options = (range(10) if vary == "digit" else list(COLOURS))
+        truth = thing.digit if vary == "digit" else thing.colour
+        things = [Thing(o, thing.colour, "medium", "centre", 0) if vary == "digit" else
+                  Thing(thing.digit, o, "medium", "centre", 0) for o in options]
+        texts = [describe(t, say_size=False) for t in things]
+        scores = similarity(image_embeddings[i:i + 1], clip.text_embeddings(texts), clip.logit_scale)[0]
+        correct.append(list(options)[int(scores.argmax())] == truth)
+    return float(np.mean(correct))
+
+
+def batched_recall(clip, images: torch.Tensor, scenes: list[Scene], batch: int, k: int, transpose: bool) -> float:
+    values = []
+    for start in range(0, len(scenes) - batch + 1, batch):
+        logits = similarity(clip.image_embeddings(images[start:start + batch]),
+                            clip.text_embeddings([s.caption for s in scenes[start:start + batch]]), clip.logit_scale)
+        values.append(recall_at(logits.T if transpose else logits, k))
+    return float(np.mean(values))
+
+
+def clip_quality(clip, n: int = 512, seed: int = 2024) -> ClipQuality:
+    """All figures on held-out digit images (split 'test'), with seeded scenes."""
+    lone_images, lone_scenes = scene_batch(n, seed, "test", n_things=1)
+    images, scenes = scene_batch(n, seed + 1, "test")
+    return ClipQuality(
+        digit=zero_shot_accuracy(clip, lone_images, lone_scenes, "digit"),
+        colour=zero_shot_accuracy(clip, lone_images, lone_scenes, "colour"),
+        caption=batched_recall(clip, images, scenes, 32, 1, transpose=False),
+        image_to_text=tuple(batched_recall(clip, images, scenes, 64, k, transpose=False) for k in (1, 5)),
+        text_to_image=tuple(batched_recall(clip, images, scenes, 64, k, transpose=True) for k in (1, 5)),
+        n=n)
+
+
+def main() -> None:
+    from models.scene_clip import load_scene_clip
+
+    quality = clip_quality(load_scene_clip())
+    print(f"held-out digit images, {quality.n} scenes")
+    print(f"zero-shot digit {quality.digit:.1%} (chance 10 %), colour {quality.colour:.1%} (chance 14 %), "
+          f"caption among 32 {quality.caption:.1%}")
+    print(f"image -> caption recall@1 {quality.image_to_text[0]:.1%} @5 {quality.image_to_text[1]:.1%}; "
+          f"caption -> image recall@1 {quality.text_to_image[0]:.1%} @5 {quality.text_to_image[1]:.1%} (of 64)")
+
+
+if __name__ == "__main__":
+    main()

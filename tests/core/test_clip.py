@@ -1,0 +1,74 @@
+"""CLIP's similarity and symmetric contrastive loss, checked against transformers' own CLIPModel loss and a
+brute-force loop; recall@k and the shared plane against numpy."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from core.clip import contrastive, recall_at, shared_plane, similarity, unit
+
+
+def test_loss_equals_transformers_clip_loss():
+    from transformers import CLIPConfig, CLIPModel
+
+    torch.manual_seed(0)
+    model = CLIPModel(CLIPConfig(text_config=dict(vocab_size=50, hidden_size=16, intermediate_size=32,
+                                                  num_hidden_layers=1, num_attention_heads=2,
+                                                  max_position_embeddings=8),
+                                 vision_config=dict(image_size=16, patch_size=8, hidden_size=16, intermediate_size=32,
+                                                    num_hidden_layers=1, num_attention_heads=2),
+                                 projection_dim=8)).eval()
+    ids = torch.randint(3, 50, (5, 8))
+    pixels = torch.randn(5, 3, 16, 16)
+    with torch.no_grad():
+        out = model(input_ids=ids, pixel_values=pixels, return_loss=True)
+        logits = similarity(out.image_embeds, out.text_embeds, float(model.logit_scale.exp()))
+    assert torch.allclose(logits, out.logits_per_image, atol=1e-5)
+    assert contrastive(logits).loss == pytest.approx(float(out.loss), rel=1e-5)
+
+
+def test_loss_equals_a_loop():
+    torch.manual_seed(1)
+    logits = torch.randn(6, 6) * 3
+    result = contrastive(logits)
+    rows = [-math.log(math.exp(logits[i, i]) / sum(math.exp(logits[i, j]) for j in range(6))) for i in range(6)]
+    cols = [-math.log(math.exp(logits[j, j]) / sum(math.exp(logits[i, j]) for i in range(6))) for j in range(6)]
+    assert result.image_loss == pytest.approx(np.mean(rows), rel=1e-5)
+    assert result.text_loss == pytest.approx(np.mean(cols), rel=1e-5)
+    assert torch.allclose(result.per_image.sum(dim=1), torch.ones(6))
+    assert torch.allclose(result.per_text.sum(dim=0), torch.ones(6))
+
+
+def test_perfect_pairs_give_a_small_loss_and_full_recall():
+    x = unit(torch.randn(8, 16))
+    result = contrastive(similarity(x, x, 100.0))
+    assert result.loss < 0.05
+    assert recall_at(result.logits, 1) == 1.0
+
+
+def test_recall_counts_the_diagonal_in_the_top_k():
+    logits = torch.tensor([[3.0, 1.0, 2.0], [5.0, 4.0, 0.0], [0.0, 1.0, 2.0]])
+    assert recall_at(logits, 1) == pytest.approx(2 / 3)     # rows 0 and 2 rank their partner first
+    assert recall_at(logits, 2) == 1.0
+
+
+def test_bad_batches_are_refused():
+    with pytest.raises(ValueError, match="square"):
+        contrastive(torch.zeros(3, 4))
+    with pytest.raises(ValueError, match="at least 2"):
+        contrastive(torch.zeros(1, 1))
+
+
+def test_shared_plane_is_pca_of_both_clouds():
+    from sklearn.decomposition import PCA
+
+    torch.manual_seed(2)
+    images, texts = torch.randn(7, 10) + 2, torch.randn(5, 10)
+    img_xy, txt_xy, explained = shared_plane(images, texts)
+    both = unit(torch.cat([images, texts])).numpy()
+    pca = PCA(2).fit(both)
+    reference = pca.transform(both)
+    ours = torch.cat([img_xy, txt_xy]).numpy()
+    assert np.allclose(np.abs(ours), np.abs(reference), atol=1e-4)        # a component's sign is arbitrary
+    assert np.allclose(explained.numpy(), pca.explained_variance_ratio_, atol=1e-5)

@@ -1,0 +1,90 @@
+"""The Text to image panel on a tiny random Stable Diffusion pipeline: the image is diffusers' own pipeline's for
+the same noise and guidance_scale = w + 1, the negative prompt replaces the empty one, the maps are the recorded
+cross-attention, and odd input gets a clear message."""
+import json
+from dataclasses import replace
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from diffusers import StableDiffusionPipeline
+
+from explorers.generation.text_to_image import generate, show_image, text_to_image_endpoint
+from models.image_pipeline import load_image_pipeline
+from models.scene_pipeline import build_scheduler
+from tests.handlers import bound, refuses
+from tests.tiny_pipeline import PROMPT, tiny_pipeline
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tiny_pipeline(tmp_path_factory.mktemp("tiny-sd-t2i"))
+
+
+@pytest.fixture(scope="module")
+def sd_settings(settings, folder):
+    return replace(settings, image_model=str(folder))
+
+
+def diffusers_image(folder, prompt, negative, w, steps, seed) -> np.ndarray:
+    """diffusers' own StableDiffusionPipeline with the app's scheduler spacing (models.scene_pipeline)."""
+    pipe = StableDiffusionPipeline.from_pretrained(folder, safety_checker=None, requires_safety_checker=False)
+    pipe.scheduler = type(build_scheduler()).from_config({**pipe.scheduler.config, **build_scheduler().config})
+    ours = load_image_pipeline(str(folder), "cpu")
+    noise = torch.randn((1, *ours.latent_shape), generator=torch.Generator().manual_seed(seed))
+    out = pipe(prompt, negative_prompt=negative or None, guidance_scale=w + 1, num_inference_steps=steps,
+               latents=noise, output_type="np")
+    return out.images[0]
+
+
+@pytest.mark.parametrize("negative, w", [("", 0.0), ("", 3.0), ("a dog", 3.0)])
+def test_the_image_is_diffusers_own_for_the_same_noise(sd_settings, folder, negative, w):
+    r = generate(sd_settings, PROMPT, negative, w, 20, 4)
+    reference = diffusers_image(folder, PROMPT, negative, w, 20, 4)
+    assert np.allclose(r["image"], reference, atol=2e-4)
+
+
+def test_the_negative_prompt_changes_the_image(sd_settings):
+    plain = generate(sd_settings, PROMPT, "", 5.0, 10, 0)["image"]
+    pushed = generate(sd_settings, PROMPT, "a dog", 5.0, 10, 0)["image"]
+    assert np.abs(plain - pushed).max() > 1e-3
+
+
+def test_maps_cover_every_token_and_sum_to_one(sd_settings):
+    r = generate(sd_settings, PROMPT, "", 3.0, 5, 0)
+    assert r["maps"].shape == (12, 8, 8)                                   # the tokenizer's 12 positions
+    assert np.allclose(r["maps"].sum(axis=0), 1.0, atol=1e-5)
+    assert [t for _, t in r["tokens"]] and all(0 < i < 12 for i, _ in r["tokens"])
+
+
+def test_the_panel_and_the_endpoint(sd_settings):
+    show, endpoint = bound(sd_settings, (show_image, text_to_image_endpoint))
+    formula, picture, overlays, note = show(PROMPT, "", 3.0, 5, 0)
+    assert "softmax" in formula and "16\\times16\\times 3" in formula and "(3\\times)" in formula
+    assert "empty prompt" in note and overlays is not None
+    result = json.loads(json.dumps(endpoint(PROMPT, "a dog", 3.0, 5, 0)))
+    assert np.array(result["image"]).shape == (16, 16, 3)
+    assert set(result["cross_attention"]) >= set(result["tokens"]) - {""}
+    for value in result["cross_attention"].values():
+        assert np.array(value).shape == (8, 8)
+
+
+@pytest.mark.parametrize("args, match", [(("", "", 3.0, 5, 0), "Type a prompt"),
+                                         (("x" * 10_000, "", 3.0, 5, 0), "under 300"),
+                                         ((PROMPT, "n" * 400, 3.0, 5, 0), "under 300"),
+                                         ((PROMPT, "", float("nan"), 5, 0), "finite"),
+                                         ((PROMPT, "", 25.0, 5, 0), "between 0 and 20"),
+                                         ((PROMPT, "", 3.0, 0, 0), "steps"),
+                                         ((PROMPT, "", 3.0, 5, -1), "seed")])
+def test_odd_input_gets_a_message(sd_settings, args, match):
+    show, endpoint = bound(sd_settings, (show_image, text_to_image_endpoint))
+    refuses(lambda: show(*args), match)
+    with pytest.raises(gr.Error, match=match):
+        endpoint(*args)
+
+
+def test_emoji_and_unknown_words_still_draw(sd_settings):
+    show, = bound(sd_settings, (show_image,))
+    _, picture, _, note = show("a 🙂 zebra", "", 3.0, 3, 0)
+    assert picture is not None and "split into pieces" in note and "zebra" in note   # the byte-only tokenizer

@@ -1,0 +1,113 @@
+"""Train the small CLIP on captioned scenes with CLIP's symmetric contrastive loss (InfoNCE, learned temperature).
+
+    .venv/bin/python -m training.train_clip                      # about 25 min on one core of this CPU
+    .venv/bin/python -m training.train_clip --max-minutes 10     # stop early; run again to resume
+
+Seeded (batch k is twin_batch(seed + k): pairs of scenes that differ in one digit only), resumable (the state is
+saved to --work-dir), time-limited; writes the model with save_pretrained (safetensors) and the tokenizer into
+models/checkpoints/scene_clip. Only train-split digit images are seen; models/clip_quality.py measures it on the
+held-out ones.
+"""
+import argparse
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from models.caption_tokenizer import load_tokenizer, write_tokenizer
+from models.scene_clip import FOLDER, build_clip, pixels, write_preprocessor
+from models.scenes import twin_batch
+
+
+@dataclass(frozen=True)
+class ClipTraining:
+    steps: int = 3000             # batches of scenes
+    batch_size: int = 128         # the N of the N x N similarity matrix
+    learning_rate: float = 1e-3   # AdamW peak, after a linear warm-up, then cosine decay to 10 %
+    warmup_steps: int = 150
+    weight_decay: float = 0.1
+    seed: int = 0
+
+
+def learning_rate(config: ClipTraining, step: int) -> float:
+    warm = min(1.0, (step + 1) / config.warmup_steps)
+    cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / config.steps)))
+    return config.learning_rate * warm * cosine
+
+
+def clip_step(model, tokenizer, config: ClipTraining, step: int) -> torch.Tensor:
+    """The loss of one batch: CLIPModel's own symmetric cross-entropy over the N x N similarity matrix."""
+    images, scenes = twin_batch(config.batch_size, config.seed * 1_000_003 + step, "train")
+    text = tokenizer([scene.caption for scene in scenes], padding="max_length", truncation=True,
+                     return_tensors="pt")
+    return model(input_ids=text.input_ids, attention_mask=text.attention_mask, pixel_values=pixels(images),
+                 return_loss=True).loss
+
+
+def train(config: ClipTraining, work_dir: Path, out: Path, max_minutes: float, every: int) -> None:
+    from tqdm import tqdm
+
+    torch.manual_seed(config.seed)
+    tokenizer = load_tokenizer(write_tokenizer(work_dir / "tokenizer"))
+    model = build_clip(tokenizer)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    state_path, step = work_dir / "state.pt", 0
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=True)
+        model.load_state_dict(state["model"]), optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+        print(f"resumed from {state_path} at step {step}", flush=True)
+    print(f"CLIP with {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters", flush=True)
+
+    def checkpoint() -> None:
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step}, state_path)
+        model.save_pretrained(out, safe_serialization=True)
+        tokenizer.save_pretrained(out)
+        write_preprocessor(out)
+
+    started, running = time.time(), None
+    model.train()
+    bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=30)
+    for step in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(config, step)
+        loss = clip_step(model, tokenizer, config, step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        with torch.no_grad():
+            model.logit_scale.clamp_(0, math.log(100))                                  # CLIP's cap of 100
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        bar.set_postfix(loss=f"{running:.3f}", scale=f"{model.logit_scale.exp().item():.1f}", refresh=False)
+        step += 1
+        if step % every == 0:
+            checkpoint()
+            print(f"step {step} loss {running:.3f} elapsed {(time.time() - started) / 60:.1f} min", flush=True)
+        if time.time() - started > max_minutes * 60:
+            print(f"time budget of {max_minutes} min reached at step {step}", flush=True)
+            break
+    checkpoint()
+    print(f"wrote {out} (step {step})", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=ClipTraining.steps)
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/scene_clip_train"))
+    parser.add_argument("--out", type=Path, default=FOLDER)
+    parser.add_argument("--max-minutes", type=float, default=40.0)
+    parser.add_argument("--every", type=int, default=250, help="checkpoint every this many steps")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    options = parser.parse_args()
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    options.work_dir.mkdir(parents=True, exist_ok=True)
+    train(ClipTraining(steps=options.steps), options.work_dir, options.out, options.max_minutes, options.every)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Train the text-conditioned U-Net on the VAE's latents of captioned scenes, then write the whole pipeline folder.
+
+    .venv/bin/python -m training.train_unet                      # needs the VAE and the CLIP first
+    .venv/bin/python -m training.train_unet --max-minutes 30     # stop early; run again to resume
+
+The condition is the frozen CLIP text encoder's token vectors (last_hidden_state, the full padded length, no mask:
+exactly what diffusers' StableDiffusionPipeline hands the U-Net). About 10 % of the captions are replaced by the
+empty caption, so the one network also learns eps(z_t, t, "") for classifier-free guidance. Latents are
+z_0 = s · E(x), noised with Stable Diffusion's own schedule. EMA weights are what is saved.
+
+At the end (and at each checkpoint) the folder models/checkpoints/scene_pipeline is written in the layout of a
+diffusers StableDiffusionPipeline: unet, vae, text_encoder, tokenizer, scheduler, model_index.json. Retraining the
+CLIP means retraining this U-Net: it reads that text encoder's vectors.
+"""
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from core.diffusion import denoising_loss
+from models.scene_clip import FOLDER as CLIP_FOLDER
+from models.scene_pipeline import FOLDER, build_scheduler, build_unet
+from models.scenes import scene_batch
+
+
+@dataclass(frozen=True)
+class UnetTraining:
+    steps: int = 20_000           # batches of scenes
+    batch_size: int = 128
+    learning_rate: float = 4e-4   # AdamW, after a linear warm-up
+    warmup_steps: int = 200
+    caption_dropout: float = 0.1  # the share of captions replaced by "" (classifier-free guidance)
+    ema_decay: float = 0.999
+    seed: int = 2
+
+
+def frozen_parts():
+    from diffusers import AutoencoderKL
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    vae = AutoencoderKL.from_pretrained(FOLDER / "vae").eval().requires_grad_(False)
+    text_encoder = CLIPTextModel.from_pretrained(CLIP_FOLDER).eval().requires_grad_(False)
+    tokenizer = CLIPTokenizer.from_pretrained(CLIP_FOLDER, model_max_length=text_encoder.config.max_position_embeddings)
+    return vae, text_encoder, tokenizer
+
+
+@torch.no_grad()
+def condition(tokenizer, text_encoder, captions: list[str]) -> torch.Tensor:
+    ids = tokenizer(captions, padding="max_length", truncation=True, return_tensors="pt").input_ids     # (B, L)
+    return text_encoder(ids).last_hidden_state                                                          # (B, L, d)
+
+
+def unet_step(unet, vae, tokenizer, text_encoder, alphas_cumprod, config: UnetTraining, step: int,
+              generator: torch.Generator) -> torch.Tensor:
+    images, scenes = scene_batch(config.batch_size, config.seed * 1_000_003 + step, "train")
+    with torch.no_grad():
+        z0 = vae.encode(images * 2 - 1).latent_dist.sample(generator) * vae.config.scaling_factor   # (B, 4, 8, 8)
+    text = condition(tokenizer, text_encoder, [scene.caption for scene in scenes])
+    empty = condition(tokenizer, text_encoder, [""])                                                 # (1, L, d)
+
+    def predict(z_t, t, tokens):
+        return unet(z_t, t, encoder_hidden_states=tokens).sample
+
+    return denoising_loss(predict, z0, text, empty, config.caption_dropout, alphas_cumprod, generator)
+
+
+def write_pipeline(ema, vae, text_encoder, tokenizer, out: Path) -> None:
+    from diffusers import StableDiffusionPipeline
+
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=ema,
+                                   scheduler=build_scheduler(), safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    pipe.save_pretrained(out, safe_serialization=True)
+
+
+def train(config: UnetTraining, work_dir: Path, out: Path, max_minutes: float, every: int) -> None:
+    from tqdm import tqdm
+
+    torch.manual_seed(config.seed)
+    vae, text_encoder, tokenizer = frozen_parts()
+    unet, ema = build_unet(text_encoder.config.hidden_size), build_unet(text_encoder.config.hidden_size)
+    ema.load_state_dict(unet.state_dict())
+    ema.requires_grad_(False)
+    alphas_cumprod = build_scheduler().alphas_cumprod
+    optimizer = torch.optim.AdamW(unet.parameters(), lr=config.learning_rate, weight_decay=0.0)
+    generator = torch.Generator().manual_seed(config.seed)
+    state_path, step = work_dir / "state.pt", 0
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=True)
+        unet.load_state_dict(state["unet"]), ema.load_state_dict(state["ema"])
+        optimizer.load_state_dict(state["optimizer"]), generator.set_state(state["generator"])
+        step = state["step"]
+        print(f"resumed from {state_path} at step {step}", flush=True)
+    print(f"U-Net with {sum(p.numel() for p in unet.parameters()) / 1e6:.2f} M parameters", flush=True)
+
+    def checkpoint() -> None:
+        torch.save({"unet": unet.state_dict(), "ema": ema.state_dict(), "optimizer": optimizer.state_dict(),
+                    "generator": generator.get_state(), "step": step}, state_path)
+        write_pipeline(ema, vae, text_encoder, tokenizer, out)
+
+    started, running = time.time(), None
+    unet.train()
+    bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=30)
+    for step in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * min(1.0, (step + 1) / config.warmup_steps)
+        loss = unet_step(unet, vae, tokenizer, text_encoder, alphas_cumprod, config, step, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+        optimizer.step()
+        decay = min(config.ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for p_ema, p in zip(ema.parameters(), unet.parameters()):
+                p_ema.lerp_(p, 1 - decay)
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        bar.set_postfix(loss=f"{running:.4f}", refresh=False)
+        step += 1
+        if step % every == 0:
+            checkpoint()
+            print(f"\nstep {step} loss {running:.4f} elapsed {(time.time() - started) / 60:.1f} min", flush=True)
+        if time.time() - started > max_minutes * 60:
+            print(f"\ntime budget of {max_minutes} min reached at step {step}", flush=True)
+            break
+    checkpoint()
+    print(f"wrote {out} (EMA U-Net, step {step})", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=UnetTraining.steps)
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/scene_unet_train"))
+    parser.add_argument("--out", type=Path, default=FOLDER)
+    parser.add_argument("--max-minutes", type=float, default=60.0)
+    parser.add_argument("--every", type=int, default=500, help="checkpoint every this many steps")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    options = parser.parse_args()
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    options.work_dir.mkdir(parents=True, exist_ok=True)
+    train(UnetTraining(steps=options.steps), options.work_dir, options.out, options.max_minutes, options.every)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Train the scenes' VAE (diffusers AutoencoderKL, 64x64x3 <-> 8x8x4) on captioned scenes.
+
+    .venv/bin/python -m training.train_vae                      # about 30 min on one core of this CPU
+    .venv/bin/python -m training.train_vae --max-minutes 10     # stop early; run again to resume
+
+The loss is Stable Diffusion's VAE loss without its learned perceptual and adversarial terms (no weights for them
+install offline): |x - x̂| + (x - x̂)² per pixel, plus a small KL term (1e-6 x the sum over the latent) that keeps
+the latent close to a Gaussian. At the end the scaling factor s = 1 / std(latent) is measured on 2,048 scenes and
+written into the config, as Stable Diffusion's 0.18215 was. Seeded, resumable, time-limited.
+"""
+import argparse
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from models.scene_pipeline import FOLDER, build_vae
+from models.scenes import scene_batch
+
+
+@dataclass(frozen=True)
+class VaeTraining:
+    steps: int = 2400             # batches of scenes
+    batch_size: int = 32
+    learning_rate: float = 1e-3   # AdamW peak, after a linear warm-up, then cosine decay to 10 %
+    warmup_steps: int = 100
+    kl_weight: float = 1e-6       # Stable Diffusion's KL weight
+    seed: int = 1
+
+
+def vae_loss(vae, x: torch.Tensor, kl_weight: float, generator: torch.Generator) -> torch.Tensor:
+    """x (B, 3, 64, 64) in [-1, 1] -> reconstruction (L1 + L2 per pixel) + kl_weight x KL(q(z|x) || N(0, I))."""
+    posterior = vae.encode(x).latent_dist
+    reconstruction = vae.decode(posterior.sample(generator)).sample
+    error = reconstruction - x
+    return error.abs().mean() + error.pow(2).mean() + kl_weight * posterior.kl().mean()
+
+
+@torch.no_grad()
+def scaling_factor(vae, n: int = 2048, seed: int = 12345) -> float:
+    images, _ = scene_batch(n, seed, "train")
+    latents = torch.cat([vae.encode(chunk * 2 - 1).latent_dist.mean for chunk in images.split(256)])
+    return float(1.0 / latents.std())
+
+
+def train(config: VaeTraining, work_dir: Path, out: Path, max_minutes: float, every: int) -> None:
+    from tqdm import tqdm
+
+    torch.manual_seed(config.seed)
+    vae = build_vae()
+    optimizer = torch.optim.AdamW(vae.parameters(), lr=config.learning_rate, weight_decay=0.0)
+    generator = torch.Generator().manual_seed(config.seed)
+    state_path, step = work_dir / "state.pt", 0
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=True)
+        vae.load_state_dict(state["vae"]), optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        step = state["step"]
+        print(f"resumed from {state_path} at step {step}", flush=True)
+    print(f"VAE with {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters", flush=True)
+
+    def checkpoint(final: bool = False) -> None:
+        torch.save({"vae": vae.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+                    "step": step}, state_path)
+        if final:
+            vae.eval()
+            vae.register_to_config(scaling_factor=scaling_factor(vae))
+            vae.save_pretrained(out, safe_serialization=True)
+
+    started, running = time.time(), None
+    vae.train()
+    bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=30)
+    for step in bar:
+        warm = min(1.0, (step + 1) / config.warmup_steps)
+        cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / config.steps)))
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * warm * cosine
+        images, _ = scene_batch(config.batch_size, config.seed * 1_000_003 + step, "train")
+        loss = vae_loss(vae, images * 2 - 1, config.kl_weight, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        optimizer.step()
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        bar.set_postfix(loss=f"{running:.4f}", refresh=False)
+        step += 1
+        if step % every == 0:
+            checkpoint()
+            print(f"step {step} loss {running:.4f} elapsed {(time.time() - started) / 60:.1f} min", flush=True)
+        if time.time() - started > max_minutes * 60:
+            print(f"time budget of {max_minutes} min reached at step {step}", flush=True)
+            break
+    checkpoint(final=True)
+    print(f"wrote {out} (step {step}, scaling factor {vae.config.scaling_factor:.4f})", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=VaeTraining.steps)
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/scene_vae_train"))
+    parser.add_argument("--out", type=Path, default=FOLDER / "vae")
+    parser.add_argument("--max-minutes", type=float, default=40.0)
+    parser.add_argument("--every", type=int, default=200, help="checkpoint every this many steps")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    options = parser.parse_args()
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    options.work_dir.mkdir(parents=True, exist_ok=True)
+    train(VaeTraining(steps=options.steps), options.work_dir, options.out, options.max_minutes, options.every)
+
+
+if __name__ == "__main__":
+    main()
