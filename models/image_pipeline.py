@@ -1,9 +1,9 @@
-"""The opt-in text-to-image model (a Stable Diffusion checkpoint) for online GPU hosts, loaded once through
-diffusers' own StableDiffusionPipeline.from_pretrained; its parts are handed to core/latent.py.
+"""The text-to-image model, loaded once through diffusers' own StableDiffusionPipeline.from_pretrained; its parts
+are handed to core/latent.py.
 
-Off by default: `--image-model` (env DLE_IMAGE_MODEL) names a hub id, which needs --online, or a local folder
-written by save_pretrained (the tests build a tiny random one). Without it, the Generation panels use only the
-bundled digit model.
+By default the small model trained here in Stable Diffusion's shape (models/scene_pipeline.py, committed, offline).
+`--image-model` (env DLE_IMAGE_MODEL) names a Stable Diffusion hub id instead, which needs --online (a GPU host),
+or a local folder written by save_pretrained (the tests build a tiny random one).
 """
 import threading
 from dataclasses import dataclass
@@ -60,7 +60,7 @@ def _load(name: str, device: torch.device, online: bool) -> ImagePipeline:
     for part in (pipe.vae, pipe.unet, pipe.text_encoder):
         part.to(device).eval().requires_grad_(False)
     downsampling = 2 ** (len(pipe.vae.config.block_out_channels) - 1)
-    return ImagePipeline(name, pipe.vae, pipe.unet, pipe.text_encoder, pipe.tokenizer,
+    return ImagePipeline(shown_name(name), pipe.vae, pipe.unet, pipe.text_encoder, pipe.tokenizer,
                          pipe.scheduler.alphas_cumprod.float().cpu(), float(pipe.vae.config.scaling_factor),
                          downsampling, device)
 
@@ -72,12 +72,31 @@ def load_image_pipeline(name: str, device, online: bool = False) -> ImagePipelin
         return _load(name, torch.device(device), online)
 
 
+BUNDLED_NAME = "the scenes' model trained here"
+
+
+def image_model_name(settings) -> str:
+    """--image-model if given, else the bundled pipeline's folder ("" if it is missing: a clone without it)."""
+    from models.scene_pipeline import FOLDER
+
+    if settings.image_model:
+        return settings.image_model
+    return str(FOLDER) if (FOLDER / "model_index.json").exists() else ""
+
+
+def shown_name(name: str) -> str:
+    from models.scene_pipeline import FOLDER
+
+    return BUNDLED_NAME if Path(name) == FOLDER else name
+
+
 def app_image_pipeline(settings, progress=None) -> ImagePipeline:
     from models.device import pick_device
 
-    if not settings.image_model:
-        raise ValueError("No text-to-image model is configured: start the app with --image-model (a Stable "
-                         "Diffusion id, with --online) to use the latent-space panels.")
+    name = image_model_name(settings)
+    if not name:
+        raise ValueError("The bundled text-to-image model is missing (models/checkpoints/scene_pipeline): run "
+                         "`python -m training.train_unet`, or start with --image-model.")
     if progress is not None:
         progress(0.1, desc="Loading the text-to-image model (once)…")
-    return load_image_pipeline(settings.image_model, pick_device(settings.device), settings.online)
+    return load_image_pipeline(name, pick_device(settings.device), settings.online)

@@ -45,3 +45,12 @@ def build_scheduler():
 
     return DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
                          set_alpha_to_one=True, timestep_spacing="trailing", num_train_timesteps=1000)
+
+
+def build_pixel_unet(latent_unet_config: dict, image_side: int) -> torch.nn.Module:
+    """The same U-Net (blocks, widths, cross-attention) on the image itself (side x side x 3), untrained: what a
+    step would cost without the VAE (the Text to image panel's speed comparison and bench/bench_text_to_image)."""
+    from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
+
+    config = {**latent_unet_config, "sample_size": image_side, "in_channels": 3, "out_channels": 3}
+    return UNet2DConditionModel.from_config(config)

@@ -177,6 +177,28 @@ def twin_batch(n: int, seed: int, split: str = "train") -> tuple[torch.Tensor, l
     return torch.from_numpy(np.ascontiguousarray(images)), scenes
 
 
+THING = re.compile(r"an? (?:(small|large) )?(?:(\w+) )?(\w+)(?: on the (left|right))?")
+
+
+def parse_caption(caption: str) -> tuple[list[dict], str | None] | None:
+    """A caption of the scenes' grammar read back: [{size, colour, digit, position}] (None for words not said) and
+    the background; None if the text is not in the grammar (the judge then has nothing to check)."""
+    background = None
+    match = re.search(r" on an? (\w+) background$", caption)
+    if match:
+        background, caption = match.group(1), caption[:match.start()]
+    things = []
+    for part in caption.split(" and "):
+        m = THING.fullmatch(part.strip())
+        if not m or m.group(3) not in DIGITS or (m.group(2) and m.group(2) not in COLOURS):
+            return None
+        size, colour, digit, position = m.groups()
+        things.append({"size": size, "colour": colour, "digit": DIGITS.index(digit), "position": position or "centre"})
+    if len(things) > 2 or (background and background not in BACKGROUNDS):
+        return None
+    return things, background
+
+
 def caption_corpus(n: int = 20_000, seed: int = 0) -> list[str]:
     """Captions alone (no rendering): what the tokenizer is trained on."""
     rng = np.random.default_rng(seed)

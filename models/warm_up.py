@@ -15,7 +15,7 @@ def loaders(settings) -> list:
     from models.digit_network import load_digit_network
     from models.digits import load_digits_split
     from models.glove import load_glove
-    from models.image_pipeline import app_image_pipeline
+    from models.image_pipeline import app_image_pipeline, image_model_name
     from models.language import app_language_model
 
     device = str(pick_device(settings.device))
@@ -24,7 +24,7 @@ def loaders(settings) -> list:
              ("the language model", lambda: app_language_model(settings)), ("GloVe", load_glove),
              ("the diffusion U-Net", lambda: load_digit_diffusion(device=device)),
              ("the digit classifier", load_digit_classifier)]
-    if settings.image_model:
+    if image_model_name(settings):
         steps.append(("the text-to-image model", lambda: app_image_pipeline(settings)))
     return steps
 

@@ -8,7 +8,7 @@ from components.deeplink import parse_setting
 CARDS = ("Weights & Bias", "Activation Functions", "Forward Pass", "Layers", "Backpropagation", "Chain Rule",
          "Token → Embedding", "Vectors & Dot Products", "Softmax", "Output: Logits → Softmax → Token",
          "Cost Function", "Gradient Descent", "SGD", "Gradient", "Attention Block", "MLP Block", "Residual Stream",
-         "Forward Diffusion", "U-Net Denoising", "Classifier-Free Guidance")
+         "Forward Diffusion", "U-Net Denoising", "Classifier-Free Guidance", "CLIP", "Latent Diffusion")
 
 
 @pytest.fixture(scope="module")

@@ -53,8 +53,18 @@ def test_the_text_sweep_has_a_column_per_weight_and_brute_force_diversity(sd_set
     for column, diversity in zip(images, result["diversity"]):
         pairs = [np.sqrt(np.mean((column[i] - column[j]) ** 2)) for i in range(3) for j in range(i + 1, 3)]
         assert diversity == pytest.approx(np.mean(pairs), abs=2e-3)       # images were rounded to 3 decimals
-    figure, status = run_text_sweep(sd_settings, "a lighthouse", "0, 2, 6", 2, 3, 0)
+    figure, status = run_text_sweep(sd_settings, "a lighthouse", "", "0, 2, 6", 2, 3, 0)
     assert figure.data[0].type == "image" and "w=6: " in status and "guidance_scale" in status
+    assert result["accuracy"] is None and "No judge reads this prompt" in status      # a hub model: no judge
+
+
+def test_a_negative_prompt_replaces_the_empty_one(sd_settings):
+    plain = np.array(text_cfg_sweep_endpoint(sd_settings, "a lighthouse", [0, 4], 2, 4, 1)["images"])
+    pushed = np.array(text_cfg_sweep_endpoint(sd_settings, "a lighthouse", [0, 4], 2, 4, 1, "a storm")["images"])
+    assert np.allclose(plain[0], pushed[0])                    # w = 0 never reads the unconditional branch
+    assert np.abs(plain[1] - pushed[1]).max() > 1e-3           # w = 4 reads the negative prompt instead of ""
+    _, status = run_text_sweep(sd_settings, "a lighthouse", "a storm", "0, 4", 2, 3, 0)
+    assert "negative prompt **a storm**" in status
 
 
 @pytest.mark.parametrize("prompt, weights, message", [

@@ -88,3 +88,10 @@ def test_emoji_and_unknown_words_still_draw(sd_settings):
     show, = bound(sd_settings, (show_image,))
     _, picture, _, note = show("a 🙂 zebra", "", 3.0, 3, 0)
     assert picture is not None and "split into pieces" in note and "zebra" in note   # the byte-only tokenizer
+
+
+def test_the_step_timing_names_both_sizes_and_a_ratio(sd_settings):
+    from explorers.generation.text_to_image import time_steps
+
+    text, = [time_steps(sd_settings)]
+    assert "8×8×4" in text and "16×16×3" in text and "× faster" in text

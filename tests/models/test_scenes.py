@@ -1,29 +1,19 @@
 """The captioned scenes: every caption says what its image shows, the held-out split shares no digit image with the
 training split, and the same seed draws the same scenes."""
-import re
-
 import numpy as np
 import pytest
 
-from models.scenes import (BACKGROUNDS, COLOURS, DIGITS, SIDE, SIZES, TEST_EVERY, WORDS, digit_bank, random_scene,
-                           render, samples_of, scene_batch)
-
-PATTERN = re.compile(r"an? (?:(small|large) )?(?:(\w+) )?(\w+)(?: on the (left|right))?")
+from models.scenes import (BACKGROUNDS, COLOURS, DIGITS, SIDE, SIZES, TEST_EVERY, WORDS, digit_bank, parse_caption,
+                           random_scene, render, samples_of, scene_batch)
 
 
 def said(caption: str) -> tuple[list[tuple], str | None]:
-    """Parse a caption back: [(size, colour, digit, position)], background."""
-    background = None
-    match = re.search(r" on an? (\w+) background$", caption)
-    if match:
-        background, caption = match.group(1), caption[:match.start()]
-    things = []
-    for part in caption.split(" and "):
-        m = PATTERN.fullmatch(part)
-        assert m, part
-        size, colour, digit, position = m.groups()
-        things.append((size, colour, digit, position))
-    return things, background
+    """A caption read back by the scenes' own parser: [(size, colour, digit word, position or None)], background."""
+    parsed = parse_caption(caption)
+    assert parsed is not None, caption
+    things, background = parsed
+    return [(t["size"], t["colour"], DIGITS[t["digit"]], None if t["position"] == "centre" else t["position"])
+            for t in things], background
 
 
 @pytest.mark.parametrize("split", ["train", "test"])
@@ -109,3 +99,9 @@ def test_a_digit_twin_differs_in_one_digit_and_one_word():
         assert all(DIGITS[by_position[position or "centre"].digit] == digit for _, _, digit, position in told)
     images, scenes = twin_batch(8, 1)
     assert images.shape == (8, 3, SIDE, SIDE) and len(scenes) == 8
+
+
+@pytest.mark.parametrize("text", ["a red cat", "three red sevens", "a red seven and a blue two and a green one",
+                                  "a purple seven on a tartan background", "", "🙂"])
+def test_text_outside_the_grammar_is_not_parsed(text):
+    assert parse_caption(text) is None

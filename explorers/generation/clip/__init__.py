@@ -251,7 +251,7 @@ def build(settings: Settings) -> PanelLink:
         outputs = [formula, batch["_outputs"][1], batch["_outputs"][0], batch["_outputs"][2]]
         scenes(inputs, {"CLIP · the diagonal is what training pulls together": [8, 0, True, "similarity"],
                         "Softmax · each row is a zero-shot classifier": [8, 0, True, "per image"],
-                        "Dot products · 16 pairs, one matrix": [16, 3, True, "similarity"]},
+                        "Vectors & Dot Products · 16 pairs, one matrix": [16, 3, True, "similarity"]},
                elem_id="clip-scenes")
         gr.on([tab.select, *[control.change for control in inputs]], bind(show_batch, settings), inputs=inputs,
               outputs=outputs, api_visibility="undocumented", trigger_mode="always_last")

@@ -1,6 +1,8 @@
-"""The text-prompt part of the Guidance tab (knowledge map: Classifier-Free Guidance, Latent Diffusion), shown only
-when a text-to-image model is configured (--image-model; see models/image_pipeline.py): the same w sweep as the
-digit grid, asked with a text prompt and sampled in the model's latent space."""
+"""The text-prompt part of the Guidance tab (knowledge map: Classifier-Free Guidance, Latent Diffusion): the same w
+sweep as the digit grid, asked with a text prompt (and a negative prompt in place of the empty one) and sampled in
+the latent space of the text-to-image model (by default the one trained here; see models/image_pipeline.py). For
+a prompt in the scenes' grammar ("a red seven", "a yellow three on the left and a blue eight on the right"), the
+scenes' judge says how many samples per w show the asked digits and colours."""
 import gradio as gr
 import numpy as np
 import torch
@@ -13,15 +15,31 @@ from core.checks import checked_prompt
 from core.guidance_sweep import checked_sweep
 from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
 from core.sample_quality import mean_pairwise_distance
-from models.image_pipeline import app_image_pipeline
+from models.image_pipeline import app_image_pipeline, image_model_name, shown_name
 from models.settings import Settings
 from models.spaces_gpu import gpu
 
-def text_sweep(settings: Settings, prompt, weights, samples, steps, seed) -> dict:
+def judged_accuracy(settings: Settings, prompt: str, table: np.ndarray) -> list[float] | None:
+    """Per w, the share of samples whose every asked digit and colour the scenes' judge reads; None when the model
+    is not the bundled one or the prompt is outside the scenes' grammar (no judge can read it then)."""
+    from models.scene_judge import load_scene_judge
+    from models.scenes import parse_caption
+    from models.text_to_image_quality import faithfulness
+
+    if settings.image_model or parse_caption(prompt) is None:
+        return None
+    judge = load_scene_judge()
+    columns = torch.from_numpy(np.ascontiguousarray(table.transpose(1, 0, 4, 2, 3)))   # (K, n, 3, S, S)
+    return [float(np.mean(np.logical_and(*faithfulness(judge, column, prompt)))) for column in columns]
+
+
+def text_sweep(settings: Settings, prompt, weights, samples, steps, seed, negative_prompt="") -> dict:
     prompt = checked_prompt(prompt)
+    negative_prompt = "" if negative_prompt is None else str(negative_prompt)
+    negative_prompt = checked_prompt(negative_prompt, "negative prompt") if negative_prompt.strip() else ""
     weights, samples, steps, seed = checked_sweep(weights, samples, steps, seed)
     pipe = app_image_pipeline(settings)
-    embedded, empty = prompt_embeddings(pipe.tokenizer, pipe.text_encoder, [prompt, ""]).split(1)   # (1, L, d) each
+    embedded, empty = prompt_embeddings(pipe.tokenizer, pipe.text_encoder, [prompt, negative_prompt]).split(1)
     noise = torch.randn((samples, *pipe.latent_shape), generator=torch.Generator().manual_seed(seed))
     noise = noise.to(pipe.device, pipe.unet.dtype)
     run = text_sample(pipe.unet, embedded, empty, list(weights), noise, pipe.alphas_cumprod, sampling_timesteps(steps))
@@ -30,46 +48,58 @@ def text_sweep(settings: Settings, prompt, weights, samples, steps, seed) -> dic
     # diversity: the mean RMS pixel distance between a column's samples (Euclidean / sqrt(pixels)); none for one
     diversity = [mean_pairwise_distance(torch.from_numpy(column)) / np.sqrt(column[0].size) if samples > 1
                  else float("nan") for column in table.transpose(1, 0, 2, 3, 4)]
-    return {"table": table, "weights": list(weights), "diversity": diversity, "prompt": prompt, "name": pipe.name}
+    return {"table": table, "weights": list(weights), "diversity": diversity, "prompt": prompt, "name": pipe.name,
+            "accuracy": judged_accuracy(settings, prompt, table), "negative": negative_prompt}
 
 
 @keeps_view
 @gpu(duration=120)
-def run_text_sweep(settings: Settings, prompt, weights, samples, steps, seed, progress=gr.Progress()):
+def run_text_sweep(settings: Settings, prompt, negative_prompt, weights, samples, steps, seed,
+                   progress=gr.Progress()):
     progress(0.05, desc="Sampling all weights together…")
-    r = text_sweep(settings, prompt, weights, samples, steps, seed)
+    r = text_sweep(settings, prompt, weights, samples, steps, seed, negative_prompt)
     figure = colour_grid(r["table"], [f"w={w:g}" for w in r["weights"]],
                          [f"noise {i + 1}" for i in range(len(r["table"]))],
                          f"“{r['prompt'][:60]}”: a column per w, a row per noise ({r['name']})")
     spread = " · ".join(f"w={w:g}: {d:.3f}" for w, d in zip(r["weights"], r["diversity"]))
-    return figure, (f"**Diversity** (mean RMS pixel distance between the samples of a column; no classifier "
-                    f"judges a free-text prompt): {spread if len(r['table']) > 1 else 'needs 2 samples per weight'}. "
+    judged = ("**Faithful** (the scenes' judge reads every asked digit and colour): " + " · ".join(
+        f"w={w:g}: {a:.0%}" for w, a in zip(r["weights"], r["accuracy"])) + ". " if r["accuracy"] is not None else
+        "No judge reads this prompt (it is outside the scenes' grammar, or the model is not the bundled one). ")
+    negative = (f"The unconditional branch reads the negative prompt **{r['negative']}**: ε̂ = (w+1)·ε(prompt) − "
+                "w·ε(negative). " if r["negative"] else "")
+    return figure, (judged + f"**Diversity** (mean RMS pixel distance between the samples of a column): "
+                    f"{spread if len(r['table']) > 1 else 'needs 2 samples per weight'}. " + negative +
                     "diffusers' `guidance_scale` is w + 1.")
 
 
 @user_errors
 def text_cfg_sweep_endpoint(settings: Settings, prompt: str, weights: list[float], samples_per_weight: int = 2,
-                            steps: int = 25, seed: int = 0) -> dict:
-    """A text prompt's guidance sweep with the configured Stable Diffusion model: images per w and diversity."""
-    r = text_sweep(settings, prompt, weights, samples_per_weight, steps, seed)
-    return {"weights": r["weights"], "diversity": r["diversity"],
+                            steps: int = 25, seed: int = 0, negative_prompt: str = "") -> dict:
+    """A text prompt's guidance sweep (the negative prompt, if any, replaces the empty one): images per w, the
+    diversity per w, and the judge's accuracy per w (null outside the scenes' grammar or with --image-model)."""
+    r = text_sweep(settings, prompt, weights, samples_per_weight, steps, seed, negative_prompt)
+    return {"weights": r["weights"], "diversity": r["diversity"], "accuracy": r["accuracy"],
             "images": np.round(r["table"].transpose(1, 0, 2, 3, 4), 3).tolist()}
 
 
 def build_text_sweep(settings: Settings, weights, samples, steps, seed) -> None:
     """Inside the Guidance tab: the same weights, samples, steps and seed, asked with a text prompt."""
-    if not settings.image_model:
+    name = image_model_name(settings)
+    if not name:
         return
-    with gr.Accordion(f"A text prompt instead of a digit ({settings.image_model})", open=False,
+    with gr.Accordion(f"A text prompt instead of a digit ({shown_name(name)})", open=False,
                       elem_id="guidance-text"):
         with gr.Row():
-            prompt = gr.Textbox("a watercolor painting of a lighthouse", label="prompt", max_lines=2,
+            prompt = gr.Textbox("a red seven on a white background", label="prompt", max_lines=2,
                                 elem_id="guidance-prompt")
+            negative = gr.Textbox("", label="negative prompt (replaces the empty one)", max_lines=2,
+                                  elem_id="guidance-negative")
             button = gr.Button("Sample the sweep for this prompt", elem_id="guidance-text-run", scale=0,
                                min_width=160)
         status = gr.Markdown(elem_id="guidance-text-status")
         figure = gr.Plot(label="text prompt samples", elem_id="guidance-text-grid")
 
-    gr.on([button.click, prompt.submit], bind(run_text_sweep, settings), inputs=[prompt, weights, samples, steps, seed],
+    gr.on([button.click, prompt.submit, negative.submit], bind(run_text_sweep, settings),
+          inputs=[prompt, negative, weights, samples, steps, seed],
           outputs=[figure, status], api_visibility="undocumented", **HEAVY)
     gr.api(bind(text_cfg_sweep_endpoint, settings), api_name="text_cfg_sweep", **HEAVY)

@@ -13,7 +13,7 @@ from core.checks import MAX_SEED, quote, whole
 from core.diffusion import T, add_noise
 from core.latent import from_latent, to_latent, to_pixels
 from models.images import DIGITS, PHOTOS, colour_image
-from models.image_pipeline import app_image_pipeline
+from models.image_pipeline import app_image_pipeline, image_model_name, shown_name
 from models.settings import Settings
 from models.spaces_gpu import gpu
 
@@ -85,9 +85,10 @@ def latent_noise_endpoint(settings: Settings, image: str, t: int, seed: int = 0)
 
 def build_latent_noising(settings: Settings, choice, uploaded, t, seed) -> None:
     """Inside the Noising tab: the same image, t and seed, in the configured model's latent space."""
-    if not settings.image_model:
+    name = image_model_name(settings)
+    if not name:
         return
-    with gr.Accordion(f"Latent diffusion: the same noising in {settings.image_model}'s latent space", open=False,
+    with gr.Accordion(f"Latent diffusion: the same noising in the latent space of {shown_name(name)}", open=False,
                       elem_id="noising-latent"):
         button = gr.Button("Encode, noise at this t, decode", elem_id="noising-latent-button")
         text = gr.Markdown(elem_id="noising-latent-text")

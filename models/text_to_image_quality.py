@@ -1,0 +1,164 @@
+"""How good the text-to-image model trained here is, measured by the scenes' judge (models/scene_judge.py) on
+seeded samples (README, tests, bench):
+- the VAE: the judge on held-out scenes and on their reconstructions (digit and colour), and the pixel error;
+- text to image: for prompts of one digit, the share of samples in which the judge reads the asked digit and the
+  asked colour; for prompts of two, both digits and both colours right; the diversity of the samples; all against w;
+- cross-attention: for two-digit prompts, whether each colour word's map has more mass on its digit's half.
+
+    .venv/bin/python -m models.text_to_image_quality
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.cross_attention import cross_attention_maps, recording_cross_attention
+from core.diffusion import sampling_timesteps
+from core.latent import from_latent, prompt_embeddings, text_sample, to_latent, to_pixels
+from core.sample_quality import mean_pairwise_distance
+from models.scene_judge import SLOTS, read_scenes
+from models.scenes import COLOURS, DIGITS, parse_caption, scene_batch
+
+COLOUR_NAMES = list(COLOURS)
+
+
+@dataclass(frozen=True)
+class VaeQuality:
+    digit_original: float
+    digit_reconstructed: float
+    colour_original: float
+    colour_reconstructed: float
+    mean_abs_error: float         # per pixel and channel, in 0..1
+
+
+def judged(judge, images: torch.Tensor, scenes) -> tuple[float, float]:
+    digits, colours = read_scenes(judge, images)
+    right_digit, right_colour = [], []
+    for i, scene in enumerate(scenes):
+        for thing in scene.things:
+            slot = SLOTS.index(thing.position)
+            right_digit.append(int(digits[i, slot]) == thing.digit)
+            right_colour.append(COLOUR_NAMES[int(colours[i, slot])] == thing.colour)
+    return float(np.mean(right_digit)), float(np.mean(right_colour))
+
+
+def vae_quality(pipe, judge, n: int = 512, seed: int = 31) -> VaeQuality:
+    images, scenes = scene_batch(n, seed, "test")
+    reconstructed = torch.cat([torch.from_numpy(to_pixels(from_latent(pipe.vae, to_latent(
+        pipe.vae, chunk.to(pipe.device) * 2 - 1, pipe.scaling), pipe.scaling))).permute(0, 3, 1, 2)
+        for chunk in images.split(128)])
+    d0, c0 = judged(judge, images, scenes)
+    d1, c1 = judged(judge, reconstructed, scenes)
+    return VaeQuality(d0, d1, c0, c1, float((reconstructed - images).abs().mean()))
+
+
+def sample_prompt(pipe, prompt: str, w: float, n: int, seed: int, steps: int, record: bool = False):
+    """n samples of one prompt at one w: images (n, 3, S, S) in [0, 1], and the DAAM maps (n, L, h, w) if asked."""
+    embedded, empty = prompt_embeddings(pipe.tokenizer, pipe.text_encoder, [prompt, ""]).split(1)
+    noise = torch.randn((n, *pipe.latent_shape), generator=torch.Generator().manual_seed(seed)).to(pipe.device)
+    maps = None
+    if record:
+        with recording_cross_attention(pipe.unet) as attention:
+            run = text_sample(pipe.unet, embedded, empty, [w], noise, pipe.alphas_cumprod, sampling_timesteps(steps))
+        maps = torch.stack([cross_attention_maps(attention.calls, pipe.latent_shape[-1], rows=slice(i, i + 1))
+                            for i in range(n)])
+    else:
+        run = text_sample(pipe.unet, embedded, empty, [w], noise, pipe.alphas_cumprod, sampling_timesteps(steps))
+    images = torch.from_numpy(to_pixels(from_latent(pipe.vae, run.final, pipe.scaling))).permute(0, 3, 1, 2)
+    return images, maps
+
+
+def one_digit_prompts(k: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [f"{'an' if c[0] in 'aeiou' else 'a'} {c} {DIGITS[int(rng.integers(10))]}"
+            for c in rng.choice(COLOUR_NAMES, size=k)]
+
+
+def two_digit_prompts(k: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    prompts = []
+    for _ in range(k):
+        left, right = rng.choice(COLOUR_NAMES, size=2, replace=False)
+        a, b = (DIGITS[int(d)] for d in rng.integers(10, size=2))
+        article = ["an" if c[0] in "aeiou" else "a" for c in (left, right)]
+        prompts.append(f"{article[0]} {left} {a} on the left and {article[1]} {right} {b} on the right")
+    return prompts
+
+
+def faithfulness(judge, images: torch.Tensor, prompt: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample: every asked digit read right, every asked colour read right."""
+    things, _ = parse_caption(prompt)
+    digits, colours = read_scenes(judge, images)
+    digit_ok = np.ones(len(images), bool)
+    colour_ok = np.ones(len(images), bool)
+    for thing in things:
+        slot = SLOTS.index(thing["position"])
+        digit_ok &= (digits[:, slot] == thing["digit"]).numpy()
+        if thing["colour"]:
+            colour_ok &= (colours[:, slot] == COLOUR_NAMES.index(thing["colour"])).numpy()
+    return digit_ok, colour_ok
+
+
+def attention_on_its_half(maps: torch.Tensor, tokenizer, prompt: str) -> list[bool]:
+    """For a two-digit prompt and each sample: both colour words have more map mass on their own half."""
+    tokens = tokenizer.convert_ids_to_tokens(tokenizer(prompt).input_ids)
+    things, _ = parse_caption(prompt)
+    half = maps.shape[-1] // 2
+    results = []
+    for sample in maps:                                                                 # (L, h, w)
+        ok = True
+        for thing in things:
+            position = tokens.index(thing["colour"] + "</w>")
+            left, right = float(sample[position, :, :half].sum()), float(sample[position, :, half:].sum())
+            ok &= (left > right) == (thing["position"] == "left")
+        results.append(ok)
+    return results
+
+
+def text_to_image_quality(pipe, judge, weights=(0.0, 2.0, 7.5), prompts: int = 8, samples: int = 8,
+                          steps: int = 30, seed: int = 5) -> dict:
+    """Per w: one-digit digit and colour accuracy, two-digit all-right accuracy, diversity of one-digit samples;
+    and the cross-attention check at the largest w."""
+    singles, pairs = one_digit_prompts(prompts, seed), two_digit_prompts(prompts, seed + 1)
+    table = {}
+    for w in weights:
+        digit, colour, both, spread = [], [], [], []
+        for k, prompt in enumerate(singles):
+            images, _ = sample_prompt(pipe, prompt, w, samples, seed * 1000 + k, steps)
+            d, c = faithfulness(judge, images, prompt)
+            digit.append(d.mean()), colour.append(c.mean())
+            spread.append(mean_pairwise_distance(images) / np.sqrt(images[0].numel()))
+        for k, prompt in enumerate(pairs):
+            images, _ = sample_prompt(pipe, prompt, w, samples, seed * 2000 + k, steps)
+            d, c = faithfulness(judge, images, prompt)
+            both.append((d & c).mean())
+        table[w] = {"digit": float(np.mean(digit)), "colour": float(np.mean(colour)),
+                    "two_digits_all_right": float(np.mean(both)), "diversity": float(np.mean(spread))}
+    on_half = []
+    for k, prompt in enumerate(pairs):
+        _, maps = sample_prompt(pipe, prompt, max(weights), samples, seed * 3000 + k, steps, record=True)
+        on_half += attention_on_its_half(maps, pipe.tokenizer, prompt)
+    return {"per_w": table, "attention_on_its_half": float(np.mean(on_half)), "prompts": prompts,
+            "samples": samples, "steps": steps}
+
+
+def main() -> None:
+    from models.image_pipeline import load_image_pipeline
+    from models.scene_judge import load_scene_judge
+    from models.scene_pipeline import FOLDER
+
+    pipe, judge = load_image_pipeline(str(FOLDER), "cpu"), load_scene_judge()
+    v = vae_quality(pipe, judge)
+    print(f"VAE on 512 held-out scenes: the judge reads the digit {v.digit_original:.1%} in the originals, "
+          f"{v.digit_reconstructed:.1%} in the reconstructions; colour {v.colour_original:.1%} / "
+          f"{v.colour_reconstructed:.1%}; mean |error| {v.mean_abs_error:.3f}")
+    q = text_to_image_quality(pipe, judge)
+    for w, row in q["per_w"].items():
+        print(f"w = {w:g}: one digit: digit {row['digit']:.1%}, colour {row['colour']:.1%}; two digits all right "
+              f"{row['two_digits_all_right']:.1%}; diversity {row['diversity']:.3f}")
+    print(f"cross-attention: colour word's map on its digit's half in {q['attention_on_its_half']:.1%} of the "
+          f"two-digit samples ({q['prompts']} prompts x {q['samples']} samples, {q['steps']} steps)")
+
+
+if __name__ == "__main__":
+    main()

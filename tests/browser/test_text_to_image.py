@@ -1,0 +1,30 @@
+"""The series' last chapter in Chromium: CLIP's matrix and zero-shot bars, a fresh CLIP learning its diagonal, and a
+prompt typed and sent with Enter in Text to image, with its cross-attention maps."""
+from playwright.sync_api import expect
+
+from tests.browser.helpers import open_panel, save_screenshot
+
+
+def test_clip_matrix_zero_shot_and_watch_it_learn(page):
+    open_panel(page, "Generation · DL8", "CLIP")
+    expect(page.locator("#clip-note")).to_contain_text("images give their own caption", timeout=60_000)
+    expect(page.locator("#clip-zero-note")).to_contain_text("CLIP reads")
+    expect(page.locator("#clip-matrix .js-plotly-plot")).to_be_visible()
+    captions = page.locator("#clip-captions textarea")
+    captions.fill("a purple nine\nan orange five")
+    expect(page.locator("#clip-bars")).to_contain_text("a purple nine")
+    page.locator("#clip-learn-run").click()
+    expect(page.locator("#clip-learn-note")).to_contain_text("Done", timeout=120_000)
+    save_screenshot(page, "clip")
+
+
+def test_text_to_image_prompt_with_enter(page):
+    open_panel(page, "Generation · DL8", "Text to image")
+    note = page.locator("#t2i-note")
+    expect(note).to_contain_text("DDIM steps", timeout=60_000)
+    prompt = page.locator("#t2i-prompt textarea")
+    prompt.fill("a large green four on a white background")
+    prompt.press("Enter")
+    expect(page.locator("#t2i-image")).to_contain_text("a large green four", timeout=60_000)
+    expect(page.locator("#t2i-maps")).to_contain_text("green")
+    save_screenshot(page, "text-to-image")

