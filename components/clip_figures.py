@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from components.card import percent
 from components.heatmap import heatmap
 from components.style import COLORS, styled
 
@@ -58,7 +59,7 @@ def zero_shot_bars(captions: Sequence[str], probabilities: np.ndarray, logits: n
     labels = [short_caption(captions[i], 50) for i in order]
     fig = go.Figure(go.Bar(x=probabilities[order], y=labels, orientation="h",
                            marker_color=[COLORS[0] if i == order[-1] else "#94a3b8" for i in order],
-                           text=[f"{100 * probabilities[i]:.1f} %  (s = {logits[i]:.1f})" for i in order],
+                           text=[f"{percent(float(probabilities[i]))}  (s = {logits[i]:.1f})" for i in order],
                            textposition="auto", hovertemplate="%{y}: p = %{x:.3f}<extra></extra>"))
     fig.update_xaxes(range=[0, 1], title="p(caption | image) = softmax(s)")
     fig.update_yaxes(automargin=True, type="category")

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m training.train_clip                      # about 25 min on one core of this CPU
     .venv/bin/python -m training.train_clip --max-minutes 10     # stop early; run again to resume
+    .venv/bin/python -m training.train_clip --steps 9000         # then 6,000 more steps with the text tower locked
 
 Seeded (batch k is twin_batch(seed + k): pairs of scenes that differ in one digit only), resumable (the state is
 saved to --work-dir), time-limited; writes the model with save_pretrained (safetensors) and the tokenizer into
@@ -24,18 +25,29 @@ from models.scenes import twin_batch
 
 @dataclass(frozen=True)
 class ClipTraining:
-    steps: int = 3000             # batches of scenes
+    steps: int = 3000             # batches of scenes in all
+    joint_steps: int = 3000       # the first ones train both towers; after them the text tower is locked (LiT's
+                                  # idea, the other way round): the U-Net reads that text encoder, so it stays valid
     batch_size: int = 128         # the N of the N x N similarity matrix
-    learning_rate: float = 1e-3   # AdamW peak, after a linear warm-up, then cosine decay to 10 %
+    learning_rate: float = 1e-3   # AdamW peak of each phase, after a linear warm-up, then cosine decay to 10 %
     warmup_steps: int = 150
     weight_decay: float = 0.1
     seed: int = 0
 
 
 def learning_rate(config: ClipTraining, step: int) -> float:
-    warm = min(1.0, (step + 1) / config.warmup_steps)
-    cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / config.steps)))
+    """Phase 1 (both towers) and phase 2 (text locked) each warm up, then decay along a cosine over their length."""
+    start, length = (0, config.joint_steps) if step < config.joint_steps else \
+        (config.joint_steps, max(1, config.steps - config.joint_steps))
+    warm = min(1.0, (step - start + 1) / config.warmup_steps)
+    cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - start) / length)))
     return config.learning_rate * warm * cosine
+
+
+def lock_text(model) -> None:
+    """Phase 2: the text encoder and its projection stop learning; the image side and τ go on."""
+    for module in (model.text_model, model.text_projection):
+        module.requires_grad_(False)
 
 
 def clip_step(model, tokenizer, config: ClipTraining, step: int) -> torch.Tensor:
@@ -72,6 +84,8 @@ def train(config: ClipTraining, work_dir: Path, out: Path, max_minutes: float, e
     model.train()
     bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=30)
     for step in bar:
+        if step >= config.joint_steps and model.text_projection.weight.requires_grad:
+            lock_text(model)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
         loss = clip_step(model, tokenizer, config, step)
@@ -96,7 +110,8 @@ def train(config: ClipTraining, work_dir: Path, out: Path, max_minutes: float, e
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=ClipTraining.steps)
+    parser.add_argument("--steps", type=int, default=ClipTraining.steps,
+                        help=f"batches in all; beyond {ClipTraining.joint_steps} the text tower is locked")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/scene_clip_train"))
     parser.add_argument("--out", type=Path, default=FOLDER)
     parser.add_argument("--max-minutes", type=float, default=40.0)

@@ -33,6 +33,8 @@ class UnetTraining:
     learning_rate: float = 4e-4   # AdamW, after a linear warm-up
     warmup_steps: int = 200
     caption_dropout: float = 0.1  # the share of captions replaced by "" (classifier-free guidance)
+    reuse: int = 4                # U-Net steps per encoded batch, each with fresh t and noise (the VAE's encoder
+                                  # costs several U-Net steps on a CPU)
     ema_decay: float = 0.999
     seed: int = 2
 
@@ -53,14 +55,16 @@ def condition(tokenizer, text_encoder, captions: list[str]) -> torch.Tensor:
     return text_encoder(ids).last_hidden_state                                                          # (B, L, d)
 
 
-def unet_step(unet, vae, tokenizer, text_encoder, alphas_cumprod, config: UnetTraining, step: int,
-              generator: torch.Generator) -> torch.Tensor:
-    images, scenes = scene_batch(config.batch_size, config.seed * 1_000_003 + step, "train")
+def encoded_batch(vae, tokenizer, text_encoder, config: UnetTraining, index: int, generator: torch.Generator):
+    """Batch `index` of scenes as latents z_0 = s · E(x) (B, 4, 8, 8) and caption token vectors (B, L, d)."""
+    images, scenes = scene_batch(config.batch_size, config.seed * 1_000_003 + index, "train")
     with torch.no_grad():
-        z0 = vae.encode(images * 2 - 1).latent_dist.sample(generator) * vae.config.scaling_factor   # (B, 4, 8, 8)
-    text = condition(tokenizer, text_encoder, [scene.caption for scene in scenes])
-    empty = condition(tokenizer, text_encoder, [""])                                                 # (1, L, d)
+        z0 = vae.encode(images * 2 - 1).latent_dist.sample(generator) * vae.config.scaling_factor
+    return z0, condition(tokenizer, text_encoder, [scene.caption for scene in scenes])
 
+
+def unet_loss(unet, z0, text, empty, alphas_cumprod, config: UnetTraining, generator: torch.Generator):
+    """core.diffusion.denoising_loss with the text as the condition and the empty caption's vectors as "nothing"."""
     def predict(z_t, t, tokens):
         return unet(z_t, t, encoder_hidden_states=tokens).sample
 
@@ -101,13 +105,16 @@ def train(config: UnetTraining, work_dir: Path, out: Path, max_minutes: float, e
                     "generator": generator.get_state(), "step": step}, state_path)
         write_pipeline(ema, vae, text_encoder, tokenizer, out)
 
-    started, running = time.time(), None
+    started, running, batch = time.time(), None, None
+    empty = condition(tokenizer, text_encoder, [""])                                                 # (1, L, d)
     unet.train()
     bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=30)
     for step in bar:
         for group in optimizer.param_groups:
             group["lr"] = config.learning_rate * min(1.0, (step + 1) / config.warmup_steps)
-        loss = unet_step(unet, vae, tokenizer, text_encoder, alphas_cumprod, config, step, generator)
+        if batch is None or step % config.reuse == 0:
+            batch = encoded_batch(vae, tokenizer, text_encoder, config, step // config.reuse, generator)
+        loss = unet_loss(unet, *batch, empty, alphas_cumprod, config, generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)

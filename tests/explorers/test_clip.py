@@ -8,6 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
+from components.card import significant
 from explorers.generation.clip import (DEFAULT_CAPTIONS, SCENE, UPLOAD, clip_similarity_endpoint, show_batch,
                                        show_retrieval, show_zero_shot, suggested_captions)
 from explorers.generation.clip.learn import STEPS, training_run, watch_it_learn
@@ -50,7 +51,7 @@ def test_the_batch_matrix_and_loss_are_the_models_own(handlers, clip_settings):
     assert np.allclose(matrix_values(fig), reference.numpy(), atol=1e-4)
     loss = 0.5 * (torch.nn.functional.cross_entropy(reference, torch.arange(6))
                   + torch.nn.functional.cross_entropy(reference.T, torch.arange(6)))
-    assert f"= {float(loss):.3f}" in formula.replace("−", "-")
+    assert f"= {significant(float(loss))}," in formula
     assert len(fig.layout.images) == 6                                 # each image above its column
     assert "held-out" in note and len(plane.data) == 3
     _, per_image, _, _ = show(6, 3, True, "per image")

@@ -7,7 +7,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from components.card import explanation_card, number, percent
+from components.card import explanation_card, number, percent, significant
 from components.clip_figures import VIEWS, shared_space, similarity_matrix, zero_shot_bars
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import colour_grid
@@ -57,8 +57,8 @@ def batch_formula(result, scale: float) -> str:
             f"{number(p11)}$$\n\n"
             f"$$L = \\tfrac12\\Big[\\underbrace{{-\\tfrac1N\\sum_i \\log \\mathrm{{softmax}}_j(s_{{ij}})_{{i}}}}"
             f"_{{\\text{{image}}\\to\\text{{caption}}}} \\underbrace{{- \\tfrac1N\\sum_j \\log \\mathrm{{softmax}}_i"
-            f"(s_{{ij}})_{{j}}}}_{{\\text{{caption}}\\to\\text{{image}}}}\\Big] = \\tfrac12\\,({number(result.image_loss)}"
-            f" + {number(result.text_loss)}) = {number(result.loss)},\\quad N = {n},\\ \\text{{chance}}: \\log N = "
+            f"(s_{{ij}})_{{j}}}}_{{\\text{{caption}}\\to\\text{{image}}}}\\Big] = \\tfrac12\\,({significant(result.image_loss)}"
+            f" + {significant(result.text_loss)}) = {significant(result.loss)},\\quad N = {n},\\ \\text{{chance}}: \\log N = "
             f"{number(np.log(n))}$$")
 
 
@@ -76,7 +76,7 @@ def show_batch(settings: Settings, n, seed, held_out, view, progress=gr.Progress
     pictures = images.permute(0, 2, 3, 1).numpy()                                       # (N, 64, 64, 3)
     right = recall_at(result.logits, 1)
     note = (f"**{round(right * len(batch))} of {len(batch)}** images give their own caption the largest s (the "
-            f"diagonal); the loss is {number(result.loss)} against {number(np.log(len(batch)))} for a CLIP that "
+            f"diagonal); the loss is {significant(result.loss, latex=False)} against {number(np.log(len(batch)))} for a CLIP that "
             "has learned nothing. " + ("These scenes use **held-out** digit images: CLIP never saw these writers' "
                                        "strokes." if held_out else "These digit images were in CLIP's training."))
     plane = shared_space(*[a.numpy() for a in shared_plane(image_embeddings, text_embeddings)][:2], captions,
