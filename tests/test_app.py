@@ -174,7 +174,7 @@ def test_the_public_api_is_exactly_the_documented_endpoints(settings):
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public" and fn.api_name}
     assert public == {"neuron", "forward", "descend", "landscape", "backprop", "analogy", "next_token", "attention",
                       "logit_lens", "trace", "noise", "denoise", "cfg_sweep", "vector_field", "sample_paths",
-                      "edit_fact", "steer", "clip_similarity", "text_to_image"}
+                      "edit_fact", "steer", "clip_similarity", "text_to_image", "latent_noise", "text_cfg_sweep"}
 
 
 def test_a_start_that_cannot_work_says_why_in_one_line():

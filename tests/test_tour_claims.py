@@ -48,3 +48,15 @@ def test_guidance_stop_diversity_falls_as_w_grows(settings):
                                 int(s.settings["steps"]), int(s.settings["seed"]))
     diversity = result["relative_diversity"]
     assert diversity[-1] < diversity[0] and min(result["accuracy"]) >= 0.75      # a recognisable 3 even at w = 0
+
+
+def test_clip_stop_every_held_out_image_picks_its_own_caption_and_the_reveal_is_sure(settings):
+    from explorers.generation.clip import show_batch
+
+    s = stop("CLIP (Text + Image Bridge)", "clip")
+    _, matrix, note, _ = show_batch(settings, **s.settings)
+    assert note.startswith("**8 of 8**")
+    _, revealed, _, _ = show_batch(settings, **{**s.settings, **s.reveal})
+    import numpy as np
+
+    assert np.diag(np.array(revealed.data[0].z, dtype=float)).min() > 0.5

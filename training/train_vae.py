@@ -2,6 +2,7 @@
 
     .venv/bin/python -m training.train_vae                      # about 30 min on one core of this CPU
     .venv/bin/python -m training.train_vae --max-minutes 10     # stop early; run again to resume
+    .venv/bin/python -m training.train_vae --steps 6000         # then 3,600 more steps of the decoder alone
 
 The loss is Stable Diffusion's VAE loss without its learned perceptual and adversarial terms (no weights for them
 install offline): |x - x̂| + (x - x̂)² per pixel, plus a small KL term (1e-6 x the sum over the latent) that keeps
@@ -23,7 +24,10 @@ from models.scenes import scene_batch
 
 @dataclass(frozen=True)
 class VaeTraining:
-    steps: int = 2400             # batches of scenes
+    steps: int = 2400             # batches of scenes in all
+    joint_steps: int = 2400       # the first ones train encoder and decoder; after them the encoder is locked and
+                                  # only the decoder learns (as Stable Diffusion's ft-MSE decoder was made): the
+                                  # latents, and so the U-Net trained on them, stay valid
     batch_size: int = 32
     learning_rate: float = 1e-3   # AdamW peak, after a linear warm-up, then cosine decay to 10 %
     warmup_steps: int = 100
@@ -37,6 +41,12 @@ def vae_loss(vae, x: torch.Tensor, kl_weight: float, generator: torch.Generator)
     reconstruction = vae.decode(posterior.sample(generator)).sample
     error = reconstruction - x
     return error.abs().mean() + error.pow(2).mean() + kl_weight * posterior.kl().mean()
+
+
+def lock_encoder(vae) -> None:
+    """Phase 2: the encoder (and its quant_conv) stop learning and stay in eval mode; the decoder goes on."""
+    for module in (vae.encoder, vae.quant_conv):
+        module.requires_grad_(False).eval()
 
 
 @torch.no_grad()
@@ -74,8 +84,12 @@ def train(config: VaeTraining, work_dir: Path, out: Path, max_minutes: float, ev
     vae.train()
     bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=30)
     for step in bar:
-        warm = min(1.0, (step + 1) / config.warmup_steps)
-        cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / config.steps)))
+        if step >= config.joint_steps and vae.encoder.training:
+            lock_encoder(vae)
+        start, length = (0, config.joint_steps) if step < config.joint_steps else \
+            (config.joint_steps, max(1, config.steps - config.joint_steps))
+        warm = min(1.0, (step - start + 1) / config.warmup_steps)
+        cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - start) / length)))
         for group in optimizer.param_groups:
             group["lr"] = config.learning_rate * warm * cosine
         images, _ = scene_batch(config.batch_size, config.seed * 1_000_003 + step, "train")
@@ -99,7 +113,8 @@ def train(config: VaeTraining, work_dir: Path, out: Path, max_minutes: float, ev
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=VaeTraining.steps)
+    parser.add_argument("--steps", type=int, default=VaeTraining.steps,
+                        help=f"batches in all; beyond {VaeTraining.joint_steps} only the decoder learns")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/scene_vae_train"))
     parser.add_argument("--out", type=Path, default=FOLDER / "vae")
     parser.add_argument("--max-minutes", type=float, default=40.0)

@@ -63,25 +63,36 @@ def generate(settings: Settings, prompt, negative_prompt, w, steps, seed) -> dic
             "steps": steps, "name": pipe.name, "latent_shape": pipe.latent_shape, "image_side": pipe.image_side}
 
 
+def latex_word(token: str) -> str:
+    """A token inside \\text{}: letters and digits as they are, anything else (byte pieces of emoji) as ·."""
+    return "".join(ch if ch.isascii() and ch.isalnum() else "·" for ch in token)[:12] or "·"
+
+
+def thousands(n: int) -> str:
+    return f"{n:,}".replace(",", "{,}")                                 # 12{,}288: a LaTeX thousands separator
+
+
 def attention_formula(r: dict) -> str:
-    """The attention formula with one query's numbers: the latent position where the first word's map peaks, its
-    averaged attention over the prompt's tokens (the start token takes the rest)."""
+    """The attention formula with one query's numbers: the latent cell where the first word's map peaks, and its
+    attention over the prompt's tokens, the start token and the end/padding tokens (averaged; they sum to 1)."""
     maps, tokens = r["maps"], r["tokens"]
     c, h, w = r["latent_shape"]
     S = r["image_side"]
-    head = (f"$$A = \\mathrm{{softmax}}\\!\\Big(\\frac{{Q K^\\top}}{{\\sqrt d}}\\Big),\\quad Q = W_Q\\,h_{{\\text{{latent}}}},"
-            f"\\ K = W_K\\,c_{{\\text{{text}}}},\\ V = W_V\\,c_{{\\text{{text}}}};\\quad {S}\\times{S}\\times 3 = "
-            f"{S * S * 3:,} \\to {h}\\times{w}\\times{c} = {c * h * w:,}\\ ({S * S * 3 / (c * h * w):.0f}\\times)$$"
-            ).replace(",", "{,}")
+    head = (f"$$A = \\mathrm{{softmax}}\\Big(\\frac{{Q K^\\top}}{{\\sqrt d}}\\Big),\\quad Q = W_Q\\,h_{{\\text{{latent}}}},"
+            f"\\ K = W_K\\,c_{{\\text{{text}}}},\\ V = W_V\\,c_{{\\text{{text}}}};\\qquad {S}\\times{S}\\times 3 = "
+            f"{thousands(S * S * 3)} \\to {h}\\times{w}\\times{c} = {thousands(c * h * w)}\\ "
+            f"({S * S * 3 / (c * h * w):.0f}\\times)$$")
     if not tokens:
         return head
-    first, word = tokens[0]
+    first, _ = tokens[0]
     row, col = np.unravel_index(int(maps[first].argmax()), maps[first].shape)
-    parts = " + ".join(f"\\underbrace{{{number(float(maps[i, row, col]), 2)}}}_{{\\text{{{t}}}}}"
-                       for i, t in tokens[:6])
-    start = float(maps[0, row, col])
-    return head + (f"\n\n$$\\text{{at latent cell }}({row},{col}):\\ \\ A = {parts} + \\underbrace{{{number(start, 2)}}}"
-                   f"_{{\\langle\\text{{start}}\\rangle}} + \\dots = 1$$")
+    cell = maps[:, row, col]                                                            # (L,) sums to 1
+    words = " + ".join(f"\\underbrace{{{number(float(cell[i]), 2)}}}_{{\\text{{{latex_word(t)}}}}}" for i, t in tokens[:6])
+    more = " + \\dots" if len(tokens) > 6 else ""
+    rest = float(cell[max(i for i, _ in tokens) + 1:].sum())                           # the end token and padding
+    return head + (f"\n\n$$\\text{{at latent cell }}({row},{col}):\\ A = {words}{more} + "
+                   f"\\underbrace{{{number(float(cell[0]), 2)}}}_{{\\langle\\text{{start}}\\rangle}} + "
+                   f"\\underbrace{{{number(rest, 2)}}}_{{\\langle\\text{{end}}\\rangle\\text{{ and padding}}}} = 1$$")
 
 
 @keeps_view
@@ -173,7 +184,7 @@ def build(settings: Settings) -> PanelLink:
             negative = gr.Textbox("", label="negative prompt (replaces the empty prompt)", scale=2,
                                   elem_id="t2i-negative")
         with gr.Row():
-            w = gr.Slider(0, MAX_W, 7.5, step=0.5, label="guidance weight w (diffusers' guidance_scale = w + 1)",
+            w = gr.Slider(0, MAX_W, 7.5, step=0.5, label="guidance weight w (guidance_scale = w + 1)",
                           elem_id="t2i-w")
             steps = gr.Slider(1, MAX_STEPS, 30, step=1, label="DDIM steps", elem_id="t2i-steps")
             seed = gr.Number(0, label="seed (the starting noise)", precision=0, minimum=0, maximum=MAX_SEED,

@@ -7,14 +7,13 @@ import app
 from components.deeplink import parse_setting
 from components.tour import bundled_tours, check_stops, parse_tour, stop_query, tour_bar, tour_stop
 
-# The knowledge map's cards (../shared/knowledge-map.txt), each needing a stop. CLIP and Latent Diffusion get theirs
-# when their panels exist (issue 16).
+# The knowledge map's cards (../shared/knowledge-map.txt), each needing a stop.
 CARDS = ["Neuron", "Weights & Bias", "Activation Functions", "Layers", "Forward Pass", "Cost Function",
          "Gradient Descent", "Gradient / ∇", "SGD — Mini-batch", "Backpropagation (Intuition)", "Chain Rule (Calculus)",
          "Token → Embedding", "Vectors & Dot Products", "Attention Block", "Softmax", "Residual Stream",
          "Residual Connections", "MLP Block (Fact Storage)", "Output: Logits → Softmax → Token", "Forward Diffusion",
-         "U-Net Denoising", "Classifier-Free Guidance"]
-NOT_YET = ["CLIP (Text + Image Bridge)", "Latent Diffusion (Speed)"]
+         "U-Net Denoising", "Classifier-Free Guidance", "CLIP (Text + Image Bridge)", "Latent Diffusion (Speed)"]
+NOT_YET = []
 
 
 
@@ -24,7 +23,7 @@ def test_the_series_tour_has_a_stop_for_every_card_in_the_series_order():
     cards = [stop.card for stop in series.stops]
     assert set(CARDS) <= set(cards) and not set(cards) - set(CARDS) - set(NOT_YET)
     sections = ["neuron", "digits", "descent", "backprop", "embeddings", "attention", "next-token", "facts", "edit",
-                "noising", "denoising", "guidance", "vector-field"]
+                "clip", "noising", "denoising", "guidance", "text-to-image", "vector-field"]
     first_seen = list(dict.fromkeys(stop.panel for stop in series.stops))
     assert first_seen == [p for p in sections if p in first_seen]        # DL1 -> DL8, never back
     assert sum(bool(stop.question) for stop in series.stops) >= 5

@@ -83,15 +83,22 @@ def test_bad_latent_inputs_and_no_model_get_a_short_message(settings, sd_setting
         latent_noise_endpoint(sd_settings, "../etc/passwd", 10, 0)
     with pytest.raises(gr.Error, match="t must be between 0 and 999"):
         latent_noise_endpoint(sd_settings, "camera", 1000, 0)
-    with pytest.raises(gr.Error, match="--image-model"):
-        latent_noise_endpoint(settings, "camera", 10, 0)
 
 
-def test_the_app_offers_the_latent_parts_only_with_an_image_model(settings, sd_settings):
+def test_the_latent_parts_are_on_by_default_with_the_bundled_model(settings, sd_settings, monkeypatch):
+    """The bundled pipeline (trained here) serves them without --image-model; a clone without its folder leaves them
+    out and says how to get them back."""
     import app
+    import models.scene_pipeline
+    from models.image_pipeline import app_image_pipeline, image_model_name
 
     def api_names(s):
         return {fn.api_name for fn in app.create_app(s).fns.values() if fn.api_name}
 
     assert {"latent_noise", "text_cfg_sweep"} <= api_names(sd_settings)
+    assert image_model_name(settings) == str(models.scene_pipeline.FOLDER)
+    assert {"latent_noise", "text_cfg_sweep"} <= api_names(settings)
+    monkeypatch.setattr(models.scene_pipeline, "FOLDER", models.scene_pipeline.FOLDER / "missing")
     assert not {"latent_noise", "text_cfg_sweep"} & api_names(settings)
+    with pytest.raises(ValueError, match="train_unet"):
+        app_image_pipeline(settings)
