@@ -26,6 +26,8 @@ from models.spaces_gpu import gpu
 
 MAX_W, MAX_STEPS = 20.0, 100
 SPECIAL = ("<|startoftext|>", "<|endoftext|>")
+FUNCTION_WORDS = {"a", "an", "the", "on", "and", "of", "in"}    # their maps are drawn only if nothing else is left
+MAX_MAPS = 12
 
 
 def word_tokens(tokenizer, prompt: str) -> list[tuple[int, str]]:
@@ -100,9 +102,11 @@ def attention_formula(r: dict) -> str:
 def show_image(settings: Settings, prompt, negative_prompt, w, steps, seed, progress=gr.Progress()):
     progress(0.05, desc="Sampling in the latent space…")
     r = generate(settings, prompt, negative_prompt, w, steps, seed)
-    picture = colour_grid(r["image"][None, None], [""], [""], f"“{r['prompt'][:50]}”, w = {r['w']:g}", height=420)
-    words = [t for _, t in r["tokens"]][:8]
-    overlays = attention_overlays(r["image"], r["maps"][[i for i, _ in r["tokens"]][:8]], words) if words else None
+    shown_prompt = r["prompt"] if len(r["prompt"]) <= 34 else r["prompt"][:33] + "…"
+    picture = colour_grid(r["image"][None, None], [""], [""], f"“{shown_prompt}”, w = {r['w']:g}", height=420)
+    shown = [(i, t) for i, t in r["tokens"] if t not in FUNCTION_WORDS][:MAX_MAPS] or r["tokens"][:MAX_MAPS]
+    overlays = (attention_overlays(r["image"], r["maps"][[i for i, _ in shown]], [t for _, t in shown])
+                if shown else None)
     negative = (f"the negative prompt **{r['negative']}**" if r["negative"] else "the empty prompt")
     note = (f"ε̂ = (w + 1)·ε(z_t, prompt) − w·ε(z_t, {'negative' if r['negative'] else 'empty'}): the unconditional "
             f"branch reads {negative}. {r['steps']} DDIM steps on a {'×'.join(map(str, r['latent_shape']))} latent, "
@@ -175,8 +179,9 @@ def build(settings: Settings) -> PanelLink:
             "the latent, and the decoder paints the result. The prompt enters through cross-attention: each "
             "position of the latent asks a query, each word of the CLIP-encoded prompt answers with a key and a "
             "value. The maps below show, for each word, where the latent listened to it.",
-            "", "Try 'a red seven on the left and a blue two on the right': the map of 'red' should sit on the left. "
-            "Then raise w from 0 to 7.5 and watch the image obey the prompt; put 'blue' in the negative prompt.",
+            "", "Try 'a red seven on the left and a blue two on the right' and look at the maps: which words are read "
+            "where their digit is? (In this small model the colour words mostly are not: see the README.) Then "
+            "lower w to 0 and watch the prompt lose its grip; put 'blue' in the negative prompt.",
             elem_id="t2i-formula")
         with gr.Row():
             prompt = gr.Textbox("a red seven on the left and a blue two on the right", label="prompt (Enter draws)",
@@ -199,7 +204,7 @@ def build(settings: Settings) -> PanelLink:
             timed = gr.Markdown(elem_id="t2i-timed")
         timing.click(bind(time_steps, settings), outputs=timed, api_visibility="undocumented", **HEAVY)
         inputs, outputs = [prompt, negative, w, steps, seed], [formula, picture, overlays, note]
-        scenes(inputs, {"U-Net Denoising · 'red' is read where the red digit is":
+        scenes(inputs, {"U-Net Denoising · where is each word of a pair read?":
                         ["a red seven on the left and a blue two on the right", "", 7.5, 30, 0],
                         "Classifier-Free Guidance · w = 0: the prompt only suggests": ["a small yellow three", "", 0, 30, 1],
                         "Classifier-Free Guidance · a negative prompt: not yellow": ["a small three", "yellow", 7.5, 30, 1]},
