@@ -37,7 +37,7 @@ def similarity_matrix(values: np.ndarray, images: np.ndarray, captions: Sequence
     n_images, n_captions = values.shape
     title, bar = VIEWS[view]
     columns = [str(i + 1) for i in range(n_images)]
-    rows = [f"{j + 1}. {short_caption(c)}" for j, c in enumerate(captions)]
+    rows = [f"{j + 1}. {short_caption(c, 30)}" for j, c in enumerate(captions)]     # leaves the matrix room on a phone
     thumb = int(min(110, 760 / max(n_images, 1)))                               # room above for the images (px)
     height = 110 + 40 * n_captions + thumb
     fig = heatmap(values.T, columns, rows, title=None, x_title=f"image · {title}", colorbar_title=bar,

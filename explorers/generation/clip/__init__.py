@@ -184,12 +184,13 @@ def build_batch_part(settings: Settings, tab) -> dict:
     matrix = gr.Plot(label="similarity matrix", elem_id="clip-matrix")
     with gr.Row():
         plane = gr.Plot(label="shared space", elem_id="clip-plane", scale=3)
-        gr.Markdown("**The shared space.** Each square is an image, each dot a caption, and a line joins each image "
-                    "to its own caption. Both encoders end in the same 64 numbers, yet the images and the captions "
-                    "form two clouds apart: the *modality gap* real CLIPs show too. The contrastive loss only "
-                    "compares directions within each row and column, so it never has to close that gap; what it "
-                    "needs is that, inside the gap, each image is nearer its own caption than the others.",
-                    elem_id="clip-gap")
+        with gr.Column(scale=2, min_width=280):                    # below the plane on a phone, beside it on a screen
+            gr.Markdown("**The shared space.** Each square is an image, each dot a caption, and a line joins each image "
+                        "to its own caption: short lines mean matching pairs sit together. Large CLIPs show a "
+                        "*modality gap*: images and captions in two clouds apart, which the loss never has to close, "
+                        "since it only compares directions within each row and each column. Does this small CLIP "
+                        "show one? Change the seed and N.",
+                        elem_id="clip-gap")
     return {"n": n, "seed": seed, "held_out": held_out, "view": view, "_outputs": [note, matrix, plane]}
 
 
