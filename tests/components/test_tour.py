@@ -27,6 +27,7 @@ def test_the_series_tour_has_a_stop_for_every_card_in_the_series_order():
     first_seen = list(dict.fromkeys(stop.panel for stop in series.stops))
     assert first_seen == [p for p in sections if p in first_seen]        # DL1 -> DL8, never back
     assert sum(bool(stop.question) for stop in series.stops) >= 5
+    assert f"in {len(series.stops)} stops" in series.title                # the title's count follows the stops
 
 
 def real_panels(settings) -> dict:
