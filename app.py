@@ -130,13 +130,13 @@ CSS = """
 def sections():
     """The tabs, grouped the way the series goes: explorers/<section>/<panel>."""
     from explorers.generation import clip, denoising, guidance, noising, text_to_image, vector_field
-    from explorers.learning import backprop, descent
+    from explorers.learning import backprop, descent, playground
     from explorers.structure import digit_network, neuron
     from explorers.transformers import attention, editing, embeddings, next_token, residual
 
     return [
         ("Structure · DL1", [neuron, digit_network]),
-        ("Learning · DL2–4", [descent, backprop]),
+        ("Learning · DL2–4", [descent, backprop, playground]),
         ("Transformers · DL5–7", [embeddings, next_token, attention, residual, editing]),
         ("Generation · DL8", [clip, noising, denoising, guidance, text_to_image, vector_field]),
     ]
@@ -174,12 +174,21 @@ def create_app(settings: Settings):
                                 links.append(link)
                                 section_of[link.panel] = section_id(section)
                                 inner_tabs_of[link.panel] = inner_tabs
+        pause_when_left(links, [section_tabs, *dict.fromkeys(inner_tabs_of.values())])
         outputs = [section_tabs, *dict.fromkeys(inner_tabs_of.values()), presenter,
                    *[c for link in links for c in link.controls.values()], *[link.box for link in links]]
         tours = checked_tours(settings, links)
         demo.load(view_restorer(links, section_of, inner_tabs_of, partial(tour_stop, tours=tours)), None,
                   [*outputs, tour_bar], api_visibility="undocumented")
     return demo
+
+
+def pause_when_left(links, tab_groups) -> None:
+    """What a panel runs when the learner picks another tab (a network training live pauses)."""
+    for tabs in tab_groups:
+        for link in links:
+            for handler, state in link.on_leave:
+                tabs.select(handler, state, None, queue=False, api_visibility="undocumented", show_progress="hidden")
 
 
 def checked_tours(settings: Settings, links) -> dict:

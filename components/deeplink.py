@@ -21,6 +21,7 @@ class PanelLink:
     panel: str                                  # the panel's tab id, e.g. "neuron"
     controls: dict                              # query parameter -> the Gradio control it sets
     box: gr.Textbox                             # the panel's "link to this view" box
+    on_leave: tuple = ()                        # (handler, input) pairs run when the learner picks another tab
 
 
 def _choices(component) -> list:
@@ -42,6 +43,13 @@ def parse_setting(component, raw: str):
         if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
             raise ValueError(f"must be a number between {low:g} and {high:g}" if low is not None else "must be finite")
         return value
+    if isinstance(component, gr.CheckboxGroup):           # a comma-separated list of its choices
+        choices = {str(choice): choice for choice in _choices(component)}
+        picked = [part.strip() for part in raw.split(",") if part.strip()]
+        unknown = [part for part in picked if part not in choices]
+        if unknown:
+            raise ValueError(f"must be a comma-separated list of {', '.join(choices)}")
+        return [choices[part] for part in picked]
     if isinstance(component, (gr.Radio, gr.Dropdown)):
         choices = _choices(component)
         for choice in choices:
@@ -64,6 +72,8 @@ def link_text(value) -> str:
         return "1" if value else "0"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(link_text, value))
     return str(value)
 
 

@@ -159,7 +159,7 @@ def test_heavy_model_events_share_one_queue_slot_and_light_ones_keep_their_own(s
     by_name = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
     heavy = {"attention", "next_token", "logit_lens", "trace", "landscape", "denoise", "cfg_sweep", "edit_fact", "steer",
              "text_to_image"}
-    light = {"neuron", "forward", "backprop", "descend", "analogy", "noise", "clip_similarity"}
+    light = {"neuron", "forward", "backprop", "descend", "analogy", "noise", "clip_similarity", "playground_train"}
     for name in heavy:
         assert (by_name[name].concurrency_id, by_name[name].concurrency_limit) == (HEAVY["concurrency_id"], 1), name
     for name in light:
@@ -174,7 +174,8 @@ def test_the_public_api_is_exactly_the_documented_endpoints(settings):
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public" and fn.api_name}
     assert public == {"neuron", "forward", "descend", "landscape", "backprop", "analogy", "next_token", "attention",
                       "logit_lens", "trace", "noise", "denoise", "cfg_sweep", "vector_field", "sample_paths",
-                      "edit_fact", "steer", "clip_similarity", "text_to_image", "latent_noise", "text_cfg_sweep"}
+                      "edit_fact", "steer", "clip_similarity", "text_to_image", "latent_noise", "text_cfg_sweep",
+                      "playground_train"}
 
 
 def test_a_start_that_cannot_work_says_why_in_one_line():

@@ -19,7 +19,7 @@ from components.errors import UNEXPECTED
 # Endpoints whose single call is slow get fewer examples; the rest get DEFAULT_EXAMPLES.
 DEFAULT_EXAMPLES = 60
 EXAMPLES = {"edit_fact": 25, "steer": 40,   # an edit that passes every check optimises v* (seconds)
-            "text_cfg_sweep": 20, "text_to_image": 25}                  # a valid call samples up to 100 DDIM steps
+            "text_cfg_sweep": 20, "text_to_image": 25, "playground_train": 30}                  # a valid call samples up to 100 DDIM steps
 NASTY_TEXT = st.sampled_from(["", " ", "\x00", "\n\t\r", "😀" * 50, "é" * 10_000, "x" * 100_000, "NaN", "-inf",
                               "1e309", "<script>alert(1)</script>", "../../etc/passwd", "Ġ", "\u202e\u200b"])
 NUMBERS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0, -1, 1e308, -1e308, 2**63]),

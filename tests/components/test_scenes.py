@@ -3,7 +3,7 @@ the knowledge-map card it illustrates."""
 import gradio as gr
 import pytest
 
-from components.deeplink import parse_setting
+from components.deeplink import link_text, parse_setting
 
 CARDS = ("Weights & Bias", "Activation Functions", "Forward Pass", "Layers", "Backpropagation", "Chain Rule",
          "Token → Embedding", "Vectors & Dot Products", "Softmax", "Output: Logits → Softmax → Token",
@@ -32,7 +32,7 @@ def test_every_scene_is_a_valid_setting_and_names_its_card(scene_sets):
         for label, sample in zip(block.sample_labels, block.raw_samples):
             assert label.split(" · ")[0] in CARDS, f"{block.elem_id}: '{label}' names no knowledge-map card"
             for component, value in zip(block._components, sample):
-                parse_setting(component, str(value))     # raises on a value out of range or not a choice
+                parse_setting(component, link_text(value))   # raises on a value out of range or not a choice
 
 
 def test_a_scene_that_runs_a_model_queues_in_the_models_slot():

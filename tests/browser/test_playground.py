@@ -1,0 +1,59 @@
+"""The playground in a real browser: a scene sets the controls, Play trains (the boundary and the curves change,
+the epoch grows), Pause keeps what was learned, leaving the tab stops the training, and a click adds a point."""
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.helpers import open_panel, save_screenshot
+
+
+def epoch(page) -> int:
+    text = page.locator("#playground-formula").inner_text()
+    return int(re.search(r"Epoch ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def plot_data(page, elem_id: str) -> str:
+    """What plotly draws in a figure: its traces' data, to see whether the picture changed."""
+    return page.locator(f"#{elem_id} .js-plotly-plot").evaluate("plot => JSON.stringify(plot.data)")
+
+
+def test_play_trains_pause_keeps_it_and_leaving_the_tab_stops_it(page):
+    open_panel(page, "Learning · DL2–4", "Playground")
+    page.get_by_text("Layers · one hidden layer of 4 and XOR is solved").click()
+    formula = page.locator("#playground-formula")
+    expect(formula).to_contain_text("Epoch 0")
+    expect(page.locator("#playground-layers input")).to_have_value("1")
+    plane, curves = plot_data(page, "playground-plane"), plot_data(page, "playground-curves")
+    page.locator("#playground-play").click()
+    expect(formula).not_to_contain_text("Epoch 0 ")
+    page.wait_for_function("() => /Epoch [1-9]\\d\\d/.test(document.querySelector('#playground-formula').innerText)")
+    page.locator("#playground-pause").click()
+    page.wait_for_timeout(800)
+    paused = epoch(page)
+    page.wait_for_timeout(1500)
+    assert epoch(page) == paused                               # paused means paused
+    for figure in ("#playground-plane", "#playground-curves", "#playground-network"):
+        expect(page.locator(figure)).not_to_contain_text("Error")     # a pause is not a failure
+    assert plot_data(page, "playground-plane") != plane and plot_data(page, "playground-curves") != curves
+    accuracy = float(re.search(r"test accuracy ([\d.]+) %", formula.inner_text()).group(1))
+    assert accuracy > 80                                       # XOR with one hidden layer: learned
+    save_screenshot(page, "playground")
+    page.locator("#playground-play").click()
+    page.wait_for_function(f"() => !document.querySelector('#playground-formula').innerText.includes('Epoch {paused:,}')")
+    page.get_by_role("tab", name="Backpropagation", exact=True).click()        # leave the panel while it trains
+    page.wait_for_timeout(800)
+    page.get_by_role("tab", name="Playground", exact=True).click()
+    left = epoch(page)
+    page.wait_for_timeout(1500)
+    assert epoch(page) == left                                 # it stopped when the learner left
+    expect(page.locator("#playground-network")).not_to_contain_text("Error")
+
+
+def test_a_click_on_the_canvas_adds_a_point(page):
+    open_panel(page, "Learning · DL2–4", "Playground")
+    page.get_by_text("Your own points: click the plane").click()
+    canvas = page.locator("#playground-canvas img")
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)     # (3, 3)
+    expect(page.locator("#playground-own-note")).to_contain_text("1 points (1 of class 0)")
