@@ -10,7 +10,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from components.card import number, percent
+from components.card import number
 from components.errors import keeps_view, user_errors
 from components import playground_figures as figures
 from core.checks import MAX_SEED, in_range, whole
@@ -78,8 +78,8 @@ def status(session: Session) -> str:
                 "network. Lower η and press Reset.")
     test = accuracy(run.params, run.net, feature_matrix(data.test_points, run.net.features), data.test_labels)
     train_acc = accuracy(run.params, run.net, feature_matrix(data.train_points, run.net.features), data.train_labels)
-    return (f"**Epoch {run.epoch:,}** (step {run.step:,}) · test accuracy **{percent(test)}** "
-            f"(training {percent(train_acc)}) · {len(data.train_labels)} training and {len(data.test_labels)} test "
+    return (f"**Epoch {run.epoch:,}** (step {run.step:,}) · test accuracy **{100 * test:.1f} %** "
+            f"(training {100 * train_acc:.1f} %) · {len(data.train_labels)} training and {len(data.test_labels)} test "
             "points")
 
 
