@@ -60,3 +60,23 @@ def test_clip_stop_every_held_out_image_picks_its_own_caption_and_the_reveal_is_
     import numpy as np
 
     assert np.diag(np.array(revealed.data[0].z, dtype=float)).min() > 0.5
+
+
+def test_playground_stop_xor_stays_at_chance_without_a_hidden_layer_and_is_learned_with_one():
+    from core.playground import accuracy, feature_matrix, train
+    from explorers.learning.playground.handlers import new_session
+
+    s = stop("Layers", "playground")
+
+    def test_accuracy(settings: dict) -> float:
+        widths = [int(settings.get(f"n{k}", 4)) for k in range(1, 5)]
+        session = new_session(settings["data"], float(settings["noise"]), float(settings["train"]),
+                              int(settings["seed"]), settings["features"].split(","), int(settings["layers"]),
+                              widths, settings["f"])
+        run = train(session.run, session.data, float(settings["lr"]), int(settings["batch"]), float(settings["l2"]),
+                    3000)
+        return accuracy(run.params, run.net, feature_matrix(session.data.test_points, run.net.features),
+                        session.data.test_labels)
+
+    assert abs(test_accuracy(s.settings) - 0.5) < 0.1                   # "hovers near 50 %"
+    assert test_accuracy({**s.settings, **s.reveal}) > 0.95

@@ -22,7 +22,7 @@ def test_the_series_tour_has_a_stop_for_every_card_in_the_series_order():
     series = bundled_tours()["series"]
     cards = [stop.card for stop in series.stops]
     assert set(CARDS) <= set(cards) and not set(cards) - set(CARDS) - set(NOT_YET)
-    sections = ["neuron", "digits", "descent", "backprop", "embeddings", "attention", "next-token", "facts", "edit",
+    sections = ["neuron", "digits", "descent", "backprop", "playground", "embeddings", "attention", "next-token", "facts", "edit",
                 "clip", "noising", "denoising", "guidance", "text-to-image", "vector-field"]
     first_seen = list(dict.fromkeys(stop.panel for stop in series.stops))
     assert first_seen == [p for p in sections if p in first_seen]        # DL1 -> DL8, never back
