@@ -97,4 +97,66 @@
 
     }
   }, 400);
+
+  // Every figure, for those who cannot see it: role "img" and a text summary of what it draws now (its title, then
+  // each trace's name, size and range of values), rebuilt whenever plotly redraws it. And in Gradio's dark theme
+  // (?__theme=dark or the system's setting) every figure follows: dark paper, light text, dim grid lines; the
+  // traces' own colours are kept, so a colour scale means the same in both themes.
+  const DARK = {paper: "#0b0f19", plot: "#111827", text: "#e5e7eb", grid: "#374151"};
+  const span = (values) => {             // the count and range of the finite numbers in a list or a grid
+    let n = 0, low = Infinity, high = -Infinity;
+    const visit = (v) => {
+      if (Array.isArray(v) || ArrayBuffer.isView(v)) { for (const w of v) visit(w); return; }
+      const x = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+      if (Number.isFinite(x)) { n += 1; low = Math.min(low, x); high = Math.max(high, x); }
+    };
+    visit(values);
+    const round = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
+    return n ? {n, text: `${round(low)} to ${round(high)}`} : null;
+  };
+  const summary = (plot) => {
+    const layout = plot.layout || {}, title = layout.title && (layout.title.text || layout.title);
+    const parts = [`Figure${typeof title === "string" && title ? ": " + title.replace(/<[^>]+>/g, "") : ""}.`];
+    const given = (plot.data || []).map((trace) => trace.name);          // plotly names the others "trace 3"
+    (plot._fullData || plot.data || []).forEach((trace, i) => {
+      if (parts.length > 6 || !(given[i] || trace.z)) return;                // unnamed lines: drawing aids
+      const name = given[i] || trace.type, z = span(trace.z), y = span(trace.y), x = span(trace.x);
+      if (z) parts.push(`${name}: ${z.n} values from ${z.text}.`);
+      else if (y) parts.push(`${name}: ${y.n} points${x ? `, x from ${x.text}` : ""}, y from ${y.text}.`);
+    });
+    if (layout.meta && typeof layout.meta.summary === "string") parts.push(layout.meta.summary);   // a builder's own words
+    return parts.join(" ").slice(0, 600);
+  };
+  const darken = (plot) => {
+    const full = plot._fullLayout;
+    if (!full || full.paper_bgcolor === DARK.paper) return;
+    const update = {paper_bgcolor: DARK.paper, plot_bgcolor: DARK.plot, "font.color": DARK.text,
+                    "title.font.color": DARK.text, "legend.font.color": DARK.text, "legend.bgcolor": "rgba(0,0,0,0)"};
+    for (const key of Object.keys(full)) {
+      const axes = /^[xy]axis\d*$/.test(key) ? [key] : /^scene\d*$/.test(key) ? ["xaxis", "yaxis", "zaxis"].map((a) => `${key}.${a}`) : [];
+      for (const axis of axes) {
+        Object.assign(update, {[`${axis}.gridcolor`]: DARK.grid, [`${axis}.zerolinecolor`]: DARK.grid,
+                               [`${axis}.linecolor`]: DARK.grid, [`${axis}.color`]: DARK.text});
+      }
+    }
+    (plot.layout.annotations || []).forEach((a, i) => {
+      if (!a.font || !a.font.color || a.font.color === "#1f2937") update[`annotations[${i}].font.color`] = DARK.text;
+    });
+    window.Plotly.relayout(plot, update);
+  };
+  const describe = (plot) => {
+    plot.setAttribute("role", "img");
+    plot.setAttribute("aria-label", summary(plot));
+    if (document.body.classList.contains("dark") && window.Plotly) darken(plot);
+  };
+  setInterval(() => {
+    for (const plot of document.querySelectorAll(".js-plotly-plot")) {
+      if (!plot.dataset.dleWatched && plot.on) {
+        plot.dataset.dleWatched = "1";
+        plot.on("plotly_afterplot", () => describe(plot));
+      }
+      if (!plot.getAttribute("aria-label") || (document.body.classList.contains("dark") && plot._fullLayout &&
+          plot._fullLayout.paper_bgcolor !== DARK.paper)) describe(plot);
+    }
+  }, 300);
 }

@@ -44,7 +44,7 @@ def boundary(axis: np.ndarray, output: np.ndarray, train: tuple, test: tuple, ti
     values = ", ".join(f"a{j + 1} = %{{customdata[{j}]:.2f}}" for j in range(n_classes))
     fig = go.Figure(go.Heatmap(
         x=axis, y=axis, z=class_confidence(output), customdata=np.round(output, 3), zmin=0, zmax=n_classes,
-        colorscale=class_scale(n_classes), showscale=False, opacity=0.75,
+        colorscale=class_scale(n_classes), showscale=False, opacity=0.75, name="answer (class + how sure)",
         hovertemplate=f"(%{{x:.1f}}, %{{y:.1f}}): {values}<extra></extra>"))
     for (points, labels), name, symbol in ((train, "training", "circle"), (test, "test", "circle-open")):
         for k in range(n_classes):
@@ -175,8 +175,17 @@ def network(tiles: Sequence[np.ndarray], weights: Sequence[np.ndarray], feature_
         fig.add_annotation(x=-1.5, y=row + TILE / 2, text=name, showarrow=False, xanchor="right", font=dict(size=14))
     fig.update_xaxes(visible=False, range=[-24, layout.columns + 2])
     fig.update_yaxes(visible=False, scaleanchor="x", range=[layout.rows + 2, -10])
+    fig.update_layout(meta=dict(summary=network_summary(layout.sizes, weights)))
     fig.update_layout(plot_bgcolor="white", margin=dict(l=8, r=8, t=48, b=8))
     return styled(fig, title, height=max(340, 60 + int(layout.rows * 2.4)))
+
+
+def network_summary(sizes: Sequence[int], weights: Sequence[np.ndarray]) -> str:
+    """The network in words, for a screen reader: its layers and the range of its weights."""
+    values = np.concatenate([np.ravel(w) for w in weights]) if weights else np.zeros(0)
+    layers = ", ".join(f"{label} ({size})" for label, size in zip(column_labels(len(sizes)), sizes))
+    shown = f"; {values.size} weights from {values.min():.3g} to {values.max():.3g}" if values.size else ""
+    return f"Neurons per layer: {layers}{shown}."
 
 
 def network_png(tiles: Sequence[np.ndarray], weights: Sequence[np.ndarray], feature_names: Sequence[str],

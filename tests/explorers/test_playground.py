@@ -293,3 +293,11 @@ def test_scene_over_fitting_the_test_cost_rises_while_the_training_cost_falls():
     assert best < len(test) // 4                                # the test cost is lowest early ...
     assert test[-1] > 1.3 * test[best]                          # ... then rises,
     assert training[-1] < 0.5 * training[best]                  # while the training cost keeps falling
+
+
+def test_the_network_figure_says_its_layers_and_weights_in_words():
+    session = spiral_session()
+    summary = handlers.view(session)[2].layout.meta["summary"]
+    weights = torch.cat([session.run.params[f"W{l}"].ravel() for l in (1, 2, 3)])
+    assert summary.startswith("Neurons per layer: inputs (2), layer 1 (8), layer 2 (8), output (2)")
+    assert f"{len(weights)} weights from {weights.min():.3g} to {weights.max():.3g}" in summary
