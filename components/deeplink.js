@@ -144,9 +144,21 @@
     });
     window.Plotly.relayout(plot, update);
   };
+  // plotly's own "download as PNG" names the file after the panel and the figure's title, not "newplot.png".
+  const GREEK = {"η": "eta", "α": "alpha", "β": "beta", "σ": "sigma", "θ": "theta", "ε": "eps", "λ": "lambda",
+                 "τ": "tau", "∇": "grad", "μ": "mu", "ᾱ": "alpha-bar"};
+  const fileName = (plot) => {
+    const tab = plot.closest('[id^="tab-"]'), layout = plot.layout || {};
+    const title = layout.title && (layout.title.text || layout.title);
+    const words = `${tab ? tab.id.slice(4) : "figure"} ${typeof title === "string" ? title : ""}`
+      .replace(/<[^>]+>/g, " ").replace(/[ηαβσθελτ∇μᾱ]/g, (c) => ` ${GREEK[c]} `)
+      .normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+    return words.replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80).replace(/-+$/, "");
+  };
   const describe = (plot) => {
     plot.setAttribute("role", "img");
     plot.setAttribute("aria-label", summary(plot));
+    if (plot._context) plot._context.toImageButtonOptions = {format: "png", filename: fileName(plot)};
     if (document.body.classList.contains("dark") && window.Plotly) darken(plot);
   };
   setInterval(() => {

@@ -15,6 +15,9 @@ from explorers.learning.playground.desk import Desk, checked_rates
 from explorers.learning.playground.handlers import OWN
 from models.settings import Settings
 
+# Play loops (and API trainings) that run at once, in their own queue: the model panels' queue and the light panels
+# never wait for them; a learner beyond this many waits for a loop to pause (at most 60 s). They share the cores.
+PLAYING_AT_ONCE = 16
 LEARNING_RATES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
 L2_RATES = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1]
 DEFAULTS = dict(dataset="circle", noise=0, train=50, seed=0, features=["x", "y"], layers=2, widths=(4, 2, 4, 4),
@@ -141,7 +144,7 @@ def build(settings: Settings) -> PanelLink:
         build_own_points(own, controls["data"], [desk, *data_controls, own], outputs)
         scenes(list(controls.values()), SCENES, elem_id="playground-scenes")
         play.click(handlers.play, training, outputs, api_visibility="undocumented", concurrency_id="playground",
-                   concurrency_limit=4)
+                   concurrency_limit=PLAYING_AT_ONCE)
         pause.click(handlers.pause, desk, None, api_visibility="undocumented", queue=False)
         one.click(handlers.step_once, training, outputs, api_visibility="undocumented")
         gr.on([c.change for c in data_controls] + [again.click], handlers.reset, [desk, *data_controls, own], outputs,
@@ -150,5 +153,5 @@ def build(settings: Settings) -> PanelLink:
               show_progress="hidden")
         export.click(handlers.export_files, desk, files, api_visibility="undocumented")
         gr.api(handlers.train_endpoint, api_name="playground_train", concurrency_id="playground",
-               concurrency_limit=4)
+               concurrency_limit=PLAYING_AT_ONCE)
         return replace(link_box("playground", controls), on_leave=((handlers.pause, desk),))
