@@ -36,8 +36,8 @@ def surface_base(xs, ys, heights, title: str, names: tuple[str, str, str], heigh
                                contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True))),
                                hovertemplate=hover(names)))
 
-    def axis(name):
-        return dict(title=dict(text=name, font=dict(size=15)), tickfont=dict(size=12))
+    def axis(name):                                     # five ticks an axis: more crowd each other in 3-D
+        return dict(title=dict(text=name, font=dict(size=15)), tickfont=dict(size=12), nticks=5)
     fig.update_layout(scene=dict(xaxis=axis(names[0]), yaxis=axis(names[1]), zaxis=axis(names[2]),
                                  camera=dict(eye=dict(x=1.8, y=-1.8, z=1.4))),
                       legend=dict(orientation="h", y=-0.02))
@@ -46,19 +46,43 @@ def surface_base(xs, ys, heights, title: str, names: tuple[str, str, str], heigh
     return fig
 
 
+def steps_inside(points: np.ndarray, xs, ys) -> int:
+    """How many of a path's first points lie inside the plotted square (finite, within xs and ys): a path that
+    diverges is drawn up to where it left, and that step is named, instead of the axes following it out."""
+    xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    inside = (np.isfinite(points).all(axis=1) & (points[:, 0] >= xs.min()) & (points[:, 0] <= xs.max())
+              & (points[:, 1] >= ys.min()) & (points[:, 1] <= ys.max()))
+    return len(points) if inside.all() else int(np.argmin(inside))
+
+
+def left_at(path: PathTrace, k: int) -> str:
+    return f"{path.name}: left the plotted range at step {k}"
+
+
 def with_paths_3d(base: go.Figure, heights, paths: list[PathTrace] = (),
                   marker: tuple[float, float, float] | None = None) -> go.Figure:
-    """A copy of a surface figure with descent paths (and the current point) added; base is left unchanged."""
+    """A copy of a surface figure with descent paths (and the current point) added; base is left unchanged. The
+    axes keep the surface's range; a path that leaves it is drawn up to its last point inside, marked there."""
     fig = copy_figure(base)
-    lift = 0.01 * float(np.nanmax(heights) - np.nanmin(heights))          # a path drawn just above the surface
+    xs, ys = np.asarray(base.data[0].x, dtype=np.float64), np.asarray(base.data[0].y, dtype=np.float64)
+    low, high = float(np.nanmin(heights)), float(np.nanmax(heights))
+    lift = 0.01 * (high - low)                                            # a path drawn just above the surface
     for path in paths:
-        fig.add_trace(go.Scatter3d(x=path.points[:, 0], y=path.points[:, 1], z=path.heights + lift,
+        k = steps_inside(path.points, xs, ys)
+        fig.add_trace(go.Scatter3d(x=path.points[:k, 0], y=path.points[:k, 1], z=path.heights[:k] + lift,
                                    mode="lines+markers", name=path.name, line=dict(color=path.colour, width=6),
                                    marker=dict(size=3, color=path.colour)))
-    if marker is not None:
+        if 0 < k < len(path.points):
+            fig.add_trace(go.Scatter3d(x=path.points[k - 1:k, 0], y=path.points[k - 1:k, 1],
+                                       z=path.heights[k - 1:k] + lift, mode="markers+text", text=[f"left at step {k}"],
+                                       name=left_at(path, k), marker=dict(size=8, color=path.colour, symbol="x"),
+                                       textfont=dict(size=14)))
+    if marker is not None and steps_inside(np.array([marker[:2]]), xs, ys):
         fig.add_trace(go.Scatter3d(x=[marker[0]], y=[marker[1]], z=[marker[2] + lift], mode="markers",
                                    name="current point", marker=dict(size=7, color="white",
                                                                        line=dict(color="black", width=2))))
+    fig.update_layout(scene=dict(xaxis_range=[xs.min(), xs.max()], yaxis_range=[ys.min(), ys.max()],
+                                 zaxis_range=[low, high + 3 * lift]))
     return fig
 
 
@@ -98,6 +122,12 @@ def with_paths_2d(base: go.Figure, xs, ys, paths: list[PathTrace] = (), marker: 
         fig.add_trace(go.Scatter(x=path.points[:1, 0], y=path.points[:1, 1], mode="markers", showlegend=False,
                                  marker=dict(size=13, symbol="circle-open", color=path.colour, line=dict(width=3)),
                                  hovertemplate="start<extra></extra>"))
+        k = steps_inside(path.points, xs, ys)
+        if 0 < k < len(path.points):                                     # the axes keep their range: say where
+            fig.add_trace(go.Scatter(x=path.points[k - 1:k, 0], y=path.points[k - 1:k, 1], mode="markers+text",
+                                     text=[f"left at step {k}"], name=left_at(path, k),
+                                     textposition="top left" if path.points[k - 1, 0] > np.mean(xs) else "top right",
+                                     marker=dict(size=14, symbol="x", color=path.colour), textfont=dict(size=15)))
     if marker is not None:
         fig.add_trace(go.Scatter(x=[marker[0]], y=[marker[1]], mode="markers", name="current point",
                                  marker=dict(size=13, color="white", line=dict(color="black", width=2))))

@@ -166,3 +166,22 @@ def test_the_counts_written_into_the_widgets_are_the_datas_and_the_networks():
     """The batch slider and the landscape's text are built before any data or weights are loaded (fast start)."""
     assert len(digits_data().x) == N_TRAIN_3_8
     assert sum(p.numel() for p in load_digit_network("sigmoid").params.values()) == N_PARAMETERS
+
+
+def test_a_diverging_path_keeps_the_plotted_range_and_says_where_it_left():
+    _, surface_figure, contour, _, _ = update_toy("bowl", 1.6, 1.2, 1.5, 0.0, 100, 99)
+    _, path = descend_surface("bowl", 1.6, 1.2, 1.5, 0.0, 100)
+    xs, ys = np.asarray(surface_figure.data[0].x), np.asarray(surface_figure.data[0].y)
+    points = path.points.numpy()
+    first_out = next(i for i, (x, y) in enumerate(points)                       # a plain loop over the path
+                     if not (xs.min() <= x <= xs.max() and ys.min() <= y <= ys.max()))
+    scene = surface_figure.layout.scene
+    assert tuple(scene.xaxis.range) == (xs.min(), xs.max()) and tuple(scene.yaxis.range) == (ys.min(), ys.max())
+    assert scene.zaxis.range[1] < 1.1 * float(np.max(surface_figure.data[0].z))   # not out to the path's 10^12
+    drawn = surface_figure.data[1]
+    assert len(drawn.x) == first_out                                               # the steps until it left
+    for figure in (surface_figure, contour):
+        marks = [t for t in figure.data if t.name and "left the plotted range" in t.name]
+        assert len(marks) == 1 and list(marks[0].text) == [f"left at step {first_out}"]
+    _, inside, contour_inside, _, _ = update_toy("bowl", 1.6, 1.2, 0.1, 0.0, 30, 5)
+    assert not [t for t in [*inside.data, *contour_inside.data] if t.name and "left" in t.name]
