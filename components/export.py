@@ -53,21 +53,41 @@ def write_gif(frames: list[np.ndarray], duration_ms: int = 120, name: str = "ani
     return str(path)
 
 
-def path_frames(cost_grid: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float],
-                path: np.ndarray, size: int = 400) -> list[np.ndarray]:
-    """Frames of a descent path drawn step by step over a cost map.
+MARGIN = (64, 44, 18, 46)          # left, top, right, bottom: room for the title, the step counter and the axes
 
-    cost_grid: (rows = y, cols = x) values on an even grid over x_range x y_range (row 0 at y_range[0]);
-    path: (steps, 2) points (x, y). Frame k shows the first k + 1 points.
-    """
-    colours = to_rgb(np.log1p(cost_grid - np.nanmin(cost_grid)), colour=True)[::-1]      # row 0 at the top
-    base = Image.fromarray(colours).resize((size, size), Image.BILINEAR)
+
+def path_frames(cost_grid: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float],
+                path: np.ndarray, size: int = 400, title: str = "", steps: np.ndarray | None = None,
+                names: tuple[str, str] = ("x", "y")) -> list[np.ndarray]:
+    """Frames of a descent path drawn step by step over a cost map, with a title, a step counter and the axes'
+    ends labelled. cost_grid: (rows = y, cols = x) values on an even grid over x_range x y_range (row 0 at
+    y_range[0]); path: (k, 2) points (x, y); steps: the step number of each point (default 0, 1, ...). Frame k
+    shows the first k + 1 points; a path that leaves the map ends with the frame of its last point inside,
+    saying at which step it left."""
+    from PIL import ImageFont
+
+    path = np.asarray(path, dtype=np.float64)
+    steps = np.arange(len(path)) if steps is None else np.asarray(steps)
     (x0, x1), (y0, y1) = x_range, y_range
+    inside = (np.isfinite(path).all(axis=1) & (path[:, 0] >= min(x0, x1)) & (path[:, 0] <= max(x0, x1))
+              & (path[:, 1] >= min(y0, y1)) & (path[:, 1] <= max(y0, y1)))
+    kept = len(path) if inside.all() else int(np.argmin(inside))
+    left, top, right, bottom = MARGIN
+    colours = to_rgb(np.log1p(cost_grid - np.nanmin(cost_grid)), colour=True)[::-1]      # row 0 at the top
+    base = Image.new("RGB", (left + size + right, top + size + bottom), "white")
+    base.paste(Image.fromarray(colours).resize((size, size), Image.BILINEAR), (left, top))
+    font, draw = ImageFont.load_default(size=15), ImageDraw.Draw(base)
+    draw.text((left, 6), title, fill=(31, 41, 55), font=font)
+    for value, anchor, at in ((x0, "lt", (left, top + size + 4)), (x1, "rt", (left + size, top + size + 4)),
+                              (y0, "rb", (left - 6, top + size)), (y1, "rt", (left - 6, top))):
+        draw.text(at, f"{value:g}", fill=(31, 41, 55), font=font, anchor=anchor)
+    draw.text((left + size / 2, top + size + 24), names[0], fill=(31, 41, 55), font=font, anchor="mt")
+    draw.text((left - 6, top + size / 2), names[1], fill=(31, 41, 55), font=font, anchor="rm")
 
     def pixel(point):
-        return ((point[0] - x0) / (x1 - x0) * (size - 1), (y1 - point[1]) / (y1 - y0) * (size - 1))
+        return (left + (point[0] - x0) / (x1 - x0) * (size - 1), top + (y1 - point[1]) / (y1 - y0) * (size - 1))
 
-    points = [pixel(p) for p in np.asarray(path, dtype=np.float64) if np.all(np.isfinite(p))]
+    points = [pixel(p) for p in path[:kept]]
     frames = []
     for k in range(1, len(points) + 1):
         image = base.copy()
@@ -76,5 +96,9 @@ def path_frames(cost_grid: np.ndarray, x_range: tuple[float, float], y_range: tu
             draw.line(points[:k], fill=(255, 255, 255), width=3)
         x, y = points[k - 1]
         draw.ellipse((x - 6, y - 6, x + 6, y + 6), fill=(220, 38, 38), outline=(255, 255, 255), width=2)
+        counter = f"step {int(steps[k - 1])}"
+        if k == len(points) and kept < len(path):
+            counter += f": the next step (step {int(steps[kept])}) leaves the map"
+        draw.text((left + size, 24), counter, fill=(31, 41, 55), font=font, anchor="rt")
         frames.append(np.asarray(image))
     return frames

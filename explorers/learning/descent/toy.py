@@ -117,7 +117,10 @@ def descent_gif(name, start_x, start_y, learning_rate, momentum, steps):
     surface, path = descend_surface(name, start_x, start_y, learning_rate, momentum, steps)
     _, _, costs = toy_grid(name)
     every = -(-len(path.points) // (MAX_FRAMES // 2))                            # at most 100 frames
-    frames = path_frames(costs, surface.x_range, surface.y_range, path.points.numpy()[::every], size=320)
+    steps = np.arange(len(path.points))[::every]
+    title = f"{get_surface(name).label}: descent, eta = {sig(path.learning_rate, False)}"   # the GIF font has no η
+    frames = path_frames(costs, surface.x_range, surface.y_range, path.points.numpy()[::every], size=320,
+                         title=title, steps=steps, names=TOY_NAMES[:2])
     return write_gif(frames + frames[-1:] * 5, duration_ms=150, name=f"descent-{name}")
 
 
