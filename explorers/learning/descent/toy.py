@@ -163,8 +163,9 @@ def build_toy_part(tab: gr.Tab) -> dict:
         "hills and valleys. The gradient ∇C points uphill, the way C grows fastest, so gradient descent takes "
         "a small step the **opposite** way, again and again; the learning rate η sets the size of each step.",
         "", "Raise η on the bowl past 1: each step overshoots further and the descent diverges. On the "
-        "narrow valley, plain descent zig-zags: add momentum μ = 0.9. On *several minima*, move the start and "
-        "land in a different valley. Start the saddle at y = 0 exactly.", elem_id="descent-formula")
+        "narrow valley, plain descent zig-zags: add momentum μ = 0.5 (μ = 0.9 overshoots the far end instead). "
+        "On *several minima*, move the start and land in a different valley. Start the saddle at y = 0 exactly.",
+        elem_id="descent-formula")
     with gr.Row():
         controls = toy_controls()
         with gr.Column(scale=1, min_width=280):
@@ -181,8 +182,8 @@ def build_toy_part(tab: gr.Tab) -> dict:
         "Gradient Descent · the bowl: steps roll to the bottom": ["bowl", 1.6, 1.2, 0.1, 0, 30, 0],
         "Gradient Descent · η = 1.05 on the bowl: it diverges": ["bowl", 1.6, 1.2, 1.05, 0, 30, 0],
         "Gradient Descent · ill-conditioned valley: zig-zag": ["valley", -4.5, 1.5, 0.45, 0, 40, 0],
-        "Gradient Descent · the same valley, momentum 0.9": ["valley", -4.5, 1.5, 0.45, 0.9, 40, 0],
-        "Gradient · at a saddle the gradient is almost zero": ["saddle", 1.8, 0.02, 0.1, 0, 60, 20],
+        "Gradient Descent · momentum 0.5: the zig-zag dies out": ["valley", -4.5, 1.5, 0.45, 0.5, 40, 0],
+        "Gradient · at a saddle the gradient is almost zero": ["saddle", 1.8, 0.01, 0.1, 0, 60, 13],
         "Cost Function · several minima: the start decides": ["wells", -3.5, 0.5, 0.3, 0, 80, 0],
     }, elem_id="descent-scenes")
     name.input(suggested, inputs=name, outputs=[x0, y0, eta, steps], api_visibility="undocumented", queue=False)

@@ -1,0 +1,118 @@
+"""Every scene shows what its label says, checked on the live computation with the values the real app's scene
+buttons set (read from the app itself, so a changed scene or a retrained model cannot silently break a lecture).
+The digit network's, the next-token sampler's, the playground's and the tour's claims have their own tests."""
+import math
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+
+from core.landscape import descend_surface
+from core.neuron import neuron, output_plane
+
+
+@pytest.fixture(scope="module")
+def scenes(settings) -> dict:
+    """{elem_id: {label: sample}} of the app's scene buttons."""
+    import app
+
+    demo = app.create_app(settings)
+    return {block.elem_id: dict(zip(block.sample_labels, block.raw_samples)) for block in demo.blocks.values()
+            if isinstance(block, gr.Dataset) and (block.elem_id or "").endswith("-scenes")}
+
+
+def scene(scenes, panel: str, start: str):
+    matches = [sample for label, sample in scenes[panel].items() if label.startswith(start)]
+    assert len(matches) == 1, f"{panel}: no single scene starts with {start!r}"
+    return matches[0]
+
+
+def walk(sample):
+    name, x, y, eta, mu, steps, _ = sample
+    return descend_surface(name, x, y, eta, mu, steps)[1]
+
+
+def test_descent_scenes(scenes):
+    bowl = walk(scene(scenes, "descent-scenes", "Gradient Descent · the bowl"))
+    assert not bowl.diverged and float(bowl.costs[-1]) < 0.01                       # rolls to the bottom
+    too_far = walk(scene(scenes, "descent-scenes", "Gradient Descent · η = 1.05"))
+    assert too_far.diverged or float(too_far.costs[-1]) > float(too_far.costs[0])   # it diverges
+    zigzag = walk(scene(scenes, "descent-scenes", "Gradient Descent · ill-conditioned valley"))
+    moves = torch.diff(zigzag.points, dim=0)                                         # (steps, 2)
+    flips = int((torch.sign(moves[1:]) != torch.sign(moves[:-1])).sum(dim=0).max())
+    assert flips >= 0.8 * (len(moves) - 1)                                           # the steep axis flips each step
+    momentum = walk(scene(scenes, "descent-scenes", "Gradient Descent · momentum 0.5"))
+    moves = torch.diff(momentum.points, dim=0)
+    assert int((torch.sign(moves[1:]) != torch.sign(moves[:-1])).sum(dim=0).max()) < 0.6 * flips   # it dies out
+    assert float(momentum.costs[20]) < 0.01 * float(zigzag.costs[20])                # and the bottom comes sooner
+    sample = scene(scenes, "descent-scenes", "Gradient · at a saddle")
+    saddle, k = walk(sample), int(sample[-1])
+    assert float(saddle.gradients[k].norm()) < 0.1 * float(saddle.gradients[0].norm())   # almost zero at step k,
+    assert float(saddle.points[k].norm()) < 0.15                                          # by the saddle (0, 0)
+    name, x, y, eta, mu, steps, _ = scene(scenes, "descent-scenes", "Cost Function · several minima")
+    here = descend_surface(name, x, y, eta, mu, steps)[1].points[-1]
+    there = descend_surface(name, -x, y, eta, mu, steps)[1].points[-1]               # the mirrored start
+    assert float((here - there).norm()) > 1.0                                        # ends in another minimum
+
+
+def test_neuron_scenes(scenes):
+    def fires_on(sample) -> float:
+        n, a1, a2, a3, w1, w2, w3, bias, f = sample
+        _, grid = output_plane([w1, w2], bias, f)
+        return float((np.asarray(grid) > 0.5).mean())                               # the plane's share it fires on
+
+    default = [2, 1.0, 0.5, 0.0, 1.5, -1.0, 0.5, -0.5, "sigmoid"]
+    low = scene(scenes, "neuron-scenes", "Weights & Bias · bias −3")
+    assert neuron(low[1:3], low[4:6], low[7], low[8])[1] < 0.5 and fires_on(low) < fires_on(default)
+    assert fires_on(scene(scenes, "neuron-scenes", "Weights & Bias · bias +3")) > fires_on(default)
+    turned = scene(scenes, "neuron-scenes", "Weights & Bias · turn the weights")
+    angle = math.degrees(math.atan2(turned[5], turned[4]) - math.atan2(default[5], default[4]))
+    assert abs(angle) > 30                                                           # the line rotates
+    step = scene(scenes, "neuron-scenes", "Activation Functions · step")
+    assert set(np.unique(output_plane(step[4:6], step[7], "step")[1])) <= {0.0, 1.0}   # all or nothing
+    relu = scene(scenes, "neuron-scenes", "Activation Functions · ReLU")
+    z, a = neuron(relu[1:3], relu[4:6], relu[7], "relu")
+    assert z < 0 and a == 0.0                                                        # off below the threshold
+
+
+def test_noising_scenes(scenes):
+    from explorers.generation.noising import noise_endpoint
+
+    def at(start):
+        image, t, schedule, seed = scene(scenes, "noising-scenes", start)
+        return noise_endpoint(image, t, schedule, seed)
+
+    clean = at("Forward Diffusion · t = 0")
+    assert clean["sqrt_alpha_bar"] > 0.999                                           # the clean digit
+    assert at("Forward Diffusion · t = 250")["snr"] > 1                              # signal still dominates
+    assert 0.4 < at("Forward Diffusion · t = 500")["sqrt_alpha_bar"] ** 2 < 0.6      # half and half
+    assert at("Forward Diffusion · t = 999")["sqrt_alpha_bar"] ** 2 < 0.01           # nothing but noise
+
+
+def test_backprop_scenes(scenes):
+    from explorers.learning.backprop import backprop_endpoint
+
+    def factors(start):
+        index, activation, layer, j, k = scene(scenes, "backprop-scenes", start)
+        return backprop_endpoint(index, layer, j, k, activation)
+
+    wrong = factors("Backpropagation · the wrong output 9")
+    right = factors("Backpropagation · the right output 5")
+    assert wrong["label"] == right["label"] == 5
+    assert wrong["how_wrong"] > 0 and right["how_wrong"] < 0        # dC/da > 0: the 9 must go down; the 5 up
+    assert factors("Chain Rule · ReLU's slope")["how_responsive"] in (0.0, 1.0)
+
+
+@pytest.mark.slow
+def test_embedding_scenes(scenes, settings):
+    from explorers.transformers.embeddings import analogy_endpoint
+
+    def top(start):
+        expression, space, k, exclude = scene(scenes, "embeddings-scenes", start)
+        return analogy_endpoint(settings, expression, space, k, exclude)
+
+    assert top("Token → Embedding · king − man + woman")[0][0] == "queen"
+    assert top("Token → Embedding · paris − france + italy")[0][0] == "rome"
+    assert top("Token → Embedding · berlin − germany + japan")[0][0] == "tokyo"
+    assert top("Vectors & Dot Products · not excluded")[0][0] in ("king", "man", "woman")   # the inputs win
