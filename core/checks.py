@@ -28,10 +28,15 @@ def finite_list(name: str, values: Iterable[float]) -> list[float]:
     return [finite(f"{name}[{i}]", v) for i, v in enumerate(values)]
 
 
+def shown(number: float) -> str:
+    """A bound or a value in a message: whole numbers written out with separators (2,147,483,647, not 2.14748e+09)."""
+    return f"{int(number):,}" if float(number).is_integer() and abs(number) < 1e15 else f"{number:g}"
+
+
 def in_range(name: str, value: float, low: float, high: float) -> float:
     number = finite(name, value)
     if not low <= number <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {number:g}.")
+        raise ValueError(f"{name} must be between {shown(low)} and {shown(high)}, got {shown(number)}.")
     return number
 
 

@@ -12,6 +12,7 @@ from components.deeplink import PanelLink, bounded_slider, link_box
 from components.diffusion_figures import NOISE_RANGE, denoising_frame, image_figure
 from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
+from components.number import CheckedNumber
 from components.scenes import scenes
 from components.export import write_gif
 from core.checks import MAX_SEED, in_range, whole
@@ -141,7 +142,7 @@ def build(settings: Settings) -> PanelLink:
             "steps instead of 20: fewer, bigger jumps.", elem_id="denoising-formula")
         with gr.Row():
             digit = gr.Dropdown(list(range(10)), value=3, label="digit to ask for", elem_id="denoising-digit")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="noise seed", elem_id="denoising-seed")
+            seed = CheckedNumber(0, precision=0, minimum=0, maximum=MAX_SEED, label="noise seed", elem_id="denoising-seed")
             steps = gr.Slider(2, MAX_STEPS, 20, step=1, label="DDIM steps", elem_id="denoising-steps")
             w = gr.Slider(0, 12, DEFAULT_GUIDANCE, step=0.5, label="guidance weight w", elem_id="denoising-w")
         with gr.Row():

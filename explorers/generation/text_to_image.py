@@ -14,6 +14,7 @@ from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import attention_overlays, colour_grid
 from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
+from components.number import CheckedNumber
 from components.scenes import scenes
 from core.checks import MAX_SEED, checked_prompt, in_range, whole
 from core.cross_attention import cross_attention_maps, recording_cross_attention
@@ -192,7 +193,7 @@ def build(settings: Settings) -> PanelLink:
             w = gr.Slider(0, MAX_W, 7.5, step=0.5, label="guidance weight w (guidance_scale = w + 1)",
                           elem_id="t2i-w")
             steps = gr.Slider(1, MAX_STEPS, 30, step=1, label="DDIM steps", elem_id="t2i-steps")
-            seed = gr.Number(0, label="seed (the starting noise)", precision=0, minimum=0, maximum=MAX_SEED,
+            seed = CheckedNumber(0, label="seed (the starting noise)", precision=0, minimum=0, maximum=MAX_SEED,
                              elem_id="t2i-seed")
             run = gr.Button("Draw", variant="primary", elem_id="t2i-run")
         note = gr.Markdown(elem_id="t2i-note")

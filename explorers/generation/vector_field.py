@@ -10,6 +10,7 @@ import torch
 from components.card import explanation_card, number, significant
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
+from components.number import CheckedNumber
 from components.scenes import scenes
 from components.vector_field_figures import (cloud_figure, field_figure, guidance_figure, marginals_figure,
                                              paths_figure)
@@ -237,7 +238,7 @@ def build_sampling_part(tab, dataset, label, w) -> dict:
     with gr.Row():
         steps = gr.Radio(list(STEP_CHOICES), value=50, label="steps", elem_id="vector-field-steps")
         n = gr.Slider(10, MAX_SAMPLES, 300, step=10, label="samples", elem_id="vector-field-n")
-        seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="seed", elem_id="vector-field-seed")
+        seed = CheckedNumber(0, precision=0, minimum=0, maximum=MAX_SEED, label="seed", elem_id="vector-field-seed")
         run = gr.Button("Sample with DDPM and DDIM", variant="primary", elem_id="vector-field-run", scale=0,
                         min_width=180)
     note = gr.Markdown(elem_id="vector-field-note")

@@ -57,3 +57,27 @@ def test_a_click_on_the_canvas_adds_a_point(page):
     box = canvas.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)     # (3, 3)
     expect(page.locator("#playground-own-note")).to_contain_text("1 points (1 of class 0)")
+
+
+def test_a_refused_value_is_named_next_to_its_control(page):
+    open_panel(page, "Learning · DL2–4", "Playground")
+    formula = page.locator("#playground-formula")
+    expect(formula).to_contain_text("Epoch 0")
+    before = formula.inner_text()
+    seed = page.locator("#playground-seed input")
+    seed.fill("-5")
+    seed.press("Enter")
+    note = page.locator("#playground-seed .dle-clamped")           # beside the box, not only in the toast
+    expect(note).to_contain_text("seed must be between 0 and 2,147,483,647, got -5")
+    expect(page.locator("#playground-noise .dle-clamped")).to_have_count(0)
+    assert formula.inner_text() == before                          # the last good view stays
+    seed.fill("0")
+    seed.press("Enter")
+    features = page.locator("#playground-features")
+    features.get_by_text("x", exact=True).click()                 # only y: a network of its own
+    expect(formula).to_contain_text("Epoch 0")
+    page.wait_for_timeout(1500)
+    only_y = formula.inner_text()
+    features.get_by_text("y", exact=True).click()                 # no feature at all: our own message, placed
+    expect(features.locator(".dle-clamped")).to_contain_text("at least one input feature")   # by the label it names
+    assert formula.inner_text() == only_y

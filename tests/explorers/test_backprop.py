@@ -82,7 +82,7 @@ def test_a_step_lowers_the_cost_and_leaves_the_network_unchanged():
     ((11, 4, 0, 0, "sigmoid"), "layer must be between 1 and 3"),
     ((11, 3, 10, 0, "sigmoid"), "to-neuron j must be between 0 and 9"),
     ((11, 1, 0, 64, "sigmoid"), "from-neuron k must be between 0 and 63"),
-    ((1347, 3, 0, 0, "sigmoid"), "example must be between 0 and 1346"),
+    ((1347, 3, 0, 0, "sigmoid"), "example must be between 0 and 1,346"),
     ((11, 3, 0, 0, "tanh"), "sigmoid or relu"),
     ((float("nan"), 3, 0, 0, "sigmoid"), "finite"),
 ])

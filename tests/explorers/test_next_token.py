@@ -162,8 +162,8 @@ def test_the_top_p_scenes_say_what_the_model_does(handlers):
     assert 12 <= endpoint(OPEN_PROMPT, 1.0, 30, 0, 0.5)["kept_tokens"] <= 99
 
 
-@pytest.mark.parametrize("top_k, top_p, message", [(-1, 1.0, "top_k .* between 0 and 49152"),
-                                                   (49_153, 1.0, "top_k .* between 0 and 49152"),
+@pytest.mark.parametrize("top_k, top_p, message", [(-1, 1.0, "top_k .* between 0 and 49,152"),
+                                                   (49_153, 1.0, "top_k .* between 0 and 49,152"),
                                                    (2.5, 1.0, "top_k .* whole number"),
                                                    (0, 0.0, "top_p must be greater than 0"),
                                                    (0, 1.5, "top_p .* between 0 and 1"),

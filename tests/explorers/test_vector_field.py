@@ -83,7 +83,7 @@ def test_more_guidance_pulls_a_class_onto_its_core():
     (lambda: vector_field_endpoint("moons", 10, 0, 11), "w must be between 0 and 10"),
     (lambda: vector_field_endpoint("spiral", 10, -1, 0, 100), "grid size must be between 5 and 40"),
     (lambda: sample_paths_endpoint("spiral", "euler"), "choose ddpm or ddim"),
-    (lambda: sample_paths_endpoint("spiral", "ddim", 1001), "steps must be between 1 and 1000"),
+    (lambda: sample_paths_endpoint("spiral", "ddim", 1001), "steps must be between 1 and 1,000"),
     (lambda: sample_paths_endpoint("spiral", "ddim", 10, 0, -1, 501), "samples must be between 1 and 500"),
 ])
 def test_bad_input_gets_a_message(call, words):

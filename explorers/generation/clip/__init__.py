@@ -13,6 +13,7 @@ from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import colour_grid
 from components.errors import keeps_view, user_errors
 from components.events import bind
+from components.number import CheckedNumber
 from components.scenes import scenes
 from components.upload import ImageUpload
 from core.checks import MAX_SEED, quote, whole
@@ -177,7 +178,7 @@ def build_batch_part(settings: Settings, tab) -> dict:
     gr.Markdown("### A batch: N images, N captions, one N x N matrix")
     with gr.Row():
         n = gr.Slider(2, MAX_BATCH, 8, step=1, label="batch size N", elem_id="clip-n")
-        seed = gr.Number(0, label="seed (which scenes)", precision=0, minimum=0, maximum=MAX_SEED, elem_id="clip-seed")
+        seed = CheckedNumber(0, label="seed (which scenes)", precision=0, minimum=0, maximum=MAX_SEED, elem_id="clip-seed")
         held_out = gr.Checkbox(True, label="held-out digit images (never seen in training)", elem_id="clip-held-out")
         view = gr.Radio(list(VIEWS), value="similarity", label="the matrix shows", elem_id="clip-view")
     note = gr.Markdown(elem_id="clip-note")
@@ -198,7 +199,7 @@ def build_zero_shot_part(settings: Settings) -> dict:
     gr.Markdown("### Zero-shot: your captions become the classes")
     with gr.Row():
         source = gr.Radio([SCENE, UPLOAD], value=SCENE, label="image", elem_id="clip-source")
-        scene_seed = gr.Number(7, label="held-out scene (seed)", precision=0, minimum=0, maximum=MAX_SEED,
+        scene_seed = CheckedNumber(7, label="held-out scene (seed)", precision=0, minimum=0, maximum=MAX_SEED,
                                elem_id="clip-scene-seed")
         upload = ImageUpload(type="filepath", sources=["upload"], label="your image (PNG or JPEG)", height=160,
                              elem_id="clip-upload")

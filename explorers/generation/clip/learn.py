@@ -8,6 +8,7 @@ import torch
 from components.clip_figures import learning_curve, similarity_matrix
 from components.errors import keeps_view
 from components.events import bind
+from components.number import CheckedNumber
 from core.checks import MAX_SEED, whole
 from core.clip import contrastive
 from models.scene_clip import app_scene_clip, fresh_clip, pixels
@@ -55,7 +56,7 @@ def watch_it_learn(settings: Settings, seed):
 def build_learn_part(settings: Settings) -> None:
     gr.Markdown("### Watch it learn: a fresh CLIP, from noise to a diagonal")
     with gr.Row():
-        seed = gr.Number(0, label="seed (the batch and the starting weights)", precision=0, minimum=0,
+        seed = CheckedNumber(0, label="seed (the batch and the starting weights)", precision=0, minimum=0,
                          maximum=MAX_SEED, elem_id="clip-learn-seed")
         run = gr.Button(f"Train a fresh small CLIP for {STEPS} steps (a few seconds)", variant="primary",
                         elem_id="clip-learn-run")

@@ -9,6 +9,7 @@ from components.card import explanation_card, number, significant
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import guidance_grid, tradeoff_curves
 from components.errors import keeps_view, user_errors
+from components.number import CheckedNumber
 from components.scenes import scenes
 from components.events import HEAVY, bind
 from core.checks import MAX_SEED, whole
@@ -115,7 +116,7 @@ def build(settings: Settings) -> PanelLink:
                                  f"(up to {MAX_WEIGHTS}, 0 … {MAX_W:g})", elem_id="guidance-weights")
             samples = gr.Slider(1, MAX_SAMPLES, 4, step=1, label="samples per weight", elem_id="guidance-samples")
             steps = gr.Slider(5, MAX_STEPS, DEFAULT_STEPS, step=1, label="DDIM steps", elem_id="guidance-steps")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="seed", elem_id="guidance-seed")
+            seed = CheckedNumber(0, precision=0, minimum=0, maximum=MAX_SEED, label="seed", elem_id="guidance-seed")
             button = gr.Button("Sample the sweep", variant="primary", elem_id="guidance-run", scale=0, min_width=140)
         status = gr.Markdown(elem_id="guidance-status")
         with gr.Row():

@@ -8,6 +8,7 @@ from components.card import explanation_card, number, significant
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import chain_histogram, image_figure, noising_frame, schedule_curves
 from components.errors import keeps_view, user_errors
+from components.number import CheckedNumber
 from components.scenes import scenes
 from components.export import write_gif
 from components.upload import ImageUpload
@@ -133,7 +134,7 @@ def build(settings: Settings) -> PanelLink:
                 t = gr.Slider(0, T - 1, 250, step=1, label="timestep t (0 … 999)", elem_id="noising-t")
                 schedule = gr.Radio(list(SCHEDULES), value="cosine", label="noise schedule (diffusers' betas)",
                                     elem_id="noising-schedule")
-                seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="noise seed",
+                seed = CheckedNumber(0, precision=0, minimum=0, maximum=MAX_SEED, label="noise seed",
                                  elem_id="noising-seed")
                 upload = ImageUpload(type="filepath", sources=["upload"], height=160, elem_id="noising-upload",
                                      label="or upload an image (any size; converted to grey)")

@@ -10,6 +10,7 @@ from components.card import LATEX
 from components.errors import keeps_view, user_errors
 from components.events import HEAVY
 from components.landscape_figures import contour_map, surface_3d
+from components.number import CheckedNumber
 from core.checks import whole
 from core.loss_landscape import axis, check_grid, landscape_grid, random_directions
 from core.mlp import HIDDEN_ACTIVATIONS, N_PARAMETERS
@@ -83,7 +84,7 @@ def build_landscape_part(tab: gr.Tab) -> dict:
                               elem_id="descent-net-activation")
         size = gr.Slider(5, 61, 41, step=2, label="grid points per side", elem_id="descent-net-grid")
         extent = gr.Slider(0.1, 3, 1.0, step=0.1, label="range: α, β in [−r, r]", elem_id="descent-net-range")
-        seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="direction seed",
+        seed = CheckedNumber(0, precision=0, minimum=0, maximum=MAX_SEED, label="direction seed",
                          elem_id="descent-net-seed")
     status = gr.Markdown(latex_delimiters=LATEX, elem_id="descent-net-status")
     with gr.Row():

@@ -7,6 +7,7 @@ import gradio as gr
 from components.card import LATEX, percent
 from components.errors import keeps_view
 from components.landscape_figures import PathTrace, contour_map, cost_vs_examples
+from components.number import CheckedNumber
 from components.style import COLORS
 from core.checks import whole
 from core.landscape import MAX_STEPS, check_descent, check_start
@@ -99,7 +100,7 @@ def build_sgd_part(tab: gr.Tab) -> dict:
         steps = gr.Slider(1, MAX_STEPS, STEPS, step=1, label="steps", elem_id="descent-data-steps")
         batch = gr.Slider(1, N_TRAIN_3_8, BATCH_SIZE, step=1, label="batch size B (SGD)",
                           elem_id="descent-batch")
-        seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="shuffle seed", elem_id="descent-seed")
+        seed = CheckedNumber(0, precision=0, minimum=0, maximum=MAX_SEED, label="shuffle seed", elem_id="descent-seed")
     measured = gr.Markdown(elem_id="descent-measured")
     with gr.Row():
         contour = gr.Plot(label="both paths", elem_id="descent-data-contour")

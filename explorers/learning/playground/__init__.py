@@ -6,6 +6,7 @@ import gradio as gr
 
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
+from components.number import CheckedNumber
 from components.scenes import scenes
 from core.checks import MAX_SEED
 from core.playground import ACTIVATIONS, FEATURES, MAX_LAYERS, MAX_WIDTH
@@ -48,7 +49,7 @@ def build_network_controls():
                                 elem_id="playground-features")
     with gr.Row():
         fewer = gr.Button("− layer", size="sm", elem_id="playground-fewer", min_width=60)
-        layers = gr.Number(DEFAULTS["layers"], label="hidden layers", precision=0, minimum=0, maximum=MAX_LAYERS,
+        layers = CheckedNumber(DEFAULTS["layers"], label="hidden layers", precision=0, minimum=0, maximum=MAX_LAYERS,
                            elem_id="playground-layers", min_width=80)
         more = gr.Button("+ layer", size="sm", elem_id="playground-more", min_width=60)
     widths = [gr.Slider(1, MAX_WIDTH, width, step=1, label=f"neurons in layer {k + 1}", visible=k < DEFAULTS["layers"],
@@ -92,7 +93,7 @@ def build_data_controls() -> dict:
     noise = gr.Slider(0, 50, DEFAULTS["noise"], step=5, label="noise (%)", elem_id="playground-noise")
     train_share = gr.Slider(10, 90, DEFAULTS["train"], step=10, label="training points (%)",
                             elem_id="playground-train")
-    seed = gr.Number(DEFAULTS["seed"], label="seed (data and first weights)", precision=0, minimum=0,
+    seed = CheckedNumber(DEFAULTS["seed"], label="seed (data and first weights)", precision=0, minimum=0,
                      maximum=MAX_SEED, elem_id="playground-seed")
     features, layers, widths, activation = build_network_controls()
     learning_rate = gr.Dropdown(LEARNING_RATES, value=DEFAULTS["learning_rate"], label="learning rate η",
