@@ -143,11 +143,15 @@ def text_to_image_quality(pipe, judge, weights=(0.0, 2.0, 7.5), prompts: int = 8
 
 
 def main() -> None:
+    import argparse
+
     from models.image_pipeline import load_image_pipeline
     from models.scene_judge import load_scene_judge
     from models.scene_pipeline import FOLDER
 
-    pipe, judge = load_image_pipeline(str(FOLDER), "cpu"), load_scene_judge()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folder", default=str(FOLDER), help="a pipeline folder (default: the committed one)")
+    pipe, judge = load_image_pipeline(parser.parse_args().folder, "cpu"), load_scene_judge()
     v = vae_quality(pipe, judge)
     print(f"VAE on 512 held-out scenes: the judge reads the digit {v.digit_original:.1%} in the originals, "
           f"{v.digit_reconstructed:.1%} in the reconstructions; colour {v.colour_original:.1%} / "
