@@ -116,3 +116,25 @@ def test_embedding_scenes(scenes, settings):
     assert top("Token → Embedding · paris − france + italy")[0][0] == "rome"
     assert top("Token → Embedding · berlin − germany + japan")[0][0] == "tokyo"
     assert top("Vectors & Dot Products · not excluded")[0][0] in ("king", "man", "woman")   # the inputs win
+
+
+def test_denoising_scenes_draw_the_digit_they_name(scenes, settings):
+    from explorers.generation.denoising import denoise_endpoint
+
+    for start, digit in (("U-Net Denoising · a 3 out of noise", 3), ("U-Net Denoising · a 7, another noise", 7),
+                         ("U-Net Denoising · only 5 steps", 3), ("Classifier-Free Guidance · the same noise", 3)):
+        asked, seed, steps, w = scene(scenes, "denoising-scenes", start)
+        assert asked == digit
+        probabilities = denoise_endpoint(settings, asked, seed, steps, w)["classifier_probabilities"]
+        assert int(np.argmax(probabilities)) == digit, start                 # the separate classifier reads it
+
+
+def test_vector_field_scene_at_t_900_points_to_the_middle(scenes):
+    from explorers.generation.vector_field import vector_field_endpoint
+
+    dataset, t, label, w, size = scene(scenes, "vector-field-scenes", "Gradient · at t = 900")
+    result = vector_field_endpoint(dataset, t, label, w, size)
+    grid, field = np.asarray(result["grid"]), np.asarray(result["field"])
+    far = np.linalg.norm(grid, axis=1) > 1.0
+    inward = (field[far] * -grid[far]).sum(axis=1) > 0                         # the arrow has a part toward 0
+    assert inward.mean() > 0.95
