@@ -172,9 +172,9 @@
     }
   }, 300);
 
-  // A refused input: the toast says what was wrong (components/errors.keeps_view, or Gradio's own range check);
-  // the same words also appear next to the control: the one whose label the message names ("seed must be …"
-  // beside "seed (…)"; the longest name wins), else the control the learner changed in the last 5 s.
+  // A refused input: the toast says what was wrong (components/errors.keeps_view); the same words also appear next
+  // to the control that caused it: the one the learner changed in the last 5 s, else (a scene, a link) the control
+  // whose label the message starts with ("seed must be …" beside "seed (…)"; the longest name wins).
   const labelName = (text) => text.split(/[(,:]/)[0].trim().toLowerCase().replace(/s$/, "");
   const seenToasts = new WeakSet();
   let lastEdited = null;
@@ -185,18 +185,19 @@
     for (const text of document.querySelectorAll('[data-testid="toast-text"]')) {   // one per message (a toast
       if (seenToasts.has(text)) continue;                                            // groups those of a kind)
       seenToasts.add(text);
-      const message = text.textContent.trim();
-      const lower = message.toLowerCase();
+      const message = text.textContent.trim(), lower = message.toLowerCase();
       let best = null, length = 0;
-      for (const label of document.querySelectorAll('[data-testid="block-info"]')) {
-        const name = labelName(label.textContent);
-        const named = new RegExp(`(^|[^a-z])${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`).test(lower);
-        if (label.offsetParent !== null && name.length >= 3 && name.length > length && named) {
-          best = label; length = name.length;
+      const edited = lastEdited && Date.now() - lastEdited.at < 5000 &&
+        (lastEdited.element.closest(".block") || lastEdited.element);          // a file input itself is hidden
+      if (edited && edited.offsetParent !== null) {
+        best = edited;
+      } else {
+        for (const label of document.querySelectorAll('[data-testid="block-info"]')) {
+          const name = labelName(label.textContent);
+          if (label.offsetParent !== null && name.length >= 3 && name.length > length && lower.startsWith(name)) {
+            best = label; length = name.length;
+          }
         }
-      }
-      if (!best && lastEdited && Date.now() - lastEdited.at < 5000 && lastEdited.element.offsetParent !== null) {
-        best = lastEdited.element;
       }
       if (best) note(best, message);
     }

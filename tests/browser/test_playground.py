@@ -78,6 +78,6 @@ def test_a_refused_value_is_named_next_to_its_control(page):
     expect(formula).to_contain_text("Epoch 0")
     page.wait_for_timeout(1500)
     only_y = formula.inner_text()
-    features.get_by_text("y", exact=True).click()                 # no feature at all: our own message, placed
-    expect(features.locator(".dle-clamped")).to_contain_text("at least one input feature")   # by the label it names
+    features.get_by_text("y", exact=True).click()                 # no feature at all: our own message, beside
+    expect(features.locator(".dle-clamped")).to_contain_text("at least one input feature")   # the boxes just changed
     assert formula.inner_text() == only_y
