@@ -7,6 +7,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from plotly.colors import hex_to_rgb, sequential
 
+from components.landscape_figures import steps_inside
+
 MAX_FRAMES = 200       # a GIF longer than this is refused: it would be slow to write and heavy to download
 MIN_SIDE = 256         # tiny images (8x8 digits) are scaled up with nearest-neighbour so pixels stay crisp
 
@@ -69,9 +71,7 @@ def path_frames(cost_grid: np.ndarray, x_range: tuple[float, float], y_range: tu
     path = np.asarray(path, dtype=np.float64)
     steps = np.arange(len(path)) if steps is None else np.asarray(steps)
     (x0, x1), (y0, y1) = x_range, y_range
-    inside = (np.isfinite(path).all(axis=1) & (path[:, 0] >= min(x0, x1)) & (path[:, 0] <= max(x0, x1))
-              & (path[:, 1] >= min(y0, y1)) & (path[:, 1] <= max(y0, y1)))
-    kept = len(path) if inside.all() else int(np.argmin(inside))
+    kept = steps_inside(path, x_range, y_range)                      # a path that leaves the map stops there
     left, top, right, bottom = MARGIN
     colours = to_rgb(np.log1p(cost_grid - np.nanmin(cost_grid)), colour=True)[::-1]      # row 0 at the top
     base = Image.new("RGB", (left + size + right, top + size + bottom), "white")
