@@ -80,3 +80,24 @@ def test_playground_stop_xor_stays_at_chance_without_a_hidden_layer_and_is_learn
 
     assert abs(test_accuracy(s.settings) - 0.5) < 0.1                   # "hovers near 50 %"
     assert test_accuracy({**s.settings, **s.reveal}) > 0.95
+
+
+def test_text_to_image_stop_follows_the_prompt_and_the_reveal_does_not(settings):
+    import torch
+
+    from explorers.generation.text_to_image import generate
+    from models.scene_judge import SLOTS, load_scene_judge, read_scenes
+    from models.text_to_image_quality import COLOUR_NAMES
+
+    s = stop("Latent Diffusion (Speed)", "text-to-image")
+    judge = load_scene_judge()
+
+    def sides(settings_: dict) -> tuple:
+        r = generate(settings, settings_["prompt"], settings_["negative"], float(settings_["w"]),
+                     int(settings_["steps"]), int(settings_["seed"]))
+        digits, colours = read_scenes(judge, torch.from_numpy(r["image"]).permute(2, 0, 1)[None].float())
+        return tuple((int(digits[0, SLOTS.index(side)]), COLOUR_NAMES[int(colours[0, SLOTS.index(side)])])
+                     for side in ("left", "right"))
+
+    assert sides(s.settings) == ((7, "red"), (2, "blue"))                 # the stop's image is what it asks for
+    assert sides({**s.settings, **s.reveal}) != ((7, "red"), (2, "blue"))  # at w = 0 it is not (the answer: no)

@@ -193,7 +193,7 @@ def build(settings: Settings) -> PanelLink:
             w = gr.Slider(0, MAX_W, 7.5, step=0.5, label="guidance weight w (guidance_scale = w + 1)",
                           elem_id="t2i-w")
             steps = gr.Slider(1, MAX_STEPS, 30, step=1, label="DDIM steps", elem_id="t2i-steps")
-            seed = CheckedNumber(0, label="seed (the starting noise)", precision=0, minimum=0, maximum=MAX_SEED,
+            seed = CheckedNumber(16, label="seed (the starting noise)", precision=0, minimum=0, maximum=MAX_SEED,
                              elem_id="t2i-seed")
             run = gr.Button("Draw", variant="primary", elem_id="t2i-run")
         note = gr.Markdown(elem_id="t2i-note")
@@ -206,8 +206,8 @@ def build(settings: Settings) -> PanelLink:
         timing.click(bind(time_steps, settings), outputs=timed, api_visibility="undocumented", **HEAVY)
         inputs, outputs = [prompt, negative, w, steps, seed], [formula, picture, overlays, note]
         scenes(inputs, {"U-Net Denoising · where is each word of a pair read?":
-                        ["a red seven on the left and a blue two on the right", "", 7.5, 30, 0],
-                        "Classifier-Free Guidance · w = 0: the prompt only suggests": ["a small yellow three", "", 0, 30, 1],
+                        ["a red seven on the left and a blue two on the right", "", 7.5, 30, 16],
+                        "Classifier-Free Guidance · w = 0: the prompt only suggests": ["a small yellow three", "", 0, 30, 0],
                         "Classifier-Free Guidance · a negative prompt: not yellow": ["a small three", "yellow", 7.5, 30, 1]},
                fn=bind(show_image, settings), outputs=outputs, elem_id="t2i-scenes", **HEAVY)
         gr.on([tab.select, run.click, prompt.submit, negative.submit, w.release, steps.release, seed.submit],

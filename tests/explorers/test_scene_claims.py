@@ -138,3 +138,70 @@ def test_vector_field_scene_at_t_900_points_to_the_middle(scenes):
     far = np.linalg.norm(grid, axis=1) > 1.0
     inward = (field[far] * -grid[far]).sum(axis=1) > 0                         # the arrow has a part toward 0
     assert inward.mean() > 0.95
+
+
+def test_guidance_scenes(scenes):
+    from explorers.generation.guidance import checked, sweep
+
+    for start, digit in (("Classifier-Free Guidance · a w sweep 0 … 12 for a 3", 3),
+                         ("Classifier-Free Guidance · the same sweep for a 7", 7)):
+        asked, weights, samples, steps, seed = checked(*scene(scenes, "guidance-scenes", start))
+        assert asked == digit and (min(weights), max(weights)) == (0, 12), start
+        assert sweep(asked, weights, samples, steps, seed)["accuracy"][-1] >= 0.75, start   # the judge reads it
+    asked, weights, samples, steps, seed = checked(*scene(scenes, "guidance-scenes", "Classifier-Free Guidance · 8"))
+    result = sweep(asked, weights, samples, steps, seed)
+    assert weights == (0, 3) and samples == 8 and result["table"].shape[:2] == (8, 2)
+    assert result["relative_diversity"][1] < result["relative_diversity"][0]      # pushed harder, more alike
+
+
+def test_clip_scenes(scenes, settings):
+    from core.clip import contrastive, recall_at, similarity
+    from explorers.generation.clip import held_out_batch
+    from models.scene_clip import load_scene_clip
+
+    clip = load_scene_clip()
+
+    def matrix(start):
+        n, seed, held_out, view = scene(scenes, "clip-scenes", start)
+        images, batch = held_out_batch(n, seed, held_out)
+        result = contrastive(similarity(clip.image_embeddings(images), clip.text_embeddings(
+            [s.caption for s in batch]), clip.logit_scale))
+        return n, held_out, view, result
+
+    n, held_out, view, result = matrix("CLIP · the diagonal")
+    assert held_out and view == "similarity" and float(recall_at(result.logits, 1)) >= 0.75   # the diagonal wins
+    assert float(result.loss) < 0.5 * math.log(n)                                            # far below chance
+    n, held_out, view, result = matrix("Softmax · each row")
+    assert view == "per image" and torch.allclose(result.per_image.sum(dim=1), torch.ones(n), atol=1e-5)
+    assert float((result.per_image.argmax(dim=1) == torch.arange(n)).float().mean()) >= 0.75  # a classifier per row
+    n, held_out, view, result = matrix("Vectors & Dot Products · 16 pairs")
+    assert result.logits.shape == (16, 16)
+
+
+def test_text_to_image_scenes_draw_what_they_ask(scenes, settings):
+    from explorers.generation.text_to_image import generate
+    from models.scene_judge import SLOTS, load_scene_judge, read_scenes
+    from models.text_to_image_quality import COLOUR_NAMES
+
+    judge = load_scene_judge()
+
+    def read(sample) -> dict:
+        r = generate(settings, *sample)
+        digits, colours = read_scenes(judge, torch.from_numpy(r["image"]).permute(2, 0, 1)[None].float())
+        return {slot: (int(digits[0, k]), COLOUR_NAMES[int(colours[0, k])]) for k, slot in enumerate(SLOTS)} | \
+            {"maps": r["maps"], "tokens": r["tokens"]}
+
+    pair = scene(scenes, "t2i-scenes", "U-Net Denoising · where is each word")
+    drawn = read(pair)
+    assert (drawn["left"], drawn["right"]) == ((7, "red"), (2, "blue"))       # the image is what the prompt says
+    half = drawn["maps"].shape[-1] // 2
+    for i, word in drawn["tokens"]:                                            # 'left' is read on the left, ...
+        if word in ("left", "right"):
+            on_left = drawn["maps"][i, :, :half].sum() > drawn["maps"][i, :, half:].sum()
+            assert on_left == (word == "left"), word
+    prompt, negative, w, steps, seed = scene(scenes, "t2i-scenes", "Classifier-Free Guidance · w = 0")
+    assert w == 0 and read([prompt, negative, w, steps, seed])["centre"] != (3, "yellow")   # only suggests...
+    assert read([prompt, negative, 7.5, steps, seed])["centre"] == (3, "yellow")            # ...until w pushes
+    prompt, negative, w, steps, seed = scene(scenes, "t2i-scenes", "Classifier-Free Guidance · a negative prompt")
+    digit, colour = read([prompt, negative, w, steps, seed])["centre"]
+    assert negative == "yellow" and digit == 3 and colour != "yellow"
