@@ -155,7 +155,46 @@
       .normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
     return words.replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80).replace(/-+$/, "");
   };
+  // A title wider than its figure (a phone, a narrow column) is wrapped at spaces into lines that fit, instead of
+  // being cut at the figure's edge: the figure's title (with room made above the plot) and its axis titles.
+  const wrapped = (text, chars) => {
+    const lines = [""];
+    for (const word of text.split(" ")) {
+      const line = lines[lines.length - 1];
+      if (line && (line + " " + word).length > chars) lines.push(word); else lines[lines.length - 1] = line ? `${line} ${word}` : word;
+    }
+    return lines;
+  };
+  const fitTitles = (plot) => {
+    const full = plot._fullLayout, layout = plot.layout || {};
+    if (!full || !window.Plotly) return;
+    const update = {};
+    const fit = (element, key, text, room) => {
+      if (!element || typeof text !== "string" || text.includes("<br>") || room <= 0) return 0;
+      const width = element.getBBox().width;
+      if (width <= room) return 0;
+      const lines = wrapped(text, Math.max(8, Math.floor((text.length * room) / width)));
+      update[key] = lines.join("<br>");
+      return lines.length - 1;
+    };
+    const title = layout.title && (typeof layout.title === "string" ? layout.title : layout.title.text);
+    const extra = fit(plot.querySelector(".gtitle"), "title.text", title, full.width - 16);
+    if (extra) update["margin.t"] = full.margin.t + extra * 1.25 * ((full.title && full.title.font && full.title.font.size) || 17);
+    for (const axis of ["xaxis", "yaxis"]) {      // an axis title shrinks first (its lines would run into a legend)
+      const given = layout[axis] && layout[axis].title, element = plot.querySelector(`.g-${axis[0]}title text`);
+      const text = given && (typeof given === "string" ? given : given.text);
+      const room = (axis === "xaxis" ? full._size.w : full._size.h) + 8, size = full[axis] && full[axis].title.font.size;
+      if (!element || !size || typeof text !== "string" || text.includes("<br>")) continue;
+      const width = element.getBBox().width;
+      if (width <= room) continue;
+      const smaller = Math.max(10, Math.floor((size * room) / width));
+      update[`${axis}.title.font.size`] = smaller;
+      if ((width * smaller) / size > room) fit({getBBox: () => ({width: (width * smaller) / size})}, `${axis}.title.text`, text, room);
+    }
+    if (Object.keys(update).length) window.Plotly.relayout(plot, update);
+  };
   const describe = (plot) => {
+    fitTitles(plot);
     plot.setAttribute("role", "img");
     plot.setAttribute("aria-label", summary(plot));
     if (plot._context) plot._context.toImageButtonOptions = {format: "png", filename: fileName(plot)};

@@ -106,3 +106,45 @@ def test_nothing_is_cut_on_a_1024_projector_in_presenter_mode(browser, app_url):
             assert clipped == [], query
     finally:
         page.close()
+
+
+TITLES_CUT = """() => {
+  const cut = [];
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    if (plot.offsetParent === null) continue;
+    const box = plot.getBoundingClientRect();
+    for (const title of plot.querySelectorAll('.gtitle, .g-xtitle text, .g-ytitle text')) {
+      const r = title.getBoundingClientRect();
+      if (r.width && (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1))
+        cut.push((plot.closest('[id]') || {}).id + ': ' + title.textContent);
+    }
+  }
+  return cut;
+}"""
+
+
+def test_a_phone_gets_a_stacked_header_and_whole_figure_titles(browser, app_url):
+    """390 px: the title is not squeezed beside the presenter box, every section is reachable, and a figure title
+    longer than the screen (SGD's 'The true cost C(w, b) of the 3-vs-8 model', its log-axis title) is wrapped or
+    shrunk by the page script instead of cut at the figure's edge."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto(f"{app_url}/?panel=descent")
+        expect(page.locator("#descent-data-formula")).to_contain_text("B", timeout=120_000)
+        title = page.locator("#landing h1").bounding_box()
+        presenter = page.locator("#presenter").bounding_box()
+        assert presenter["y"] >= title["y"] + title["height"] - 1             # stacked, not side by side
+        assert title["height"] < 3 * 48                                         # two lines at most, not a letter a line
+        expect(page.locator("#descent-data-contour .gtitle")).to_contain_text("3-vs-8")
+        cut = page.evaluate(TITLES_CUT)
+        for _ in range(20):                                                     # the page script fits every 0.3 s
+            if not cut:
+                break
+            page.wait_for_timeout(300)
+            cut = page.evaluate(TITLES_CUT)
+        assert cut == []
+        page.locator("#sections").get_by_role("button", name="More tabs").first.click()   # the sections that do
+        page.locator("#sections .overflow-dropdown").get_by_text("Generation · DL8").click()  # not fit: a menu
+        expect(page.get_by_role("tab", name="CLIP", exact=True)).to_be_visible()
+    finally:
+        page.close()
