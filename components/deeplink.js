@@ -218,7 +218,10 @@
   const seenToasts = new WeakSet();
   let lastEdited = null;
   for (const kind of ["input", "change"]) {
-    document.addEventListener(kind, (event) => { lastEdited = {element: event.target, at: Date.now()}; }, true);
+    document.addEventListener(kind, (event) => {       // the block's id too: an upload's file input is replaced
+      const block = event.target.closest && event.target.closest(".block[id]");     // once the file is read
+      lastEdited = {element: event.target, id: block ? block.id : null, at: Date.now()};
+    }, true);
   }
   setInterval(() => {
     for (const text of document.querySelectorAll('[data-testid="toast-text"]')) {   // one per message (a toast
@@ -226,8 +229,9 @@
       seenToasts.add(text);
       const message = text.textContent.trim(), lower = message.toLowerCase();
       let best = null, length = 0;
-      const edited = lastEdited && Date.now() - lastEdited.at < 5000 &&
-        (lastEdited.element.closest(".block") || lastEdited.element);          // a file input itself is hidden
+      const recent = lastEdited && Date.now() - lastEdited.at < 5000;
+      let edited = recent && lastEdited.element.isConnected && (lastEdited.element.closest(".block") || lastEdited.element);
+      if (recent && (!edited || edited.offsetParent === null) && lastEdited.id) edited = document.getElementById(lastEdited.id);
       if (edited && edited.offsetParent !== null) {
         best = edited;
       } else {

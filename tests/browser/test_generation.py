@@ -33,6 +33,7 @@ def test_an_upload_that_is_not_an_image_is_refused_in_words(page, tmp_path):
     page.locator("#noising-upload input[type=file]").set_input_files(str(fake))
     message = "That file is not an image Gradio can read; upload a PNG or JPEG"
     expect(page.locator('[data-testid="toast-text"]', has_text=message)).to_be_visible()
+    expect(page.locator("#noising-upload .dle-clamped")).to_contain_text(message)  # and beside the upload
     expect(page.locator("#noising-formula")).to_contain_text("x_{250}")          # the view stays
     page.locator("#noising-upload").get_by_role("button", name="Remove Image").click()   # as a learner would
     good = tmp_path / "stripes.png"
