@@ -183,7 +183,7 @@
     for (const axis of ["xaxis", "yaxis"]) {      // an axis title shrinks first (its lines would run into a legend)
       const given = layout[axis] && layout[axis].title, element = plot.querySelector(`.g-${axis[0]}title text`);
       const text = given && (typeof given === "string" ? given : given.text);
-      const room = (axis === "xaxis" ? full._size.w : full._size.h) + 8, size = full[axis] && full[axis].title.font.size;
+      const room = (axis === "xaxis" ? full._size.w : full._size.h) + 8, size = full[axis]?.title?.font?.size;
       if (!element || !size || typeof text !== "string" || text.includes("<br>")) continue;
       const width = element.getBBox().width;
       if (width <= room) continue;
@@ -194,13 +194,34 @@
     if (Object.keys(update).length) window.Plotly.relayout(plot, update);
   };
   const describe = (plot) => {
-    fitTitles(plot);
+    try { fitTitles(plot); } catch (error) { console.warn("fitting titles", error); }   // never the other figures
     plot.setAttribute("role", "img");
     plot.setAttribute("aria-label", summary(plot));
     if (plot._context) plot._context.toImageButtonOptions = {format: "png", filename: fileName(plot)};
     if (document.body.classList.contains("dark") && window.Plotly) darken(plot);
   };
+  // Gradio's Plot re-creates its plotly div on every new figure (a {#key} block), and first redraws the old div,
+  // which is thrown away in the same update: a wasted full draw (0.3-0.5 s for a 3-D surface here). So a redraw of
+  // an already drawn div waits one frame and is skipped if the div has left the page by then.
+  const patchReact = () => {
+    const Plotly = window.Plotly;
+    if (!Plotly || Plotly.dleReact) return;
+    const react = Plotly.react;
+    Plotly.dleReact = react;
+    Plotly.react = function (div, data, layout, ...rest) {
+      if (!div) return react.call(this, div, data, layout, ...rest);
+      if (!div._fullLayout && !(layout && Object.keys(layout).some((key) => /^scene\d*$/.test(key)))) {
+        return react.call(this, div, data, layout, ...rest);
+      }
+      // a drawn div waits a frame (is it still on the page?); a new 3-D figure waits for the flat ones of the same
+      // update, which are cheap and carry the numbers: the contour and the formula change first, the 3-D view after
+      return new Promise((resolve) => (div._fullLayout ? requestAnimationFrame : setTimeout)(() => {
+        resolve(div.isConnected ? react.call(this, div, data, layout, ...rest) : div);
+      }));
+    };
+  };
   setInterval(() => {
+    patchReact();
     for (const plot of document.querySelectorAll(".js-plotly-plot")) {
       if (!plot.dataset.dleWatched && plot.on) {
         plot.dataset.dleWatched = "1";

@@ -23,6 +23,12 @@ class PathTrace:
     colour: str
 
 
+def light(heights) -> np.ndarray:
+    """A grid as float32: plotly sends arrays as raw bytes, so a redraw's 81 x 81 grid is half the size (35 kB, not 70)
+    and seven significant digits are more than a figure shows."""
+    return np.asarray(heights, dtype=np.float32)
+
+
 def surface_3d(xs, ys, heights, title: str, names: tuple[str, str, str], paths: list[PathTrace] = (),
                marker: tuple[float, float, float] | None = None, height: int = 520) -> go.Figure:
     """heights: (len(ys), len(xs)). names: the x, y and height axes' titles. marker: one (x, y, height) point."""
@@ -32,7 +38,7 @@ def surface_3d(xs, ys, heights, title: str, names: tuple[str, str, str], paths: 
 def surface_base(xs, ys, heights, title: str, names: tuple[str, str, str], height: int = 520) -> go.Figure:
     """The styled surface alone. Styling costs most of a figure's time: a panel that redraws paths on the same
     surface builds this once and copies it (copy_figure), then adds the paths with with_paths_3d."""
-    fig = go.Figure(go.Surface(x=xs, y=ys, z=heights, colorscale="Viridis", opacity=0.9, showscale=False,
+    fig = go.Figure(go.Surface(x=xs, y=ys, z=light(heights), colorscale="Viridis", opacity=0.9, showscale=False,
                                contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True))),
                                hovertemplate=hover(names)))
 
@@ -97,7 +103,7 @@ def contour_map(xs, ys, heights, title: str, names: tuple[str, str, str], paths:
 def contour_base(xs, ys, heights, title: str, names: tuple[str, str, str], equal_aspect: bool = True,
                  height: int = 520) -> go.Figure:
     """The styled contour map alone (build once, then with_paths_2d: see surface_base)."""
-    fig = go.Figure(go.Contour(x=xs, y=ys, z=heights, colorscale="Viridis", ncontours=24,
+    fig = go.Figure(go.Contour(x=xs, y=ys, z=light(heights), colorscale="Viridis", ncontours=24,
                                colorbar=dict(title=dict(text=names[2], side="right")), line=dict(width=0.5),
                                hovertemplate=hover(names)))
     x_range, y_range = [float(xs[0]), float(xs[-1])], [float(ys[0]), float(ys[-1])]
