@@ -180,6 +180,7 @@ def create_app(settings: Settings):
         tours = checked_tours(settings, links)
         demo.load(view_restorer(links, section_of, inner_tabs_of, partial(tour_stop, tours=tours)), None,
                   [*outputs, tour_bar], api_visibility="undocumented")
+    demo.panel_links = links        # each panel's PanelLink (its linkable controls), for tests and benchmarks
     return demo
 
 
