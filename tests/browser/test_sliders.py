@@ -22,3 +22,15 @@ def test_typed_values_apply_on_enter_and_out_of_range_ones_are_clamped_with_a_no
     expect(formula).to_contain_text("12.84/5", timeout=60_000)
     link = page.locator("#next-token-link textarea, #next-token-link input").first
     expect(link).to_have_value(re.compile(r"[?&]T=5(&|$)"))
+
+
+def test_a_seed_typed_out_of_range_is_refused_then_clamped_when_the_box_is_left(page):
+    open_panel(page, "Generation · DL8", "Noising")
+    expect(page.locator("#noising-formula")).to_contain_text("x_{250}", timeout=60_000)
+    seed = page.locator("#noising-seed input[type=number]")
+    seed.fill("-5")
+    seed.press("Tab")
+    expect(seed).to_have_value("0")                                            # the box, the view and the link agree
+    expect(page.locator("#noising-seed .dle-clamped")).to_be_visible()
+    link = page.locator("#noising-link textarea, #noising-link input").first
+    expect(link).to_have_value(re.compile(r"[?&]seed=0(&|$)"))
