@@ -71,13 +71,14 @@ def trained_for(session: Session, learning_rate, batch_size, l2, seconds: float,
     return replace(session, run=run)
 
 
-def status(session: Session) -> str:
+def status(session: Session, train_outputs: torch.Tensor) -> str:
+    """train_outputs: the network's outputs (n, K) on the training points, already computed for the formula."""
     run, data = session.run, session.data
     if run.diverged:
         return ("**The weights blew up** (a value became infinite): the learning rate is too large for this "
                 "network. Lower η and press Reset.")
     test = accuracy(run.params, run.net, feature_matrix(data.test_points, run.net.features), data.test_labels)
-    train_acc = accuracy(run.params, run.net, feature_matrix(data.train_points, run.net.features), data.train_labels)
+    train_acc = float((train_outputs.argmax(dim=1) == data.train_labels).float().mean())
     return (f"**Epoch {run.epoch:,}** (step {run.step:,}) · test accuracy **{100 * test:.1f} %** "
             f"(training {100 * train_acc:.1f} %) · {len(data.train_labels)} training and {len(data.test_labels)} test "
             "points")
@@ -96,7 +97,7 @@ def formula(session: Session) -> str:
     mean = float(cost(outputs, data.train_labels))
     return (f"$$L_1 = \\sum_j (a_j - y_j)^2 = {terms} = {number(float(losses[0]), 3)}$$\n\n"
             f"$$C = \\frac{{1}}{{n}}\\sum_{{i=1}}^{{n}} L_i = \\frac{{1}}{{{n}}}\\left({shown} + \\dots\\right) = "
-            f"{number(mean, 4)}$$\n\n{status(session)}")
+            f"{number(mean, 4)}$$\n\n{status(session, outputs)}")
 
 
 def view(session: Session) -> tuple:
