@@ -22,6 +22,16 @@ def test_the_clip_folder_is_a_transformers_clip():
     assert text.config.hidden_size == 64
 
 
+def test_the_pipelines_text_encoder_is_the_clips_own_text_tower():
+    """CLIP trains on with its text tower locked (training/train_clip.py): the U-Net's text encoder stays its own."""
+    from transformers.models.clip.modeling_clip import CLIPTextModel
+
+    ours = CLIPTextModel.from_pretrained(CLIP_FOLDER).state_dict()
+    pipelines = CLIPTextModel.from_pretrained(FOLDER / "text_encoder").state_dict()
+    assert ours.keys() == pipelines.keys()
+    assert all(torch.equal(ours[name], pipelines[name]) for name in ours)
+
+
 def test_clip_zero_shot_on_held_out_digits():
     from models.clip_quality import clip_quality
 
