@@ -11,9 +11,8 @@ held-out ones.
 """
 import argparse
 import math
-import sys
-import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -21,6 +20,7 @@ import torch
 from models.caption_tokenizer import load_tokenizer, write_tokenizer
 from models.scene_clip import FOLDER, build_clip, pixels, write_preprocessor
 from models.scenes import twin_batch
+from training.loop import Training, phased_cosine, run
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,7 @@ class ClipTraining:
 
 def learning_rate(config: ClipTraining, step: int) -> float:
     """Phase 1 (both towers) and phase 2 (text locked) each warm up, then decay along a cosine over their length."""
-    start, length = (0, config.joint_steps) if step < config.joint_steps else \
-        (config.joint_steps, max(1, config.steps - config.joint_steps))
-    warm = min(1.0, (step - start + 1) / config.warmup_steps)
-    cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - start) / length)))
-    return config.learning_rate * warm * cosine
+    return phased_cosine(step, config.learning_rate, config.warmup_steps, config.joint_steps, config.steps)
 
 
 def lock_text(model) -> None:
@@ -60,51 +56,30 @@ def clip_step(model, tokenizer, config: ClipTraining, step: int) -> torch.Tensor
 
 
 def train(config: ClipTraining, work_dir: Path, out: Path, max_minutes: float, every: int) -> None:
-    from tqdm import tqdm
-
     torch.manual_seed(config.seed)
     tokenizer = load_tokenizer(write_tokenizer(work_dir / "tokenizer"))
     model = build_clip(tokenizer)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    state_path, step = work_dir / "state.pt", 0
-    if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
-        model.load_state_dict(state["model"]), optimizer.load_state_dict(state["optimizer"])
-        step = state["step"]
-        print(f"resumed from {state_path} at step {step}", flush=True)
+    training = Training({"model": model}, optimizer, config.steps, work_dir)
     print(f"CLIP with {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters", flush=True)
 
-    def checkpoint() -> None:
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step}, state_path)
+    def before_step(step: int) -> None:
+        if step >= config.joint_steps and model.text_projection.weight.requires_grad:
+            lock_text(model)
+
+    def after_step() -> dict:
+        with torch.no_grad():
+            model.logit_scale.clamp_(0, math.log(100))                                  # CLIP's cap of 100
+        return {"scale": f"{model.logit_scale.exp().item():.1f}"}
+
+    def checkpoint(step: int, final: bool) -> None:
         model.save_pretrained(out, safe_serialization=True)
         tokenizer.save_pretrained(out)
         write_preprocessor(out)
 
-    started, running = time.time(), None
     model.train()
-    bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=30)
-    for step in bar:
-        if step >= config.joint_steps and model.text_projection.weight.requires_grad:
-            lock_text(model)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
-        loss = clip_step(model, tokenizer, config, step)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        with torch.no_grad():
-            model.logit_scale.clamp_(0, math.log(100))                                  # CLIP's cap of 100
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-        bar.set_postfix(loss=f"{running:.3f}", scale=f"{model.logit_scale.exp().item():.1f}", refresh=False)
-        step += 1
-        if step % every == 0:
-            checkpoint()
-            print(f"step {step} loss {running:.3f} elapsed {(time.time() - started) / 60:.1f} min", flush=True)
-        if time.time() - started > max_minutes * 60:
-            print(f"time budget of {max_minutes} min reached at step {step}", flush=True)
-            break
-    checkpoint()
+    step = run(training, lambda step: clip_step(model, tokenizer, config, step), partial(learning_rate, config),
+               checkpoint, max_minutes, every, before_step, after_step, precision=3)
     print(f"wrote {out} (step {step})", flush=True)
 
 

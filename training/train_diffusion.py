@@ -10,8 +10,6 @@ Classifier-free guidance needs an unconditional model too: a fraction of the lab
 """
 import argparse
 import json
-import sys
-import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import torch
 from core.diffusion import denoising_loss
 from models.digit_diffusion import CHECKPOINT, NO_LABEL, DiffusionConfig, build_unet
 from models.digits import digit_images
+from training.loop import Training, run, warmup
 
 
 def make_scheduler(config: DiffusionConfig):
@@ -47,8 +46,6 @@ def save_ema(ema, config: DiffusionConfig, step: int, path: Path, extra: dict | 
 
 
 def train(config: DiffusionConfig, work_dir: Path, out: Path, max_minutes: float, every: int) -> None:
-    from tqdm import tqdm
-
     torch.manual_seed(config.seed)
     x_all, y_all = digit_images(config.image_size)                                       # (N, 1, 16, 16), (N,)
     unet, ema = build_unet(config), build_unet(config)
@@ -57,47 +54,17 @@ def train(config: DiffusionConfig, work_dir: Path, out: Path, max_minutes: float
     scheduler = make_scheduler(config)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=config.learning_rate, weight_decay=0.0)
     generator = torch.Generator().manual_seed(config.seed)
-    state_path, step = work_dir / "state.pt", 0
-    if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
-        unet.load_state_dict(state["unet"]), ema.load_state_dict(state["ema"])
-        optimizer.load_state_dict(state["optimizer"]), generator.set_state(state["generator"])
-        step = state["step"]
-        print(f"resumed from {state_path} at step {step}", flush=True)
+    training = Training({"unet": unet, "ema": ema}, optimizer, config.steps, work_dir, generator,
+                        ema=(ema, unet, config.ema_decay), extra_state={"config": asdict(config)})
     n_params = sum(p.numel() for p in unet.parameters())
     print(f"U-Net with {n_params / 1e6:.2f} M parameters, schedule {config.schedule}", flush=True)
 
-    def checkpoint() -> None:
-        work_dir.mkdir(parents=True, exist_ok=True)
-        torch.save({"unet": unet.state_dict(), "ema": ema.state_dict(), "optimizer": optimizer.state_dict(),
-                    "generator": generator.get_state(), "step": step, "config": asdict(config)}, state_path)
-        save_ema(ema, config, step, out)
-
-    started, running = time.time(), None
-    bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=20)
-    for step in bar:
-        for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate * min(1.0, (step + 1) / config.warmup_steps)
+    def loss_at(step: int) -> torch.Tensor:
         batch = torch.randint(0, len(x_all), (config.batch_size,), generator=generator)
-        loss = training_step(unet, scheduler, x_all[batch], y_all[batch], config, generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
-        optimizer.step()
-        decay = min(config.ema_decay, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for p_ema, p in zip(ema.parameters(), unet.parameters()):
-                p_ema.lerp_(p, 1 - decay)
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-        bar.set_postfix(loss=f"{running:.4f}", refresh=False)
-        step += 1
-        if step % every == 0:
-            checkpoint()
-            print(f"step {step} loss {running:.4f} elapsed {(time.time() - started) / 60:.1f} min", flush=True)
-        if time.time() - started > max_minutes * 60:
-            print(f"time budget of {max_minutes} min reached at step {step}", flush=True)
-            break
-    checkpoint()
+        return training_step(unet, scheduler, x_all[batch], y_all[batch], config, generator)
+
+    step = run(training, loss_at, lambda step: warmup(step, config.learning_rate, config.warmup_steps),
+               lambda step, final: save_ema(ema, config, step, out), max_minutes, every, bar_interval=20)
     print(f"wrote {out} (EMA weights, step {step})", flush=True)
 
 

@@ -13,8 +13,6 @@ diffusers StableDiffusionPipeline: unet, vae, text_encoder, tokenizer, scheduler
 CLIP means retraining this U-Net: it reads that text encoder's vectors.
 """
 import argparse
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from core.diffusion import denoising_loss
 from models.scene_clip import FOLDER as CLIP_FOLDER
 from models.scene_pipeline import FOLDER, build_scheduler, build_unet
 from models.scenes import scene_batch
+from training.loop import Training, run, warmup
 
 
 @dataclass(frozen=True)
@@ -81,8 +80,6 @@ def write_pipeline(ema, vae, text_encoder, tokenizer, out: Path) -> None:
 
 
 def train(config: UnetTraining, work_dir: Path, out: Path, max_minutes: float, every: int) -> None:
-    from tqdm import tqdm
-
     torch.manual_seed(config.seed)
     vae, text_encoder, tokenizer = frozen_parts()
     unet, ema = build_unet(text_encoder.config.hidden_size), build_unet(text_encoder.config.hidden_size)
@@ -91,48 +88,21 @@ def train(config: UnetTraining, work_dir: Path, out: Path, max_minutes: float, e
     alphas_cumprod = build_scheduler().alphas_cumprod
     optimizer = torch.optim.AdamW(unet.parameters(), lr=config.learning_rate, weight_decay=0.0)
     generator = torch.Generator().manual_seed(config.seed)
-    state_path, step = work_dir / "state.pt", 0
-    if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
-        unet.load_state_dict(state["unet"]), ema.load_state_dict(state["ema"])
-        optimizer.load_state_dict(state["optimizer"]), generator.set_state(state["generator"])
-        step = state["step"]
-        print(f"resumed from {state_path} at step {step}", flush=True)
+    training = Training({"unet": unet, "ema": ema}, optimizer, config.steps, work_dir, generator,
+                        ema=(ema, unet, config.ema_decay))
     print(f"U-Net with {sum(p.numel() for p in unet.parameters()) / 1e6:.2f} M parameters", flush=True)
-
-    def checkpoint() -> None:
-        torch.save({"unet": unet.state_dict(), "ema": ema.state_dict(), "optimizer": optimizer.state_dict(),
-                    "generator": generator.get_state(), "step": step}, state_path)
-        write_pipeline(ema, vae, text_encoder, tokenizer, out)
-
-    started, running, batch = time.time(), None, None
     empty = condition(tokenizer, text_encoder, [""])                                                 # (1, L, d)
+    batch = {}
+
+    def loss_at(step: int) -> torch.Tensor:
+        if "z0" not in batch or step % config.reuse == 0:          # each encoded batch serves `reuse` steps
+            batch["z0"], batch["text"] = encoded_batch(vae, tokenizer, text_encoder, config, step // config.reuse,
+                                                       generator)
+        return unet_loss(unet, batch["z0"], batch["text"], empty, alphas_cumprod, config, generator)
+
     unet.train()
-    bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=30)
-    for step in bar:
-        for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate * min(1.0, (step + 1) / config.warmup_steps)
-        if batch is None or step % config.reuse == 0:
-            batch = encoded_batch(vae, tokenizer, text_encoder, config, step // config.reuse, generator)
-        loss = unet_loss(unet, *batch, empty, alphas_cumprod, config, generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
-        optimizer.step()
-        decay = min(config.ema_decay, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for p_ema, p in zip(ema.parameters(), unet.parameters()):
-                p_ema.lerp_(p, 1 - decay)
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-        bar.set_postfix(loss=f"{running:.4f}", refresh=False)
-        step += 1
-        if step % every == 0:
-            checkpoint()
-            print(f"\nstep {step} loss {running:.4f} elapsed {(time.time() - started) / 60:.1f} min", flush=True)
-        if time.time() - started > max_minutes * 60:
-            print(f"\ntime budget of {max_minutes} min reached at step {step}", flush=True)
-            break
-    checkpoint()
+    step = run(training, loss_at, lambda step: warmup(step, config.learning_rate, config.warmup_steps),
+               lambda step, final: write_pipeline(ema, vae, text_encoder, tokenizer, out), max_minutes, every)
     print(f"wrote {out} (EMA U-Net, step {step})", flush=True)
 
 

@@ -10,9 +10,6 @@ the latent close to a Gaussian. At the end the scaling factor s = 1 / std(latent
 written into the config, as Stable Diffusion's 0.18215 was. Seeded, resumable, time-limited.
 """
 import argparse
-import math
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +17,7 @@ import torch
 
 from models.scene_pipeline import FOLDER, build_vae
 from models.scenes import scene_batch
+from training.loop import Training, phased_cosine, run
 
 
 @dataclass(frozen=True)
@@ -57,57 +55,31 @@ def scaling_factor(vae, n: int = 2048, seed: int = 12345) -> float:
 
 
 def train(config: VaeTraining, work_dir: Path, out: Path, max_minutes: float, every: int) -> None:
-    from tqdm import tqdm
-
     torch.manual_seed(config.seed)
     vae = build_vae()
     optimizer = torch.optim.AdamW(vae.parameters(), lr=config.learning_rate, weight_decay=0.0)
     generator = torch.Generator().manual_seed(config.seed)
-    state_path, step = work_dir / "state.pt", 0
-    if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
-        vae.load_state_dict(state["vae"]), optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        step = state["step"]
-        print(f"resumed from {state_path} at step {step}", flush=True)
+    training = Training({"vae": vae}, optimizer, config.steps, work_dir, generator)
     print(f"VAE with {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters", flush=True)
 
-    def checkpoint(final: bool = False) -> None:
-        torch.save({"vae": vae.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-                    "step": step}, state_path)
+    def before_step(step: int) -> None:
+        if step >= config.joint_steps and vae.encoder.training:
+            lock_encoder(vae)
+
+    def loss_at(step: int) -> torch.Tensor:
+        images, _ = scene_batch(config.batch_size, config.seed * 1_000_003 + step, "train")
+        return vae_loss(vae, images * 2 - 1, config.kl_weight, generator)
+
+    def checkpoint(step: int, final: bool) -> None:
         if final:
             vae.eval()
             vae.register_to_config(scaling_factor=scaling_factor(vae))
             vae.save_pretrained(out, safe_serialization=True)
 
-    started, running = time.time(), None
     vae.train()
-    bar = tqdm(range(step, config.steps), initial=step, total=config.steps, file=sys.stdout, mininterval=30)
-    for step in bar:
-        if step >= config.joint_steps and vae.encoder.training:
-            lock_encoder(vae)
-        start, length = (0, config.joint_steps) if step < config.joint_steps else \
-            (config.joint_steps, max(1, config.steps - config.joint_steps))
-        warm = min(1.0, (step - start + 1) / config.warmup_steps)
-        cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - start) / length)))
-        for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate * warm * cosine
-        images, _ = scene_batch(config.batch_size, config.seed * 1_000_003 + step, "train")
-        loss = vae_loss(vae, images * 2 - 1, config.kl_weight, generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
-        optimizer.step()
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-        bar.set_postfix(loss=f"{running:.4f}", refresh=False)
-        step += 1
-        if step % every == 0:
-            checkpoint()
-            print(f"step {step} loss {running:.4f} elapsed {(time.time() - started) / 60:.1f} min", flush=True)
-        if time.time() - started > max_minutes * 60:
-            print(f"time budget of {max_minutes} min reached at step {step}", flush=True)
-            break
-    checkpoint(final=True)
+    step = run(training, loss_at, lambda step: phased_cosine(step, config.learning_rate, config.warmup_steps,
+                                                             config.joint_steps, config.steps),
+               checkpoint, max_minutes, every, before_step)
     print(f"wrote {out} (step {step}, scaling factor {vae.config.scaling_factor:.4f})", flush=True)
 
 

@@ -1,0 +1,86 @@
+"""training/loop.py, the loop the training scripts share: a run stopped after some steps and run again goes on from
+the saved step (the model, the optimizer and the random generator restored), the EMA copy follows the model, and
+the CLIP, VAE and scenes' U-Net scripts each resume through it and write what the app loads."""
+import pytest
+import torch
+
+from training.loop import Training, phased_cosine, run, warmup
+
+
+def toy(work_dir, steps: int, seed: int = 0):
+    torch.manual_seed(seed)
+    model, ema = torch.nn.Linear(3, 1), torch.nn.Linear(3, 1)
+    ema.load_state_dict(model.state_dict())
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
+    generator = torch.Generator().manual_seed(seed)
+    training = Training({"model": model, "ema": ema}, optimizer, steps, work_dir, generator, ema=(ema, model, 0.9))
+
+    def loss_at(step: int) -> torch.Tensor:
+        x = torch.randn(8, 3, generator=generator)
+        return (model(x) - x.sum(dim=1, keepdim=True)).pow(2).mean()
+
+    return training, loss_at, model, ema
+
+
+def test_a_stopped_run_resumed_equals_one_run_straight_through(tmp_path):
+    finals = []
+    straight, loss_at, model, _ = toy(tmp_path / "a", steps=6)
+    assert run(straight, loss_at, lambda s: 0.1, lambda s, final: finals.append((s, final)), 5, every=2) == 6
+    assert finals == [(2, False), (4, False), (6, False), (6, True)]
+    first, loss_at, _, _ = toy(tmp_path / "b", steps=3)
+    run(first, loss_at, lambda s: 0.1, lambda s, final: None, 5, every=100)
+    again, loss_at, resumed, _ = toy(tmp_path / "b", steps=6)
+    assert run(again, loss_at, lambda s: 0.1, lambda s, final: None, 5, every=100) == 6
+    assert torch.load(tmp_path / "b" / "state.pt", weights_only=True)["step"] == 6
+    for a, b in zip(model.parameters(), resumed.parameters()):        # the same weights as one uninterrupted run
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_the_ema_follows_the_model_with_diffusers_warm_up(tmp_path):
+    training, loss_at, model, ema = toy(tmp_path, steps=1)
+    before = [p.detach().clone() for p in ema.parameters()]
+    run(training, loss_at, lambda s: 0.1, lambda s, final: None, 5, every=100)
+    decay = min(0.9, 1 / 10)                                          # (1 + step) / (10 + step) at step 0
+    for e, m, b in zip(ema.parameters(), model.parameters(), before):
+        assert torch.allclose(e, decay * b + (1 - decay) * m.detach())
+
+
+def test_schedules():
+    assert warmup(0, 1.0, 4) == pytest.approx(0.25) and warmup(10, 1.0, 4) == 1.0
+    assert phased_cosine(0, 1.0, 10, 100, 200) == pytest.approx(0.1)
+    assert phased_cosine(99, 1.0, 10, 100, 200) == pytest.approx(0.1, rel=0.01)     # 10 % at a phase's end
+    assert phased_cosine(100, 1.0, 10, 100, 200) == pytest.approx(0.1)              # the next phase warms up
+    assert phased_cosine(150, 1.0, 10, 100, 200) == pytest.approx(0.55, rel=0.01)   # half-way down its cosine
+
+
+def test_the_clip_script_resumes_into_its_locked_phase_and_writes_a_clip(tmp_path):
+    from transformers.models.clip.modeling_clip import CLIPModel
+
+    from training.train_clip import ClipTraining, train
+
+    config = dict(batch_size=8, joint_steps=1, warmup_steps=1)
+    train(ClipTraining(steps=1, **config), tmp_path / "work", tmp_path / "clip", max_minutes=5, every=100)
+    text_before = CLIPModel.from_pretrained(tmp_path / "clip").text_model.state_dict()
+    train(ClipTraining(steps=2, **config), tmp_path / "work", tmp_path / "clip", max_minutes=5, every=100)
+    assert torch.load(tmp_path / "work" / "state.pt", weights_only=True)["step"] == 2
+    text_after = CLIPModel.from_pretrained(tmp_path / "clip").text_model.state_dict()
+    assert all(torch.equal(v, text_after[k]) for k, v in text_before.items())     # phase 2: the text tower locked
+
+
+def test_the_vae_and_unet_scripts_resume_and_write_what_the_app_loads(tmp_path, monkeypatch):
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+
+    import training.train_unet as train_unet
+    from training.train_vae import VaeTraining, train as train_vae
+
+    config = dict(batch_size=2, joint_steps=1, warmup_steps=1)
+    train_vae(VaeTraining(steps=1, **config), tmp_path / "vae-work", tmp_path / "vae", max_minutes=5, every=100)
+    train_vae(VaeTraining(steps=2, **config), tmp_path / "vae-work", tmp_path / "vae", max_minutes=5, every=100)
+    assert torch.load(tmp_path / "vae-work" / "state.pt", weights_only=True)["step"] == 2
+    assert AutoencoderKL.from_pretrained(tmp_path / "vae").config.scaling_factor > 0
+    unet_config = train_unet.UnetTraining(steps=1, batch_size=2, reuse=1, warmup_steps=1)
+    train_unet.train(unet_config, tmp_path / "unet-work", tmp_path / "pipeline", max_minutes=5, every=100)
+    train_unet.train(train_unet.UnetTraining(steps=2, batch_size=2, reuse=1, warmup_steps=1), tmp_path / "unet-work",
+                     tmp_path / "pipeline", max_minutes=5, every=100)
+    assert torch.load(tmp_path / "unet-work" / "state.pt", weights_only=True)["step"] == 2
+    assert isinstance(UNet2DConditionModel.from_pretrained(tmp_path / "pipeline" / "unet"), UNet2DConditionModel)
