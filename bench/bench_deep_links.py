@@ -1,6 +1,6 @@
 """A lecturer's full link, as the room sees it: from opening `?panel=...&every=setting` in Chromium to the moment
 the panel stops changing (no figure, formula or status changes for QUIET s), and how many times its figures were
-redrawn on the way (each redraw the room sees as a flicker). A full link is the link box's text for the panel's
+drawn more than once on the way (the room sees the intermediate view flicker). A full link is the link box's text for the panel's
 second scene: every linkable setting, read from the app itself.
 
     .venv/bin/python -m bench.bench_deep_links             # starts the app on a free port; needs /usr/bin/chromium
@@ -25,12 +25,13 @@ window.__changes = [];
   const seen = new Map();
   const scan = () => {
     const now = performance.now();
-    document.querySelectorAll('.js-plotly-plot').forEach((p) => {
-      if (p.data && seen.get(p) !== p.data) { seen.set(p, p.data); window.__changes.push([now, 'figure']); }
+    document.querySelectorAll('.js-plotly-plot').forEach((p) => {       // Gradio re-creates a figure's div: by id
+      const id = (p.closest('[id]') || {}).id, tab = (p.closest('[id^="tab-"]') || {}).id;
+      if (p.data && seen.get(id) !== p.data) { seen.set(id, p.data); window.__changes.push([now, 'figure', id, tab]); }
     });
     document.querySelectorAll('[id$="-formula"], [id$="-status"], [id$="-verdict"], [id$="-note"]').forEach((el) => {
       const text = el.textContent;
-      if (text && seen.get(el) !== text) { seen.set(el, text); window.__changes.push([now, 'text']); }
+      if (text && seen.get(el) !== text) { seen.set(el, text); window.__changes.push([now, 'text', el.id, '']); }
     });
     requestAnimationFrame(scan);
   };
@@ -63,18 +64,20 @@ def full_links() -> dict[str, str]:
     return queries
 
 
-def settle(page, url: str) -> tuple[float, int]:
-    """Seconds from navigation to the last change, and the number of figure redraws."""
+def settle(page, url: str, panel: str) -> tuple[float, int]:
+    """Seconds from navigation to the last change, and how many of the panel's figures were drawn more than once
+    (the room saw an intermediate view: the default one, or a half-applied link)."""
     page.goto(url)
     last, waited = 0.0, 0.0
     while waited < CAP:
         page.wait_for_timeout(500)
         waited += 0.5
         changes = page.evaluate("() => window.__changes")
-        last = max((t for t, _ in changes), default=0.0) / 1000
+        last = max((t for t, *_ in changes), default=0.0) / 1000
         if changes and waited - last > QUIET:
             break
-    return last, sum(kind == "figure" for _, kind in changes)
+    drawn = [figure for _, kind, figure, tab in changes if kind == "figure" and tab == f"tab-{panel}"]
+    return last, sum(drawn.count(figure) > 1 for figure in set(drawn))
 
 
 def main() -> None:
@@ -90,17 +93,17 @@ def main() -> None:
             for _ in range(REPEATS):
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.add_init_script(WATCH)
-                alone.append(settle(page, f"{url}/?panel={panel}")[0])
+                alone.append(settle(page, f"{url}/?panel={panel}", panel)[0])
                 page.close()
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.add_init_script(WATCH)
-                seconds, count = settle(page, f"{url}/?{query}")
+                seconds, count = settle(page, f"{url}/?{query}", panel)
                 full.append(seconds), redraws.append(count)
                 page.close()
             rows.append((panel, statistics.median(full), statistics.median(alone), max(redraws), query))
             print(f"{panel}: full link settled in {rows[-1][1]:.1f} s (target < 3 s "
                   f"{'✓' if rows[-1][1] < 3 else '✗'}); the panel alone {rows[-1][2]:.1f} s; "
-                  f"{rows[-1][1] / max(rows[-1][2], 1e-3):.2f}x; figure redraws {rows[-1][3]}  [{query[:80]}]",
+                  f"{rows[-1][1] / max(rows[-1][2], 1e-3):.2f}x; figures drawn twice {rows[-1][3]}  [{query[:80]}]",
                   flush=True)
         browser.close()
 
