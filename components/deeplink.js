@@ -11,6 +11,30 @@
       root.classList.toggle("dle-presenter", presenter.checked);
     }
   }, 250);
+  // A link with settings (?panel=neuron&b=3): a figure whose opening view is part of the page (the neuron's) would
+  // show the default for a moment before the link's view replaces it. Such a figure stays hidden until Gradio
+  // replaces it (a new figure gets a new div), or for 2 s at most (a figure the link does not change).
+  const query = new URLSearchParams(window.location.search);
+  const linked = query.get("panel") && [...query.keys()].some((key) => !["panel", "presenter", "__theme"].includes(key));
+  const drawnInPage = linked && window.gradio_config ? window.gradio_config.components
+    .filter((c) => c.type === "plot" && c.props && c.props.value && c.props.elem_id).map((c) => c.props.elem_id) : [];
+  if (drawnInPage.length) {
+    const tabId = `tab-${query.get("panel")}`, first = new Map();
+    const hidden = document.createElement("style");              // hidden from the first frame, by a rule
+    hidden.textContent = drawnInPage.map((id) => `#${tabId} #${id} .js-plotly-plot:not(.dle-shown)`).join(", ") +
+      " { visibility: hidden; }";
+    document.head.appendChild(hidden);
+    const hideOpening = setInterval(() => {
+      for (const id of drawnInPage) {
+        const plot = document.querySelector(`#${tabId} #${id} .js-plotly-plot`);
+        if (!plot) continue;
+        if (!first.has(id)) first.set(id, {plot, at: Date.now()});
+        const seen = first.get(id);
+        if (plot !== seen.plot || Date.now() - seen.at > 2000) plot.classList.add("dle-shown");
+      }
+    }, 30);
+    setTimeout(() => { clearInterval(hideOpening); hidden.remove(); }, 30000);
+  }
   // The guided tour (components/tour.py): its links reload the page into another stop, through the same restore
   // as a deep link. Keys drive the same links: → or space next, ← previous, r reveal, f full screen; never while
   // the learner types in a box. The stop's focus element is scrolled into view once the panel has drawn.

@@ -148,3 +148,28 @@ def test_a_phone_gets_a_stacked_header_and_whole_figure_titles(browser, app_url)
         expect(page.get_by_role("tab", name="CLIP", exact=True)).to_be_visible()
     finally:
         page.close()
+
+
+FIRST_SEEN = """() => {
+  window.__seen = [];
+  const scan = () => {
+    const plot = document.querySelector('#neuron-plane .js-plotly-plot');
+    if (plot && plot.data && getComputedStyle(plot).visibility === 'visible') {
+      const shown = JSON.stringify(plot.data);
+      if (window.__seen[window.__seen.length - 1] !== shown) window.__seen.push(shown);
+    }
+    requestAnimationFrame(scan);
+  };
+  requestAnimationFrame(scan);
+}"""
+
+
+def test_a_link_shows_its_own_view_first_not_the_default_one(page, app_url):
+    """The neuron's opening view is part of the page; with a link it stays hidden until the link's view replaces it
+    (before, the default showed for about 0.4 s: an intermediate view on the projector)."""
+    page.add_init_script(f"({FIRST_SEEN})()")
+    page.goto(f"{app_url}/?panel=neuron&b=3&w1=-2")
+    expect(page.locator("#neuron-formula")).to_contain_text("(3.00)", timeout=60_000)
+    page.wait_for_function("() => window.__seen.length >= 1")
+    page.wait_for_timeout(2500)                                    # past the longest a first view stays hidden
+    assert page.evaluate("() => window.__seen.length") == 1       # the room saw one view: the link's
