@@ -72,3 +72,13 @@ def test_shared_plane_is_pca_of_both_clouds():
     ours = torch.cat([img_xy, txt_xy]).numpy()
     assert np.allclose(np.abs(ours), np.abs(reference), atol=1e-4)        # a component's sign is arbitrary
     assert np.allclose(explained.numpy(), pca.explained_variance_ratio_, atol=1e-5)
+
+
+def test_a_tiny_loss_stays_a_number_instead_of_rounding_to_zero():
+    """A trained CLIP on 8 held-out pairs: p = 1.0 in float32, so −log p would print a loss of 0."""
+    logits = torch.tensor([[0.0, -40.0, -45.0], [-50.0, 0.0, -40.0], [-41.0, -42.0, 0.0]])
+    result = contrastive(logits)
+    rows = [math.log1p(math.exp(-40) + math.exp(-45)), math.log1p(math.exp(-50) + math.exp(-40)),
+            math.log1p(math.exp(-41) + math.exp(-42))]
+    assert result.image_loss == pytest.approx(sum(rows) / 3, rel=1e-9) and result.image_loss > 0
+    assert float(-logits.softmax(dim=1).log().diagonal().mean()) == 0.0         # what the old way printed
