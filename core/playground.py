@@ -112,7 +112,12 @@ def gradient(params, net: Network, inputs, labels, l2: float = 0.0) -> tuple[dic
 
 def accuracy(params, net: Network, inputs, labels) -> float:
     with torch.no_grad():
-        return float((forward(params, net, inputs)[-1].argmax(dim=1) == labels).float().mean())
+        return share_right(forward(params, net, inputs)[-1], labels)
+
+
+def share_right(outputs: torch.Tensor, labels) -> float:
+    """The share of points whose largest output (n, K) is their class."""
+    return float((outputs.argmax(dim=1) == labels).float().mean())
 
 
 @dataclass(frozen=True)

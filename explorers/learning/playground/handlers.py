@@ -15,7 +15,7 @@ from components.errors import keeps_view, user_errors
 from components import playground_figures as figures
 from core.checks import MAX_SEED, in_range, whole
 from core.playground import (MAX_LAYERS, Run, accuracy, activations_on_plane, cost, feature_matrix, forward, network,
-                             start, train, weights_as_lists)
+                             share_right, start, train, weights_as_lists)
 from core.playground_data import (DATASETS, EXTENT, MAX_NOISE, MAX_POINTS, Split, checked_points, make_dataset, read_csv,
                                   split)
 from explorers.learning.playground.desk import Desk, checked_rates
@@ -78,7 +78,7 @@ def status(session: Session, train_outputs: torch.Tensor) -> str:
         return ("**The weights blew up** (a value became infinite): the learning rate is too large for this "
                 "network. Lower η and press Reset.")
     test = accuracy(run.params, run.net, feature_matrix(data.test_points, run.net.features), data.test_labels)
-    train_acc = float((train_outputs.argmax(dim=1) == data.train_labels).float().mean())
+    train_acc = share_right(train_outputs, data.train_labels)
     return (f"**Epoch {run.epoch:,}** (step {run.step:,}) · test accuracy **{100 * test:.1f} %** "
             f"(training {100 * train_acc:.1f} %) · {len(data.train_labels)} training and {len(data.test_labels)} test "
             "points")
