@@ -24,16 +24,19 @@
     hidden.textContent = drawnInPage.map((id) => `#${tabId} #${id} .js-plotly-plot:not(.dle-shown)`).join(", ") +
       " { visibility: hidden; }";
     document.head.appendChild(hidden);
+    const stop = () => { clearInterval(hideOpening); hidden.remove(); };
     const hideOpening = setInterval(() => {
       for (const id of drawnInPage) {
         const plot = document.querySelector(`#${tabId} #${id} .js-plotly-plot`);
         if (!plot) continue;
         if (!first.has(id)) first.set(id, {plot, at: Date.now()});
         const seen = first.get(id);
-        if (plot !== seen.plot || Date.now() - seen.at > 2000) plot.classList.add("dle-shown");
+        if (plot !== seen.plot || Date.now() - seen.at > 2000) { plot.classList.add("dle-shown"); seen.done = true; }
       }
+      const here = drawnInPage.filter((id) => document.querySelector(`#${tabId} #${id}`));   // the panel's own
+      if (here.length && here.every((id) => first.get(id)?.done)) stop();   // each opening view replaced or shown
     }, 30);
-    setTimeout(() => { clearInterval(hideOpening); hidden.remove(); }, 30000);
+    setTimeout(stop, 30000);                                          // a figure that never appears
   }
   // The guided tour (components/tour.py): its links reload the page into another stop, through the same restore
   // as a deep link. Keys drive the same links: → or space next, ← previous, r reveal, f full screen; never while
@@ -194,16 +197,15 @@
     const full = plot._fullLayout, layout = plot.layout || {};
     if (!full || !window.Plotly) return;
     const update = {};
-    const fit = (element, key, text, room) => {
-      if (!element || typeof text !== "string" || text.includes("<br>") || room <= 0) return 0;
-      const width = element.getBBox().width;
-      if (width <= room) return 0;
+    const fit = (width, key, text, room) => {          // width: the text's drawn width now; returns lines added
+      if (!width || typeof text !== "string" || text.includes("<br>") || room <= 0 || width <= room) return 0;
       const lines = wrapped(text, Math.max(8, Math.floor((text.length * room) / width)));
       update[key] = lines.join("<br>");
       return lines.length - 1;
     };
     const title = layout.title && (typeof layout.title === "string" ? layout.title : layout.title.text);
-    const extra = fit(plot.querySelector(".gtitle"), "title.text", title, full.width - 16);
+    const drawn = plot.querySelector(".gtitle");
+    const extra = fit(drawn && drawn.getBBox().width, "title.text", title, full.width - 16);
     if (extra) update["margin.t"] = full.margin.t + extra * 1.25 * ((full.title && full.title.font && full.title.font.size) || 17);
     for (const axis of ["xaxis", "yaxis"]) {      // an axis title shrinks first (its lines would run into a legend)
       const given = layout[axis] && layout[axis].title, element = plot.querySelector(`.g-${axis[0]}title text`);
@@ -214,7 +216,7 @@
       if (width <= room) continue;
       const smaller = Math.max(10, Math.floor((size * room) / width));
       update[`${axis}.title.font.size`] = smaller;
-      if ((width * smaller) / size > room) fit({getBBox: () => ({width: (width * smaller) / size})}, `${axis}.title.text`, text, room);
+      fit((width * smaller) / size, `${axis}.title.text`, text, room);               // still too wide: wrap
     }
     if (Object.keys(update).length) window.Plotly.relayout(plot, update);
   };
@@ -234,10 +236,8 @@
     const react = Plotly.react;
     Plotly.dleReact = react;
     Plotly.react = function (div, data, layout, ...rest) {
-      if (!div) return react.call(this, div, data, layout, ...rest);
-      if (!div._fullLayout && !(layout && Object.keys(layout).some((key) => /^scene\d*$/.test(key)))) {
-        return react.call(this, div, data, layout, ...rest);
-      }
+      const threeD = layout && Object.keys(layout).some((key) => /^scene\d*$/.test(key));
+      if (!div || (!div._fullLayout && !threeD)) return react.call(this, div, data, layout, ...rest);
       // a drawn div waits a frame (is it still on the page?); a new 3-D figure waits for the flat ones of the same
       // update, which are cheap and carry the numbers: the contour and the formula change first, the 3-D view after
       return new Promise((resolve) => (div._fullLayout ? requestAnimationFrame : setTimeout)(() => {
