@@ -25,10 +25,11 @@ class AttentionRecord:
 
 class RecordingCrossAttention:
     """A diffusers attention processor for the cross-attention layers (attn2), written out: the same output as
-    diffusers' own processors, with A kept for the caller's thread only (other threads' passes are unchanged)."""
+    diffusers' own processors, with A kept for the caller's thread only (other threads' passes are unchanged).
+    keep_grad: A is kept as it is, in the autograd graph (training on it); otherwise a detached float copy on CPU."""
 
-    def __init__(self, name: str, record: AttentionRecord):
-        self.name, self.record = name, record
+    def __init__(self, name: str, record: AttentionRecord, keep_grad: bool = False):
+        self.name, self.record, self.keep_grad = name, record, keep_grad
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, **kwargs):
         B, N, _ = hidden_states.shape                                                   # N = h * w positions
@@ -41,7 +42,8 @@ class RecordingCrossAttention:
         mask = attn.prepare_attention_mask(attention_mask, context.shape[1], B)
         probabilities = attn.get_attention_scores(q, k, mask)                           # (B*heads, N, L), softmax
         if threading.get_ident() == self.record.thread:
-            self.record.calls.append((self.name, probabilities.view(B, attn.heads, N, -1).detach().float().cpu()))
+            kept = probabilities.view(B, attn.heads, N, -1)
+            self.record.calls.append((self.name, kept if self.keep_grad else kept.detach().float().cpu()))
         out = attn.batch_to_head_dim(torch.bmm(probabilities, v))                       # (B, N, heads*d)
         out = attn.to_out[1](attn.to_out[0](out))
         if attn.residual_connection:
@@ -50,12 +52,12 @@ class RecordingCrossAttention:
 
 
 @contextmanager
-def recording_cross_attention(unet):
+def recording_cross_attention(unet, keep_grad: bool = False):
     """Inside the block, every cross-attention layer (attn2) of the U-Net records A for this thread; the original
     processors are put back in `finally`."""
     originals = unet.attn_processors                                                    # {name: processor}
     record = AttentionRecord(threading.get_ident())
-    unet.set_attn_processor({name: RecordingCrossAttention(name, record) if ".attn2." in name else processor
+    unet.set_attn_processor({name: RecordingCrossAttention(name, record, keep_grad) if ".attn2." in name else processor
                              for name, processor in originals.items()})
     try:
         yield record
@@ -78,3 +80,27 @@ def cross_attention_maps(calls: list, side: int, rows: slice | None = None) -> t
     if total is None:
         raise ValueError("no cross-attention was recorded: the U-Net has no attn2 layers")
     return total / len(calls)
+
+
+def left_shares(probabilities: torch.Tensor) -> torch.Tensor:
+    """How much of each token's attention mass lies on the left half of the grid: A (B, heads, N, L), N = g x g
+    positions row by row -> (B, L), the share Σ_{columns < g/2} A / Σ_all A (heads averaged first)."""
+    B, _, N, L = probabilities.shape
+    grid = int(round(N ** 0.5))
+    columns = probabilities.mean(1).reshape(B, grid, grid, L).sum(1)                  # (B, g columns, L)
+    return columns[:, :grid // 2].sum(1) / columns.sum(1)
+
+
+def grounding_loss(calls: list, rows: torch.Tensor, tokens: torch.Tensor, left: torch.Tensor) -> torch.Tensor:
+    """TokenCompose's token loss (Wang et al. 2024) with a digit's half of the picture as its mask: for each
+    grounded word (batch row, token index, whether its digit is on the left) and each cross-attention layer,
+    (1 - the share of the word's attention mass on its own half)², averaged. 0 when every word is read only where
+    its digit is; 0.25 when the maps are flat."""
+    if len(rows) == 0:
+        return torch.zeros(())
+    terms = []
+    for _, probabilities in calls:                                                      # (B, heads, N, L)
+        share = left_shares(probabilities)[rows, tokens]                                # (words,)
+        own = torch.where(left, share, 1 - share)
+        terms.append((1 - own) ** 2)
+    return torch.cat(terms).mean()

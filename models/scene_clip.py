@@ -90,7 +90,7 @@ class SceneClip:
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)           # the app's CLIP (maybe a hub one) and the scenes' (guidance diversity)
 def _load(name: str, device: torch.device, online: bool) -> SceneClip:
     """Any CLIP folder or hub id through transformers' own classes: the model, its tokenizer and its image
     processor's size and normalisation."""

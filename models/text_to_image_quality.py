@@ -2,7 +2,8 @@
 seeded samples (README, tests, bench):
 - the VAE: the judge on held-out scenes and on their reconstructions (digit and colour), and the pixel error;
 - text to image: for prompts of one digit, the share of samples in which the judge reads the asked digit and the
-  asked colour; for prompts of two, both digits and both colours right; the diversity of the samples; all against w;
+  asked colour; for prompts of two, both digits and both colours right; the diversity of the samples (in the scenes'
+  CLIP image space: what they show; and in pixels, which guidance's extra contrast inflates); all against w;
 - cross-attention: for two-digit prompts, whether each colour word's map has more mass on its digit's half.
 
     .venv/bin/python -m models.text_to_image_quality
@@ -15,7 +16,7 @@ import torch
 from core.cross_attention import cross_attention_maps, recording_cross_attention
 from core.diffusion import sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_latent, to_pixels
-from core.sample_quality import mean_pairwise_distance
+from core.sample_quality import mean_pairwise_cosine_distance, mean_pairwise_distance
 from models.scene_judge import SLOTS, read_scenes
 from models.scenes import COLOURS, DIGITS, parse_caption, scene_batch
 
@@ -117,23 +118,29 @@ def attention_on_its_half(maps: torch.Tensor, tokenizer, prompt: str) -> list[bo
 
 def text_to_image_quality(pipe, judge, weights=(0.0, 2.0, 7.5), prompts: int = 8, samples: int = 8,
                           steps: int = 30, seed: int = 5) -> dict:
-    """Per w: one-digit digit and colour accuracy, two-digit all-right accuracy, diversity of one-digit samples;
-    and the cross-attention check at the largest w."""
+    """Per w: one-digit digit and colour accuracy, two-digit all-right accuracy, diversity of one-digit samples
+    (RMS pixel distance, and 1 − cos in the scenes' CLIP image space); and the cross-attention check at the
+    largest w."""
+    from models.scene_clip import load_scene_clip
+
+    clip = load_scene_clip()
     singles, pairs = one_digit_prompts(prompts, seed), two_digit_prompts(prompts, seed + 1)
     table = {}
     for w in weights:
-        digit, colour, both, spread = [], [], [], []
+        digit, colour, both, spread, shown = [], [], [], [], []
         for k, prompt in enumerate(singles):
             images, _ = sample_prompt(pipe, prompt, w, samples, seed * 1000 + k, steps)
             d, c = faithfulness(judge, images, prompt)
             digit.append(d.mean()), colour.append(c.mean())
             spread.append(mean_pairwise_distance(images) / np.sqrt(images[0].numel()))
+            shown.append(mean_pairwise_cosine_distance(clip.image_embeddings(images)))
         for k, prompt in enumerate(pairs):
             images, _ = sample_prompt(pipe, prompt, w, samples, seed * 2000 + k, steps)
             d, c = faithfulness(judge, images, prompt)
             both.append((d & c).mean())
         table[w] = {"digit": float(np.mean(digit)), "colour": float(np.mean(colour)),
-                    "two_digits_all_right": float(np.mean(both)), "diversity": float(np.mean(spread))}
+                    "two_digits_all_right": float(np.mean(both)), "diversity": float(np.mean(spread)),
+                    "clip_diversity": float(np.mean(shown))}
     on_half = []
     for k, prompt in enumerate(pairs):
         _, maps = sample_prompt(pipe, prompt, max(weights), samples, seed * 3000 + k, steps, record=True)
@@ -159,7 +166,8 @@ def main() -> None:
     q = text_to_image_quality(pipe, judge)
     for w, row in q["per_w"].items():
         print(f"w = {w:g}: one digit: digit {row['digit']:.1%}, colour {row['colour']:.1%}; two digits all right "
-              f"{row['two_digits_all_right']:.1%}; diversity {row['diversity']:.3f}")
+              f"{row['two_digits_all_right']:.1%}; diversity {row['clip_diversity']:.3f} (CLIP space), "
+              f"{row['diversity']:.3f} (pixels)")
     print(f"cross-attention: colour word's map on its digit's half in {q['attention_on_its_half']:.1%} of the "
           f"two-digit samples ({q['prompts']} prompts x {q['samples']} samples, {q['steps']} steps)")
 

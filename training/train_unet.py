@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from core.cross_attention import grounding_loss, recording_cross_attention
 from core.diffusion import denoising_loss
 from models.scene_clip import FOLDER as CLIP_FOLDER
 from models.scene_pipeline import FOLDER, build_scheduler, build_unet
@@ -36,6 +37,8 @@ class UnetTraining:
                                   # costs several U-Net steps on a CPU)
     ema_decay: float = 0.999
     seed: int = 2
+    grounded_from: int = 12_000   # from this step on, TokenCompose's grounding loss is added (below)
+    grounding_weight: float = 0.2
 
 
 def frozen_parts():
@@ -55,19 +58,55 @@ def condition(tokenizer, text_encoder, captions: list[str]) -> torch.Tensor:
 
 
 def encoded_batch(vae, tokenizer, text_encoder, config: UnetTraining, index: int, generator: torch.Generator):
-    """Batch `index` of scenes as latents z_0 = s · E(x) (B, 4, 8, 8) and caption token vectors (B, L, d)."""
+    """Batch `index` of scenes as latents z_0 = s · E(x) (B, 4, 8, 8), caption token vectors (B, L, d) and the
+    grounded words of its two-digit captions."""
     images, scenes = scene_batch(config.batch_size, config.seed * 1_000_003 + index, "train")
     with torch.no_grad():
         z0 = vae.encode(images * 2 - 1).latent_dist.sample(generator) * vae.config.scaling_factor
-    return z0, condition(tokenizer, text_encoder, [scene.caption for scene in scenes])
+    captions = [scene.caption for scene in scenes]
+    return z0, condition(tokenizer, text_encoder, captions), grounded_words(tokenizer, captions)
 
 
-def unet_loss(unet, z0, text, empty, alphas_cumprod, config: UnetTraining, generator: torch.Generator):
-    """core.diffusion.denoising_loss with the text as the condition and the empty caption's vectors as "nothing"."""
+def grounded_words(tokenizer, captions: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """In "a [size] colour digit on the left|right and a [size] colour digit on the right|left ...", the words of
+    each digit's phrase (size, colour, digit) with its side: (rows, token indices, is-left), three (W,) tensors.
+    One-digit captions ground nothing (the digit is in the middle)."""
+    rows, tokens, left = [], [], []
+    for row, caption in enumerate(captions):
+        words = tokenizer.convert_ids_to_tokens(tokenizer(caption).input_ids)
+        sides = [i for i, word in enumerate(words) if word in ("left</w>", "right</w>")]
+        if len(sides) != 2:
+            continue
+        starts = (1, sides[0] + 2)                                    # after <|startoftext|>, after "and"
+        for start, side in zip(starts, sides):
+            phrase = range(start + 1, side - 2)                       # between the article and "on the"
+            rows += [row] * len(phrase)
+            tokens += list(phrase)
+            left += [words[side] == "left</w>"] * len(phrase)
+    return torch.tensor(rows, dtype=torch.long), torch.tensor(tokens, dtype=torch.long), torch.tensor(left)
+
+
+def unet_loss(unet, z0, text, empty, alphas_cumprod, config: UnetTraining, generator: torch.Generator,
+              words=None, parts: dict | None = None):
+    """core.diffusion.denoising_loss with the text as the condition and the empty caption's vectors as "nothing";
+    with `words` (grounded_words), plus grounding_weight x TokenCompose's grounding loss on the cross-attention
+    of the captions that were not dropped. parts, if given, receives both terms."""
+    kept = {}
+
     def predict(z_t, t, tokens):
+        kept["rows"] = ~(tokens == empty).flatten(1).all(1)                          # captions not dropped
         return unet(z_t, t, encoder_hidden_states=tokens).sample
 
-    return denoising_loss(predict, z0, text, empty, config.caption_dropout, alphas_cumprod, generator)
+    if words is None:
+        return denoising_loss(predict, z0, text, empty, config.caption_dropout, alphas_cumprod, generator)
+    with recording_cross_attention(unet, keep_grad=True) as attention:
+        mse = denoising_loss(predict, z0, text, empty, config.caption_dropout, alphas_cumprod, generator)
+    rows, tokens, left = words
+    use = kept["rows"][rows]
+    grounding = grounding_loss(attention.calls, rows[use], tokens[use], left[use])
+    if parts is not None:
+        parts.update(mse=mse.item(), grounding=grounding.item())
+    return mse + config.grounding_weight * grounding
 
 
 def write_pipeline(ema, vae, text_encoder, tokenizer, out: Path) -> None:
@@ -92,17 +131,22 @@ def train(config: UnetTraining, work_dir: Path, out: Path, max_minutes: float, e
                         ema=(ema, unet, config.ema_decay))
     print(f"U-Net with {sum(p.numel() for p in unet.parameters()) / 1e6:.2f} M parameters", flush=True)
     empty = condition(tokenizer, text_encoder, [""])                                                 # (1, L, d)
-    batch = {}
+    batch, parts = {}, {}
 
     def loss_at(step: int) -> torch.Tensor:
         if "z0" not in batch or step % config.reuse == 0:          # each encoded batch serves `reuse` steps
-            batch["z0"], batch["text"] = encoded_batch(vae, tokenizer, text_encoder, config, step // config.reuse,
-                                                       generator)
-        return unet_loss(unet, batch["z0"], batch["text"], empty, alphas_cumprod, config, generator)
+            batch["z0"], batch["text"], batch["words"] = encoded_batch(vae, tokenizer, text_encoder, config,
+                                                                       step // config.reuse, generator)
+        words = batch["words"] if step >= config.grounded_from else None
+        return unet_loss(unet, batch["z0"], batch["text"], empty, alphas_cumprod, config, generator, words, parts)
+
+    def shown() -> dict:
+        return {name: f"{value:.4f}" for name, value in parts.items()}
 
     unet.train()
     step = run(training, loss_at, lambda step: warmup(step, config.learning_rate, config.warmup_steps),
-               lambda step, final: write_pipeline(ema, vae, text_encoder, tokenizer, out), max_minutes, every)
+               lambda step, final: write_pipeline(ema, vae, text_encoder, tokenizer, out), max_minutes, every,
+               after_step=shown)
     print(f"wrote {out} (EMA U-Net, step {step})", flush=True)
 
 
@@ -114,11 +158,16 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=60.0)
     parser.add_argument("--every", type=int, default=500, help="checkpoint every this many steps")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--grounded-from", type=int, default=UnetTraining.grounded_from,
+                        help="the step from which the grounding loss is added")
+    parser.add_argument("--grounding-weight", type=float, default=UnetTraining.grounding_weight)
     options = parser.parse_args()
     if options.threads:
         torch.set_num_threads(options.threads)
     options.work_dir.mkdir(parents=True, exist_ok=True)
-    train(UnetTraining(steps=options.steps), options.work_dir, options.out, options.max_minutes, options.every)
+    config = UnetTraining(steps=options.steps, grounded_from=options.grounded_from,
+                          grounding_weight=options.grounding_weight)
+    train(config, options.work_dir, options.out, options.max_minutes, options.every)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,21 @@ def test_the_text_sweep_has_a_column_per_weight_and_brute_force_diversity(sd_set
     figure, status = run_text_sweep(sd_settings, "a lighthouse", "", "0, 2, 6", 2, 3, 0)
     assert figure.data[0].type == "image" and "w=6: " in status and "guidance_scale" in status
     assert result["accuracy"] is None and "No judge reads this prompt" in status      # a hub model: no judge
+    assert result["clip_diversity"] is None and "what they show" not in status        # nor the scenes' CLIP
+
+
+def test_the_bundled_models_sweep_also_measures_diversity_in_the_scenes_clip_space(settings):
+    from models.scene_clip import load_scene_clip
+
+    result = text_cfg_sweep_endpoint(settings, "a red seven", [0, 4], 3, 4, 2)
+    images = torch.tensor(result["images"]).permute(0, 1, 4, 2, 3)                     # (K, n, 3, S, S)
+    clip = load_scene_clip()
+    for column, diversity in zip(images, result["clip_diversity"]):
+        e = clip.image_embeddings(column)
+        pairs = [1 - float(torch.cosine_similarity(e[i], e[j], dim=0)) for i in range(3) for j in range(3) if i != j]
+        assert diversity == pytest.approx(np.mean(pairs), abs=2e-3)       # images were rounded to 3 decimals
+    _, status = run_text_sweep(settings, "a red seven", "", "0, 4", 2, 4, 2)
+    assert "Diversity of what they show" in status and "Pixel distance" in status
 
 
 def test_a_negative_prompt_replaces_the_empty_one(sd_settings):

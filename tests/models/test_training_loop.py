@@ -84,3 +84,44 @@ def test_the_vae_and_unet_scripts_resume_and_write_what_the_app_loads(tmp_path, 
                      tmp_path / "pipeline", max_minutes=5, every=100)
     assert torch.load(tmp_path / "unet-work" / "state.pt", weights_only=True)["step"] == 2
     assert isinstance(UNet2DConditionModel.from_pretrained(tmp_path / "pipeline" / "unet"), UNet2DConditionModel)
+
+
+def test_grounded_words_are_each_digits_phrase_with_its_side():
+    from models.scene_pipeline import FOLDER
+    from transformers import CLIPTokenizer
+
+    from training.train_unet import grounded_words
+
+    tokenizer = CLIPTokenizer.from_pretrained(FOLDER / "tokenizer")
+    captions = ["a large red seven on the right and a blue two on the left on a white background",
+                "a red two", "a small green two on the left and a large yellow two on the right",
+                "a large green four on a white background"]
+    rows, tokens, left = grounded_words(tokenizer, captions)
+    words = [tokenizer.convert_ids_to_tokens(tokenizer(captions[r]).input_ids)[t].removesuffix("</w>")
+             for r, t in zip(rows.tolist(), tokens.tolist())]
+    assert list(zip(rows.tolist(), words, left.tolist())) == [
+        (0, "large", False), (0, "red", False), (0, "seven", False), (0, "blue", True), (0, "two", True),
+        (2, "small", True), (2, "green", True), (2, "two", True),
+        (2, "large", False), (2, "yellow", False), (2, "two", False)]
+
+
+def test_the_unet_script_with_grounding_trains_and_records_both_terms(tmp_path):
+    import training.train_unet as train_unet
+
+    config = train_unet.UnetTraining(steps=1, batch_size=8, reuse=1, warmup_steps=1, grounded_from=0)
+    vae, text_encoder, tokenizer = train_unet.frozen_parts()
+    from models.scene_pipeline import build_scheduler, build_unet
+
+    torch.manual_seed(0)
+    unet = build_unet(text_encoder.config.hidden_size)
+    generator = torch.Generator().manual_seed(0)
+    z0, text, words = train_unet.encoded_batch(vae, tokenizer, text_encoder, config, 0, generator)
+    assert len(words[0]) > 0                                         # the batch has two-digit captions
+    empty = train_unet.condition(tokenizer, text_encoder, [""])
+    parts = {}
+    loss = train_unet.unet_loss(unet, z0, text, empty, build_scheduler().alphas_cumprod, config, generator, words,
+                                parts)
+    assert loss.item() == pytest.approx(parts["mse"] + config.grounding_weight * parts["grounding"], rel=1e-5)
+    assert 0 < parts["grounding"] < 1
+    loss.backward()
+    assert unet.down_blocks[0].attentions[0].transformer_blocks[0].attn2.to_k.weight.grad.abs().sum() > 0

@@ -14,7 +14,7 @@ from core.diffusion import sampling_timesteps
 from core.checks import checked_prompt
 from core.guidance_sweep import checked_sweep
 from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
-from core.sample_quality import mean_pairwise_distance
+from core.sample_quality import mean_pairwise_cosine_distance, mean_pairwise_distance
 from models.image_pipeline import app_image_pipeline, image_model_name, shown_name
 from models.settings import Settings
 from models.spaces_gpu import gpu
@@ -33,6 +33,18 @@ def judged_accuracy(settings: Settings, prompt: str, table: np.ndarray) -> list[
     return [float(np.mean(np.logical_and(*faithfulness(judge, column, prompt)))) for column in columns]
 
 
+def clip_diversity(settings: Settings, table: np.ndarray) -> list[float] | None:
+    """Per w, the samples' diversity in the scenes' CLIP image space (mean 1 − cos over pairs): what the pictures
+    show, not how contrasted they are. None with --image-model (that CLIP knows only the scenes) or one sample."""
+    from models.scene_clip import load_scene_clip
+
+    if settings.image_model or len(table) < 2:
+        return None
+    clip = load_scene_clip()
+    columns = torch.from_numpy(np.ascontiguousarray(table.transpose(1, 0, 4, 2, 3)))   # (K, n, 3, S, S)
+    return [mean_pairwise_cosine_distance(clip.image_embeddings(column)) for column in columns]
+
+
 def text_sweep(settings: Settings, prompt, weights, samples, steps, seed, negative_prompt="") -> dict:
     prompt = checked_prompt(prompt)
     negative_prompt = "" if negative_prompt is None else str(negative_prompt)
@@ -49,7 +61,8 @@ def text_sweep(settings: Settings, prompt, weights, samples, steps, seed, negati
     diversity = [mean_pairwise_distance(torch.from_numpy(column)) / np.sqrt(column[0].size) if samples > 1
                  else float("nan") for column in table.transpose(1, 0, 2, 3, 4)]
     return {"table": table, "weights": list(weights), "diversity": diversity, "prompt": prompt, "name": pipe.name,
-            "accuracy": judged_accuracy(settings, prompt, table), "negative": negative_prompt}
+            "accuracy": judged_accuracy(settings, prompt, table), "negative": negative_prompt,
+            "clip_diversity": clip_diversity(settings, table)}
 
 
 @keeps_view
@@ -62,12 +75,16 @@ def run_text_sweep(settings: Settings, prompt, negative_prompt, weights, samples
                          [f"noise {i + 1}" for i in range(len(r["table"]))],
                          f"“{r['prompt'][:60]}”: a column per w, a row per noise ({r['name']})")
     spread = " · ".join(f"w={w:g}: {d:.3f}" for w, d in zip(r["weights"], r["diversity"]))
+    seen = ("" if r["clip_diversity"] is None else "**Diversity of what they show** (mean 1 − cos between the "
+            "samples' CLIP image embeddings): " + " · ".join(f"w={w:g}: {d:.3f}" for w, d in zip(
+                r["weights"], r["clip_diversity"])) + ". ")
     judged = ("**Faithful** (the scenes' judge reads every asked digit and colour): " + " · ".join(
         f"w={w:g}: {a:.0%}" for w, a in zip(r["weights"], r["accuracy"])) + ". " if r["accuracy"] is not None else
         "No judge reads this prompt (it is outside the scenes' grammar, or the model is not the bundled one). ")
     negative = (f"The unconditional branch reads the negative prompt **{r['negative']}**: ε̂ = (w+1)·ε(prompt) − "
                 "w·ε(negative). " if r["negative"] else "")
-    return figure, (judged + f"**Diversity** (mean RMS pixel distance between the samples of a column): "
+    return figure, (judged + seen + f"**Pixel distance** (mean RMS between the samples of a column; guidance also "
+                    f"raises contrast, which moves it up): "
                     f"{spread if len(r['table']) > 1 else 'needs 2 samples per weight'}. " + negative +
                     "diffusers' `guidance_scale` is w + 1.")
 
@@ -76,9 +93,11 @@ def run_text_sweep(settings: Settings, prompt, negative_prompt, weights, samples
 def text_cfg_sweep_endpoint(settings: Settings, prompt: str, weights: list[float], samples_per_weight: int = 2,
                             steps: int = 25, seed: int = 0, negative_prompt: str = "") -> dict:
     """A text prompt's guidance sweep (the negative prompt, if any, replaces the empty one): images per w, the
-    diversity per w, and the judge's accuracy per w (null outside the scenes' grammar or with --image-model)."""
+    diversity per w (pixels; and in the scenes' CLIP space, null with --image-model or one sample), and the judge's
+    accuracy per w (null outside the scenes' grammar or with --image-model)."""
     r = text_sweep(settings, prompt, weights, samples_per_weight, steps, seed, negative_prompt)
-    return {"weights": r["weights"], "diversity": r["diversity"], "accuracy": r["accuracy"],
+    return {"weights": r["weights"], "diversity": r["diversity"], "clip_diversity": r["clip_diversity"],
+            "accuracy": r["accuracy"],
             "images": np.round(r["table"].transpose(1, 0, 2, 3, 4), 3).tolist()}
 
 
