@@ -18,7 +18,7 @@ from core.diffusion import sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_latent, to_pixels
 from core.sample_quality import mean_pairwise_cosine_distance, mean_pairwise_distance
 from models.scene_judge import SLOTS, read_scenes
-from models.scenes import COLOURS, DIGITS, parse_caption, scene_batch
+from models.scenes import COLOURS, DIGITS, SIZES, parse_caption, scene_batch
 
 COLOUR_NAMES = list(COLOURS)
 
@@ -30,27 +30,36 @@ class VaeQuality:
     colour_original: float
     colour_reconstructed: float
     mean_abs_error: float         # per pixel and channel, in 0..1
+    digit_by_size: dict           # size -> (share read in the originals, in the reconstructions)
 
 
-def judged(judge, images: torch.Tensor, scenes) -> tuple[float, float]:
+def judged(judge, images: torch.Tensor, scenes) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per digit of every scene: whether the judge reads its digit and its colour, and its size."""
     digits, colours = read_scenes(judge, images)
-    right_digit, right_colour = [], []
+    right_digit, right_colour, sizes = [], [], []
     for i, scene in enumerate(scenes):
         for thing in scene.things:
             slot = SLOTS.index(thing.position)
             right_digit.append(int(digits[i, slot]) == thing.digit)
             right_colour.append(COLOUR_NAMES[int(colours[i, slot])] == thing.colour)
-    return float(np.mean(right_digit)), float(np.mean(right_colour))
+            sizes.append(thing.size)
+    return np.array(right_digit), np.array(right_colour), sizes
 
 
 def vae_quality(pipe, judge, n: int = 512, seed: int = 31) -> VaeQuality:
+    """The judge on held-out scenes and on their VAE reconstructions, overall and per digit size (a small digit is
+    16 pixels, two latent cells: the 48x compression costs it most)."""
     images, scenes = scene_batch(n, seed, "test")
     reconstructed = torch.cat([torch.from_numpy(to_pixels(from_latent(pipe.vae, to_latent(
         pipe.vae, chunk.to(pipe.device) * 2 - 1, pipe.scaling), pipe.scaling))).permute(0, 3, 1, 2)
         for chunk in images.split(128)])
-    d0, c0 = judged(judge, images, scenes)
-    d1, c1 = judged(judge, reconstructed, scenes)
-    return VaeQuality(d0, d1, c0, c1, float((reconstructed - images).abs().mean()))
+    d0, c0, sizes = judged(judge, images, scenes)
+    d1, c1, _ = judged(judge, reconstructed, scenes)
+    sizes = np.array(sizes)
+    by_size = {size: (float(d0[sizes == size].mean()), float(d1[sizes == size].mean()))
+               for size in SIZES if (sizes == size).any()}
+    return VaeQuality(float(d0.mean()), float(d1.mean()), float(c0.mean()), float(c1.mean()),
+                      float((reconstructed - images).abs().mean()), by_size)
 
 
 def sample_prompt(pipe, prompt: str, w: float, n: int, seed: int, steps: int, record: bool = False):
@@ -162,7 +171,8 @@ def main() -> None:
     v = vae_quality(pipe, judge)
     print(f"VAE on 512 held-out scenes: the judge reads the digit {v.digit_original:.1%} in the originals, "
           f"{v.digit_reconstructed:.1%} in the reconstructions; colour {v.colour_original:.1%} / "
-          f"{v.colour_reconstructed:.1%}; mean |error| {v.mean_abs_error:.3f}")
+          f"{v.colour_reconstructed:.1%}; mean |error| {v.mean_abs_error:.3f}; digit by size: " + ", ".join(
+              f"{size} {a:.1%} -> {b:.1%}" for size, (a, b) in v.digit_by_size.items()))
     q = text_to_image_quality(pipe, judge)
     for w, row in q["per_w"].items():
         print(f"w = {w:g}: one digit: digit {row['digit']:.1%}, colour {row['colour']:.1%}; two digits all right "
