@@ -1,5 +1,6 @@
-"""How well the scenes' CLIP does on held-out digit images (README, tests, bench): zero-shot digit and colour,
-the full caption among distractors, and retrieval recall@1 and @5 both ways.
+"""How well the scenes' CLIP does on held-out digit images (README, tests, bench): zero-shot digit and colour (with
+one prompt per class, and with CLIP's prompt ensembling), the full caption among distractors, and retrieval
+recall@1 and @5 both ways.
 
     .venv/bin/python -m models.clip_quality
 """
@@ -9,13 +10,15 @@ import numpy as np
 import torch
 
 from core.clip import recall_at, similarity
-from models.scenes import COLOURS, Scene, Thing, describe, scene_batch
+from models.scenes import BACKGROUNDS, COLOURS, SIZES, Scene, Thing, describe, scene_batch
 
 
 @dataclass(frozen=True)
 class ClipQuality:
     digit: float               # a lone digit: its caption with the right digit word beats the 9 other digits
     colour: float              # ... with the right colour word beats the 6 other colours
+    digit_ensembled: float     # the same, each class's text embedding the mean over prompt_ensemble's captions
+    colour_ensembled: float
     caption: float             # a scene's caption beats 31 captions of other held-out scenes (1 in 32)
     image_to_text: tuple[float, float]      # recall@1, recall@5 in batches of 64 (chance 1/64, 5/64)
     text_to_image: tuple[float, float]
@@ -26,19 +29,41 @@ def lone(scene: Scene) -> Thing:
     return scene.things[0]
 
 
-def zero_shot_accuracy(clip, images: torch.Tensor, scenes: list[Scene], vary: str) -> float:
+def prompt_ensemble(thing: Thing) -> list[str]:
+    """Every caption the scenes' grammar has for a lone `thing` (size unsaid, small or large; no background, or
+    each background it can stand on): CLIP's prompt ensembling (Radford et al. 2021, 3.1.4) averages their
+    embeddings, so the class is not tied to one phrasing."""
+    captions = []
+    for size in ("medium", *[s for s in SIZES if s != "medium"]):
+        base = describe(Thing(thing.digit, thing.colour, size, "centre", 0), say_size=True)
+        captions += [base] + [f"{base} on {'an' if b[0] in 'aeiou' else 'a'} {b} background"
+                              for b in BACKGROUNDS if b != thing.colour]
+    return captions
+
+
+def class_embeddings(clip, things: list[Thing], ensemble: bool) -> torch.Tensor:
+    """(classes, D): one caption's embedding per class, or the mean of the unit embeddings of its ensemble."""
+    if not ensemble:
+        return clip.text_embeddings([describe(t, say_size=False) for t in things])
+    return torch.stack([torch.nn.functional.normalize(clip.text_embeddings(prompt_ensemble(t)), dim=-1).mean(0)
+                        for t in things])
+
+
+def zero_shot_accuracy(clip, images: torch.Tensor, scenes: list[Scene], vary: str, ensemble: bool = False) -> float:
     """For each lone-digit scene: captions 'a {colour} {digit}' with every digit (vary='digit') or every colour
     (vary='colour'), the rest as in the scene; correct when the true one has the largest similarity."""
     image_embeddings = clip.image_embeddings(images)
-    correct = []
+    classes, correct = {}, []
     for i, scene in enumerate(scenes):
         thing = lone(scene)
         options = (range(10) if vary == "digit" else list(COLOURS))
         truth = thing.digit if vary == "digit" else thing.colour
         things = [Thing(o, thing.colour, "medium", "centre", 0) if vary == "digit" else
                   Thing(thing.digit, o, "medium", "centre", 0) for o in options]
-        texts = [describe(t, say_size=False) for t in things]
-        scores = similarity(image_embeddings[i:i + 1], clip.text_embeddings(texts), clip.logit_scale)[0]
+        key = thing.colour if vary == "digit" else thing.digit
+        if key not in classes:
+            classes[key] = class_embeddings(clip, things, ensemble)
+        scores = similarity(image_embeddings[i:i + 1], classes[key], clip.logit_scale)[0]
         correct.append(list(options)[int(scores.argmax())] == truth)
     return float(np.mean(correct))
 
@@ -59,6 +84,8 @@ def clip_quality(clip, n: int = 512, seed: int = 2024) -> ClipQuality:
     return ClipQuality(
         digit=zero_shot_accuracy(clip, lone_images, lone_scenes, "digit"),
         colour=zero_shot_accuracy(clip, lone_images, lone_scenes, "colour"),
+        digit_ensembled=zero_shot_accuracy(clip, lone_images, lone_scenes, "digit", ensemble=True),
+        colour_ensembled=zero_shot_accuracy(clip, lone_images, lone_scenes, "colour", ensemble=True),
         caption=batched_recall(clip, images, scenes, 32, 1, transpose=False),
         image_to_text=tuple(batched_recall(clip, images, scenes, 64, k, transpose=False) for k in (1, 5)),
         text_to_image=tuple(batched_recall(clip, images, scenes, 64, k, transpose=True) for k in (1, 5)),
@@ -72,6 +99,8 @@ def main() -> None:
     print(f"held-out digit images, {quality.n} scenes")
     print(f"zero-shot digit {quality.digit:.1%} (chance 10 %), colour {quality.colour:.1%} (chance 14 %), "
           f"caption among 32 {quality.caption:.1%}")
+    print(f"zero-shot with prompt ensembling: digit {quality.digit_ensembled:.1%}, colour "
+          f"{quality.colour_ensembled:.1%}")
     print(f"image -> caption recall@1 {quality.image_to_text[0]:.1%} @5 {quality.image_to_text[1]:.1%}; "
           f"caption -> image recall@1 {quality.text_to_image[0]:.1%} @5 {quality.text_to_image[1]:.1%} (of 64)")
 

@@ -10,6 +10,7 @@ from models.scene_pipeline import FOLDER
 # What the README states (measured on larger samples by models/clip_quality.py and models/text_to_image_quality.py),
 # less a margin for the smaller samples here.
 CLIP_DIGIT, CLIP_COLOUR = 0.65, 0.70          # README: 75.8 % and 80.3 % on 512 scenes (chance 10 % and 14 %)
+CLIP_DIGIT_ENSEMBLED, CLIP_COLOUR_ENSEMBLED = 0.75, 0.80     # README: 84.0 % and 90.4 % with prompt ensembling
 JUDGE_DIGIT, JUDGE_COLOUR = 0.85, 0.97          # README: 89.9 % and 99.9 % on 1,024 held-out scenes
 VAE_DIGIT_DROP, VAE_COLOUR_DROP = 0.22, 0.10    # README: 91 % -> 74.8 % and 99.7 % -> 94.3 % (512 scenes)
 VAE_LARGE_DIGIT_DROP = 0.08                      # README: large digits 93.0 % -> 87.5 %; small 85.5 % -> 54.9 %
@@ -38,6 +39,19 @@ def test_clip_zero_shot_on_held_out_digits():
 
     quality = clip_quality(load_scene_clip(), n=128, seed=99)
     assert quality.digit >= CLIP_DIGIT and quality.colour >= CLIP_COLOUR
+    assert quality.digit_ensembled >= CLIP_DIGIT_ENSEMBLED and quality.colour_ensembled >= CLIP_COLOUR_ENSEMBLED
+
+
+def test_a_prompt_ensemble_is_every_caption_the_grammar_has_for_a_lone_digit():
+    from models.clip_quality import prompt_ensemble
+    from models.scenes import BACKGROUNDS, Thing, parse_caption
+
+    captions = prompt_ensemble(Thing(7, "white", "large", "centre", 0))
+    assert len(captions) == len(set(captions)) == 3 * len(BACKGROUNDS)     # 3 sizes x (none + 7 other backgrounds)
+    assert captions[0] == "a white seven" and "a small white seven on a black background" in captions
+    for caption in captions:
+        things, background = parse_caption(caption)
+        assert [(t["digit"], t["colour"]) for t in things] == [(7, "white")] and background != "white"
 
 
 def test_the_judge_reads_held_out_scenes():
