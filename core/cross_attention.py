@@ -92,10 +92,11 @@ def left_shares(probabilities: torch.Tensor) -> torch.Tensor:
 
 
 def grounding_loss(calls: list, rows: torch.Tensor, tokens: torch.Tensor, left: torch.Tensor) -> torch.Tensor:
-    """TokenCompose's token loss (Wang et al. 2024) with a digit's half of the picture as its mask: for each
-    grounded word (batch row, token index, whether its digit is on the left) and each cross-attention layer,
-    (1 - the share of the word's attention mass on its own half)², averaged. 0 when every word is read only where
-    its digit is; 0.25 when the maps are flat."""
+    """The token loss of TokenCompose (Wang et al., CVPR 2024; their masks come from a segmenter, ours are the
+    digit's half of the picture): for each grounded word (batch row, token index, whether its digit is on the
+    left) and each cross-attention layer, (1 - the share of the word's attention mass on its own half)², averaged
+    (TokenCompose squares after averaging over the batch). 0 when every word is read only where its digit is;
+    0.25 when the maps are flat."""
     if len(rows) == 0:
         return torch.zeros(())
     terms = []
