@@ -2,6 +2,7 @@
 each meets the figure the README states, and the pipeline folder is a real diffusers StableDiffusionPipeline that
 draws the same image as the app's own loop."""
 import numpy as np
+import pytest
 import torch
 
 from models.scene_clip import FOLDER as CLIP_FOLDER, load_scene_clip
@@ -52,6 +53,21 @@ def test_a_prompt_ensemble_is_every_caption_the_grammar_has_for_a_lone_digit():
     for caption in captions:
         things, background = parse_caption(caption)
         assert [(t["digit"], t["colour"]) for t in things] == [(7, "white")] and background != "white"
+
+
+def test_the_judges_ceiling_on_real_pairs_is_a_loop_over_their_four_attributes():
+    from models.scene_judge import SLOTS, load_scene_judge, read_scenes
+    from models.scenes import scene_batch
+    from models.text_to_image_quality import COLOUR_NAMES, judge_on_real_pairs
+
+    judge = load_scene_judge()
+    images, scenes = scene_batch(64, 5, "test", n_things=2)
+    digits, colours = read_scenes(judge, images)
+    loop = np.mean([all(int(digits[i, SLOTS.index(t.position)]) == t.digit and
+                        COLOUR_NAMES[int(colours[i, SLOTS.index(t.position)])] == t.colour for t in scene.things)
+                    for i, scene in enumerate(scenes)])
+    assert judge_on_real_pairs(judge, n=64, seed=5) == pytest.approx(loop)
+    assert 0.6 < loop < 1.0                              # README: 80.0 % of 1,024 real pairs: the judge errs too
 
 
 def test_the_judge_reads_held_out_scenes():
