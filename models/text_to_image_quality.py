@@ -4,7 +4,8 @@ seeded samples (README, tests, bench):
 - text to image: for prompts of one digit, the share of samples in which the judge reads the asked digit and the
   asked colour; for prompts of two, both digits and both colours right; the diversity of the samples (in the scenes'
   CLIP image space: what they show; and in pixels, which guidance's extra contrast inflates); all against w;
-- cross-attention: for two-digit prompts, whether each colour word's map has more mass on its digit's half.
+- cross-attention: for two-digit prompts, whether each colour word's map has more mass on its digit's half, and on
+  the half where that colour was actually drawn (the maps as an explanation of the picture, right or wrong).
 
     .venv/bin/python -m models.text_to_image_quality
 """
@@ -133,6 +134,24 @@ def attention_on_its_half(maps: torch.Tensor, tokenizer, prompt: str) -> list[bo
     return results
 
 
+def attention_follows_drawing(maps: torch.Tensor, tokenizer, prompt: str, colours: torch.Tensor) -> list[bool]:
+    """Whether the maps explain the picture, right or wrong: for each colour word of a two-digit prompt and each
+    sample in which the judge reads that colour on exactly one half (colours: (n, slots) from read_scenes), does the
+    word's map have more mass on that half? A swapped pair with swapped maps counts as agreeing."""
+    tokens = tokenizer.convert_ids_to_tokens(tokenizer(prompt).input_ids)
+    things, _ = parse_caption(prompt)
+    half = maps.shape[-1] // 2
+    results = []
+    for sample, read in zip(maps, colours):
+        for thing in things:
+            position = tokens.index(thing["colour"] + "</w>")
+            drawn = [side for side in ("left", "right") if COLOUR_NAMES[int(read[SLOTS.index(side)])] == thing["colour"]]
+            if len(drawn) == 1:
+                on_left = float(sample[position, :, :half].sum()) > float(sample[position, :, half:].sum())
+                results.append(on_left == (drawn[0] == "left"))
+    return results
+
+
 def text_to_image_quality(pipe, judge, weights=(0.0, 2.0, 7.5), prompts: int = 8, samples: int = 8,
                           steps: int = 30, seed: int = 5) -> dict:
     """Per w: one-digit digit and colour accuracy, two-digit all-right accuracy, diversity of one-digit samples
@@ -158,12 +177,14 @@ def text_to_image_quality(pipe, judge, weights=(0.0, 2.0, 7.5), prompts: int = 8
         table[w] = {"digit": float(np.mean(digit)), "colour": float(np.mean(colour)),
                     "two_digits_all_right": float(np.mean(both)), "diversity": float(np.mean(spread)),
                     "clip_diversity": float(np.mean(shown))}
-    on_half = []
+    on_half, follows = [], []
     for k, prompt in enumerate(pairs):
-        _, maps = sample_prompt(pipe, prompt, max(weights), samples, seed * 3000 + k, steps, record=True)
+        images, maps = sample_prompt(pipe, prompt, max(weights), samples, seed * 3000 + k, steps, record=True)
         on_half += attention_on_its_half(maps, pipe.tokenizer, prompt)
-    return {"per_w": table, "attention_on_its_half": float(np.mean(on_half)), "prompts": prompts,
-            "samples": samples, "steps": steps}
+        follows += attention_follows_drawing(maps, pipe.tokenizer, prompt, read_scenes(judge, images)[1])
+    return {"per_w": table, "attention_on_its_half": float(np.mean(on_half)),
+            "attention_follows_drawing": float(np.mean(follows)) if follows else float("nan"),
+            "prompts": prompts, "samples": samples, "steps": steps}
 
 
 def main() -> None:
@@ -188,7 +209,8 @@ def main() -> None:
               f"{row['two_digits_all_right']:.1%}; diversity {row['clip_diversity']:.3f} (CLIP space), "
               f"{row['diversity']:.3f} (pixels)")
     print(f"cross-attention: colour word's map on its digit's half in {q['attention_on_its_half']:.1%} of the "
-          f"two-digit samples ({q['prompts']} prompts x {q['samples']} samples, {q['steps']} steps)")
+          f"two-digit samples ({q['prompts']} prompts x {q['samples']} samples, {q['steps']} steps); on the half where "
+          f"the judge reads that colour drawn in {q['attention_follows_drawing']:.1%}")
 
 
 if __name__ == "__main__":

@@ -132,3 +132,26 @@ def test_text_to_image_draws_the_asked_digit_and_colour():
         d, c = faithfulness(judge, images, prompt)
         digit.append(d.mean()), colour.append(c.mean())
     assert np.mean(digit) >= T2I_DIGIT and np.mean(colour) >= T2I_COLOUR
+
+
+def test_the_attention_checks_on_maps_made_by_hand():
+    from transformers import CLIPTokenizer
+
+    from models.text_to_image_quality import COLOUR_NAMES, attention_follows_drawing, attention_on_its_half
+
+    tokenizer = CLIPTokenizer.from_pretrained(FOLDER / "tokenizer")
+    prompt = "a red seven on the left and a blue two on the right"
+    tokens = tokenizer.convert_ids_to_tokens(tokenizer(prompt).input_ids)
+    red, blue = tokens.index("red</w>"), tokens.index("blue</w>")
+    maps = torch.full((2, len(tokens), 8, 8), 0.1)
+    maps[0, red, :, :4] = maps[0, blue, :, 4:] = 1.0          # sample 0: each colour word on its own half
+    maps[1, red, :, 4:] = maps[1, blue, :, :4] = 1.0          # sample 1: swapped
+    assert attention_on_its_half(maps, tokenizer, prompt) == [True, False]
+    slots = {"centre": 0, "left": 1, "right": 2}              # models.scene_judge.SLOTS order
+    colours = torch.zeros(2, 3, dtype=torch.long)
+    colours[0, slots["left"]], colours[0, slots["right"]] = COLOUR_NAMES.index("red"), COLOUR_NAMES.index("blue")
+    colours[1, slots["left"]], colours[1, slots["right"]] = COLOUR_NAMES.index("blue"), COLOUR_NAMES.index("red")
+    # sample 1 drew the pair swapped and its maps are swapped too: the maps explain the picture
+    assert attention_follows_drawing(maps, tokenizer, prompt, colours) == [True, True, True, True]
+    colours[1, slots["right"]] = COLOUR_NAMES.index("blue")   # blue on both halves: red nowhere, blue ambiguous
+    assert attention_follows_drawing(maps, tokenizer, prompt, colours) == [True, True]
