@@ -177,7 +177,7 @@ def attention_overlays(image: np.ndarray, maps: np.ndarray, words: Sequence[str]
         tiles.append(0.3 * image + 0.7 * heat_colours(big))
     titles = [f"{word} ({float(m.max()):.2f})" for word, m in zip(words, maps)]
     columns = min(4, len(tiles))
-    gap = max(2, S // 16)
+    gap = max(2, S // 5)                          # room for the next row's titles above its tiles
     mosaic = tile_images(np.stack(tiles), columns=columns, gap=gap, fill=1.0)
     fig = styled(go.Figure(go.Image(z=(np.clip(mosaic, 0, 1) * 255).astype(np.uint8), hoverinfo="skip")),
                  title="Where each word was read (bright = more; its largest value in brackets)",

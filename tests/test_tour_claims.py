@@ -92,12 +92,18 @@ def test_text_to_image_stop_follows_the_prompt_and_the_reveal_does_not(settings)
     s = stop("Latent Diffusion (Speed)", "text-to-image")
     judge = load_scene_judge()
 
+    maps = {}
+
     def sides(settings_: dict) -> tuple:
         r = generate(settings, settings_["prompt"], settings_["negative"], float(settings_["w"]),
                      int(settings_["steps"]), int(settings_["seed"]))
+        half = r["maps"].shape[-1] // 2
+        maps.update({word: r["maps"][i, :, :half].sum() > r["maps"][i, :, half:].sum() for i, word in r["tokens"]})
         digits, colours = read_scenes(judge, torch.from_numpy(r["image"]).permute(2, 0, 1)[None].float())
         return tuple((int(digits[0, SLOTS.index(side)]), COLOUR_NAMES[int(colours[0, SLOTS.index(side)])])
                      for side in ("left", "right"))
 
     assert sides(s.settings) == ((7, "red"), (2, "blue"))                 # the stop's image is what it asks for
+    assert "'red' and 'seven' on the left" in s.narration                 # ... and its maps are where it says
+    assert [maps[w] for w in ("red", "seven", "blue", "two")] == [True, True, False, False]
     assert sides({**s.settings, **s.reveal}) != ((7, "red"), (2, "blue"))  # at w = 0 it is not (the answer: no)

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m training.train_unet                      # needs the VAE and the CLIP first
     .venv/bin/python -m training.train_unet --max-minutes 30     # stop early; run again to resume
+    .venv/bin/python -m training.train_unet --steps 17000        # the committed U-Net (token loss from 12,000)
 
 The condition is the frozen CLIP text encoder's token vectors (last_hidden_state, the full padded length, no mask:
 exactly what diffusers' StableDiffusionPipeline hands the U-Net). About 10 % of the captions are replaced by the

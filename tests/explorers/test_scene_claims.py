@@ -195,10 +195,11 @@ def test_text_to_image_scenes_draw_what_they_ask(scenes, settings):
     drawn = read(pair)
     assert (drawn["left"], drawn["right"]) == ((7, "red"), (2, "blue"))       # the image is what the prompt says
     half = drawn["maps"].shape[-1] // 2
-    for i, word in drawn["tokens"]:                                            # 'left' is read on the left, ...
-        if word in ("left", "right"):
+    sides = {"red": True, "seven": True, "left": True, "blue": False, "two": False, "right": False}
+    for i, word in drawn["tokens"]:                                    # each word is read where its digit is drawn
+        if word in sides:
             on_left = drawn["maps"][i, :, :half].sum() > drawn["maps"][i, :, half:].sum()
-            assert on_left == (word == "left"), word
+            assert on_left == sides[word], word
     prompt, negative, w, steps, seed = scene(scenes, "t2i-scenes", "Classifier-Free Guidance · w = 0")
     assert w == 0 and read([prompt, negative, w, steps, seed])["centre"] != (3, "yellow")   # only suggests...
     assert read([prompt, negative, 7.5, steps, seed])["centre"] == (3, "yellow")            # ...until w pushes
