@@ -140,6 +140,15 @@ def test_retrieval_returns_the_largest_similarities(handlers, clip_settings):
     refuses(lambda: handlers[2](""), "at least one caption")
 
 
+def test_the_default_query_finds_the_scene_it_describes_first():
+    from explorers.generation.clip import DEFAULT_QUERY
+    from explorers.generation.clip.gallery import gallery, nearest_images
+
+    clip = load_scene_clip()                                          # the CLIP trained here
+    assert DEFAULT_QUERY in gallery(clip)[2]                          # the gallery holds that scene...
+    assert nearest_images(clip, DEFAULT_QUERY)[2][0] == DEFAULT_QUERY   # ...and CLIP ranks it first
+
+
 def test_endpoint_matches_the_model_and_refuses_odd_input(handlers, clip_settings):
     endpoint = handlers[3]
     images, scenes = scene_batch(3, 5, "test")
