@@ -82,6 +82,12 @@ def cross_attention_maps(calls: list, side: int, rows: slice | None = None) -> t
     return total / len(calls)
 
 
+def more_on_left(maps: torch.Tensor) -> torch.Tensor:
+    """Maps (..., h, w) -> (...) bools: is a map's mass on the left half of its columns larger than on the right?"""
+    half = maps.shape[-1] // 2
+    return maps[..., :half].sum(dim=(-2, -1)) > maps[..., half:].sum(dim=(-2, -1))
+
+
 def left_shares(probabilities: torch.Tensor) -> torch.Tensor:
     """How much of each token's attention mass lies on the left half of the grid: A (B, heads, N, L), N = g x g
     positions row by row -> (B, L), the share Σ_{columns < g/2} A / Σ_all A (heads averaged first)."""

@@ -58,10 +58,10 @@ def zero_shot_accuracy(clip, images: torch.Tensor, scenes: list[Scene], vary: st
         thing = lone(scene)
         options = (range(10) if vary == "digit" else list(COLOURS))
         truth = thing.digit if vary == "digit" else thing.colour
-        things = [Thing(o, thing.colour, "medium", "centre", 0) if vary == "digit" else
-                  Thing(thing.digit, o, "medium", "centre", 0) for o in options]
-        key = thing.colour if vary == "digit" else thing.digit
+        key = thing.colour if vary == "digit" else thing.digit                         # what the classes share
         if key not in classes:
+            things = [Thing(o, thing.colour, "medium", "centre", 0) if vary == "digit" else
+                      Thing(thing.digit, o, "medium", "centre", 0) for o in options]
             classes[key] = class_embeddings(clip, things, ensemble)
         scores = similarity(image_embeddings[i:i + 1], classes[key], clip.logit_scale)[0]
         correct.append(list(options)[int(scores.argmax())] == truth)

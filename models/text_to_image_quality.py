@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.cross_attention import cross_attention_maps, recording_cross_attention
+from core.cross_attention import cross_attention_maps, more_on_left, recording_cross_attention
 from core.diffusion import sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_latent, to_pixels
 from core.sample_quality import mean_pairwise_cosine_distance, mean_pairwise_distance
@@ -118,37 +118,32 @@ def judge_on_real_pairs(judge, n: int = 1024, seed: int = 77) -> float:
     return float((digits & colours).reshape(n, 2).all(axis=1).mean())
 
 
-def attention_on_its_half(maps: torch.Tensor, tokenizer, prompt: str) -> list[bool]:
-    """For a two-digit prompt and each sample: both colour words have more map mass on their own half."""
+def colour_words_on_left(maps: torch.Tensor, tokenizer, prompt: str) -> tuple[list[dict], torch.Tensor]:
+    """A two-digit prompt's things (parse_caption) and, per sample and thing, whether its colour word's map
+    (maps: (n, L, h, w)) has more mass on the left half: (n, things) bools."""
     tokens = tokenizer.convert_ids_to_tokens(tokenizer(prompt).input_ids)
     things, _ = parse_caption(prompt)
-    half = maps.shape[-1] // 2
-    results = []
-    for sample in maps:                                                                 # (L, h, w)
-        ok = True
-        for thing in things:
-            position = tokens.index(thing["colour"] + "</w>")
-            left, right = float(sample[position, :, :half].sum()), float(sample[position, :, half:].sum())
-            ok &= (left > right) == (thing["position"] == "left")
-        results.append(ok)
-    return results
+    return things, more_on_left(maps[:, [tokens.index(thing["colour"] + "</w>") for thing in things]])
+
+
+def attention_on_its_half(maps: torch.Tensor, tokenizer, prompt: str) -> list[bool]:
+    """For a two-digit prompt and each sample: both colour words have more map mass on their own half."""
+    things, on_left = colour_words_on_left(maps, tokenizer, prompt)
+    asked = torch.tensor([thing["position"] == "left" for thing in things])
+    return (on_left == asked).all(dim=1).tolist()
 
 
 def attention_follows_drawing(maps: torch.Tensor, tokenizer, prompt: str, colours: torch.Tensor) -> list[bool]:
     """Whether the maps explain the picture, right or wrong: for each colour word of a two-digit prompt and each
     sample in which the judge reads that colour on exactly one half (colours: (n, slots) from read_scenes), does the
     word's map have more mass on that half? A swapped pair with swapped maps counts as agreeing."""
-    tokens = tokenizer.convert_ids_to_tokens(tokenizer(prompt).input_ids)
-    things, _ = parse_caption(prompt)
-    half = maps.shape[-1] // 2
+    things, on_left = colour_words_on_left(maps, tokenizer, prompt)
     results = []
-    for sample, read in zip(maps, colours):
-        for thing in things:
-            position = tokens.index(thing["colour"] + "</w>")
+    for read, left in zip(colours, on_left):
+        for thing, word_on_left in zip(things, left.tolist()):
             drawn = [side for side in ("left", "right") if COLOUR_NAMES[int(read[SLOTS.index(side)])] == thing["colour"]]
             if len(drawn) == 1:
-                on_left = float(sample[position, :, :half].sum()) > float(sample[position, :, half:].sum())
-                results.append(on_left == (drawn[0] == "left"))
+                results.append(word_on_left == (drawn[0] == "left"))
     return results
 
 

@@ -7,7 +7,8 @@ import threading
 import pytest
 import torch
 
-from core.cross_attention import cross_attention_maps, grounding_loss, left_shares, recording_cross_attention
+from core.cross_attention import (cross_attention_maps, grounding_loss, left_shares, more_on_left,
+                                  recording_cross_attention)
 from models.image_pipeline import load_image_pipeline
 from tests.tiny_pipeline import tiny_pipeline
 
@@ -113,6 +114,13 @@ def test_left_shares_against_a_loop_over_positions():
                 left += mass if column < grid // 2 else 0.0
             expected[b, token] = left / total
     torch.testing.assert_close(left_shares(a), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_more_on_left_against_a_loop_over_columns():
+    maps = torch.rand((3, 5, 4, 6), generator=torch.Generator().manual_seed(1))    # (samples, tokens, h, w)
+    loop = [[sum(float(maps[i, t, r, c]) for r in range(4) for c in range(3)) >
+             sum(float(maps[i, t, r, c]) for r in range(4) for c in range(3, 6)) for t in range(5)] for i in range(3)]
+    assert more_on_left(maps).tolist() == loop
 
 
 def test_the_grounding_loss_is_zero_on_its_own_half_a_quarter_when_flat_and_a_mean_over_words_and_layers():
