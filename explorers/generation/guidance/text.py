@@ -83,8 +83,8 @@ def run_text_sweep(settings: Settings, prompt, negative_prompt, weights, samples
         "No judge reads this prompt (it is outside the scenes' grammar, or the model is not the bundled one). ")
     negative = (f"The unconditional branch reads the negative prompt **{r['negative']}**: ε̂ = (w+1)·ε(prompt) − "
                 "w·ε(negative). " if r["negative"] else "")
-    return figure, (judged + seen + f"**Pixel distance** (mean RMS between the samples of a column; guidance also "
-                    f"raises contrast, which moves it up): "
+    return figure, (judged + seen + f"**Pixel distance** (mean RMS between the samples of a column; it also counts "
+                    f"contrast and brightness, which guidance changes too): "
                     f"{spread if len(r['table']) > 1 else 'needs 2 samples per weight'}. " + negative +
                     "diffusers' `guidance_scale` is w + 1.")
 
