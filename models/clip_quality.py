@@ -1,6 +1,6 @@
 """How well the scenes' CLIP does on held-out digit images (README, tests, bench): zero-shot digit and colour (with
-one prompt per class, and with CLIP's prompt ensembling), the full caption among distractors, and retrieval
-recall@1 and @5 both ways.
+one prompt per class that says the rest of the scene, with a bare prompt, and with CLIP's prompt ensembling), the
+full caption among distractors, and retrieval recall@1 and @5 both ways.
 
     .venv/bin/python -m models.clip_quality
 """
@@ -10,13 +10,16 @@ import numpy as np
 import torch
 
 from core.clip import recall_at, similarity
-from models.scenes import BACKGROUNDS, COLOURS, SIZES, Scene, Thing, describe, scene_batch
+from models.scenes import BACKGROUNDS, COLOURS, SIZES, Scene, Thing, describe, on_background, scene_batch
 
 
 @dataclass(frozen=True)
 class ClipQuality:
-    digit: float               # a lone digit: its caption with the right digit word beats the 9 other digits
+    digit: float               # a lone digit: its caption with the right digit word beats the 9 other digits, each
+                               # caption saying the rest as in the scene ("a red {digit} on a blue background")
     colour: float              # ... with the right colour word beats the 6 other colours
+    digit_bare: float          # the same with bare captions, "a red {digit}" whatever the background: in the
+    colour_bare: float         # scenes' captions an unsaid background is black, so on any other every one is false
     digit_ensembled: float     # the same, each class's text embedding the mean over prompt_ensemble's captions
     colour_ensembled: float
     caption: float             # a scene's caption beats 31 captions of other held-out scenes (1 in 32)
@@ -41,28 +44,38 @@ def prompt_ensemble(thing: Thing) -> list[str]:
     return captions
 
 
-def class_embeddings(clip, things: list[Thing], ensemble: bool) -> torch.Tensor:
+def class_caption(thing: Thing, background: str | None) -> str:
+    """A class's one prompt: "a red seven", with " on a blue background" when a background other than black is
+    given (black is the one the scenes' captions may leave unsaid)."""
+    text = describe(thing, say_size=False)
+    return on_background(text, background) if background not in (None, "black") else text
+
+
+def class_embeddings(clip, things: list[Thing], ensemble: bool, background: str | None = None) -> torch.Tensor:
     """(classes, D): one caption's embedding per class, or the mean of the unit embeddings of its ensemble."""
     if not ensemble:
-        return clip.text_embeddings([describe(t, say_size=False) for t in things])
+        return clip.text_embeddings([class_caption(t, background) for t in things])
     return torch.stack([torch.nn.functional.normalize(clip.text_embeddings(prompt_ensemble(t)), dim=-1).mean(0)
                         for t in things])
 
 
-def zero_shot_accuracy(clip, images: torch.Tensor, scenes: list[Scene], vary: str, ensemble: bool = False) -> float:
-    """For each lone-digit scene: captions 'a {colour} {digit}' with every digit (vary='digit') or every colour
-    (vary='colour'), the rest as in the scene; correct when the true one has the largest similarity."""
+def zero_shot_accuracy(clip, images: torch.Tensor, scenes: list[Scene], vary: str, ensemble: bool = False,
+                       say_background: bool = True) -> float:
+    """For each lone-digit scene: captions 'a {colour} {digit} on a {background} background' with every digit
+    (vary='digit') or every colour (vary='colour'), the rest as in the scene (the background unsaid when
+    say_background is False); correct when the true one has the largest similarity."""
     image_embeddings = clip.image_embeddings(images)
     classes, correct = {}, []
     for i, scene in enumerate(scenes):
         thing = lone(scene)
         options = (range(10) if vary == "digit" else list(COLOURS))
         truth = thing.digit if vary == "digit" else thing.colour
-        key = thing.colour if vary == "digit" else thing.digit                         # what the classes share
+        background = scene.background if say_background and not ensemble else None
+        key = (thing.colour if vary == "digit" else thing.digit, background)           # what the classes share
         if key not in classes:
             things = [Thing(o, thing.colour, "medium", "centre", 0) if vary == "digit" else
                       Thing(thing.digit, o, "medium", "centre", 0) for o in options]
-            classes[key] = class_embeddings(clip, things, ensemble)
+            classes[key] = class_embeddings(clip, things, ensemble, background)
         scores = similarity(image_embeddings[i:i + 1], classes[key], clip.logit_scale)[0]
         correct.append(list(options)[int(scores.argmax())] == truth)
     return float(np.mean(correct))
@@ -84,6 +97,8 @@ def clip_quality(clip, n: int = 512, seed: int = 2024) -> ClipQuality:
     return ClipQuality(
         digit=zero_shot_accuracy(clip, lone_images, lone_scenes, "digit"),
         colour=zero_shot_accuracy(clip, lone_images, lone_scenes, "colour"),
+        digit_bare=zero_shot_accuracy(clip, lone_images, lone_scenes, "digit", say_background=False),
+        colour_bare=zero_shot_accuracy(clip, lone_images, lone_scenes, "colour", say_background=False),
         digit_ensembled=zero_shot_accuracy(clip, lone_images, lone_scenes, "digit", ensemble=True),
         colour_ensembled=zero_shot_accuracy(clip, lone_images, lone_scenes, "colour", ensemble=True),
         caption=batched_recall(clip, images, scenes, 32, 1, transpose=False),
@@ -99,6 +114,8 @@ def main() -> None:
     print(f"held-out digit images, {quality.n} scenes")
     print(f"zero-shot digit {quality.digit:.1%} (chance 10 %), colour {quality.colour:.1%} (chance 14 %), "
           f"caption among 32 {quality.caption:.1%}")
+    print(f"zero-shot with bare captions ('a red seven' on any background; unsaid means black): digit "
+          f"{quality.digit_bare:.1%}, colour {quality.colour_bare:.1%}")
     print(f"zero-shot with prompt ensembling: digit {quality.digit_ensembled:.1%}, colour "
           f"{quality.colour_ensembled:.1%}")
     print(f"image -> caption recall@1 {quality.image_to_text[0]:.1%} @5 {quality.image_to_text[1]:.1%}; "

@@ -89,6 +89,11 @@ def describe(thing: Thing, say_size: bool, say_colour: bool = True) -> str:
     return ("an " if words[0][0] in "aeiou" else "a ") + " ".join(words)
 
 
+def on_background(text: str, background: str) -> str:
+    """The caption's last phrase: "a red seven" -> "a red seven on a blue background"."""
+    return f"{text} on {'an' if background[0] in 'aeiou' else 'a'} {background} background"
+
+
 def caption_of(things: tuple[Thing, ...], background: str, rng: np.random.Generator) -> str:
     """The plain-English caption; optional words (size, a black background, the colour of a lone digit) are said
     only sometimes, so that short prompts ("a red seven", "a seven") are in the training data too."""
@@ -99,7 +104,7 @@ def caption_of(things: tuple[Thing, ...], background: str, rng: np.random.Genera
         text = (f"{describe(first, rng.random() < 0.6)} on the {first.position} and "
                 f"{describe(second, rng.random() < 0.6)} on the {second.position}")
     if background != "black" or rng.random() < 0.3:
-        text += f" on {'an' if background[0] in 'aeiou' else 'a'} {background} background"
+        text = on_background(text, background)
     return text
 
 

@@ -80,6 +80,22 @@ def test_suggested_captions_change_one_word_each():
     assert all(sum(a != b for a, b in zip(first, line.split()[1:])) == 1 for line in lines[1:])
 
 
+def test_captions_that_leave_a_coloured_background_unsaid_get_a_note(handlers):
+    from explorers.generation.clip import scene_image
+    from models.scenes import parse_caption
+
+    assert scene_image(1)[1].endswith("on a purple background") and "background" not in scene_image(2)[1]
+    *_, note = handlers[1](SCENE, 1, None, "a purple zero\nan orange zero")
+    assert "on this purple background it is false" in note
+    suggested = suggested_captions(1).splitlines()                     # they say the scene's background...
+    assert all(parse_caption(text)[1] == "purple" for text in suggested)
+    assert not any(text.startswith("a purple") for text in suggested)   # ...and offer no purple-on-purple digit
+    *_, note = handlers[1](SCENE, 1, None, suggested_captions(1))
+    assert "false" not in note
+    *_, note = handlers[1](SCENE, 2, None, "a red two\na blue two")   # a black background may go unsaid
+    assert "false" not in note and "background" not in suggested_captions(2)
+
+
 def test_an_upload_is_read_whatever_its_mode(handlers, tmp_path):
     rgba = tmp_path / "rgba.png"
     Image.fromarray(np.full((40, 30, 4), 200, np.uint8), "RGBA").save(rgba)

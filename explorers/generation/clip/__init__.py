@@ -22,7 +22,7 @@ from explorers.generation.clip import learn
 from explorers.generation.clip.gallery import GALLERY_SIZE, TOP, nearest_images
 from models.images import MAX_CLIP_SIDE, colour_array, read_image_file
 from models.scene_clip import app_scene_clip
-from models.scenes import COLOURS, Thing, describe, random_scene, render, scene_batch
+from models.scenes import COLOURS, Thing, describe, on_background, random_scene, render, scene_batch
 from models.settings import Settings
 
 MAX_BATCH, MAX_TEXTS, MAX_TEXT = 16, 16, 200
@@ -93,6 +93,19 @@ def scene_image(seed) -> tuple[np.ndarray, str]:
     return render(scene, rng), scene.caption
 
 
+def unsaid_background(source, seed, texts: list[str]) -> str:
+    """A note when a held-out scene's background is not black and some caption leaves it unsaid."""
+    if source != SCENE:
+        return ""
+    background = random_scene(np.random.default_rng(whole("scene seed", seed, 0, MAX_SEED)), "test", 1).background
+    if background == "black" or all("background" in text for text in texts):
+        return ""
+    return (f" A caption without a background describes a black one (that is how the captions CLIP learned from "
+            f"are written), so on this {background} background it is false whatever its colour word, and CLIP "
+            f"may pick the colour that covers most of the picture: say the background, as CLIP's authors wrote "
+            f"'a photo of a ...' around their labels.")
+
+
 def chosen_image(source, seed, upload) -> tuple[np.ndarray, str]:
     if source == SCENE:
         image, caption = scene_image(seed)
@@ -115,20 +128,24 @@ def show_zero_shot(settings: Settings, source, seed, upload, captions):
     p = logits.softmax(dim=0).numpy()
     best = int(p.argmax())
     note = (f"CLIP reads {what} as **{texts[best]}** ({percent(float(p[best]))}). No caption list was fixed at "
-            "training: any text you write becomes a class, through the same text encoder.")
+            "training: any text you write becomes a class, through the same text encoder."
+            + unsaid_background(source, seed, texts))
     return colour_grid(image[None, None], [""], [""], "the image (resized to 64 x 64 for CLIP)", height=330), \
         zero_shot_bars(texts, p, logits.numpy()), note
 
 
 def suggested_captions(seed) -> str:
-    """The scene's own short caption and four that differ from it in one word: two digits, two colours."""
+    """The scene's own short caption and four that differ from it in one word: two digits, two colours. Each says
+    the scene's background (unless black): in the captions CLIP learned from, an unsaid background is black."""
     rng = np.random.default_rng(whole("scene seed", seed, 0, MAX_SEED))
-    thing = random_scene(rng, "test", n_things=1).things[0]
+    scene = random_scene(rng, "test", n_things=1)
+    thing = scene.things[0]
     other_digits = [d for d in range(10) if d != thing.digit][:2]
-    other_colours = [c for c in COLOURS if c != thing.colour][:2]
+    other_colours = [c for c in COLOURS if c not in (thing.colour, scene.background)][:2]
     things = [thing] + [Thing(d, thing.colour, "medium", "centre", 0) for d in other_digits] + \
         [Thing(thing.digit, c, "medium", "centre", 0) for c in other_colours]
-    return "\n".join(describe(t, say_size=False) for t in things)
+    said = [describe(t, say_size=False) for t in things]
+    return "\n".join(on_background(text, scene.background) if scene.background != "black" else text for text in said)
 
 
 @keeps_view
