@@ -126,11 +126,16 @@ def colour_words_on_left(maps: torch.Tensor, tokenizer, prompt: str) -> tuple[li
     return things, more_on_left(maps[:, [tokens.index(thing["colour"] + "</w>") for thing in things]])
 
 
+def words_on_their_half(maps: torch.Tensor, tokenizer, prompt: str) -> torch.Tensor:
+    """For a two-digit prompt, per sample and colour word: has the word's map more mass on its own digit's half?
+    (n, 2) bools."""
+    things, on_left = colour_words_on_left(maps, tokenizer, prompt)
+    return on_left == torch.tensor([thing["position"] == "left" for thing in things])
+
+
 def attention_on_its_half(maps: torch.Tensor, tokenizer, prompt: str) -> list[bool]:
     """For a two-digit prompt and each sample: both colour words have more map mass on their own half."""
-    things, on_left = colour_words_on_left(maps, tokenizer, prompt)
-    asked = torch.tensor([thing["position"] == "left" for thing in things])
-    return (on_left == asked).all(dim=1).tolist()
+    return words_on_their_half(maps, tokenizer, prompt).all(dim=1).tolist()
 
 
 def attention_follows_drawing(maps: torch.Tensor, tokenizer, prompt: str, colours: torch.Tensor) -> list[bool]:
@@ -172,12 +177,15 @@ def text_to_image_quality(pipe, judge, weights=(0.0, 2.0, 7.5), prompts: int = 8
         table[w] = {"digit": float(np.mean(digit)), "colour": float(np.mean(colour)),
                     "two_digits_all_right": float(np.mean(both)), "diversity": float(np.mean(spread)),
                     "clip_diversity": float(np.mean(shown))}
-    on_half, follows = [], []
+    on_half, each, follows = [], [], []
     for k, prompt in enumerate(pairs):
         images, maps = sample_prompt(pipe, prompt, max(weights), samples, seed * 3000 + k, steps, record=True)
-        on_half += attention_on_its_half(maps, pipe.tokenizer, prompt)
+        words = words_on_their_half(maps, pipe.tokenizer, prompt)
+        on_half += words.all(dim=1).tolist()
+        each += words.flatten().tolist()
         follows += attention_follows_drawing(maps, pipe.tokenizer, prompt, read_scenes(judge, images)[1])
     return {"per_w": table, "attention_on_its_half": float(np.mean(on_half)),
+            "colour_word_on_its_half": float(np.mean(each)),
             "attention_follows_drawing": float(np.mean(follows)) if follows else float("nan"),
             "prompts": prompts, "samples": samples, "steps": steps}
 
@@ -203,9 +211,10 @@ def main() -> None:
         print(f"w = {w:g}: one digit: digit {row['digit']:.1%}, colour {row['colour']:.1%}; two digits all right "
               f"{row['two_digits_all_right']:.1%}; diversity {row['clip_diversity']:.3f} (CLIP space), "
               f"{row['diversity']:.3f} (pixels)")
-    print(f"cross-attention: colour word's map on its digit's half in {q['attention_on_its_half']:.1%} of the "
-          f"two-digit samples ({q['prompts']} prompts x {q['samples']} samples, {q['steps']} steps); on the half where "
-          f"the judge reads that colour drawn in {q['attention_follows_drawing']:.1%}")
+    print(f"cross-attention: both colour words' maps on their digit's half in {q['attention_on_its_half']:.1%} of "
+          f"the two-digit samples ({q['prompts']} prompts x {q['samples']} samples, {q['steps']} steps), each colour "
+          f"word's in {q['colour_word_on_its_half']:.1%}; on the half where the judge reads that colour drawn in "
+          f"{q['attention_follows_drawing']:.1%}")
 
 
 if __name__ == "__main__":

@@ -189,7 +189,8 @@ def test_pairs_their_maps_and_guidance_costing_diversity():
 def test_the_attention_checks_on_maps_made_by_hand():
     from transformers import CLIPTokenizer
 
-    from models.text_to_image_quality import COLOUR_NAMES, attention_follows_drawing, attention_on_its_half
+    from models.text_to_image_quality import (COLOUR_NAMES, attention_follows_drawing, attention_on_its_half,
+                                              words_on_their_half)
 
     tokenizer = CLIPTokenizer.from_pretrained(FOLDER / "tokenizer")
     prompt = "a red seven on the left and a blue two on the right"
@@ -199,6 +200,10 @@ def test_the_attention_checks_on_maps_made_by_hand():
     maps[0, red, :, :4] = maps[0, blue, :, 4:] = 1.0          # sample 0: each colour word on its own half
     maps[1, red, :, 4:] = maps[1, blue, :, :4] = 1.0          # sample 1: swapped
     assert attention_on_its_half(maps, tokenizer, prompt) == [True, False]
+    one_right = torch.full((1, len(tokens), 8, 8), 0.1)
+    one_right[0, red, :, :4] = one_right[0, blue, :, :4] = 1.0   # both on the left: red right, blue wrong
+    assert words_on_their_half(one_right, tokenizer, prompt).tolist() == [[True, False]]
+    assert attention_on_its_half(one_right, tokenizer, prompt) == [False]
     slots = {"centre": 0, "left": 1, "right": 2}              # models.scene_judge.SLOTS order
     colours = torch.zeros(2, 3, dtype=torch.long)
     colours[0, slots["left"]], colours[0, slots["right"]] = COLOUR_NAMES.index("red"), COLOUR_NAMES.index("blue")
