@@ -178,6 +178,22 @@ def test_clip_scenes(scenes, settings):
     assert result.logits.shape == (16, 16)
 
 
+def test_clip_zero_shot_scenes(scenes, settings):
+    from explorers.generation.clip import SCENE, scene_image, show_zero_shot
+
+    def read(start) -> tuple[str, str, str]:
+        source, seed, captions = scene(scenes, "clip-zero-scenes", start)
+        assert source == SCENE
+        _, bars, note = show_zero_shot(settings, source, seed, None, captions)
+        return bars.data[0].y[int(np.argmax(bars.data[0].x))], note, scene_image(seed)[1]
+
+    best, note, caption = read("CLIP · a bare caption")
+    assert caption == "a small orange zero on a purple background"
+    assert best == "a purple zero" and "on this purple background it is false" in note   # the background's colour
+    best, note, _ = read("CLIP · say the background")
+    assert best == "an orange zero on a purple background" and "false" not in note        # the digit's
+
+
 def test_text_to_image_scenes_draw_what_they_ask(scenes, settings):
     from explorers.generation.text_to_image import generate
     from models.scene_judge import SLOTS, load_scene_judge, read_scenes

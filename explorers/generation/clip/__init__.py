@@ -231,6 +231,11 @@ def build_zero_shot_part(settings: Settings) -> dict:
         picture = gr.Plot(label="image", elem_id="clip-picture", scale=2)
         bars = gr.Plot(label="zero-shot", elem_id="clip-bars", scale=3)
     inputs, outputs = [source, scene_seed, upload, captions], [picture, bars, zero_note]
+    bare = "a purple zero\nan orange zero\na red zero\na green zero"           # scene 1: an orange zero on purple
+    scenes([source, scene_seed, captions], {
+        "CLIP · a bare caption: it names the background": [SCENE, 1, bare],
+        "CLIP · say the background and it reads the digit": [SCENE, 1, "\n".join(
+            f"{line} on a purple background" for line in bare.splitlines())]}, elem_id="clip-zero-scenes")
     suggest.click(suggested_captions, inputs=scene_seed, outputs=captions, api_visibility="undocumented").then(
         bind(show_zero_shot, settings), inputs=inputs, outputs=outputs, api_visibility="undocumented")
     gr.on([compare.click, scene_seed.change, source.change, upload.upload, captions.change],
