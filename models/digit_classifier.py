@@ -1,7 +1,6 @@
 """The judge of the diffusion panels: a small CNN trained on the real 16x16 digits only, never on samples (trained
 by training/train_digit_classifier.py, committed as a 40 KB safetensors checkpoint). "Is this sample the digit that
 was asked for?" (accuracy and confidence), beside the samples' diversity compared with the real data's."""
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -11,9 +10,9 @@ from torch import nn
 
 from core.sample_quality import mean_pairwise_distance, verdict
 from models.digits import digit_images
+from models.loading import LOAD_LOCK
 
 CHECKPOINT = Path(__file__).with_name("checkpoints") / "digit_classifier_16.safetensors"
-_lock = threading.Lock()
 
 
 def build_classifier() -> nn.Sequential:
@@ -48,7 +47,7 @@ def _load() -> DigitClassifier:
 
 
 def load_digit_classifier() -> DigitClassifier:
-    with _lock:
+    with LOAD_LOCK:
         return _load()
 
 

@@ -2,12 +2,13 @@
 and its loader, which reads the committed safetensors checkpoint once, lazily. Trained by
 training/train_diffusion.py, which imports this definition (never the other way round)."""
 import json
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import torch
+
+from models.loading import LOAD_LOCK
 
 CHECKPOINTS = Path(__file__).with_name("checkpoints")
 CHECKPOINT = CHECKPOINTS / "digit_diffusion.safetensors"
@@ -16,7 +17,6 @@ DEFAULT_GUIDANCE = 0.5   # w of the panels and the quality bar (guidance_scale 1
                          # digit right (20 a digit); more w costs diversity (README)
 DEFAULT_STEPS = 50       # DDIM steps of the guidance sweep
 SCHEDULE_LABEL = {"linear": "linear", "scaled_linear": "scaled-linear", "squaredcos_cap_v2": "cosine"}
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -88,5 +88,5 @@ def load_digit_diffusion(path: str | Path = CHECKPOINT, device: str = "cpu") -> 
     if not path.exists():
         raise FileNotFoundError(f"The diffusion checkpoint {path.name} is missing; train it with "
                                 "`python -m training.train_diffusion`.")
-    with _lock:
+    with LOAD_LOCK:
         return _load(str(path), str(device))

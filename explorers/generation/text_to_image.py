@@ -21,6 +21,7 @@ from core.cross_attention import cross_attention_maps, recording_cross_attention
 from core.diffusion import sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
 from models.image_pipeline import app_image_pipeline
+from models.loading import LOAD_LOCK
 from models.scene_pipeline import build_pixel_unet
 from models.settings import Settings
 from models.spaces_gpu import gpu
@@ -120,8 +121,10 @@ def show_image(settings: Settings, prompt, negative_prompt, w, steps, seed, prog
 
 @lru_cache(maxsize=2)
 def pixel_unet(pipe) -> torch.nn.Module:
-    """The pipeline's U-Net rebuilt on the image's pixels, untrained (only its speed is asked), built once."""
-    unet = build_pixel_unet(dict(pipe.unet.config), pipe.image_side)
+    """The pipeline's U-Net rebuilt on the image's pixels, untrained (only its speed is asked), built once (under the
+    models' lock: a model built while another loads can get meta weights)."""
+    with LOAD_LOCK:
+        unet = build_pixel_unet(dict(pipe.unet.config), pipe.image_side)
     return unet.to(pipe.device, pipe.unet.dtype).eval().requires_grad_(False)
 
 
