@@ -111,8 +111,9 @@ def faithfulness(judge, images: torch.Tensor, prompt: str) -> tuple[np.ndarray, 
 
 
 def judge_on_real_pairs(judge, n: int = 1024, seed: int = 77) -> float:
-    """The ceiling for "both digits and both colours right": the share of real held-out two-digit scenes whose
-    four attributes the judge reads right (it misreads real digits too)."""
+    """What "both digits and both colours right" means for real scenes: the share of real held-out two-digit scenes
+    whose four attributes the judge reads right (it misreads real digits too; the U-Net's samples, bolder and more
+    alike, it reads more easily)."""
     images, scenes = scene_batch(n, seed, "test", n_things=2)
     digits, colours = judged(judge, images, scenes)[:2]
     return float((digits & colours).reshape(n, 2).all(axis=1).mean())

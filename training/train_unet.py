@@ -2,7 +2,7 @@
 
     .venv/bin/python -m training.train_unet                      # needs the VAE and the CLIP first
     .venv/bin/python -m training.train_unet --max-minutes 30     # stop early; run again to resume
-    .venv/bin/python -m training.train_unet --steps 17000        # the committed U-Net (token loss from 12,000)
+    .venv/bin/python -m training.train_unet --steps 22000        # the committed U-Net (token loss from 12,000)
 
 The condition is the frozen CLIP text encoder's token vectors (last_hidden_state, the full padded length, no mask:
 exactly what diffusers' StableDiffusionPipeline hands the U-Net). About 10 % of the captions are replaced by the
@@ -33,7 +33,7 @@ from training.loop import Training, run, warmup
 
 @dataclass(frozen=True)
 class UnetTraining:
-    steps: int = 20_000           # batches of scenes
+    steps: int = 22_000           # batches of scenes (the committed U-Net's)
     batch_size: int = 128
     learning_rate: float = 4e-4   # AdamW, after a linear warm-up
     warmup_steps: int = 200
