@@ -184,9 +184,9 @@ def build(settings: Settings) -> PanelLink:
             "position of the latent asks a query, each word of the CLIP-encoded prompt answers with a key and a "
             "value. The maps below show, for each word, where the latent listened to it.",
             "", "Look at the maps of 'a red seven on the left and a blue two on the right': 'red' and 'seven' are read "
-            "on the left, where the red seven is drawn, 'blue' and 'two' on the right. Change the seed until a pair "
-            "comes out swapped: its maps swap too, since they show where the model put each word, right or wrong. "
-            "Then lower w to 0 and watch the prompt lose its grip; put 'blue' in the negative prompt.",
+            "on the left, where the red seven is drawn, 'blue' and 'two' on the right. Swap the sides in the prompt "
+            "('a blue two on the left and a red seven on the right'): the digits and their words' maps move "
+            "together. Then lower w to 0 and watch the prompt lose its grip; put 'blue' in the negative prompt.",
             elem_id="t2i-formula")
         with gr.Row():
             prompt = gr.Textbox("a red seven on the left and a blue two on the right", label="prompt (Enter draws)",

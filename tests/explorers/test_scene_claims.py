@@ -216,6 +216,12 @@ def test_text_to_image_scenes_draw_what_they_ask(scenes, settings):
         if word in sides:
             on_left = drawn["maps"][i, :, :half].sum() > drawn["maps"][i, :, half:].sum()
             assert on_left == sides[word], word
+    swapped = read(["a blue two on the left and a red seven on the right", *pair[1:]])   # the hint's experiment:
+    assert (swapped["left"], swapped["right"]) == ((2, "blue"), (7, "red"))             # swap the sides in the
+    for i, word in swapped["tokens"]:                                                  # prompt, and the picture
+        if word in sides:                                                              # and the maps follow
+            on_left = swapped["maps"][i, :, :half].sum() > swapped["maps"][i, :, half:].sum()
+            assert on_left == (sides[word] if word in ("left", "right") else not sides[word]), word
     prompt, negative, w, steps, seed = scene(scenes, "t2i-scenes", "Classifier-Free Guidance · w = 0")
     assert w == 0 and read([prompt, negative, w, steps, seed])["centre"] != (3, "yellow")   # only suggests...
     assert read([prompt, negative, 7.5, steps, seed])["centre"] == (3, "yellow")            # ...until w pushes
