@@ -38,9 +38,9 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
     parser.add_argument("--any-hub-model", action="store_true", default=env_flag("DLE_ANY_HUB_MODEL"),
                         help="allow any hub id, not only the allow-list (env DLE_ANY_HUB_MODEL=1)")
     parser.add_argument("--image-model", default=os.environ.get("DLE_IMAGE_MODEL", ""),
-                        help="opt-in text-to-image model for the latent-space parts of Noising and Guidance: a "
-                             "Stable Diffusion hub id (needs --online; a GPU host) or a local folder "
-                             "(env DLE_IMAGE_MODEL; default none)")
+                        help="text-to-image model for Text to image and the latent-space parts of Noising and "
+                             "Guidance: default the small pipeline trained here on digit scenes; or a Stable "
+                             "Diffusion hub id (needs --online; a GPU host) or a local folder (env DLE_IMAGE_MODEL)")
     parser.add_argument("--clip-model", default=os.environ.get("DLE_CLIP_MODEL", ""),
                         help="CLIP for the CLIP panel: default the small one trained here on digit scenes; or a hub "
                              "id such as openai/clip-vit-base-patch32 (needs --online) or a local folder "

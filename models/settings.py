@@ -20,7 +20,7 @@ class Settings:
     online: bool = False         # offline by default: no hub downloads, HF_HUB_OFFLINE=1
     any_hub_model: bool = False  # online hub ids are limited to HUB_LM_ALLOW_LIST unless this is set
     cache_dir: str = ".cache"    # where the dequantized bundled model is saved (app.py passes the user cache dir)
-    image_model: str = ""        # opt-in Stable Diffusion id (needs online) or local folder: latent-space panels
+    image_model: str = ""        # "" = the pipeline trained here; or a Stable Diffusion id (needs online) or folder
     clip_model: str = ""         # "" = the scenes' CLIP trained here; or a CLIP hub id (needs online) / local folder
     max_sessions: int = 200      # sessions whose state Gradio keeps (a copy of the page's component state each)
     warm_up: bool = True         # load the models in the background once the page is served

@@ -194,6 +194,15 @@ def test_clip_zero_shot_scenes(scenes, settings):
     assert best == "an orange zero on a purple background" and "false" not in note        # the digit's
 
 
+def test_the_text_sweeps_default_prompt_shows_guidance_trading_diversity_for_faithfulness(settings):
+    from explorers.generation.guidance import DEFAULT_STEPS, DEFAULT_WEIGHTS
+    from explorers.generation.guidance.text import DEFAULT_PROMPT, text_sweep
+
+    r = text_sweep(settings, DEFAULT_PROMPT, ", ".join(f"{w:g}" for w in DEFAULT_WEIGHTS), 4, DEFAULT_STEPS, 0)
+    assert r["accuracy"][0] <= 0.25 and min(r["accuracy"][3:]) == 1.0                 # w = 0 vs w >= 2
+    assert max(r["clip_diversity"][3:]) < 0.5 * r["clip_diversity"][0]                   # and less diverse
+
+
 def test_text_to_image_scenes_draw_what_they_ask(scenes, settings):
     from explorers.generation.text_to_image import generate
     from models.scene_judge import SLOTS, load_scene_judge, read_scenes
