@@ -19,7 +19,8 @@ from core.diffusion import sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_latent, to_pixels
 from core.sample_quality import mean_pairwise_cosine_distance, mean_pairwise_distance
 from models.scene_judge import SLOTS, read_scenes
-from models.scenes import COLOURS, DIGITS, SIZES, parse_caption, scene_batch
+from models.scenes import (COLOURS, DIGITS, MIN_CONTRAST, SIZES, contrast, on_background, parse_caption,
+                           scene_batch)
 
 COLOUR_NAMES = list(COLOURS)
 
@@ -32,6 +33,7 @@ class VaeQuality:
     colour_reconstructed: float
     mean_abs_error: float         # per pixel and channel, in 0..1
     digit_by_size: dict           # size -> (share read in the originals, in the reconstructions)
+    colour_by_background: dict    # "black" / "coloured" -> (colour read in the originals, in the reconstructions)
 
 
 def judged(judge, images: torch.Tensor, scenes) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -59,8 +61,11 @@ def vae_quality(pipe, judge, n: int = 512, seed: int = 31) -> VaeQuality:
     sizes = np.array(sizes)
     by_size = {size: (float(d0[sizes == size].mean()), float(d1[sizes == size].mean()))
                for size in SIZES if (sizes == size).any()}
+    black = np.array([scene.background == "black" for scene in scenes for _ in scene.things])
+    by_background = {name: (float(c0[keep].mean()), float(c1[keep].mean()))
+                     for name, keep in (("black", black), ("coloured", ~black))}
     return VaeQuality(float(d0.mean()), float(d1.mean()), float(c0.mean()), float(c1.mean()),
-                      float((reconstructed - images).abs().mean()), by_size)
+                      float((reconstructed - images).abs().mean()), by_size, by_background)
 
 
 def sample_prompt(pipe, prompt: str, w: float, n: int, seed: int, steps: int, record: bool = False):
@@ -83,6 +88,32 @@ def one_digit_prompts(k: int, seed: int) -> list[str]:
     rng = np.random.default_rng(seed)
     return [f"{'an' if c[0] in 'aeiou' else 'a'} {c} {DIGITS[int(rng.integers(10))]}"
             for c in rng.choice(COLOUR_NAMES, size=k)]
+
+
+def prompts_on_backgrounds(k: int, seed: int) -> list[str]:
+    """One digit on a coloured background ("a red seven on a white background"), colours that contrast as in the
+    scenes; the other prompts of the report leave the background black."""
+    rng = np.random.default_rng(seed)
+    prompts = []
+    while len(prompts) < k:
+        colour, background = rng.choice(COLOUR_NAMES, size=2, replace=False)
+        if contrast(colour, background) >= MIN_CONTRAST:
+            text = f"{'an' if colour[0] in 'aeiou' else 'a'} {colour} {DIGITS[int(rng.integers(10))]}"
+            prompts.append(on_background(text, str(background)))
+    return prompts
+
+
+def on_backgrounds_quality(pipe, judge, weights=(0.0, 2.0, 7.5), prompts: int = 8, samples: int = 8,
+                           steps: int = 30, seed: int = 9) -> dict:
+    """Per w: the share of samples of prompts_on_backgrounds whose digit, and whose colour, the judge reads."""
+    table = {}
+    for w in weights:
+        digit, colour = [], []
+        for k, prompt in enumerate(prompts_on_backgrounds(prompts, seed)):
+            d, c = faithfulness(judge, sample_prompt(pipe, prompt, w, samples, seed * 1000 + k, steps)[0], prompt)
+            digit.append(d.mean()), colour.append(c.mean())
+        table[w] = (float(np.mean(digit)), float(np.mean(colour)))
+    return table
 
 
 def two_digit_prompts(k: int, seed: int) -> list[str]:
@@ -205,7 +236,9 @@ def main() -> None:
     print(f"VAE on 512 held-out scenes: the judge reads the digit {v.digit_original:.1%} in the originals, "
           f"{v.digit_reconstructed:.1%} in the reconstructions; colour {v.colour_original:.1%} / "
           f"{v.colour_reconstructed:.1%}; mean |error| {v.mean_abs_error:.3f}; digit by size: " + ", ".join(
-              f"{size} {a:.1%} -> {b:.1%}" for size, (a, b) in v.digit_by_size.items()))
+              f"{size} {a:.1%} -> {b:.1%}" for size, (a, b) in v.digit_by_size.items()) + "; colour on a black "
+          "background {:.1%} -> {:.1%}, on a coloured one {:.1%} -> {:.1%}".format(
+              *v.colour_by_background["black"], *v.colour_by_background["coloured"]))
     print(f"the judge on 1,024 real held-out pairs: all four attributes right in {judge_on_real_pairs(judge):.1%}")
     q = text_to_image_quality(pipe, judge)
     for w, row in q["per_w"].items():
@@ -216,6 +249,8 @@ def main() -> None:
           f"the two-digit samples ({q['prompts']} prompts x {q['samples']} samples, {q['steps']} steps), each colour "
           f"word's in {q['colour_word_on_its_half']:.1%}; on the half where the judge reads that colour drawn in "
           f"{q['attention_follows_drawing']:.1%}")
+    for w, (digit, colour) in on_backgrounds_quality(pipe, judge).items():
+        print(f"w = {w:g}: one digit on a coloured background (8 prompts x 8): digit {digit:.1%}, colour {colour:.1%}")
 
 
 if __name__ == "__main__":

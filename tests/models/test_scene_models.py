@@ -140,6 +140,21 @@ def test_the_vae_keeps_what_the_judge_reads():
     drop = {size: original - reconstructed for size, (original, reconstructed) in v.digit_by_size.items()}
     assert drop["large"] <= VAE_LARGE_DIGIT_DROP
     assert drop["small"] > drop["large"]              # a 16-pixel digit has 2 x 2 latent cells: it loses the most
+    black, coloured = v.colour_by_background["black"], v.colour_by_background["coloured"]
+    assert black[0] - black[1] <= 0.02                # colours on black survive; README: 99.8 % -> 99.6 %
+    assert coloured[0] - coloured[1] > black[0] - black[1]    # on a coloured background less: 99.7 % -> 86.7 %
+
+
+def test_prompts_on_backgrounds_are_in_the_grammar_and_contrast():
+    from models.scenes import MIN_CONTRAST, contrast, parse_caption
+    from models.text_to_image_quality import prompts_on_backgrounds
+
+    prompts = prompts_on_backgrounds(40, seed=3)
+    assert len(prompts) == 40 and prompts == prompts_on_backgrounds(40, seed=3)
+    for prompt in prompts:
+        things, background = parse_caption(prompt)
+        assert len(things) == 1 and background not in (None, "black")
+        assert contrast(things[0]["colour"], background) >= MIN_CONTRAST
 
 
 def test_the_committed_models_stay_small():
