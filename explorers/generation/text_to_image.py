@@ -20,9 +20,10 @@ from core.checks import MAX_SEED, checked_prompt, in_range, whole
 from core.cross_attention import cross_attention_maps, recording_cross_attention
 from core.diffusion import sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
-from models.image_pipeline import app_image_pipeline
+from models.image_pipeline import BUNDLED_NAME, app_image_pipeline
 from models.loading import LOAD_LOCK
 from models.scene_pipeline import build_pixel_unet
+from models.scenes import parse_caption
 from models.settings import Settings
 from models.spaces_gpu import gpu
 
@@ -116,7 +117,17 @@ def show_image(settings: Settings, prompt, negative_prompt, w, steps, seed, prog
     if r["unknown"]:
         note += (f" Words the tokenizer had to split into pieces, likely never seen in training: "
                  f"**{', '.join(r['unknown'][:5])}**; the model mostly ignores them.")
-    return attention_formula(r), picture, overlays, note
+    return attention_formula(r), picture, overlays, note + coloured_background_note(r)
+
+
+def coloured_background_note(r: dict) -> str:
+    """The scenes' model on a coloured background: say that its colours are the weak point, and why (README)."""
+    parsed = parse_caption(r["prompt"]) if r["name"] == BUNDLED_NAME else None
+    if not parsed or parsed[1] in (None, "black"):
+        return ""
+    return (f" On a {parsed[1]} background this small model often misses the digit's colour (a red seven on white "
+            "comes out orange): the VAE squeezes each 8 x 8 block of pixels into one latent cell, where thin coloured "
+            "strokes blend with the background. On black, colours come out right.")
 
 
 @lru_cache(maxsize=2)

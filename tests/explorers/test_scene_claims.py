@@ -203,6 +203,20 @@ def test_the_text_sweeps_default_prompt_shows_guidance_trading_diversity_for_fai
     assert max(r["clip_diversity"][3:]) < 0.5 * r["clip_diversity"][0]                   # and less diverse
 
 
+def test_the_coloured_background_note_says_what_the_model_does(settings):
+    from explorers.generation.text_to_image import generate, show_image
+    from models.scene_judge import load_scene_judge, read_scenes
+    from models.text_to_image_quality import COLOUR_NAMES
+
+    note = show_image(settings, "a red seven on a white background", "", 7.5, 30, 0)[3]
+    assert "a red seven on white comes out orange" in note
+    image = generate(settings, "a red seven on a white background", "", 7.5, 30, 0)["image"]
+    _, colours = read_scenes(load_scene_judge(), torch.from_numpy(image).permute(2, 0, 1)[None].float())
+    assert COLOUR_NAMES[int(colours[0, 0])] == "orange"                     # what the note says, on this seed
+    for prompt in ("a red seven", "a red seven on a black background"):
+        assert "background this small model" not in show_image(settings, prompt, "", 7.5, 30, 0)[3]
+
+
 def test_text_to_image_scenes_draw_what_they_ask(scenes, settings):
     from explorers.generation.text_to_image import generate
     from models.scene_judge import SLOTS, load_scene_judge, read_scenes

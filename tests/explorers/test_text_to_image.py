@@ -90,6 +90,12 @@ def test_emoji_and_unknown_words_still_draw(sd_settings):
     assert picture is not None and "split into pieces" in note and "zebra" in note   # the byte-only tokenizer
 
 
+def test_the_coloured_background_note_is_only_for_the_scenes_model(sd_settings):
+    show, = bound(sd_settings, (show_image,))
+    note = show("a red seven on a white background", "", 3.0, 3, 0)[3]   # another pipeline: its VAE is not ours
+    assert "background this small model" not in note
+
+
 def test_the_step_timing_names_both_sizes_and_a_ratio(sd_settings):
     from explorers.generation.text_to_image import time_steps
 
