@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from core.clip import recall_at, similarity
-from models.scenes import BACKGROUNDS, COLOURS, SIZES, Scene, Thing, describe, on_background, scene_batch
+from models.scenes import BACKGROUNDS, COLOURS, SIZES, Scene, Thing, describe, scene_batch, short_caption
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,10 @@ def prompt_ensemble(thing: Thing) -> list[str]:
     return captions
 
 
-def class_caption(thing: Thing, background: str | None) -> str:
-    """A class's one prompt: "a red seven", with " on a blue background" when a background other than black is
-    given (black is the one the scenes' captions may leave unsaid)."""
-    text = describe(thing, say_size=False)
-    return on_background(text, background) if background not in (None, "black") else text
-
-
 def class_embeddings(clip, things: list[Thing], ensemble: bool, background: str | None = None) -> torch.Tensor:
     """(classes, D): one caption's embedding per class, or the mean of the unit embeddings of its ensemble."""
     if not ensemble:
-        return clip.text_embeddings([class_caption(t, background) for t in things])
+        return clip.text_embeddings([short_caption(t, background) for t in things])
     return torch.stack([torch.nn.functional.normalize(clip.text_embeddings(prompt_ensemble(t)), dim=-1).mean(0)
                         for t in things])
 

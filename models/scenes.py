@@ -94,6 +94,13 @@ def on_background(text: str, background: str) -> str:
     return f"{text} on {'an' if background[0] in 'aeiou' else 'a'} {background} background"
 
 
+def short_caption(thing: Thing, background: str | None) -> str:
+    """A lone digit's caption without its size: "a red seven", with " on a blue background" when a background
+    other than black is given (black is the one the scenes' captions may leave unsaid)."""
+    text = describe(thing, say_size=False)
+    return on_background(text, background) if background not in (None, "black") else text
+
+
 def caption_of(things: tuple[Thing, ...], background: str, rng: np.random.Generator) -> str:
     """The plain-English caption; optional words (size, a black background, the colour of a lone digit) are said
     only sometimes, so that short prompts ("a red seven", "a seven") are in the training data too."""

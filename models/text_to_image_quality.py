@@ -19,8 +19,8 @@ from core.diffusion import sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_latent, to_pixels
 from core.sample_quality import mean_pairwise_cosine_distance, mean_pairwise_distance
 from models.scene_judge import SLOTS, read_scenes
-from models.scenes import (COLOURS, DIGITS, MIN_CONTRAST, SIZES, contrast, on_background, parse_caption,
-                           scene_batch)
+from models.scenes import (COLOURS, DIGITS, MIN_CONTRAST, SIZES, Thing, contrast, parse_caption, scene_batch,
+                           short_caption)
 
 COLOUR_NAMES = list(COLOURS)
 
@@ -98,8 +98,8 @@ def prompts_on_backgrounds(k: int, seed: int) -> list[str]:
     while len(prompts) < k:
         colour, background = rng.choice(COLOUR_NAMES, size=2, replace=False)
         if contrast(colour, background) >= MIN_CONTRAST:
-            text = f"{'an' if colour[0] in 'aeiou' else 'a'} {colour} {DIGITS[int(rng.integers(10))]}"
-            prompts.append(on_background(text, str(background)))
+            thing = Thing(int(rng.integers(10)), str(colour), "medium", "centre", 0)
+            prompts.append(short_caption(thing, str(background)))
     return prompts
 
 

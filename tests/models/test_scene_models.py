@@ -51,8 +51,7 @@ def test_bare_captions_miss_the_colour_by_naming_the_background():
     background every bare caption is false, and CLIP picks the one whose colour covers most of the picture. Saying
     the scene's background (what zero-shot does by default) removes those misses."""
     from core.clip import similarity
-    from models.clip_quality import class_caption
-    from models.scenes import COLOURS, Thing, scene_batch
+    from models.scenes import COLOURS, Thing, scene_batch, short_caption
 
     clip = load_scene_clip()
     images, scenes = scene_batch(128, 99, "test", n_things=1)
@@ -62,15 +61,15 @@ def test_bare_captions_miss_the_colour_by_naming_the_background():
         thing = scene.things[0]
         classes = [Thing(thing.digit, colour, "medium", "centre", 0) for colour in COLOURS]
         for way, background in (("bare", None), ("said", scene.background)):
-            texts = [class_caption(c, background) for c in classes]
+            texts = [short_caption(c, background) for c in classes]
             scores = similarity(embedding[None], clip.text_embeddings(texts), clip.logit_scale)[0]
             chosen = list(COLOURS)[int(scores.argmax())]
             if chosen != thing.colour:
                 misses[way].append((chosen, scene.background))
     assert len(misses["bare"]) >= 10 and len(misses["said"]) <= 2
     assert np.mean([chosen == background for chosen, background in misses["bare"]]) >= 0.9
-    assert class_caption(Thing(7, "red", "large", "centre", 0), "black") == "a red seven"
-    assert class_caption(Thing(7, "red", "large", "centre", 0), "orange") == "a red seven on an orange background"
+    assert short_caption(Thing(7, "red", "large", "centre", 0), "black") == "a red seven"
+    assert short_caption(Thing(7, "red", "large", "centre", 0), "orange") == "a red seven on an orange background"
 
 
 def test_a_prompt_ensemble_is_every_caption_the_grammar_has_for_a_lone_digit():

@@ -22,7 +22,7 @@ from explorers.generation.clip import learn
 from explorers.generation.clip.gallery import GALLERY_SIZE, TOP, nearest_images
 from models.images import MAX_CLIP_SIDE, colour_array, read_image_file
 from models.scene_clip import app_scene_clip
-from models.scenes import COLOURS, Thing, describe, on_background, random_scene, render, scene_batch
+from models.scenes import COLOURS, Scene, Thing, random_scene, render, scene_batch, short_caption
 from models.settings import Settings
 
 MAX_BATCH, MAX_TEXTS, MAX_TEXT = 16, 16, 200
@@ -87,9 +87,14 @@ def show_batch(settings: Settings, n, seed, held_out, view, progress=gr.Progress
         note, plane
 
 
-def scene_image(seed) -> tuple[np.ndarray, str]:
+def held_out_scene(seed) -> tuple[Scene, np.random.Generator]:
+    """The lone-digit held-out scene a seed names, and the generator that then draws its picture."""
     rng = np.random.default_rng(whole("scene seed", seed, 0, MAX_SEED))
-    scene = random_scene(rng, "test", n_things=1)
+    return random_scene(rng, "test", n_things=1), rng
+
+
+def scene_image(seed) -> tuple[np.ndarray, str]:
+    scene, rng = held_out_scene(seed)
     return render(scene, rng), scene.caption
 
 
@@ -97,7 +102,7 @@ def unsaid_background(source, seed, texts: list[str]) -> str:
     """A note when a held-out scene's background is not black and some caption leaves it unsaid."""
     if source != SCENE:
         return ""
-    background = random_scene(np.random.default_rng(whole("scene seed", seed, 0, MAX_SEED)), "test", 1).background
+    background = held_out_scene(seed)[0].background
     if background == "black" or all("background" in text for text in texts):
         return ""
     return (f" A caption without a background describes a black one (that is how the captions CLIP learned from "
@@ -137,15 +142,13 @@ def show_zero_shot(settings: Settings, source, seed, upload, captions):
 def suggested_captions(seed) -> str:
     """The scene's own short caption and four that differ from it in one word: two digits, two colours. Each says
     the scene's background (unless black): in the captions CLIP learned from, an unsaid background is black."""
-    rng = np.random.default_rng(whole("scene seed", seed, 0, MAX_SEED))
-    scene = random_scene(rng, "test", n_things=1)
+    scene = held_out_scene(seed)[0]
     thing = scene.things[0]
     other_digits = [d for d in range(10) if d != thing.digit][:2]
     other_colours = [c for c in COLOURS if c not in (thing.colour, scene.background)][:2]
     things = [thing] + [Thing(d, thing.colour, "medium", "centre", 0) for d in other_digits] + \
         [Thing(thing.digit, c, "medium", "centre", 0) for c in other_colours]
-    said = [describe(t, say_size=False) for t in things]
-    return "\n".join(on_background(text, scene.background) if scene.background != "black" else text for text in said)
+    return "\n".join(short_caption(t, scene.background) for t in things)
 
 
 @keeps_view
