@@ -1,13 +1,16 @@
 """Train the scenes' VAE (diffusers AutoencoderKL, 64x64x3 <-> 8x8x4) on captioned scenes.
 
-    .venv/bin/python -m training.train_vae                      # about 30 min on one core of this CPU
+    .venv/bin/python -m training.train_vae                      # about 50 + 26 min on one core of this CPU
     .venv/bin/python -m training.train_vae --max-minutes 10     # stop early; run again to resume
-    .venv/bin/python -m training.train_vae --steps 6000         # then 3,600 more steps of the decoder alone
+    .venv/bin/python -m training.train_vae --steps 2400         # the joint phase only
 
 The loss is Stable Diffusion's VAE loss without its learned perceptual and adversarial terms (no weights for them
 install offline): |x - x̂| + (x - x̂)² per pixel, plus a small KL term (1e-6 x the sum over the latent) that keeps
-the latent close to a Gaussian. At the end the scaling factor s = 1 / std(latent) is measured on 2,048 scenes and
-written into the config, as Stable Diffusion's 0.18215 was. Seeded, resumable, time-limited.
+the latent close to a Gaussian. In the decoder's own phase each pixel's error is weighted by how far the pixel is
+from the background (1 + stroke_weight x that distance): a digit's thin strokes are a few percent of the pixels,
+and an even loss let their colour blend into a coloured background (a red seven on white came back orange). At
+the end the scaling factor s = 1 / std(latent) is measured on 2,048 scenes and written into the config, as Stable
+Diffusion's 0.18215 was. Seeded, resumable, time-limited.
 """
 import argparse
 from dataclasses import dataclass
@@ -16,13 +19,13 @@ from pathlib import Path
 import torch
 
 from models.scene_pipeline import FOLDER, build_vae
-from models.scenes import scene_batch
+from models.scenes import BACKGROUNDS, scene_batch
 from training.loop import Training, phased_cosine, run
 
 
 @dataclass(frozen=True)
 class VaeTraining:
-    steps: int = 2400             # batches of scenes in all
+    steps: int = 4400             # batches of scenes in all
     joint_steps: int = 2400       # the first ones train encoder and decoder; after them the encoder is locked and
                                   # only the decoder learns (as Stable Diffusion's ft-MSE decoder was made): the
                                   # latents, and so the U-Net trained on them, stay valid
@@ -30,15 +33,33 @@ class VaeTraining:
     learning_rate: float = 1e-3   # AdamW peak, after a linear warm-up, then cosine decay to 10 %
     warmup_steps: int = 100
     kl_weight: float = 1e-6       # Stable Diffusion's KL weight
+    stroke_weight: float = 10.0   # decoder phase: a pixel's error counts 1 + this x its distance from the background
+    worst_weight: float = 0.05    # decoder phase: + this x the mean error of each image's worst_pixels worst pixels
+    worst_pixels: int = 32
     seed: int = 1
 
 
-def vae_loss(vae, x: torch.Tensor, kl_weight: float, generator: torch.Generator) -> torch.Tensor:
-    """x (B, 3, 64, 64) in [-1, 1] -> reconstruction (L1 + L2 per pixel) + kl_weight x KL(q(z|x) || N(0, I))."""
+def vae_loss(vae, x: torch.Tensor, kl_weight: float, generator: torch.Generator,
+             weight: torch.Tensor | None = None, worst: tuple[float, int] = (0.0, 1)) -> torch.Tensor:
+    """x (B, 3, 64, 64) in [-1, 1] -> reconstruction (L1 + L2 per pixel, a weighted mean when weight (B, 1, 64, 64)
+    is given) + kl_weight x KL(q(z|x) || N(0, I)) + worst[0] x the mean error of each image's worst[1] pixels."""
     posterior = vae.encode(x).latent_dist
     reconstruction = vae.decode(posterior.sample(generator)).sample
     error = reconstruction - x
-    return error.abs().mean() + error.pow(2).mean() + kl_weight * posterior.kl().mean()
+    per_pixel = error.abs() + error.pow(2)
+    kl = kl_weight * posterior.kl().mean()
+    if weight is None:
+        return per_pixel.mean() + kl
+    worst_weight, k = worst
+    worst_pixels = per_pixel.sum(dim=1).flatten(1).topk(k, dim=1).values.mean()
+    return (weight * per_pixel).mean() / weight.mean() + kl + worst_weight * worst_pixels
+
+
+def stroke_weights(images: torch.Tensor, scenes, stroke_weight: float) -> torch.Tensor:
+    """images (B, 3, H, W) in [0, 1] -> (B, 1, H, W): 1 on the background, up to 1 + stroke_weight on a digit's
+    stroke (its largest channel difference from the scene's background colour)."""
+    background = torch.tensor([BACKGROUNDS[scene.background] for scene in scenes], dtype=images.dtype)
+    return 1 + stroke_weight * (images - background[:, :, None, None]).abs().amax(dim=1, keepdim=True)
 
 
 def lock_encoder(vae) -> None:
@@ -67,8 +88,10 @@ def train(config: VaeTraining, work_dir: Path, out: Path, max_minutes: float, ev
             lock_encoder(vae)
 
     def loss_at(step: int) -> torch.Tensor:
-        images, _ = scene_batch(config.batch_size, config.seed * 1_000_003 + step, "train")
-        return vae_loss(vae, images * 2 - 1, config.kl_weight, generator)
+        images, scenes = scene_batch(config.batch_size, config.seed * 1_000_003 + step, "train")
+        weight = stroke_weights(images, scenes, config.stroke_weight) if step >= config.joint_steps else None
+        return vae_loss(vae, images * 2 - 1, config.kl_weight, generator, weight,
+                        (config.worst_weight, config.worst_pixels))
 
     def checkpoint(step: int, final: bool) -> None:
         if final:

@@ -125,9 +125,9 @@ def coloured_background_note(r: dict) -> str:
     parsed = parse_caption(r["prompt"]) if r["name"] == BUNDLED_NAME else None
     if not parsed or parsed[1] in (None, "black"):
         return ""
-    return (f" On a {parsed[1]} background this small model often misses the digit's colour (a red seven on white "
-            "comes out orange): the VAE squeezes each 8 x 8 block of pixels into one latent cell, where thin coloured "
-            "strokes blend with the background. On black, colours come out right.")
+    return (f" On a {parsed[1]} background this small model misses the digit's colour more often than on black (a "
+            "green nine on yellow comes out blue): the VAE squeezes each 8 x 8 block of pixels into one latent cell, "
+            "where thin coloured strokes blend with the background.")
 
 
 @lru_cache(maxsize=2)

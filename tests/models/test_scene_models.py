@@ -15,8 +15,9 @@ CLIP_DIGIT, CLIP_COLOUR = 0.90, 0.95          # the issue's bar; README: 93.6 % 
 CLIP_DIGIT_BARE, CLIP_COLOUR_BARE = 0.74, 0.68   # README: 82.8 % and 77.7 % with bare captions (chance 10 %, 14 %)
 CLIP_DIGIT_ENSEMBLED, CLIP_COLOUR_ENSEMBLED = 0.82, 0.78     # README: 90.6 % and 88.3 % with prompt ensembling
 JUDGE_DIGIT, JUDGE_COLOUR = 0.85, 0.97          # README: 89.9 % and 99.9 % on 1,024 held-out scenes
-VAE_DIGIT_DROP, VAE_COLOUR_DROP = 0.22, 0.10    # README: 91 % -> 74.8 % and 99.7 % -> 94.3 % (512 scenes)
-VAE_LARGE_DIGIT_DROP = 0.08                      # README: large digits 93.0 % -> 87.5 %; small 85.5 % -> 54.9 %
+VAE_DIGIT_DROP, VAE_COLOUR_DROP = 0.15, 0.05    # README: 91 % -> 80.1 % and 99.7 % -> 97.7 % (512 scenes)
+VAE_LARGE_DIGIT_DROP = 0.07                      # README: large digits 93.0 % -> 91.4 %; small 85.5 % -> 64.3 %
+VAE_COLOUR_ON_COLOURED = 0.90                    # README: 99.7 % -> 94.8 % (86.7 % before the stroke-weighted loss)
 
 
 def test_the_clip_folder_is_a_transformers_clip():
@@ -140,8 +141,9 @@ def test_the_vae_keeps_what_the_judge_reads():
     assert drop["large"] <= VAE_LARGE_DIGIT_DROP
     assert drop["small"] > drop["large"]              # a 16-pixel digit has 2 x 2 latent cells: it loses the most
     black, coloured = v.colour_by_background["black"], v.colour_by_background["coloured"]
-    assert black[0] - black[1] <= 0.02                # colours on black survive; README: 99.8 % -> 99.6 %
-    assert coloured[0] - coloured[1] > black[0] - black[1]    # on a coloured background less: 99.7 % -> 86.7 %
+    assert black[0] - black[1] <= 0.02                # colours on black survive; README: 99.8 % -> 99.8 %
+    assert coloured[0] - coloured[1] > black[0] - black[1]    # on a coloured background less: 99.7 % -> 94.8 %
+    assert coloured[1] >= VAE_COLOUR_ON_COLOURED
 
 
 def test_prompts_on_backgrounds_are_in_the_grammar_and_contrast():

@@ -125,3 +125,42 @@ def test_the_unet_script_with_grounding_trains_and_records_both_terms(tmp_path):
     assert 0 < parts["grounding"] < 1
     loss.backward()
     assert unet.down_blocks[0].attentions[0].transformer_blocks[0].attn2.to_k.weight.grad.abs().sum() > 0
+
+
+def test_the_vae_decoder_phase_weights_a_stroke_by_its_distance_from_the_background():
+    import numpy as np
+
+    from models.scenes import COLOURS, SIZES, Scene, Thing, inks, render
+    from training.train_vae import stroke_weights
+
+    scene = Scene((Thing(7, "red", "large", "centre", 3),), "white", "a large red seven on a white background")
+    image = torch.from_numpy(render(scene, np.random.default_rng(0)).transpose(2, 0, 1))[None]
+    weight = stroke_weights(image, [scene], 10.0)[0, 0]
+    background = (image[0] == 1).all(dim=0)                                     # white pixels
+    assert torch.equal(weight[background], torch.ones(int(background.sum())))
+    contrast = max(abs(c - 1) for c in COLOURS["red"])                          # red against white, largest channel
+    darkest_ink = float(inks(SIZES["large"])[3].max())                          # the stroke's largest alpha
+    assert float(weight.max()) == pytest.approx(1 + 10 * contrast * darkest_ink, rel=1e-5)
+    assert float(weight.max()) > 8
+
+
+def test_the_vae_loss_is_its_formula_by_hand():
+    from diffusers import AutoencoderKL
+
+    from training.train_vae import vae_loss
+
+    torch.manual_seed(0)
+    vae = AutoencoderKL(block_out_channels=(8,), norm_num_groups=4, latent_channels=4, layers_per_block=1).eval()
+    x = torch.rand(2, 3, 8, 8) * 2 - 1
+    weight = torch.rand(2, 1, 8, 8) + 1
+    got = vae_loss(vae, x, 1e-6, torch.Generator().manual_seed(5), weight, (0.5, 3))
+    posterior = vae.encode(x).latent_dist
+    error = vae.decode(posterior.sample(torch.Generator().manual_seed(5))).sample - x
+    per_pixel = error.abs() + error ** 2                                                 # (2, 3, 8, 8)
+    weighted = sum(float(weight[b, 0, i, j] * per_pixel[b, c, i, j]) for b in range(2) for c in range(3)
+                   for i in range(8) for j in range(8)) / (2 * 3 * 64) / float(weight.mean())
+    worst = sum(sorted(per_pixel[b].sum(dim=0).flatten().tolist())[-3:][k] for b in range(2) for k in range(3)) / 6
+    expected = weighted + 1e-6 * float(posterior.kl().mean()) + 0.5 * worst
+    assert float(got) == pytest.approx(expected, rel=1e-5)
+    plain = vae_loss(vae, x, 1e-6, torch.Generator().manual_seed(5))
+    assert float(plain) == pytest.approx(float(per_pixel.mean() + 1e-6 * posterior.kl().mean()), rel=1e-5)
