@@ -209,7 +209,7 @@ def test_the_coloured_background_note_says_what_the_model_does(settings):
     from models.text_to_image_quality import COLOUR_NAMES
 
     note = show_image(settings, "a green nine on a yellow background", "", 7.5, 30, 0)[3]
-    assert "a green nine on yellow comes out blue" in note
+    assert "a green nine on yellow often comes out teal, which the judge reads as blue" in note
     image = generate(settings, "a green nine on a yellow background", "", 7.5, 30, 0)["image"]
     _, colours = read_scenes(load_scene_judge(), torch.from_numpy(image).permute(2, 0, 1)[None].float())
     assert COLOUR_NAMES[int(colours[0, 0])] == "blue"                       # what the note says, on this seed
