@@ -153,7 +153,7 @@ def test_the_vae_loss_is_its_formula_by_hand():
     vae = AutoencoderKL(block_out_channels=(8,), norm_num_groups=4, latent_channels=4, layers_per_block=1).eval()
     x = torch.rand(2, 3, 8, 8) * 2 - 1
     weight = torch.rand(2, 1, 8, 8) + 1
-    got = vae_loss(vae, x, 1e-6, torch.Generator().manual_seed(5), weight, (0.5, 3))
+    got = vae_loss(vae, x, 1e-6, torch.Generator().manual_seed(5), weight, 0.5, 3)
     posterior = vae.encode(x).latent_dist
     error = vae.decode(posterior.sample(torch.Generator().manual_seed(5))).sample - x
     per_pixel = error.abs() + error ** 2                                                 # (2, 3, 8, 8)
