@@ -258,9 +258,16 @@
   }, 300);
 
   // A refused input: the toast says what was wrong (components/errors.keeps_view); the same words also appear next
-  // to the control that caused it: the one the learner changed in the last 5 s, else (a scene, a link) the control
-  // whose label the message starts with ("seed must be …" beside "seed (…)"; the longest name wins).
+  // to the control that caused it: the input control the message starts with ("seed must be …" beside "seed (…)",
+  // "Type a prompt …" beside "prompt (…)"; the longest name wins), else the one the learner changed in the last 5 s
+  // (an emptied prompt is not the fault of the w slider that was moved next).
   const labelName = (text) => text.split(/[(,:]/)[0].trim().toLowerCase().replace(/s$/, "");
+  const escaped = (name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const names = (message, name) => name.length >= 3 && new RegExp(`^(type (a|an|the) )?${escaped(name)}s?(\\W|$)`).test(message);
+  const takesInput = (label) => {
+    const block = label.closest(".block");
+    return Boolean(block && block.querySelector("input, textarea, select"));
+  };
   const seenToasts = new WeakSet();
   let lastEdited = null;
   for (const kind of ["input", "change"]) {
@@ -274,20 +281,17 @@
       if (seenToasts.has(text)) continue;                                            // groups those of a kind)
       seenToasts.add(text);
       const message = text.textContent.trim(), lower = message.toLowerCase();
-      let best = null, length = 0;
+      let named = null, length = 0;
+      for (const label of document.querySelectorAll('[data-testid="block-info"]')) {
+        const name = labelName(label.textContent);
+        if (label.offsetParent !== null && name.length > length && names(lower, name) && takesInput(label)) {
+          named = label; length = name.length;
+        }
+      }
       const recent = lastEdited && Date.now() - lastEdited.at < 5000;
       let edited = recent && lastEdited.element.isConnected && (lastEdited.element.closest(".block") || lastEdited.element);
       if (recent && (!edited || edited.offsetParent === null) && lastEdited.id) edited = document.getElementById(lastEdited.id);
-      if (edited && edited.offsetParent !== null) {
-        best = edited;
-      } else {
-        for (const label of document.querySelectorAll('[data-testid="block-info"]')) {
-          const name = labelName(label.textContent);
-          if (label.offsetParent !== null && name.length >= 3 && name.length > length && lower.startsWith(name)) {
-            best = label; length = name.length;
-          }
-        }
-      }
+      const best = named || (edited && edited.offsetParent !== null ? edited : null);
       if (best) note(best, message);
     }
   }, 300);

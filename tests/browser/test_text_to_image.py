@@ -1,5 +1,6 @@
 """The series' last chapter in Chromium: CLIP's matrix and zero-shot bars, a fresh CLIP learning its diagonal, and a
-prompt typed and sent with Enter in Text to image, with its cross-attention maps."""
+prompt typed and sent with Enter in Text to image, with its cross-attention maps (and an emptied prompt named as
+the fault beside the prompt box, not beside the slider that was moved)."""
 from playwright.sync_api import expect
 
 from tests.browser.helpers import open_panel, save_screenshot
@@ -28,3 +29,9 @@ def test_text_to_image_prompt_with_enter(page):
     expect(page.locator("#t2i-image")).to_contain_text("a large red seven on the left", timeout=60_000)
     expect(page.locator("#t2i-maps")).to_contain_text("yellow")
     save_screenshot(page, "text-to-image")
+    prompt.fill("")                                            # then w changed: the message is the prompt's
+    w = page.locator("#t2i-w input[type=number]")
+    w.fill("3")
+    w.press("Enter")
+    expect(page.locator("#t2i-prompt .dle-clamped")).to_contain_text("Type a prompt")
+    expect(page.locator("#t2i-w .dle-clamped")).to_have_count(0)
