@@ -1,6 +1,6 @@
 """Train the scenes' VAE (diffusers AutoencoderKL, 64x64x3 <-> 8x8x4) on captioned scenes.
 
-    .venv/bin/python -m training.train_vae                      # about 50 + 26 min on one core of this CPU
+    .venv/bin/python -m training.train_vae                      # about 50 + 58 min on one core of this CPU
     .venv/bin/python -m training.train_vae --max-minutes 10     # stop early; run again to resume
     .venv/bin/python -m training.train_vae --steps 2400         # the joint phase only
 
@@ -26,7 +26,7 @@ from training.loop import Training, phased_cosine, run
 
 @dataclass(frozen=True)
 class VaeTraining:
-    steps: int = 4400             # batches of scenes in all
+    steps: int = 6400             # batches of scenes in all (4,000 of them the decoder's alone)
     joint_steps: int = 2400       # the first ones train encoder and decoder; after them the encoder is locked and
                                   # only the decoder learns (as Stable Diffusion's ft-MSE decoder was made): the
                                   # latents, and so the U-Net trained on them, stay valid
