@@ -223,7 +223,7 @@ def build(settings: Settings) -> PanelLink:
         inputs, outputs = [prompt, negative, w, steps, seed], [formula, picture, overlays, note]
         scenes(inputs, {"U-Net Denoising · where is each word of a pair read?":
                         ["a red seven on the left and a blue two on the right", "", 7.5, 30, 2],
-                        "Classifier-Free Guidance · w = 0: the prompt only suggests": ["a small yellow three", "", 0, 30, 0],
+                        "Classifier-Free Guidance · w = 0: the prompt only suggests": ["a small yellow three", "", 0, 30, 15],
                         "Classifier-Free Guidance · a negative prompt: not yellow": ["a small three", "yellow", 7.5, 30, 2]},
                fn=bind(show_image, settings), outputs=outputs, elem_id="t2i-scenes", **HEAVY)
         gr.on([tab.select, run.click, prompt.submit, negative.submit, w.release, steps.release, seed.submit],

@@ -246,7 +246,7 @@ def test_text_to_image_scenes_draw_what_they_ask(scenes, settings):
             on_left = swapped["maps"][i, :, :half].sum() > swapped["maps"][i, :, half:].sum()
             assert on_left == (sides[word] if word in ("left", "right") else not sides[word]), word
     prompt, negative, w, steps, seed = scene(scenes, "t2i-scenes", "Classifier-Free Guidance · w = 0")
-    assert w == 0 and read([prompt, negative, w, steps, seed])["centre"] != (3, "yellow")   # only suggests...
+    assert w == 0 and read([prompt, negative, w, steps, seed])["centre"][0] != 3   # only suggests (another digit)...
     assert read([prompt, negative, 7.5, steps, seed])["centre"] == (3, "yellow")            # ...until w pushes
     prompt, negative, w, steps, seed = scene(scenes, "t2i-scenes", "Classifier-Free Guidance · a negative prompt")
     digit, colour = read([prompt, negative, w, steps, seed])["centre"]
