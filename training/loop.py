@@ -88,8 +88,10 @@ def run(training: Training, loss_at: Callable[[int], torch.Tensor], learning_rat
     for step in bar:
         if before_step is not None:
             before_step(step)
-        for group in training.optimizer.param_groups:
-            group["lr"] = learning_rate(step)
+        rates = learning_rate(step)                  # one rate for all parameter groups, or one per group
+        rates = rates if isinstance(rates, (list, tuple)) else [rates] * len(training.optimizer.param_groups)
+        for group, rate in zip(training.optimizer.param_groups, rates):
+            group["lr"] = rate
         loss = loss_at(step)
         training.optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -47,10 +47,17 @@ def vae_loss(vae, x: torch.Tensor, kl_weight: float, generator: torch.Generator,
     worst pixels."""
     posterior = vae.encode(x).latent_dist
     reconstruction = vae.decode(posterior.sample(generator)).sample
+    return (reconstruction_loss(reconstruction, x, weight, worst_weight, worst_pixels)
+            + kl_weight * posterior.kl().mean())
+
+
+def reconstruction_loss(reconstruction: torch.Tensor, x: torch.Tensor, weight: torch.Tensor | None = None,
+                        worst_weight: float = 0.0, worst_pixels: int = 32) -> torch.Tensor:
+    """L1 + L2 per pixel (a weighted mean when weight (B, 1, H, W) is given) + worst_weight x the mean error of each
+    image's worst_pixels worst pixels."""
     error = reconstruction - x
     per_pixel = error.abs() + error.pow(2)
     loss = per_pixel.mean() if weight is None else (weight * per_pixel).mean() / weight.mean()
-    loss = loss + kl_weight * posterior.kl().mean()
     if worst_weight:
         loss = loss + worst_weight * per_pixel.sum(dim=1).flatten(1).topk(worst_pixels, dim=1).values.mean()
     return loss

@@ -127,8 +127,7 @@ def coloured_background_note(r: dict) -> str:
         return ""
     return (f" On a {parsed[1]} background this small model misses the digit's colour more often than on black (a "
             "green nine on yellow often comes out teal, which the judge reads as blue): the VAE squeezes each 8 x 8 "
-            "block of pixels into one latent cell, where thin coloured strokes blend with the background. The small "
-            "many-coloured speck beside the digit is the VAE decoder's own flaw on coloured backgrounds.")
+            "block of pixels into one latent cell, where thin coloured strokes blend with the background.")
 
 
 @lru_cache(maxsize=2)

@@ -53,6 +53,18 @@ def test_schedules():
     assert phased_cosine(150, 1.0, 10, 100, 200) == pytest.approx(0.55, rel=0.01)   # half-way down its cosine
 
 
+def test_a_rate_per_parameter_group(tmp_path):
+    torch.manual_seed(0)
+    a, b = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD([{"params": a.parameters()}, {"params": b.parameters()}], lr=1.0)
+    training = Training({"a": a, "b": b}, optimizer, 1, tmp_path)
+    b_before = [p.detach().clone() for p in b.parameters()]
+    run(training, lambda step: a(torch.ones(1, 2)).sum() + b(torch.ones(1, 2)).sum(), lambda step: [0.5, 0.0],
+        lambda step, final: None, 5, every=100)
+    assert [group["lr"] for group in optimizer.param_groups] == [0.5, 0.0]
+    assert all(torch.equal(p, q) for p, q in zip(b.parameters(), b_before))         # rate 0: b did not move
+
+
 def test_the_clip_script_resumes_into_its_locked_phase_and_writes_a_clip(tmp_path):
     from transformers.models.clip.modeling_clip import CLIPModel
 
@@ -84,6 +96,32 @@ def test_the_vae_and_unet_scripts_resume_and_write_what_the_app_loads(tmp_path, 
                      tmp_path / "pipeline", max_minutes=5, every=100)
     assert torch.load(tmp_path / "unet-work" / "state.pt", weights_only=True)["step"] == 2
     assert isinstance(UNet2DConditionModel.from_pretrained(tmp_path / "pipeline" / "unet"), UNet2DConditionModel)
+
+
+def test_the_vae_refit_keeps_the_teachers_latent_space_and_resumes_with_its_encoder_locked(tmp_path):
+    from diffusers import AutoencoderKL
+
+    from training.refit_vae import RefitTraining, encoder_loss, train
+
+    teacher = AutoencoderKL(block_out_channels=(8, 8), norm_num_groups=8, latent_channels=4, layers_per_block=1,
+                            scaling_factor=0.5)
+    teacher.save_pretrained(tmp_path / "teacher")
+    config = dict(encoder_steps=1, batch_size=2, warmup_steps=1)
+    train(RefitTraining(steps=1, **config), tmp_path / "teacher", tmp_path / "work", tmp_path / "out", 5, 100)
+    first = AutoencoderKL.from_pretrained(tmp_path / "out")
+    train(RefitTraining(steps=2, **config), tmp_path / "teacher", tmp_path / "work", tmp_path / "out", 5, 100)
+    second = AutoencoderKL.from_pretrained(tmp_path / "out")
+    assert torch.load(tmp_path / "work" / "state.pt", weights_only=True)["step"] == 2
+    assert second.config.norm_num_groups == 4 and second.config.scaling_factor == 0.5     # the teacher's scale
+    assert list(second.config.block_out_channels) == list(teacher.config.block_out_channels)
+    assert all(torch.equal(p, q) for p, q in zip(first.encoder.parameters(), second.encoder.parameters()))
+    assert not all(torch.equal(p, q) for p, q in zip(first.decoder.parameters(), second.decoder.parameters()))
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        assert encoder_loss(teacher, teacher.encode(x).latent_dist, x, 0.1).item() == 0.0
+        assert encoder_loss(second, teacher.encode(x).latent_dist, x, 0.1).item() > 0
+    with pytest.raises(SystemExit, match="already has norm_num_groups = 4"):        # refit only a 16-group teacher
+        train(RefitTraining(steps=3, **config), tmp_path / "out", tmp_path / "work2", tmp_path / "out2", 5, 100)
 
 
 def test_grounded_words_are_each_digits_phrase_with_its_side():
