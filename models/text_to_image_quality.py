@@ -124,7 +124,7 @@ def prompts_on_backgrounds(k: int, seed: int) -> list[str]:
     return prompts
 
 
-def on_backgrounds_quality(pipe, judge, weights=(0.0, 2.0, 7.5), prompts: int = 8, samples: int = 8,
+def on_backgrounds_quality(pipe, judge, weights=(0.0, 3.0, 7.5), prompts: int = 8, samples: int = 8,
                            steps: int = 30, seed: int = 9) -> dict:
     """Per w: the share of samples of prompts_on_backgrounds whose digit, and whose colour, the judge reads."""
     table = {}
@@ -205,7 +205,7 @@ def attention_follows_drawing(maps: torch.Tensor, tokenizer, prompt: str, colour
     return results
 
 
-def text_to_image_quality(pipe, judge, weights=(0.0, 2.0, 7.5), prompts: int = 8, samples: int = 8,
+def text_to_image_quality(pipe, judge, weights=(0.0, 3.0, 7.5), prompts: int = 8, samples: int = 8,
                           steps: int = 30, seed: int = 5) -> dict:
     """Per w: one-digit digit and colour accuracy, two-digit all-right accuracy, diversity of one-digit samples
     (RMS pixel distance, and 1 − cos in the scenes' CLIP image space); and the cross-attention check at the

@@ -208,13 +208,18 @@ def test_the_coloured_background_note_says_what_the_model_does(settings):
     from models.scene_judge import load_scene_judge, read_scenes
     from models.text_to_image_quality import COLOUR_NAMES
 
+    def colour(w):
+        image = generate(settings, "a green nine on a yellow background", "", w, 30, 0)["image"]
+        _, colours = read_scenes(load_scene_judge(), torch.from_numpy(image).permute(2, 0, 1)[None].float())
+        return COLOUR_NAMES[int(colours[0, 0])]
+
     note = show_image(settings, "a green nine on a yellow background", "", 7.5, 30, 0)[3]
     assert "a green nine on yellow often comes out teal, which the judge reads as blue" in note
-    image = generate(settings, "a green nine on a yellow background", "", 7.5, 30, 0)["image"]
-    _, colours = read_scenes(load_scene_judge(), torch.from_numpy(image).permute(2, 0, 1)[None].float())
-    assert COLOUR_NAMES[int(colours[0, 0])] == "blue"                       # what the note says, on this seed
+    assert colour(7.5) == "blue"                                     # what the note says, on this seed...
+    assert colour(3.0) == "green"                                    # ...and at the default w, no overshoot
+    assert "overshoot" not in show_image(settings, "a green nine on a yellow background", "", 3.0, 30, 0)[3]
     for prompt in ("a red seven", "a red seven on a black background"):
-        assert "background this small model" not in show_image(settings, prompt, "", 7.5, 30, 0)[3]
+        assert "overshoot" not in show_image(settings, prompt, "", 7.5, 30, 0)[3]
 
 
 def test_text_to_image_scenes_draw_what_they_ask(scenes, settings):

@@ -92,8 +92,17 @@ def test_emoji_and_unknown_words_still_draw(sd_settings):
 
 def test_the_coloured_background_note_is_only_for_the_scenes_model(sd_settings):
     show, = bound(sd_settings, (show_image,))
-    note = show("a red seven on a white background", "", 3.0, 3, 0)[3]   # another pipeline: its VAE is not ours
-    assert "background this small model" not in note
+    note = show("a red seven on a white background", "", 7.5, 3, 0)[3]   # another pipeline: not what we measured
+    assert "overshoot" not in note
+
+
+def test_the_default_w_is_the_scenes_models_own_and_the_cards_for_another(settings, sd_settings):
+    from models.image_pipeline import default_w
+
+    assert default_w(settings) == 3.0 and default_w(sd_settings) == 7.5
+    unset = text_to_image_endpoint(sd_settings, "a red seven", steps=2, seed=1)
+    assert unset == text_to_image_endpoint(sd_settings, "a red seven", w=7.5, steps=2, seed=1)
+    assert unset != text_to_image_endpoint(sd_settings, "a red seven", w=3.0, steps=2, seed=1)
 
 
 def test_the_step_timing_names_both_sizes_and_a_ratio(sd_settings):
