@@ -31,7 +31,7 @@ def test_text_to_image_prompt_with_enter(page):
     save_screenshot(page, "text-to-image")
     prompt.fill("")                                            # then w changed: the message is the prompt's
     w = page.locator("#t2i-w input[type=number]")
-    w.fill("3")
+    w.fill("5")                                                # (3 is the default: 5 is a change)
     w.press("Enter")
     expect(page.locator("#t2i-prompt .dle-clamped")).to_contain_text("Type a prompt")
     expect(page.locator("#t2i-w .dle-clamped")).to_have_count(0)
