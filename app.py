@@ -1,7 +1,6 @@
 """Deep Learning Explorer: compose the tabs and launch. Flags, each also an environment variable: see --help."""
 import argparse
 import os
-from functools import partial
 from pathlib import Path
 
 from models.settings import BUNDLED_LM, Settings
@@ -75,56 +74,14 @@ def set_environment(settings: Settings) -> None:
         os.environ["HF_DATASETS_OFFLINE"] = "1"
 
 
+ASSETS = Path(__file__).with_name("server") / "assets"     # the page's CSS and the landing page's pictures
+THUMBNAILS = ASSETS / "thumbnails"
 LANDING = """# Deep Learning Explorer
 The 3Blue1Brown deep-learning series as hands-on panels backed by real models: every panel gives the
 **intuition**, then the **math with live numbers**, then an **example you can move**. The sections follow the
 series: *Structure* → *Learning* → *Transformers* → *Generation*; pick a section, then a panel. Everything runs on
 this machine, offline. Each panel's **link to this view** reopens it with its settings (add `&presenter=1` for a projector)."""
 
-CSS = """
-.dle-formula .prose { font-size: 1.15rem; }
-#dle-root .dle-formula .katex { font-size: 1.2em; }  /* Gradio pins KaTeX at 20px; follow the block instead */
-#dle-root .dle-formula .katex-display { overflow-x: auto; overflow-y: hidden; }  /* shrunk to fit first (deeplink.js) */
-.dle-card { margin-bottom: 0.5rem; }
-/* Presenter mode: larger type for text and controls. Not through Gradio's --text-* variables: changing those
-   makes plotly draw its colour bars wrongly; plots keep their own large type. */
-#dle-root.dle-presenter .prose { font-size: 22px; }
-#dle-root.dle-presenter .prose h1 { font-size: 40px; }
-#dle-root.dle-presenter .prose h2 { font-size: 32px; }
-#dle-root.dle-presenter label span, #dle-root.dle-presenter [data-testid="block-info"] { font-size: 20px; }
-#dle-root.dle-presenter input, #dle-root.dle-presenter textarea, #dle-root.dle-presenter button { font-size: 21px; }
-#dle-root.dle-presenter .dle-formula .prose { font-size: 28px; }
-#dle-root.dle-presenter .dle-explanation, #dle-root.dle-presenter .dle-intuition p,
-#dle-root.dle-presenter #landing p { display: none; }
-/* The guided tour's bar: a card above the sections; in presenter mode the narration is large (the speaker's notes). */
-#tour .tour-bar { border: 2px solid #2563eb; border-radius: 10px; padding: 0.6rem 1rem; background: #eff6ff;
-                  color: #1f2937; }
-/* Once the bar has scrolled away (to the stop's figure), a one-line copy stays pinned to the top of the window. */
-#tour .tour-mini { display: none; }
-#dle-root.dle-tour-away #tour .tour-mini { display: flex; gap: 0.8rem; align-items: center; flex-wrap: wrap;
-  position: fixed; top: 0; left: 0; right: 0; z-index: 1000; padding: 0.4rem 1rem; background: #eff6ff;
-  border-bottom: 2px solid #2563eb; box-shadow: 0 4px 10px rgba(0,0,0,0.12); font-size: 1.05rem; color: #1f2937; }
-#tour .tour-head { display: flex; flex-wrap: wrap; gap: 0.8rem; align-items: center; font-size: 1.05rem; }
-#tour .tour-head progress { flex: 1 1 120px; max-width: 260px; }
-#tour a.tour-nav { font-weight: 600; color: #1d4ed8; }
-#tour .tour-title { margin: 0.4rem 0 0.2rem; font-size: 1.35rem; }
-#tour .tour-narration, #tour .tour-question { font-size: 1.1rem; margin: 0.2rem 0; }
-#tour .tour-question { background: #fef9c3; padding: 0.3rem 0.5rem; border-radius: 6px; }
-#tour .tour-keys { font-size: 0.85rem; color: #475569; margin: 0.2rem 0 0; }
-#tour ul.tour-jump { columns: 2; font-size: 0.95rem; }
-#dle-root.dle-presenter #tour .tour-narration, #dle-root.dle-presenter #tour .tour-question { font-size: 24px; }
-#dle-root.dle-presenter #tour .tour-title { font-size: 30px; }
-/* The note a clamped slider value leaves beside its control (deeplink.js). */
-.dle-clamped { color: #9a3412; background: #ffedd5; border-radius: 6px; padding: 0.2rem 0.5rem; margin-top: 0.3rem;
-               font-size: 0.95rem; }
-/* A phone: the header stacks (the title above the presenter box) instead of squeezing the title letter by letter. */
-@media (max-width: 700px) {
-  #dle-header { flex-direction: column; }
-  #dle-header > * { width: 100%; min-width: 0 !important; }
-  #tour ul.tour-jump { columns: 1; }
-  #tour .tour-keys { display: none; }                                   /* no keyboard on a phone */
-}
-"""
 
 
 def sections():
@@ -142,54 +99,73 @@ def sections():
     ]
 
 
-def section_id(section: str) -> str:
-    return "section-" + section.split()[0].lower()
-
-
 def create_app(settings: Settings):
+    """The landing page ("/") and one page per panel ("/neuron", "/attention", ...): the browser loads only the
+    panel the learner opens (README, "Fast pages"). Server, queue and API are shared by all pages."""
     import gradio as gr  # after set_environment: huggingface_hub reads HF_HUB_OFFLINE when it is imported
 
-    from components.deeplink import view_restorer
-    from components.tour import tour_stop
     from models.image_pipeline import check_image_model
     from models.settings import check_language_model
 
     check_language_model(settings)
     check_image_model(settings.image_model, settings.online)
     check_image_model(settings.clip_model, settings.online)
-    links, section_of, inner_tabs_of = [], {}, {}
+    tours, pages = {}, {}                  # tours: filled once every panel's link is known (checked_tours)
     with gr.Blocks(title="Deep Learning Explorer", analytics_enabled=False) as demo:
-        with gr.Column(elem_id="dle-root"):
-            with gr.Row(equal_height=True, elem_id="dle-header"):
-                gr.Markdown(LANDING, elem_id="landing")
-                presenter = gr.Checkbox(False, label="Presenter mode (large type, short text)", scale=0,
-                                        min_width=220, elem_id="presenter", interactive=True)
-            tour_bar = gr.HTML(visible=False, elem_id="tour")
-            with gr.Tabs(elem_id="sections") as section_tabs:
-                for section, panels in sections():
-                    with gr.Tab(section, id=section_id(section), elem_id=section_id(section)):
-                        with gr.Tabs() as inner_tabs:
-                            for panel in panels:
-                                link = panel.build(settings)
-                                links.append(link)
-                                section_of[link.panel] = section_id(section)
-                                inner_tabs_of[link.panel] = inner_tabs
-        pause_when_left(links, [section_tabs, *dict.fromkeys(inner_tabs_of.values())])
-        outputs = [section_tabs, *dict.fromkeys(inner_tabs_of.values()), presenter,
-                   *[c for link in links for c in link.controls.values()], *[link.box for link in links]]
-        tours = checked_tours(settings, links)
-        demo.load(view_restorer(links, section_of, inner_tabs_of, partial(tour_stop, tours=tours)), None,
-                  [*outputs, tour_bar], api_visibility="undocumented")
-    demo.panel_links = links        # each panel's PanelLink (its linkable controls), for tests and benchmarks
+        build_landing(tours)
+    for _, panels in sections():
+        for module in panels:
+            with demo.route(module.TITLE, module.PANEL, show_in_navbar=False):
+                pages[module.PANEL] = build_page(module, settings, tours)
+    tours.update(checked_tours(settings, [page.link for page in pages.values()]))
+    demo.panel_links = [page.link for page in pages.values()]    # each panel's PanelLink, for tests and benchmarks
+    demo.panel_pages = pages
+    demo.tours = tours
     return demo
 
 
-def pause_when_left(links, tab_groups) -> None:
-    """What a panel runs when the learner picks another tab (a network training live pauses)."""
-    for tabs in tab_groups:
-        for link in links:
-            for handler, state in link.on_leave:
-                tabs.select(handler, state, None, queue=False, api_visibility="undocumented", show_progress="hidden")
+def panel_names() -> list[str]:
+    return [m.PANEL for _, panels in sections() for m in panels]
+
+
+def navigation() -> list:
+    return [(section, [(m.PANEL, m.TITLE) for m in panels]) for section, panels in sections()]
+
+
+def build_landing(tours: dict) -> None:
+    import gradio as gr
+
+    from components.page import landing_html, nav_html, page_opener
+
+    with gr.Column(elem_id="dle-root"):
+        gr.HTML(nav_html(navigation(), ""), elem_id="dle-nav")
+        gr.Markdown(LANDING, elem_id="landing")
+        gr.HTML(landing_html([(section, [(m.PANEL, m.TITLE, m.SUMMARY, thumbnail(m.PANEL)) for m in panels])
+                              for section, panels in sections()]), elem_id="landing-panels")
+    gr.on([gr.context.get_blocks_context().root_block.load], page_opener(None, tours, panel_names()), None, None,
+          api_visibility="private", show_progress="hidden", queue=False)
+
+
+def thumbnail(panel: str) -> str:
+    return f"gradio_api/file={THUMBNAILS / (panel + '.jpg')}"
+
+
+def build_page(module, settings: Settings, tours: dict):
+    """One panel's page: the header (sections, the section's panels, presenter mode), the tour's bar, the panel."""
+    import gradio as gr
+
+    from components.page import Page, nav_html, page_opener
+
+    with gr.Column(elem_id="dle-root"):
+        with gr.Row(equal_height=True, elem_id="dle-header"):
+            gr.HTML(nav_html(navigation(), module.PANEL), elem_id="dle-nav")
+            presenter = gr.Checkbox(False, label="Presenter mode (large type, short text)", scale=0,
+                                    min_width=220, elem_id="presenter", interactive=True)
+        tour_bar = gr.HTML(visible=False, elem_id="tour")
+        link = module.build(settings)
+    gr.on([gr.context.get_blocks_context().root_block.load], page_opener(link, tours, panel_names()), None,
+          link.box, api_visibility="private", show_progress="hidden", queue=False)
+    return Page(link, presenter, tour_bar)
 
 
 def checked_tours(settings: Settings, links) -> dict:
@@ -216,14 +192,21 @@ def checked_tours(settings: Settings, links) -> dict:
     return tours
 
 
-def launch_options(settings: Settings) -> dict:
+def launch_options(settings: Settings, demo) -> dict:
     import gradio as gr
+    from starlette.middleware import Middleware
 
     from components.deeplink import PAGE_SCRIPT
+    from components.page import linked_state, page_for
+    from server.pages import LinkedPages
 
+    gr.set_static_paths([THUMBNAILS])
+    pages = LinkedPages.options(demo.panel_pages, page_for(demo.panel_pages, demo.tours),
+                                linked_state(demo.panel_pages, demo.tours))
     return dict(server_name=settings.host, server_port=settings.port, share=settings.share,
-                theme=gr.themes.Default(text_size="lg"), css=CSS, js=PAGE_SCRIPT, show_error=False,
-                allowed_paths=[], footer_links=["api", "settings"], state_session_capacity=settings.max_sessions)
+                theme=gr.themes.Default(text_size="lg"), css_paths=[ASSETS / "page.css"], js=PAGE_SCRIPT,
+                show_error=False, allowed_paths=[], footer_links=["api", "settings"],
+                state_session_capacity=settings.max_sessions, app_kwargs={"middleware": [Middleware(LinkedPages, **pages)]})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -237,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     except (ValueError, FileNotFoundError) as error:        # a setting or a missing model: say what to do, no trace
         raise SystemExit(f"Deep Learning Explorer cannot start: {error}") from None
     demo.queue(default_concurrency_limit=2)
-    demo.launch(**launch_options(settings), prevent_thread_lock=True)    # the page is served from here on
+    demo.launch(**launch_options(settings, demo), prevent_thread_lock=True)    # the page is served from here on
     if settings.warm_up:
         from models.warm_up import warm_up
 

@@ -11,42 +11,29 @@
       root.classList.toggle("dle-presenter", presenter.checked);
     }
   }, 250);
-  // A link with settings (?panel=neuron&b=3): a figure whose opening view is part of the page (the neuron's) would
-  // show the default for a moment before the link's view replaces it. Such a figure stays hidden until Gradio
-  // replaces it (a new figure gets a new div), or for 2 s at most (a figure the link does not change).
-  const query = new URLSearchParams(window.location.search);
-  const linked = query.get("panel") && [...query.keys()].some((key) => !["panel", "presenter", "__theme"].includes(key));
-  const drawnInPage = linked && window.gradio_config ? window.gradio_config.components
-    .filter((c) => c.type === "plot" && c.props && c.props.value && c.props.elem_id).map((c) => c.props.elem_id) : [];
-  if (drawnInPage.length) {
-    const tabId = `tab-${query.get("panel")}`, first = new Map();
-    const hidden = document.createElement("style");              // hidden from the first frame, by a rule
-    hidden.textContent = drawnInPage.map((id) => `#${tabId} #${id} .js-plotly-plot:not(.dle-shown)`).join(", ") +
-      " { visibility: hidden; }";
-    document.head.appendChild(hidden);
-    const stop = () => { clearInterval(hideOpening); hidden.remove(); };
-    const hideOpening = setInterval(() => {
-      for (const id of drawnInPage) {
-        const plot = document.querySelector(`#${tabId} #${id} .js-plotly-plot`);
-        if (!plot) continue;
-        if (!first.has(id)) first.set(id, {plot, at: Date.now()});
-        const seen = first.get(id);
-        if (plot !== seen.plot || Date.now() - seen.at > 2000) { plot.classList.add("dle-shown"); seen.done = true; }
-      }
-      const here = drawnInPage.filter((id) => document.querySelector(`#${tabId} #${id}`));   // the panel's own
-      if (here.length && here.every((id) => first.get(id)?.done)) stop();   // each opening view replaced or shown
-    }, 30);
-    setTimeout(stop, 30000);                                          // a figure that never appears
-  }
-  // The guided tour (components/tour.py): its links reload the page into another stop, through the same restore
-  // as a deep link. Keys drive the same links: → or space next, ← previous, r reveal, f full screen; never while
+  // Pages link to pages (components/page.nav_html): presenter mode and the theme follow the learner to the next page.
+  const carried = (href) => {
+    const presenter = document.querySelector("#presenter input[type=checkbox]");
+    const theme = new URLSearchParams(window.location.search).get("__theme");
+    const url = new URL(href, window.location.href);
+    if (presenter && presenter.checked) url.searchParams.set("presenter", "1");
+    if (theme) url.searchParams.set("__theme", theme);
+    return url.href;
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest(".dle-nav a, .dle-panels a, a.dle-card-link");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    window.location.assign(carried(link.getAttribute("href")));
+  });
+  // The guided tour (components/tour.py): its links open the next stop's page, in its state, as a deep link does. Keys drive the same links: → or space next, ← previous, r reveal, f full screen; never while
   // the learner types in a box. The stop's focus element is scrolled into view once the panel has drawn.
   // A key belongs to the element that has it: a text box, a button (space presses it), a link, a slider, a tab.
   const busy = (el) => el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT", "BUTTON", "A", "SUMMARY"].includes(el.tagName) ||
     ["button", "tab", "slider", "option", "textbox", "combobox"].includes(el.getAttribute && el.getAttribute("role")));
   const follow = (selector) => {
     const link = document.querySelector(`#tour ${selector}`);
-    if (link) window.location.assign(link.getAttribute("href"));
+    if (link) window.location.assign(carried(link.getAttribute("href")));
     return Boolean(link);
   };
   document.addEventListener("keydown", (event) => {
@@ -60,7 +47,7 @@
   });
   document.addEventListener("click", (event) => {        // Markdown links may open a new tab: a stop stays here
     const link = event.target.closest && event.target.closest("#tour a.tour-nav");
-    if (link) { event.preventDefault(); window.location.assign(link.getAttribute("href")); }
+    if (link) { event.preventDefault(); window.location.assign(carried(link.getAttribute("href"))); }
   });
   let focused = "";
   setInterval(() => {

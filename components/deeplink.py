@@ -1,4 +1,4 @@
-"""Deep links: a panel's tab and main settings as query parameters (?panel=neuron&bias=2), restored on load.
+"""Deep links: a panel's page and main settings as an address (/neuron?f=relu&b=2), restored on load.
 
 An explorer ends its build() with `return link_box("neuron", {"bias": bias_slider, ...})`: that lays out a
 "link to this view" box that follows the controls, and tells the app which controls a link may set.
@@ -21,7 +21,6 @@ class PanelLink:
     panel: str                                  # the panel's tab id, e.g. "neuron"
     controls: dict                              # query parameter -> the Gradio control it sets
     box: gr.Textbox                             # the panel's "link to this view" box
-    on_leave: tuple = ()                        # (handler, input) pairs run when the learner picks another tab
 
 
 def _choices(component) -> list:
@@ -78,11 +77,13 @@ def link_text(value) -> str:
 
 
 def link_for(page_url: str, panel: str, names: list[str], values: list) -> str:
-    """The page's address with the panel and its settings as the query (other parameters kept, e.g. presenter)."""
+    """The panel's page address with its settings as the query (/neuron?f=relu&b=2; presenter kept). page_url is the
+    address of a page of this app (any page: the panel's page replaces its last part)."""
     parts = urlsplit(page_url or "/")
     kept = [kv for kv in parts.query.split("&") if kv.startswith("presenter=")]
-    query = urlencode({"panel": panel, **{n: link_text(v) for n, v in zip(names, values) if v is not None}})
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join([query, *kept]), ""))
+    query = urlencode({n: link_text(v) for n, v in zip(names, values) if v is not None})
+    path = parts.path.rsplit("/", 1)[0] + "/" + panel
+    return urlunsplit((parts.scheme, parts.netloc, path, "&".join(q for q in [query, *kept] if q), ""))
 
 
 def link_follower(panel: str, names: list[str]):
@@ -107,56 +108,25 @@ def link_box(panel: str, controls: dict) -> PanelLink:
     return PanelLink(panel, controls, box)
 
 
-def restore_updates(query: dict, links: list[PanelLink]) -> tuple[str | None, dict, list[str]]:
-    """From a page's query: the panel to open, {control: value} to set, and the settings that were ignored."""
-    panel = query.get("panel")
-    by_panel = {link.panel: link for link in links}
-    if panel is None:
-        return None, {}, []
-    if panel not in by_panel:
-        return None, {}, [f"panel '{panel[:40]}' does not exist (panels: {', '.join(by_panel)})"]
+def restore_updates(query: dict, link: PanelLink) -> tuple[dict, list[str]]:
+    """From a page's query: {control: value} to set on the panel, and the settings that were ignored (with why)."""
     values, ignored = {}, []
-    for name, component in by_panel[panel].controls.items():
+    for name, component in link.controls.items():
         if name in query:
             try:
                 values[component] = parse_setting(component, str(query[name]))
             except ValueError as error:
                 ignored.append(f"{name}={str(query[name])[:20]!r} ({error})")
-    return panel, values, ignored
+    return values, ignored
 
 
-def view_restorer(links: list[PanelLink], section_of: dict, inner_tabs_of: dict, translate):
-    """The page-load handler for these panels (Gradio injects the request by its type hint, so it is a plain
-    function, not a partial). translate(query) -> (the query to restore, an update for one more output): the tour
-    (components/tour.tour_stop) turns ?tour=...&stop=... into its stop's link and its bar."""
-    def restore_view(request: gr.Request):
-        query = dict(request.query_params) if request is not None else {}
-        query, extra = translate(query)
-        return [*restore_updates_for_page(links, section_of, inner_tabs_of, request, query), extra]
-    return restore_view
+def config_value(component, value):
+    """A control's value as the page's config holds it (what Gradio would send for it)."""
+    try:
+        return component.postprocess(value)
+    except Exception:                   # noqa: BLE001 - a value Gradio cannot postprocess: the raw one, as parsed
+        return value
 
 
-def restore_updates_for_page(links: list[PanelLink], section_of: dict, inner_tabs_of: dict, request,
-                             query: dict | None = None) -> list:
-    """On page load: open the panel a link names and set its controls; settings that do not fit are ignored with
-    a warning. Returns updates for: the section tabs, each section's panel tabs, presenter mode, every control,
-    every panel's link box. query: the page's own, unless given (a tour stop's)."""
-    if query is None:
-        query = dict(request.query_params) if request is not None else {}
-    panel, values, ignored = restore_updates(query, links)
-    if ignored:
-        gr.Warning("Ignored in the link: " + "; ".join(ignored))
-    # Only tabs that change are updated: updating a visible tab re-renders it and plotly then draws it wrongly.
-    first_section = next(iter(section_of.values()), None)
-    first_panel_of = {}
-    for name, tabs in inner_tabs_of.items():
-        first_panel_of.setdefault(id(tabs), name)
-    section_update = gr.Tabs(selected=section_of[panel]) if panel and section_of[panel] != first_section else gr.skip()
-    inner_updates = [gr.Tabs(selected=panel) if panel and inner_tabs_of[panel] is tabs and first_panel_of[id(tabs)] != panel
-                     else gr.skip() for tabs in dict.fromkeys(inner_tabs_of.values())]
-    presenter = query.get("presenter", "0").lower() in ("1", "true", "on")
-    controls = [c for link in links for c in link.controls.values()]
-    page = request.headers.get("referer", "") if request is not None else ""
-    boxes = [link_for(page, link.panel, list(link.controls), [values.get(c, c.value) for c in link.controls.values()])
-             for link in links]
-    return [section_update, *inner_updates, presenter, *[values.get(c, gr.skip()) for c in controls], *boxes]
+def presenter_on(query: dict) -> bool:
+    return str(query.get("presenter", "0")).lower() in ("1", "true", "on")

@@ -16,16 +16,14 @@ A tour is a TOML file (tours/series.toml is the series, DL1 -> DL8):
     reveal = { T = 0.1 }                   # optional: the settings that show the answer
     focus = "next-bars"                    # optional: the element to scroll to
 
-`?tour=series&stop=7` opens stop 7 (counted from 1); `&reveal=1` applies its reveal. Navigation is by links (the
-page reloads into the next stop, through the same restore as a deep link), so a slide can link to any stop.
+`?tour=series&stop=7` opens stop 7 (counted from 1) on its panel's page; `&reveal=1` applies its reveal. Navigation
+is by links (the next stop's page opens in its state, as a deep link does), so a slide can link to any stop.
 """
 import tomllib
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from urllib.parse import urlencode
-
-import gradio as gr
 
 from components.deeplink import link_text
 
@@ -134,10 +132,10 @@ def stop_number(raw, tour: Tour) -> int:
 
 
 def tour_href(tour: Tour, number: int, presenter: bool, revealed: bool = False) -> str:
-    """A stop's link, ready for an href attribute."""
+    """A stop's link (on its panel's page), ready for an href attribute."""
     query = {"tour": tour.name, "stop": number, **({"reveal": 1} if revealed else {}),
              **({"presenter": 1} if presenter else {})}
-    return escape("?" + urlencode(query))          # as an HTML attribute: & written &amp;
+    return escape(f"./{tour.stops[number - 1].panel}?" + urlencode(query))     # as an attribute: & written &amp;
 
 
 def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
@@ -169,21 +167,21 @@ def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
             '<p class="tour-keys">keys: → or space next · ← previous · r reveal · f full screen</p></div>')
 
 
-def tour_stop(query: dict, tours: dict) -> tuple[dict, object]:
-    """?tour=name&stop=n[&reveal=1]: the stop's deep-link query (presenter kept) and the tour bar's update; any
-    other page: the query unchanged and the bar hidden."""
+def tour_stop(query: dict, tours: dict) -> tuple[dict, str | None, list[str]]:
+    """?tour=name&stop=n[&reveal=1]: the stop's deep-link query (presenter kept), the tour bar's HTML and what was
+    wrong in the link (to say so); any other page: the query unchanged, no bar, nothing wrong."""
     if "tour" not in query:
-        return query, gr.HTML(visible=False)
+        return query, None, []
     tour = tours.get(query["tour"])
     if tour is None:
-        gr.Warning(f"There is no tour {query['tour'][:40]!r}; tours: {', '.join(tours) or 'none'}.")
-        return {}, gr.HTML(visible=False)
+        return {}, None, [f"There is no tour {query['tour'][:40]!r}; tours: {', '.join(tours) or 'none'}."]
+    problems = []
     try:
         number = stop_number(query.get("stop", "1"), tour)
     except ValueError as error:
-        gr.Warning(f"Ignored in the link: {error}; showing stop 1.")
+        problems.append(f"Ignored in the link: {error}; showing stop 1.")
         number = 1
     revealed = query.get("reveal", "0") in ("1", "true", "on")
     presenter = query.get("presenter", "0").lower() in ("1", "true", "on")
     linked = {**stop_query(tour, number, revealed), **({"presenter": "1"} if presenter else {})}
-    return linked, gr.HTML(tour_bar(tour, number, revealed, presenter), visible=True)
+    return linked, tour_bar(tour, number, revealed, presenter), problems

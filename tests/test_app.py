@@ -33,7 +33,7 @@ def test_defaults_are_offline_private_and_local(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     app.set_environment(settings)
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
-    options = app.launch_options(settings)
+    options = app.launch_options(settings, app.create_app(settings))
     assert options["share"] is False and options["allowed_paths"] == []
 
 
@@ -100,7 +100,7 @@ def test_the_server_keeps_at_most_max_sessions_sessions(settings):
     assert app.parse_settings(["--max-sessions", "3"])[0].max_sessions == 3
     demo = app.create_app(small)
     demo.queue()
-    options = app.launch_options(small) | dict(prevent_thread_lock=True, quiet=True)
+    options = app.launch_options(small, demo) | dict(prevent_thread_lock=True, quiet=True)
     demo.launch(**options)
     try:
         for _ in range(6):                                   # six visitors, one request each

@@ -15,6 +15,7 @@ from components.events import HEAVY, bind
 from components.number import CheckedNumber
 from components.scenes import scenes
 from components.export import write_gif
+from components.page import panel_frame
 from core.checks import MAX_SEED, in_range, whole
 from core.diffusion import noise_schedule, sample, sampling_timesteps
 from core.guidance_sweep import MAX_STEPS, MAX_W
@@ -129,8 +130,13 @@ def denoise_endpoint(settings: Settings, digit: int, seed: int = 0, steps: int =
             "final": run["x0_hat"][-1].tolist(), "classifier_probabilities": run["guesses"][-1].tolist()}
 
 
+PANEL = "denoising"                       # its page: /denoising, and ?panel=denoising in a link
+TITLE = "Denoising"
+SUMMARY = "a diffusion U-Net trained here, step by step: x_t, the noise it predicts, x̂₀"
+
+
 def build(settings: Settings) -> PanelLink:
-    with gr.Tab("Denoising", id="denoising", elem_id="tab-denoising") as tab:
+    with panel_frame(PANEL) as tab:
         live = explanation_card(
             "Denoising: the U-Net at work, one step at a time",
             "Start from pure noise. At each step a U-Net looks at the noisy image and predicts the noise in it; "
@@ -165,8 +171,8 @@ def build(settings: Settings) -> PanelLink:
             "Classifier-Free Guidance · the same noise at w = 8": [3, 0, 20, 8.0],
         }, elem_id="denoising-scenes")
         outputs = [live, x_t, eps, x0_hat, status]
-        steps.change(step_range, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)
-        gr.on([tab.select, step.change, digit.change, seed.change, steps.release, w.release],
+        gr.on([tab.opened, steps.change], step_range, inputs=[steps, step], outputs=step, api_visibility="undocumented", queue=False)
+        gr.on([tab.opened, step.change, digit.change, seed.change, steps.release, w.release],
               bind(step_view, settings),
               inputs=[*run_inputs, step], outputs=outputs, trigger_mode="always_last", api_visibility="undocumented",
               show_progress="hidden", **HEAVY)

@@ -16,6 +16,7 @@ from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
 from components.number import CheckedNumber
 from components.scenes import scenes
+from components.page import panel_frame
 from core.checks import MAX_SEED, checked_prompt, in_range, whole
 from core.cross_attention import cross_attention_maps, recording_cross_attention
 from core.diffusion import sampling_timesteps
@@ -187,8 +188,13 @@ def text_to_image_endpoint(settings: Settings, prompt: str, negative_prompt: str
             "cross_attention": {k: np.round(r["maps"][i], 5).tolist() for k, (i, _) in zip(keys, r["tokens"])}}
 
 
+PANEL = "text-to-image"                       # its page: /text-to-image, and ?panel=text-to-image in a link
+TITLE = "Text to image"
+SUMMARY = "a prompt becomes an image in a latent, through cross-attention"
+
+
 def build(settings: Settings) -> PanelLink:
-    with gr.Tab("Text to image", id="text-to-image", elem_id="tab-text-to-image") as tab:
+    with panel_frame(PANEL) as tab:
         formula = explanation_card(
             "Text to image: a prompt steers the denoiser through cross-attention",
             "Stable Diffusion does not denoise pixels. A VAE squeezes the image into a small latent (here 64 x 64 x 3 "
@@ -229,7 +235,7 @@ def build(settings: Settings) -> PanelLink:
                         "Classifier-Free Guidance · w = 0: the prompt only suggests": ["a small yellow three", "", 0, 30, 15],
                         "Classifier-Free Guidance · a negative prompt: not yellow": ["a small three", "yellow", 7.5, 30, 2]},
                fn=bind(show_image, settings), outputs=outputs, elem_id="t2i-scenes", **HEAVY)
-        gr.on([tab.select, run.click, prompt.submit, negative.submit, w.release, steps.release, seed.submit],
+        gr.on([tab.opened, run.click, prompt.submit, negative.submit, w.release, steps.release, seed.submit],
               bind(show_image, settings), inputs=inputs, outputs=outputs, api_visibility="undocumented",
               trigger_mode="always_last", **HEAVY)
         gr.api(bind(text_to_image_endpoint, settings), api_name="text_to_image", **HEAVY)

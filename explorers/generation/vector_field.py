@@ -12,6 +12,7 @@ from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.number import CheckedNumber
 from components.scenes import scenes
+from components.page import panel_frame
 from components.vector_field_figures import (cloud_figure, field_figure, guidance_figure, marginals_figure,
                                              paths_figure)
 from core.checks import MAX_SEED, in_range, quote, whole
@@ -191,8 +192,13 @@ def sample_paths_endpoint(dataset: str, sampler: str = "ddim", steps: int = 50, 
     return {"paths": sampled(dataset, sampler, steps, label, w, n, seed).tolist()}
 
 
+PANEL = "vector-field"                       # its page: /vector-field, and ?panel=vector-field in a link
+TITLE = "Vector field"
+SUMMARY = "diffusion in 2-D, where every prediction is an arrow: the score"
+
+
 def build(settings: Settings) -> PanelLink:
-    with gr.Tab("Vector field", id="vector-field", elem_id="tab-vector-field") as tab:     # drawn when opened
+    with panel_frame(PANEL) as tab:     # drawn when opened
         live = explanation_card(
             "Diffusion as a vector field",
             "In two dimensions every point of the noise predictor's input is a point of the plane, so its prediction "
@@ -223,7 +229,7 @@ def build(settings: Settings) -> PanelLink:
             "Classifier-Free Guidance · upper moon, w = 3: three fields": ["moons", 150, 0, 3, 25],
             "Forward Diffusion · a 3's strokes at t = 100": ["digit 3", 100, NO_CLASS, 0, 25],
         }, elem_id="vector-field-scenes")
-        gr.on([tab.select, *[c.change for c in field_inputs]], field_view, inputs=field_inputs,
+        gr.on([tab.opened, *[c.change for c in field_inputs]], field_view, inputs=field_inputs,
               outputs=[live, cloud, field], trigger_mode="always_last", api_visibility="undocumented",
               show_progress="hidden")
         gr.api(vector_field_endpoint, api_name="vector_field")
@@ -248,7 +254,7 @@ def build_sampling_part(tab, dataset, label, w) -> dict:
     guide = gr.Button("Sample the class at each w", elem_id="vector-field-guide")
     guidance_note = gr.Markdown(elem_id="vector-field-guidance-note")
     guided = gr.Plot(label="guided samples", elem_id="vector-field-guided")
-    gr.on([tab.select, run.click, dataset.change], sampling_view, inputs=[dataset, label, w, steps, n, seed],
+    gr.on([tab.opened, run.click, dataset.change], sampling_view, inputs=[dataset, label, w, steps, n, seed],
           outputs=[paths, marginals, note], trigger_mode="always_last", api_visibility="undocumented")
     gr.on([guide.click, label.change], guidance_view, inputs=[dataset, label, steps, n, seed],
           outputs=[guided, guidance_note], trigger_mode="always_last", api_visibility="undocumented")

@@ -10,6 +10,7 @@ from components.deeplink import PanelLink, bounded_slider, link_box
 from components.errors import keeps_view, user_errors
 from components.scenes import scenes
 from components.network_figures import digit_image
+from components.page import panel_frame
 from core.backprop import backprop, chain_rule, desired_nudges, gradient_step
 from core.checks import in_range, whole
 from core.mlp import HIDDEN_ACTIVATIONS, LAYER_SIZES, cost, forward, one_hot
@@ -151,9 +152,14 @@ def backprop_endpoint(index: int, layer: int, to_neuron: int, from_neuron: int, 
             "autograd_gradient": autograd_gradient(network.params, x, label, activation, layer, j, k)}
 
 
+PANEL = "backprop"                       # its page: /backprop, and ?panel=backprop in a link
+TITLE = "Backpropagation"
+SUMMARY = "every weight's gradient for one example: how wrong × how responsive × how active"
+
+
 def build(settings: Settings) -> PanelLink:
     start, (opening_layer, opening_j, opening_k) = MOST_WRONG, OPENING_WEIGHT
-    with gr.Tab("Backpropagation", id="backprop", elem_id="tab-backprop") as tab:   # drawn when opened
+    with panel_frame(PANEL) as tab:   # drawn when opened
         live = explanation_card(
             "Backpropagation: passing the blame backward",
             "Start at the output error and pass blame backward, layer by layer. Each weight's share of the blame "
@@ -197,9 +203,9 @@ def build(settings: Settings) -> PanelLink:
             step = gr.Button("Take one gradient-descent step on this example", elem_id="backprop-step")
         stepped = gr.Markdown(elem_id="backprop-stepped")
         controls = [index, activation, layer, to_neuron, from_neuron]
-        layer.change(neuron_ranges, inputs=[layer, to_neuron, from_neuron], outputs=[to_neuron, from_neuron],
+        gr.on([tab.opened, layer.change], neuron_ranges, inputs=[layer, to_neuron, from_neuron], outputs=[to_neuron, from_neuron],
                      api_visibility="undocumented", queue=False)
-        gr.on([tab.select, *[c.change for c in controls]], explain, inputs=controls,
+        gr.on([tab.opened, *[c.change for c in controls]], explain, inputs=controls,
               outputs=[live, image, gradients, paths, nudges, spread, status], trigger_mode="always_last",
               api_visibility="undocumented", show_progress="hidden")
         step.click(take_step, inputs=[index, activation, learning_rate], outputs=stepped, api_visibility="undocumented")

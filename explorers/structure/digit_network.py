@@ -8,6 +8,7 @@ from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.scenes import scenes
 from components.network_figures import digit_image, network_diagram, output_bars, weight_images
+from components.page import panel_frame
 from core.checks import finite_list, whole
 from core.mlp import HIDDEN_ACTIVATIONS, forward_with_z
 from core.sketch import drawing_to_digit
@@ -120,8 +121,13 @@ SCENES = {
 }
 
 
+PANEL = "digits"                       # its page: /digits, and ?panel=digits in a link
+TITLE = "Digit network"
+SUMMARY = "the forward pass of a 64-16-16-10 network trained here on real handwritten digits"
+
+
 def build(settings: Settings) -> PanelLink:
-    with gr.Tab("Digit network", id="digits", elem_id="tab-digits") as tab:   # drawn when opened (fast start)
+    with panel_frame(PANEL) as tab:   # drawn when opened (fast start)
         live = explanation_card(
             "Layers: pixels in, a digit out",
             "A network is layers of neurons. Each layer's activations are computed from the previous layer's: "
@@ -157,11 +163,11 @@ def build(settings: Settings) -> PanelLink:
             "idealization, and a network keeps whatever features lower its cost.",
             elem_classes=["dle-explanation"])
         shown = [live, image, diagram, outputs, verdict]
-        gr.on([tab.select, index.change, activation.change], show_held_out, inputs=[index, activation], outputs=shown,
+        gr.on([tab.opened, index.change, activation.change], show_held_out, inputs=[index, activation], outputs=shown,
               trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
         read.click(show_drawing, inputs=[sketch, activation], outputs=shown, api_visibility="undocumented")
         sketch.clear(blank_canvas, outputs=sketch, api_visibility="undocumented", queue=False)
-        gr.on([tab.select, activation.change], first_layer_weights, inputs=activation, outputs=weights,
+        gr.on([tab.opened, activation.change], first_layer_weights, inputs=activation, outputs=weights,
               api_visibility="undocumented")
         gr.api(forward_endpoint, api_name="forward")
         return link_box("digits", {"i": index, "f": activation})

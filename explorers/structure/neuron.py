@@ -7,6 +7,7 @@ from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.neuron_figures import activation_curve, input_plane
 from components.scenes import scenes
+from components.page import panel_frame
 from core.neuron import ACTIVATIONS, activation_by_name, boundary_line, neuron, output_plane
 from models.settings import Settings
 
@@ -65,15 +66,19 @@ def show_third_input(n_inputs):
     return gr.update(visible=visible), gr.update(visible=visible)
 
 
+PANEL = "neuron"                       # its page: /neuron, and ?panel=neuron in a link
+TITLE = "Neuron sandbox"
+SUMMARY = "z = w·a + b, then a = f(z): the bias slides the threshold, the weights turn it"
+
+
 def build(settings: Settings) -> PanelLink:
-    first = update(DEFAULTS["n_inputs"], *DEFAULTS["a"], *DEFAULTS["w"], DEFAULTS["bias"], DEFAULTS["activation"])
-    with gr.Tab("Neuron sandbox", id="neuron", elem_id="tab-neuron"):
+    with panel_frame(PANEL) as tab:                # drawn when the page opens, in the state it was linked with
         live = explanation_card(
             "A neuron: weights, bias, activation",
             "A neuron holds one number, its **activation**. It multiplies each input by a **weight** (how much "
             "that connection matters), adds a **bias** (which shifts its threshold up or down), and squashes the "
             "sum with an **activation function**: sigmoid squashes into (0, 1), ReLU keeps the positive part.",
-            first[0], "Move the **bias**: the dashed line w·a + b = 0 slides across the plane, so the neuron fires for "
+            "", "Move the **bias**: the dashed line w·a + b = 0 slides across the plane, so the neuron fires for "
             "more or fewer inputs. Change the **weights**: the line turns. Switch sigmoid to step to see the "
             "all-or-nothing perceptron, or to ReLU to see a neuron that is simply off below its threshold.",
             elem_id="neuron-formula")
@@ -92,11 +97,12 @@ def build(settings: Settings) -> PanelLink:
                 controls = [n_inputs, a1, a2, a3, w1, w2, w3, bias, activation]
                 scenes(controls, SCENES, elem_id="neuron-scenes")
             with gr.Column(scale=2):
-                plane = gr.Plot(first[2], label="output over the input plane", elem_id="neuron-plane")
-                curve = gr.Plot(first[1], label="activation curve", elem_id="neuron-curve")
-        gr.on([c.change for c in controls], update, inputs=controls, outputs=[live, curve, plane],
+                plane = gr.Plot(label="output over the input plane", elem_id="neuron-plane")
+                curve = gr.Plot(label="activation curve", elem_id="neuron-curve")
+        gr.on([tab.opened, *[c.change for c in controls]], update, inputs=controls, outputs=[live, curve, plane],
               trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
-        n_inputs.change(show_third_input, inputs=n_inputs, outputs=[a3, w3], api_visibility="undocumented")
+        gr.on([tab.opened, n_inputs.change], show_third_input, inputs=n_inputs, outputs=[a3, w3],
+              api_visibility="undocumented", queue=False)
         gr.api(neuron_endpoint, api_name="neuron")
         return link_box("neuron", {"n": n_inputs, "f": activation, "a1": a1, "a2": a2, "a3": a3,
                                    "w1": w1, "w2": w2, "w3": w3, "b": bias})

@@ -12,6 +12,7 @@ from components.errors import keeps_view, user_errors
 from components.scale import GPT3, WHY, shape_line
 from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_focused_query, record_attention
 from components.events import HEAVY, bind
+from components.page import panel_frame
 from core.checks import whole
 from core.memo import shared_cache
 from core.tokens import shown_token, tokenize
@@ -153,9 +154,14 @@ def choose_preset(name):
     return PRESETS.get(name, next(iter(PRESETS.values())))
 
 
+PANEL = "attention"                       # its page: /attention, and ?panel=attention in a link
+TITLE = "Attention heads"
+SUMMARY = "every head of SmolLM2: the scores q·k/√d, the pattern, what each key sends"
+
+
 def build(settings: Settings) -> PanelLink:
     shape = language_model_shape(settings)
-    with gr.Tab("Attention heads", id="attention", elem_id="tab-attention") as tab:
+    with panel_frame(PANEL) as tab:
         live = explanation_card(
             "Attention: every token asks, every earlier token answers",
             "Each token makes a query ('what am I looking for?'), a key ('what do I contain?') and a value ('what "
@@ -200,7 +206,7 @@ def build(settings: Settings) -> PanelLink:
         redraw = dict(fn=bind(view, settings), inputs=views, outputs=shown, api_visibility="undocumented")
         new_prompt = dict(fn=bind(run_new_prompt, settings), inputs=asked, outputs=controls,
                           api_visibility="undocumented", **HEAVY)
-        gr.on([tab.select, statistic.change], bind(run, settings), inputs=asked, outputs=controls,
+        gr.on([tab.opened, statistic.change], bind(run, settings), inputs=asked, outputs=controls,
               api_visibility="undocumented", **HEAVY).then(**redraw)
         prompt.submit(**new_prompt).then(**redraw)
         preset.input(choose_preset, inputs=preset, outputs=prompt, api_visibility="undocumented").then(

@@ -10,6 +10,7 @@ from components.embedding_figures import arithmetic_picture, direction_strip
 from components.errors import keeps_view, user_errors
 from components.events import bind
 from components.scenes import scenes
+from components.page import panel_frame
 from core.checks import whole
 from core.embeddings import (MAX_NEIGHBOURS, combine, cosine_and_dot, nearest, parse_expression, project_2d,
                              project_on_direction)
@@ -110,8 +111,13 @@ def analogy_endpoint(settings: Settings, expression: str, space: str = "GloVe", 
 
 
 
+PANEL = "embeddings"                       # its page: /embeddings, and ?panel=embeddings in a link
+TITLE = "Embedding arithmetic"
+SUMMARY = "words as vectors: king − man + woman ≈ queen in GloVe and in SmolLM2"
+
+
 def build(settings: Settings) -> PanelLink:
-    with gr.Tab("Embedding arithmetic", id="embeddings", elem_id="tab-embeddings") as tab:
+    with panel_frame(PANEL) as tab:
         live = explanation_card(
             "Words as vectors: directions carry meaning",
             "Each word is a vector; words used in similar contexts point in similar directions. Differences "
@@ -161,10 +167,10 @@ def build(settings: Settings) -> PanelLink:
             "Vectors & Dot Products · 0.5·hot + 0.5·cold, a mean": ["0.5*hot + 0.5*cold", "GloVe", 10, True],
         }, fn=bind(probe, settings), outputs=[live, table, plot, note], elem_id="embeddings-scenes")
         # The vectors load when the tab is first opened (lazily), not when the app starts.
-        gr.on([tab.select, run.click, expression.submit, space.change, exclude.change, k.release], bind(probe, settings),
+        gr.on([tab.opened, run.click, expression.submit, space.change, exclude.change, k.release], bind(probe, settings),
               inputs=inputs,
               outputs=[live, table, plot, note], api_visibility="undocumented")
-        gr.on([tab.select, place.click, axis.submit, words.submit], bind(direction, settings), inputs=[axis, words, space], outputs=strip,
+        gr.on([tab.opened, place.click, axis.submit, words.submit], bind(direction, settings), inputs=[axis, words, space], outputs=strip,
               api_visibility="undocumented")
         gr.on([compare.click, word_a.submit, word_b.submit], bind(dot, settings), inputs=[word_a, word_b, space], outputs=aligned,
               api_visibility="undocumented")

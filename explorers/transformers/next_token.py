@@ -11,6 +11,7 @@ from components.events import HEAVY, bind
 from components.scale import shape_line
 from components.scenes import scenes
 from components.token_figures import next_token_bars
+from components.page import panel_frame
 from core.checks import whole
 from core.memo import shared_cache
 from core.sampling import (MAX_TEMPERATURE, MIN_TEMPERATURE, entropy_bits, sample, softmax_with_temperature, truncate,
@@ -124,8 +125,13 @@ SCENES = {    # prompt, T, k, top-k, top-p; the probabilities are SmolLM2-135M's
     "Softmax · T = 2, top-k = 10: flat, but no long tail": [PROMPT, 2.0, 15, 10, 1.0],
 }
 
+PANEL = "next-token"                       # its page: /next-token, and ?panel=next-token in a link
+TITLE = "Next-token sampling"
+SUMMARY = "logits → softmax with temperature, top-k and top-p, then sample and repeat"
+
+
 def build(settings: Settings) -> PanelLink:
-    with gr.Tab("Next-token sampling", id="next-token", elem_id="tab-next-token") as tab:
+    with panel_frame(PANEL) as tab:
         live = explanation_card(
             "From logits to the next token",
             "The text is cut into tokens. After the last block, the last token's vector is multiplied by the "
@@ -165,7 +171,7 @@ def build(settings: Settings) -> PanelLink:
         shown_outputs = [live, tokens, bars, note]
         settings_inputs = [prompt, temperature, k, cut_k, cut_p]
         scenes(settings_inputs, SCENES, fn=bind(show, settings), outputs=shown_outputs, elem_id="next-scenes", **HEAVY)
-        gr.on([tab.select, run.click, prompt.submit, k.release, temperature.release, cut_k.release, cut_p.release],
+        gr.on([tab.opened, run.click, prompt.submit, k.release, temperature.release, cut_k.release, cut_p.release],
               bind(show, settings), inputs=settings_inputs, outputs=shown_outputs, api_visibility="undocumented",
               trigger_mode="always_last", **HEAVY)
         sample_button.click(bind(step, settings), inputs=[*settings_inputs, seed, history],

@@ -12,6 +12,7 @@ from components.events import HEAVY, bind
 from components.residual_figures import (LENS_COLOURS, attribution_figure, layer_labels, lens_grid_figure,
                                          neuron_figure, token_labels, trace_heatmap, write_norms_figure)
 from components.scale import shape_line
+from components.page import panel_frame
 from core import residual, tracing
 from core.checks import whole
 from core.facts import promoted_tokens, read_neurons, top_neurons
@@ -248,10 +249,15 @@ def trace_section(settings: Settings, prompt, target, first_subject: str):
     return subject, kind
 
 
+PANEL = "facts"                       # its page: /facts, and ?panel=facts in a link
+TITLE = "Residual stream & facts"
+SUMMARY = "the residual stream, the logit lens, MLP neurons and where a fact is recalled"
+
+
 def build(settings: Settings) -> PanelLink:
     shape = language_model_shape(settings)
     first_prompt, first_subject, first_target = next(iter(PRESETS.values()))
-    with gr.Tab("Residual stream & facts", id="facts", elem_id="tab-facts") as tab:
+    with panel_frame(PANEL) as tab:
         live = explanation_card(
             "The residual stream: every block adds, and facts come from the MLPs",
             "A token's vector flows up through the blocks like a stream: each attention block and each MLP reads it "
@@ -295,7 +301,7 @@ def build(settings: Settings) -> PanelLink:
                       api_visibility="undocumented", **HEAVY)
         preset.input(choose_preset, inputs=preset, outputs=[prompt, subject, target, follow],
                      api_visibility="undocumented").then(**redraw)
-        gr.on([tab.select, prompt.submit, target.submit, colour.input], **redraw, trigger_mode="always_last")
+        gr.on([tab.opened, prompt.submit, target.submit, colour.input], **redraw, trigger_mode="always_last")
         layer.release(keep_layer, outputs=follow, api_visibility="undocumented", queue=False).then(**redraw)
         gr.api(bind(logit_lens_endpoint, settings), api_name="logit_lens", **HEAVY)
         gr.api(bind(trace_endpoint, settings), api_name="trace", **HEAVY)

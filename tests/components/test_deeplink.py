@@ -31,23 +31,22 @@ def test_values_outside_what_a_control_allows_are_refused(controls, name, raw, m
         parse_setting(controls[name], raw)
 
 
-def test_restore_opens_the_panel_sets_good_values_and_reports_bad_ones(controls):
+def test_restore_sets_good_values_and_reports_bad_ones(controls):
     link = PanelLink("neuron", {"b": controls["b"], "f": controls["f"]}, controls["text"])
-    panel, values, ignored = restore_updates({"panel": "neuron", "b": "2", "f": "softmax", "zzz": "1"}, [link])
-    assert panel == "neuron" and values == {controls["b"]: 2.0}
+    values, ignored = restore_updates({"panel": "neuron", "b": "2", "f": "softmax", "zzz": "1"}, link)
+    assert values == {controls["b"]: 2.0}
     assert len(ignored) == 1 and ignored[0].startswith("f=")
-    assert restore_updates({}, [link]) == (None, {}, [])
-    panel, values, ignored = restore_updates({"panel": "../../etc/passwd"}, [link])
-    assert panel is None and values == {} and "does not exist" in ignored[0]
+    assert restore_updates({}, link) == ({}, [])
 
 
-def test_link_keeps_the_page_address_and_presenter_mode():
-    url = link_for("https://example.hf.space/app/?presenter=1&panel=old&b=0", "neuron", ["b", "on"], [2.0, True])
+def test_a_link_is_the_panels_page_with_its_settings_and_presenter_mode():
+    url = link_for("https://example.hf.space/app/facts?presenter=1&panel=old&b=0", "neuron", ["b", "on"], [2.0, True])
     parts = urlsplit(url)
-    assert (parts.scheme, parts.netloc, parts.path) == ("https", "example.hf.space", "/app/")
-    assert parse_qs(parts.query) == {"panel": ["neuron"], "b": ["2"], "on": ["1"], "presenter": ["1"]}
+    assert (parts.scheme, parts.netloc, parts.path) == ("https", "example.hf.space", "/app/neuron")
+    assert parse_qs(parts.query) == {"b": ["2"], "on": ["1"], "presenter": ["1"]}
+    assert urlsplit(link_for("http://127.0.0.1:7860/", "neuron", ["b"], [1])).path == "/neuron"
 
 
 def test_a_link_writes_whole_numbers_without_a_decimal_point():
     url = link_for("/", "guidance", ["samples", "w", "seed", "on"], [4.0, 0.25, 0, False])
-    assert urlsplit(url).query == "panel=guidance&samples=4&w=0.25&seed=0&on=0"
+    assert url == "/guidance?samples=4&w=0.25&seed=0&on=0"

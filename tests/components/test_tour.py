@@ -103,25 +103,24 @@ def test_a_stop_with_an_unknown_panel_or_a_bad_setting_is_refused():
 
 def test_a_tour_link_becomes_its_stops_deep_link_and_shows_the_bar():
     tour = parse_tour(GOOD, "mine")
-    query, bar = tour_stop({"tour": "mine", "stop": "1", "presenter": "1"}, {"mine": tour})
-    assert query == {"panel": "neuron", "b": "1.5", "f": "step", "presenter": "1"}
-    assert bar.visible and "stop 1 of 2" in bar.value and 'href="?tour=mine&amp;stop=2&amp;presenter=1"' in bar.value
-    assert "tour-prev" not in bar.value and "reveal (r)" in bar.value
-    query, bar = tour_stop({"tour": "mine", "stop": "1", "reveal": "1"}, {"mine": tour})
-    assert query["b"] == "-2" and "revealed" in bar.value
-    query, bar = tour_stop({"tour": "mine", "stop": "2"}, {"mine": tour})
-    assert query == {"panel": "neuron"} and "tour-next" not in bar.value and "tour-prev" in bar.value
-    assert tour_stop({"panel": "neuron"}, {"mine": tour})[0] == {"panel": "neuron"}
+    query, bar, problems = tour_stop({"tour": "mine", "stop": "1", "presenter": "1"}, {"mine": tour})
+    assert query == {"panel": "neuron", "b": "1.5", "f": "step", "presenter": "1"} and problems == []
+    assert "stop 1 of 2" in bar and 'href="./neuron?tour=mine&amp;stop=2&amp;presenter=1"' in bar  # stop 2's page
+    assert "tour-prev" not in bar and "reveal (r)" in bar
+    query, bar, _ = tour_stop({"tour": "mine", "stop": "1", "reveal": "1"}, {"mine": tour})
+    assert query["b"] == "-2" and "revealed" in bar
+    query, bar, _ = tour_stop({"tour": "mine", "stop": "2"}, {"mine": tour})
+    assert query == {"panel": "neuron"} and "tour-next" not in bar and "tour-prev" in bar
+    assert tour_stop({"panel": "neuron"}, {"mine": tour}) == ({"panel": "neuron"}, None, [])
 
 
-def test_a_wrong_tour_or_stop_warns_and_still_opens_a_page():
+def test_a_wrong_tour_or_stop_is_reported_and_still_opens_a_page():
     tour = parse_tour(GOOD, "mine")
-    with pytest.warns(UserWarning, match="stop must be from 1 to 2; showing stop 1"):
-        query, bar = tour_stop({"tour": "mine", "stop": "99"}, {"mine": tour})
-    assert query["panel"] == "neuron" and "stop 1 of 2" in bar.value
-    with pytest.warns(UserWarning, match="There is no tour 'other'; tours: mine"):
-        query, bar = tour_stop({"tour": "other"}, {"mine": tour})
-    assert query == {} and bar.visible is False
+    query, bar, problems = tour_stop({"tour": "mine", "stop": "99"}, {"mine": tour})
+    assert problems == ["Ignored in the link: stop must be from 1 to 2; showing stop 1."]
+    assert query["panel"] == "neuron" and "stop 1 of 2" in bar
+    query, bar, problems = tour_stop({"tour": "other"}, {"mine": tour})
+    assert query == {} and bar is None and problems == ["There is no tour 'other'; tours: mine."]
 
 
 def test_the_bar_escapes_the_files_text():

@@ -16,6 +16,7 @@ from components.events import bind
 from components.number import CheckedNumber
 from components.scenes import scenes
 from components.upload import ImageUpload
+from components.page import panel_frame
 from core.checks import MAX_SEED, quote, whole
 from core.clip import contrastive, recall_at, shared_plane, similarity
 from explorers.generation.clip import learn
@@ -260,8 +261,13 @@ def build_retrieval_part(settings: Settings) -> dict:
     return {"query": query, "_retrieval": (query, [found, found_note])}
 
 
+PANEL = "clip"                       # its page: /clip, and ?panel=clip in a link
+TITLE = "CLIP"
+SUMMARY = "two encoders, one space: the N x N similarity matrix, zero-shot and retrieval"
+
+
 def build(settings: Settings) -> PanelLink:
-    with gr.Tab("CLIP", id="clip", elem_id="tab-clip") as tab:
+    with panel_frame(PANEL) as tab:
         formula = explanation_card(
             "CLIP: one space for images and words",
             "Two encoders, one for images (a ViT over 8 x 8-pixel patches) and one for text (a transformer whose "
@@ -281,15 +287,15 @@ def build(settings: Settings) -> PanelLink:
                         "Softmax · each row is a zero-shot classifier": [8, 0, True, "per image"],
                         "Vectors & Dot Products · 16 pairs, one matrix": [16, 3, True, "similarity"]},
                elem_id="clip-scenes")
-        gr.on([tab.select, *[control.change for control in inputs]], bind(show_batch, settings), inputs=inputs,
+        gr.on([tab.opened, *[control.change for control in inputs]], bind(show_batch, settings), inputs=inputs,
               outputs=outputs, api_visibility="undocumented", trigger_mode="always_last")
         zero = build_zero_shot_part(settings)
         retrieval = build_retrieval_part(settings)
         learn.build_learn_part(settings)
         zero_inputs, zero_outputs = zero["_zero"]
-        tab.select(bind(show_zero_shot, settings), inputs=zero_inputs, outputs=zero_outputs,
+        tab.opened(bind(show_zero_shot, settings), inputs=zero_inputs, outputs=zero_outputs,
                    api_visibility="undocumented")
-        tab.select(bind(show_retrieval, settings), inputs=retrieval["_retrieval"][0],
+        tab.opened(bind(show_retrieval, settings), inputs=retrieval["_retrieval"][0],
                    outputs=retrieval["_retrieval"][1], api_visibility="undocumented")
         gr.api(bind(clip_similarity_endpoint, settings), api_name="clip_similarity")
         controls = {k: v for part in (batch, zero, retrieval) for k, v in part.items() if not k.startswith("_")}

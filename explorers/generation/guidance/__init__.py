@@ -12,6 +12,7 @@ from components.errors import keeps_view, user_errors
 from components.number import CheckedNumber
 from components.scenes import scenes
 from components.events import HEAVY, bind
+from components.page import panel_frame
 from core.checks import MAX_SEED, whole
 from core.diffusion import grid, noise_schedule, sample, sampling_timesteps
 from core.guidance_sweep import MAX_SAMPLES, MAX_STEPS, MAX_W, MAX_WEIGHTS, checked_sweep
@@ -97,9 +98,14 @@ def cfg_sweep_endpoint(settings: Settings, digit: int, weights: list[float], sam
             "confidence": result["confidence"], "relative_diversity": result["relative_diversity"]}
 
 
+PANEL = "guidance"                       # its page: /guidance, and ?panel=guidance in a link
+TITLE = "Guidance"
+SUMMARY = "classifier-free guidance: one column per w from the same noise"
+
+
 def build(settings: Settings) -> PanelLink:
     sweep_view = bind(run_sweep, settings)
-    with gr.Tab("Guidance", id="guidance", elem_id="tab-guidance") as tab:
+    with panel_frame(PANEL) as tab:
         live = explanation_card(
             "Classifier-free guidance: how hard to push toward the prompt",
             "Run the U-Net twice per step, once told which digit to draw and once told nothing, then "
@@ -131,7 +137,7 @@ def build(settings: Settings) -> PanelLink:
             "Classifier-Free Guidance · the same sweep for a 7": [7, "0, 0.5, 1, 2, 3, 5, 8, 12", 4, 50, 0],
             "Classifier-Free Guidance · 8 samples at w = 0 and w = 3": [3, "0, 3", 8, 50, 0],
         }, fn=sweep_view, outputs=[live, grid_plot, curves, status], elem_id="guidance-scenes", **HEAVY)
-        gr.on([tab.select, button.click, digit.change, weights.submit], sweep_view, inputs=inputs,
+        gr.on([tab.opened, button.click, digit.change, weights.submit], sweep_view, inputs=inputs,
               outputs=[live, grid_plot, curves, status], trigger_mode="always_last", api_visibility="undocumented",
               **HEAVY)
         gr.api(bind(cfg_sweep_endpoint, settings), api_name="cfg_sweep", **HEAVY)

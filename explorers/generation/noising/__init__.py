@@ -12,6 +12,7 @@ from components.number import CheckedNumber
 from components.scenes import scenes
 from components.export import write_gif
 from components.upload import ImageUpload
+from components.page import panel_frame
 from core.checks import MAX_SEED, whole
 from core.diffusion import SCHEDULES, T, add_noise, image_for_noising, noise_schedule, noise_step_by_step
 from models.settings import Settings
@@ -116,8 +117,13 @@ def noise_endpoint(image: str, t: int, schedule: str = "cosine", seed: int = 0) 
             "sqrt_one_minus_alpha_bar": (1 - abar) ** 0.5, "snr": abar / (1 - abar)}
 
 
+PANEL = "noising"                       # its page: /noising, and ?panel=noising in a link
+TITLE = "Noising"
+SUMMARY = "x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε on a digit, a photo or your upload"
+
+
 def build(settings: Settings) -> PanelLink:
-    with gr.Tab("Noising", id="noising", elem_id="tab-noising") as tab:     # drawn when opened (fast start)
+    with panel_frame(PANEL) as tab:     # drawn when opened (fast start)
         live = explanation_card(
             "Forward diffusion: from image to noise in one jump",
             "Diffusion models learn to undo noise. To make training examples, add Gaussian noise to a clean "
@@ -160,9 +166,9 @@ def build(settings: Settings) -> PanelLink:
             "Forward Diffusion · a photo, linear schedule, t = 250": ["camera", 250, "linear", 0],
         }, elem_id="noising-scenes")
         upload.upload(on_upload, inputs=upload, outputs=[uploaded, choice, note], api_visibility="undocumented")
-        gr.on([tab.select, choice.change], clean_view, inputs=[choice, uploaded], outputs=[clean_plot, note],
+        gr.on([tab.opened, choice.change], clean_view, inputs=[choice, uploaded], outputs=[clean_plot, note],
               api_visibility="undocumented", show_progress="hidden")
-        gr.on([tab.select, choice.change, t.change, schedule.change, seed.change], noised_view, inputs=inputs,
+        gr.on([tab.opened, choice.change, t.change, schedule.change, seed.change], noised_view, inputs=inputs,
               outputs=[live, noised_plot, curves], trigger_mode="always_last", api_visibility="undocumented",
               show_progress="hidden")
         chain_button.click(compare_chain, inputs=inputs, outputs=[chain_plot, chain_text],

@@ -9,6 +9,7 @@ import gradio as gr
 from components.deeplink import PanelLink, link_box
 from components.errors import user_errors
 from components.events import HEAVY
+from components.page import panel_frame
 from core.landscape import SURFACES, descend_surface
 from explorers.learning.descent.landscape import build_landscape_part, landscape_endpoint
 from explorers.learning.descent.sgd import DATA_SURFACE, build_sgd_part, data_paths, digits_data
@@ -35,8 +36,13 @@ def descend_endpoint(surface: str, start_x: float, start_y: float, learning_rate
             "diverged": path.diverged, "diverged_at_step": path.diverged_at, **extra}
 
 
+PANEL = "descent"                       # its page: /descent, and ?panel=descent in a link
+TITLE = "Gradient descent"
+SUMMARY = "θ ← θ − η∇C on five cost surfaces, GD against SGD, the network's loss landscape"
+
+
 def build(settings: Settings) -> PanelLink:
-    with gr.Tab("Gradient descent", id="descent", elem_id="tab-descent") as tab:   # drawn when opened
+    with panel_frame(PANEL) as tab:   # drawn when opened
         toy_links = build_toy_part(tab)
         data_links = build_sgd_part(tab)
         network_links = build_landscape_part(tab)

@@ -91,6 +91,6 @@ def build_landscape_part(tab: gr.Tab) -> dict:
         surface_plot = gr.Plot(label="network surface", elem_id="descent-net-surface")
         contour = gr.Plot(label="network contour", elem_id="descent-net-contour")
     controls = [activation, size, extent, seed]
-    gr.on([tab.select, *[c.change for c in controls]], update_network, inputs=controls, outputs=[surface_plot, contour, status],
+    gr.on([tab.opened, *[c.change for c in controls]], update_network, inputs=controls, outputs=[surface_plot, contour, status],
           trigger_mode="always_last", api_visibility="undocumented", **HEAVY)  # .change: a deep link sets them too
     return {"f": activation, "grid": size, "r": extent, "dseed": seed}

@@ -106,7 +106,7 @@ def build_sgd_part(tab: gr.Tab) -> dict:
         contour = gr.Plot(label="both paths", elem_id="descent-data-contour")
         curves = gr.Plot(label="cost against examples", elem_id="descent-data-curves")
     controls = [w0, b0, eta, steps, batch, seed]
-    gr.on([tab.select, *[c.change for c in controls]], update_data, inputs=controls,
+    gr.on([tab.opened, *[c.change for c in controls]], update_data, inputs=controls,
           outputs=[formula, contour, curves, measured], trigger_mode="always_last", api_visibility="undocumented",
           show_progress="hidden")
     return {"w": w0, "b": b0, "eta2": eta, "n2": steps, "batch": batch, "seed": seed}

@@ -187,8 +187,8 @@ def build_toy_part(tab: gr.Tab) -> dict:
         "Cost Function · several minima: the start decides": ["wells", -3.5, 0.5, 0.3, 0, 80, 0],
     }, elem_id="descent-scenes")
     name.input(suggested, inputs=name, outputs=[x0, y0, eta, steps], api_visibility="undocumented", queue=False)
-    steps.change(step_range, inputs=[steps, look], outputs=look, api_visibility="undocumented", queue=False)
-    gr.on([tab.select, *[c.change for c in controls]], update_toy, inputs=list(controls),
+    gr.on([tab.opened, steps.change], step_range, inputs=[steps, look], outputs=look, api_visibility="undocumented", queue=False)
+    gr.on([tab.opened, *[c.change for c in controls]], update_toy, inputs=list(controls),
           outputs=[live, surface_plot, contour, table, status], trigger_mode="always_last",
           api_visibility="undocumented", show_progress="hidden")
     gif_button.click(descent_gif, inputs=list(controls[:-1]), outputs=gif, api_visibility="undocumented")

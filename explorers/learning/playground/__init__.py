@@ -1,6 +1,5 @@
 """Playground (knowledge map: Layers, Activation Functions, Cost Function, Gradient Descent): build a small network,
 press Play, and watch it learn 2-D data neuron by neuron, as in TensorFlow Playground."""
-from dataclasses import replace
 
 import gradio as gr
 
@@ -8,6 +7,7 @@ from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.number import CheckedNumber
 from components.scenes import scenes
+from components.page import panel_frame
 from core.checks import MAX_SEED
 from core.playground import ACTIVATIONS, FEATURES, MAX_LAYERS, MAX_WIDTH
 from core.playground_data import DATASETS, EXTENT
@@ -44,7 +44,7 @@ SCENES = {
 }
 
 
-def build_network_controls():
+def build_network_controls(opened):
     features = gr.CheckboxGroup(list(FEATURES), value=DEFAULTS["features"], label="input features",
                                 elem_id="playground-features")
     with gr.Row():
@@ -58,7 +58,7 @@ def build_network_controls():
                           elem_id="playground-activation")
     fewer.click(handlers.fewer_layers, layers, layers, api_visibility="undocumented", queue=False)
     more.click(handlers.more_layers, layers, layers, api_visibility="undocumented", queue=False)
-    layers.change(handlers.shown_widths, layers, widths, api_visibility="undocumented", queue=False)
+    gr.on([opened, layers.change], handlers.shown_widths, layers, widths, api_visibility="undocumented", queue=False)
     return features, layers, widths, activation
 
 
@@ -87,7 +87,7 @@ def build_own_points(own, dataset, reset_inputs, reset_outputs) -> None:
         handlers.reset, reset_inputs, reset_outputs, api_visibility="undocumented")
 
 
-def build_data_controls() -> dict:
+def build_data_controls(opened) -> dict:
     """The left column: the data, the network, the rates. Returns them by their deep-link names."""
     dataset = gr.Radio([*DATASETS, OWN], value=DEFAULTS["dataset"], label="data", elem_id="playground-data")
     noise = gr.Slider(0, 50, DEFAULTS["noise"], step=5, label="noise (%)", elem_id="playground-noise")
@@ -95,7 +95,7 @@ def build_data_controls() -> dict:
                             elem_id="playground-train")
     seed = CheckedNumber(DEFAULTS["seed"], label="seed (data and first weights)", precision=0, minimum=0,
                      maximum=MAX_SEED, elem_id="playground-seed")
-    features, layers, widths, activation = build_network_controls()
+    features, layers, widths, activation = build_network_controls(opened)
     learning_rate = gr.Dropdown(LEARNING_RATES, value=DEFAULTS["learning_rate"], label="learning rate η",
                                 elem_id="playground-lr")
     batch_size = gr.Slider(1, 100, DEFAULTS["batch_size"], step=1, label="batch size", elem_id="playground-batch")
@@ -105,18 +105,22 @@ def build_data_controls() -> dict:
             "lr": learning_rate, "batch": batch_size, "l2": l2}
 
 
+PANEL = "playground"                       # its page: /playground, and ?panel=playground in a link
+TITLE = "Playground"
+SUMMARY = "TensorFlow Playground with the series' formulas: train a network live on the plane"
+
+
 def build(settings: Settings) -> PanelLink:
     first_session = handlers.new_session(DEFAULTS["dataset"], DEFAULTS["noise"], DEFAULTS["train"], DEFAULTS["seed"],
                                          DEFAULTS["features"], DEFAULTS["layers"], DEFAULTS["widths"],
                                          DEFAULTS["activation"])
-    first = handlers.view(first_session)
-    with gr.Tab("Playground", id="playground", elem_id="tab-playground"):
+    with panel_frame(PANEL) as tab:          # drawn when the page opens, from the controls as the page carries them
         live = explanation_card(
             "Playground: build a network, watch it learn",
             "Pick some points, stack a few **layers** of neurons, and press Play: gradient descent moves every "
             "weight a little, step after step, and the colour over the plane (what the network answers there) "
             "bends around the points. Each small square is one neuron: its own activation over the same plane.",
-            first[0], "Start with **XOR and no hidden layer**: one neuron draws one straight line, so the cost stays "
+            "", "Start with **XOR and no hidden layer**: one neuron draws one straight line, so the cost stays "
             "high. Add a hidden layer and press Play again. Then try the spiral, and a linear activation.",
             elem_id="playground-formula")
         rates = checked_rates(DEFAULTS["learning_rate"], DEFAULTS["batch_size"], DEFAULTS["l2"])
@@ -128,12 +132,12 @@ def build(settings: Settings) -> PanelLink:
             again = gr.Button("Reset", elem_id="playground-reset", min_width=80)
         with gr.Row():
             with gr.Column(scale=1, min_width=280):
-                controls = build_data_controls()
+                controls = build_data_controls(tab.opened)
             with gr.Column(scale=3):
                 with gr.Row():
-                    plane = gr.Plot(first[1], label="the output over the plane", elem_id="playground-plane", scale=2)
-                    curves = gr.Plot(first[3], label="cost", elem_id="playground-curves", scale=2)
-                net = gr.Plot(first[2], label="the network", elem_id="playground-network")
+                    plane = gr.Plot(label="the output over the plane", elem_id="playground-plane", scale=2)
+                    curves = gr.Plot(label="cost", elem_id="playground-curves", scale=2)
+                net = gr.Plot(label="the network", elem_id="playground-network")
                 with gr.Row():
                     export = gr.Button("Export the weights (JSON) and the network (PNG)", size="sm",
                                        elem_id="playground-export")
@@ -148,11 +152,11 @@ def build(settings: Settings) -> PanelLink:
                    concurrency_limit=PLAYING_AT_ONCE)
         pause.click(handlers.pause, desk, None, api_visibility="undocumented", queue=False)
         one.click(handlers.step_once, training, outputs, api_visibility="undocumented")
-        gr.on([c.change for c in data_controls] + [again.click], handlers.reset, [desk, *data_controls, own], outputs,
+        gr.on([tab.opened, *[c.change for c in data_controls], again.click], handlers.reset, [desk, *data_controls, own], outputs,
               trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
-        gr.on([c.change for c in training[1:]], handlers.set_rates, training, None, api_visibility="undocumented",
+        gr.on([tab.opened, *[c.change for c in training[1:]]], handlers.set_rates, training, None, api_visibility="undocumented",
               show_progress="hidden")
         export.click(handlers.export_files, desk, files, api_visibility="undocumented")
         gr.api(handlers.train_endpoint, api_name="playground_train", concurrency_id="playground",
                concurrency_limit=PLAYING_AT_ONCE)
-        return replace(link_box("playground", controls), on_leave=((handlers.pause, desk),))
+        return link_box("playground", controls)

@@ -10,6 +10,7 @@ from components.card import continued, explanation_card, percent
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.events import HEAVY, bind
+from components.page import panel_frame
 from core.editing import RankOne
 from core.sampling import top_k
 from core.steering import MAX_ALPHA, MAX_NEW_TOKENS
@@ -185,16 +186,21 @@ def build_steer_part(settings: Settings, tab, layers: int) -> dict:
     inputs, outputs = [prompt, positive, negative, layer, alpha, tokens], [formula, text, bars]
     preset.input(choose_steer, inputs=preset, outputs=inputs[:5], api_visibility="undocumented").then(
         bind(show_steer, settings), inputs=inputs, outputs=outputs, api_visibility="undocumented", **HEAVY)
-    gr.on([tab.select, run.click, prompt.submit, positive.submit, negative.submit, layer.release, alpha.release,
+    gr.on([tab.opened, run.click, prompt.submit, positive.submit, negative.submit, layer.release, alpha.release,
            tokens.release], bind(show_steer, settings), inputs=inputs, outputs=outputs,
           api_visibility="undocumented", trigger_mode="always_last", **HEAVY)
     return {"steer_prompt": prompt, "positive": positive, "negative": negative, "steer_layer": layer,
             "alpha": alpha, "tokens": tokens}
 
 
+PANEL = "edit"                       # its page: /edit, and ?panel=edit in a link
+TITLE = "Edit & steer"
+SUMMARY = "ROME's rank-one edit of a fact, and steering the residual stream"
+
+
 def build(settings: Settings) -> PanelLink:
     layers = language_model_shape(settings).layers
-    with gr.Tab("Edit & steer", id="edit", elem_id="tab-edit") as tab:
+    with panel_frame(PANEL) as tab:
         explanation_card(
             "Change what the model knows, and where its stream points",
             "If an MLP is a key/value memory, a fact can be rewritten: find the key the subject's last token "

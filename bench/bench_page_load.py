@@ -1,0 +1,277 @@
+"""Page weight as a visitor feels it: how long a page takes from navigation until it stops changing, for the app's
+first page, a full deep link of one panel per section and a tour step into another section, against a bare Gradio
+page (bench/bare_app.py: one small plotly figure and one slider, the app's theme) measured in the same run.
+
+    .venv/bin/python -m bench.bench_page_load [--rounds 3] [--only bare,first,neuron,...,tour] [--app-dir DIR]
+
+Every load is in a fresh browser context (no cache) with Debian's Chromium; the median over the rounds is reported.
+- Config: the page's HTML embeds its config (`window.gradio_config = {...};`, Gradio 6.31 does not fetch /config
+  for it; the run counts /config requests to check): its bytes and number of components, for "/".
+- Settled: an init script's MutationObserver notes performance.now() of the last change of the document, ignoring
+  Gradio's progress timers (.progress-text, .eta-bar, .timer, .meta-text, .progress-level) and aria-label changes.
+  A page is settled when a plotly figure is drawn (a `.js-plotly-plot` with `_fullLayout`; required wherever the
+  page's config holds a gr.Plot), no status tracker is pending (in 6.31: a visible `[data-testid=status-tracker]`
+  without `.hide` and with text, such as "Loading..." or "0.8s", or `.generating`) and nothing changed for QUIET s.
+  The time reported is the last change minus the navigation start (or minus the key press, for the tour step).
+- Draws: how many plotly divs were (re)created during the load, against the figures on the settled page: a link
+  that draws the default view and then the linked one shows extra draws.
+- Any request that leaves 127.0.0.1 fails the run (exit 1). Targets are printed, not enforced (exit 0).
+
+Both servers run as subprocesses on free ports; an unmeasured pass over the links first loads the app's models.
+"""
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parents[1]
+QUIET, CAP = 1.5, 60.0                   # s without a change to count as settled; s before a load is a timeout
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LINKS = {                                # one full link per section (names from each panel's link_box call)
+    "neuron": "panel=neuron&f=relu&b=2",
+    "descent": "panel=descent&s=wells&eta=0.3",
+    "playground": "panel=playground&data=xor&layers=1",
+    "attention": "panel=attention&prompt=The%20cat%20sat%20on%20the%20mat&layer=3&head=2",
+    "next-token": "panel=next-token&prompt=The%20capital%20of%20France%20is&T=0.5",
+    "text-to-image": "panel=text-to-image&prompt=a%20red%20seven&w=5&seed=8",
+    "noising": "panel=noising&t=500",
+}
+LEARNING, TRANSFORMERS = {"descent", "backprop", "playground"}, {"embeddings", "next-token", "attention", "facts", "edit"}
+
+WATCH = """(() => {
+  const IGNORE = '.progress-text, .eta-bar, .timer, .meta-text, .meta-text-center, .progress-level';
+  const load = window.__load = {last: 0, created: 0};
+  const visible = (node) => { const el = node.nodeType === 1 ? node : node.parentElement; return !(el && el.closest(IGNORE)); };
+  const isPlot = (el) => el.nodeType === 1 && el.classList.contains('js-plotly-plot');
+  new MutationObserver((list) => {
+    for (const m of list) {
+      if (m.type === 'attributes' && m.attributeName === 'aria-label') continue;
+      if (m.type === 'attributes' && m.attributeName === 'class' && isPlot(m.target)
+          && !(m.oldValue || '').split(/\\s+/).includes('js-plotly-plot')) load.created++;      // Plotly.newPlot
+      for (const n of m.addedNodes) if (n.nodeType === 1) load.created += isPlot(n) + n.querySelectorAll('.js-plotly-plot').length;
+      if (visible(m.target)) load.last = performance.now();
+    }
+  }).observe(document, {subtree: true, childList: true, attributes: true, attributeOldValue: true, characterData: true});
+  addEventListener('keydown', () => sessionStorage.setItem('keyAt', performance.timeOrigin + performance.now()), true);
+})();"""
+
+STATE = """() => {
+  const shown = (el) => { const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+                          return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.opacity !== '0'; };
+  const pending = [...document.querySelectorAll('[data-testid="status-tracker"], .generating, .wrap.pending')].some(
+    (el) => !el.classList.contains('hide') && shown(el) && (el.matches('.generating') || el.innerText.trim() !== ''));
+  const plots = [...document.querySelectorAll('.js-plotly-plot')].filter((p) => p._fullLayout).length;
+  return {now: performance.now(), origin: performance.timeOrigin, last: window.__load ? window.__load.last : 0,
+          created: window.__load ? window.__load.created : 0, plots, pending, keyAt: sessionStorage.getItem('keyAt')};
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(command: list[str], cwd: Path, log) -> tuple[subprocess.Popen, str]:
+    """A server subprocess on a free port, offline; returns it and its URL once GET / answers 200."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    process = subprocess.Popen([*command, "--port", str(port)] if command[-1] == "app.py" else command, cwd=cwd,
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    url, started = f"http://127.0.0.1:{port}", time.monotonic()
+    while time.monotonic() - started < 300:
+        if process.poll() is not None:
+            raise RuntimeError(f"{' '.join(command)} in {cwd} exited with {process.returncode}; see {log.name}")
+        try:
+            with urllib.request.urlopen(url + "/", timeout=5) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{' '.join(command)} did not answer GET / within 300 s; see {log.name}")
+
+
+def page_config(url: str) -> dict:
+    """The config embedded in the page's HTML: bytes, components, whether it holds a gr.Plot."""
+    html = urllib.request.urlopen(url + "/", timeout=60).read().decode()
+    text = re.search(r"window\.gradio_config = (.*?);</script>", html, re.S).group(1)
+    components = json.loads(text)["components"]
+    return {"bytes": len(text.encode()), "components": len(components),
+            "plots": any(c.get("type") == "plot" for c in components)}
+
+
+def tour_step(app_dir: Path) -> int:
+    """The last stop of the Learning section before the first Transformers stop (counted from 1)."""
+    stops = tomllib.loads((app_dir / "tours" / "series.toml").read_text())["stop"]
+    return next(n for n in range(1, len(stops)) if stops[n - 1]["panel"] in LEARNING
+                and stops[n]["panel"] in TRANSFORMERS)
+
+
+class Browser:
+    """Chromium; each load in a fresh context that records requests leaving 127.0.0.1 and /config fetches."""
+
+    def __init__(self, playwright):
+        self.browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        self.outside, self.config_fetches = [], 0
+
+    def on_request(self, request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname != "127.0.0.1":
+            self.outside.append(request.url)
+        self.config_fetches += parts.path.rstrip("/").endswith("/config")
+
+    def page(self):
+        context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.on("request", self.on_request)
+        context.add_init_script(WATCH)
+        return context, context.new_page()
+
+
+def settle(page, figures: bool, since_key: bool = False) -> dict:
+    """Poll until settled (see the docstring) or CAP; seconds from navigation start (or the key press) to the last
+    change, plotly divs created and figures drawn. seconds is inf on a timeout."""
+    started = time.monotonic()
+    while time.monotonic() - started < CAP:
+        page.wait_for_timeout(250)
+        try:
+            s = page.evaluate(STATE)
+        except Exception:                                   # the page is navigating: poll the next document
+            continue
+        if (s["plots"] or not figures) and not s["pending"] and s["now"] - s["last"] >= QUIET * 1000:
+            start = float(s["keyAt"]) - s["origin"] if since_key else 0.0
+            return {"seconds": (s["last"] - start) / 1000, "created": s["created"], "plots": s["plots"]}
+    return {"seconds": float("inf"), "created": s["created"], "plots": s["plots"]}
+
+
+def load(browser: Browser, url: str, figures: bool) -> dict:
+    context, page = browser.page()
+    try:
+        page.goto(url, wait_until="commit", timeout=CAP * 1000)
+        return settle(page, figures)
+    finally:
+        context.close()
+
+
+def tour(browser: Browser, url: str, stop: int) -> dict:
+    """Open stop `stop`, let it settle, press → (body focused) and time the next stop to settled."""
+    context, page = browser.page()
+    try:
+        page.goto(f"{url}/?tour=series&stop={stop}", wait_until="commit", timeout=CAP * 1000)
+        if settle(page, True)["seconds"] == float("inf"):
+            return {"seconds": float("inf"), "created": 0, "plots": 0}
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_url(lambda u: f"stop={stop + 1}" in u, wait_until="commit", timeout=CAP * 1000)
+        return settle(page, True, since_key=True)
+    finally:
+        context.close()
+
+
+def median(results: list[dict]) -> dict:
+    return {"seconds": statistics.median(r["seconds"] for r in results),
+            "created": max(r["created"] for r in results), "plots": max(r["plots"] for r in results)}
+
+
+def fmt(seconds) -> str:
+    return "-" if seconds is None else "timeout" if seconds == float("inf") else f"{seconds:.2f} s"
+
+
+def table(configs: dict, times: dict, stop: int) -> None:
+    bare, rows = times.get("bare"), []
+    if "app" in configs:
+        b, a = configs.get("bare"), configs["app"]
+        rows.append(("config of / (bytes, components)",
+                     f"{b['bytes'] / 1000:.1f} kB, {b['components']}" if b else "-",
+                     f"{a['bytes'] / 1000:.1f} kB, {a['components']}", a["bytes"] / b["bytes"] if b else None,
+                     "<= 150 kB", a["bytes"] <= 150_000, ""))
+    for name, result in times.items():
+        if name == "bare":
+            continue
+        s, ratio = result["seconds"], result["seconds"] / bare["seconds"] if bare else None
+        draws = f"{result['created']} divs / {result['plots']} figures"
+        if name == "first":
+            rows.append(("first page /", fmt(bare and bare["seconds"]), fmt(s), ratio, "<= 1.5x bare",
+                         ratio is not None and ratio <= 1.5, draws))
+        elif name == "tour":
+            rows.append((f"tour step {stop} -> {stop + 1} (key to settled)", "-", fmt(s), None, "< 1 s", s < 1, draws))
+        else:
+            rows.append((f"link {name}", fmt(bare and bare["seconds"]), fmt(s), ratio, "<= 2x bare, < 3 s",
+                         ratio is not None and ratio <= 2 and s < 3, draws))
+    print(f"\n{'row':<38}{'bare':>16}{'app':>18}{'app/bare':>10}  {'target':<20}{'':<15}draws (app, max)")
+    for label, b, a, ratio, target, met, draws in rows:
+        print(f"{label:<38}{b:>16}{a:>18}{'-' if ratio is None else f'{ratio:.2f}x':>10}  {target:<20}"
+              f"{'target met' if met else 'target missed':<15}{draws}")
+    if bare:
+        print(f"bare page: {bare['created']} plotly divs created for {bare['plots']} figure(s)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default="", help="comma-separated: bare, first, tour and link names "
+                                                   f"({', '.join(LINKS)}); default all")
+    parser.add_argument("--app-dir", type=Path, default=REPO, help="the tree whose app.py runs (default this repo)")
+    args = parser.parse_args()
+    only = set(filter(None, args.only.split(","))) or {"bare", "first", "tour", *LINKS}
+    links = {name: query for name, query in LINKS.items() if name in only}
+    stop = tour_step(args.app_dir)
+    from playwright.sync_api import sync_playwright
+
+    servers, configs, results = {}, {}, {}
+    log = tempfile.NamedTemporaryFile("w", prefix="bench-page-load-", suffix=".log", delete=False)
+    try:
+        if "bare" in only:
+            servers["bare"] = start_server([sys.executable, str(REPO / "bench" / "bare_app.py")], REPO, log)
+        servers["app"] = start_server([sys.executable, "app.py"], args.app_dir, log)
+        urls = {name: url for name, (_, url) in servers.items()}
+        configs = {name: page_config(url) for name, url in urls.items()}
+        print(f"config: embedded in the page's HTML (window.gradio_config); app {args.app_dir}; tour stop {stop}",
+              flush=True)
+        with sync_playwright() as p:
+            browser = Browser(p)
+            warm = time.monotonic()
+            for query in links.values():                        # unmeasured: the app's models load here
+                load(browser, f"{urls['app']}/?{query}", True)
+            print(f"warm-up pass over {len(links)} links: {time.monotonic() - warm:.0f} s", flush=True)
+            for k in range(args.rounds):                        # bare and app alternate: the same machine state
+                plan = ([("bare", lambda: load(browser, urls["bare"] + "/", True))] if "bare" in only else []) + \
+                       ([("first", lambda: load(browser, urls["app"] + "/", configs["app"]["plots"]))]
+                        if "first" in only else []) + \
+                       [(name, lambda q=query: load(browser, f"{urls['app']}/?{q}", True)) for name, query in links.items()] + \
+                       ([("tour", lambda: tour(browser, urls["app"], stop))] if "tour" in only else [])
+                for name, run in plan:
+                    r = run()
+                    results.setdefault(name, []).append(r)
+                    print(f"round {k + 1} {name}: {fmt(r['seconds'])}, {r['created']} plotly divs created, "
+                          f"{r['plots']} figures", flush=True)
+            browser.browser.close()
+            print(f"/config requests by the pages: {browser.config_fetches}")
+        table(configs, {name: median(rs) for name, rs in results.items()}, stop)
+        if browser.outside:
+            print(f"FAIL: {len(browser.outside)} requests left 127.0.0.1: {sorted(set(browser.outside))[:10]}")
+            return 1
+        print("no request left 127.0.0.1")
+        return 0
+    finally:
+        for process, _ in servers.values():                     # by their own PID, also on error
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
