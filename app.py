@@ -143,7 +143,7 @@ def build_landing(tours: dict) -> None:
         gr.HTML(landing_html([(section, [(m.PANEL, m.TITLE, m.SUMMARY, thumbnail(m.PANEL)) for m in panels])
                               for section, panels in sections()]), elem_id="landing-panels")
     gr.on([gr.context.get_blocks_context().root_block.load], page_opener(None, tours, panel_names()), None, None,
-          api_visibility="private", show_progress="hidden", queue=False)
+          api_visibility="private", show_progress="hidden")        # queued: its warnings reach the page
 
 
 def thumbnail(panel: str) -> str:
@@ -164,7 +164,7 @@ def build_page(module, settings: Settings, tours: dict):
         tour_bar = gr.HTML(visible=False, elem_id="tour")
         link = module.build(settings)
     gr.on([gr.context.get_blocks_context().root_block.load], page_opener(link, tours, panel_names()), None,
-          link.box, api_visibility="private", show_progress="hidden", queue=False)
+          link.box, api_visibility="private", show_progress="hidden")
     return Page(link, presenter, tour_bar)
 
 

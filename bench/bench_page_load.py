@@ -17,7 +17,8 @@ Every load is in a fresh browser context (no cache) with Debian's Chromium; the 
   that draws the default view and then the linked one shows extra draws.
 - Any request that leaves 127.0.0.1 fails the run (exit 1). Targets are printed, not enforced (exit 0).
 
-Both servers run as subprocesses on free ports; an unmeasured pass over the links first loads the app's models.
+Both servers run as subprocesses on free ports; the rounds start once the app is idle (its warm-up has loaded the
+models; a model's first use may still be slower in round 1, which the median leaves out).
 """
 import argparse
 import json
@@ -47,20 +48,25 @@ LINKS = {                                # one full link per section (names from
     "text-to-image": "panel=text-to-image&prompt=a%20red%20seven&w=5&seed=8",
     "noising": "panel=noising&t=500",
 }
-LEARNING, TRANSFORMERS = {"descent", "backprop", "playground"}, {"embeddings", "next-token", "attention", "facts", "edit"}
+LEARNING = {"descent", "backprop", "playground"}                       # app.py's sections, for the tour step
+TRANSFORMERS = {"embeddings", "next-token", "attention", "facts", "edit"}
 
 WATCH = """(() => {
-  const IGNORE = '.progress-text, .eta-bar, .timer, .meta-text, .meta-text-center, .progress-level';
-  const load = window.__load = {last: 0, created: 0};
-  const visible = (node) => { const el = node.nodeType === 1 ? node : node.parentElement; return !(el && el.closest(IGNORE)); };
+  const TIMERS = '.progress-text, .eta-bar, .timer, .meta-text, .meta-text-center, .progress-level';
+  const UNSEEN = '[data-testid="status-tracker"].hide, .sr-only';    // a hidden tracker's insides, screen-reader text
+  const load = window.__load = {last: 0, created: 0, target: null};
+  const visible = (m) => {
+    const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+    const inside = m.type === 'attributes' ? el && el.parentElement : el;     // a tracker's own class change is seen
+    return !(el && el.closest(TIMERS)) && !(inside && inside.closest(UNSEEN));
+  };
   const isPlot = (el) => el.nodeType === 1 && el.classList.contains('js-plotly-plot');
   new MutationObserver((list) => {
     for (const m of list) {
-      if (m.type === 'attributes' && m.attributeName === 'aria-label') continue;
-      if (m.type === 'attributes' && m.attributeName === 'class' && isPlot(m.target)
-          && !(m.oldValue || '').split(/\\s+/).includes('js-plotly-plot')) load.created++;      // Plotly.newPlot
-      for (const n of m.addedNodes) if (n.nodeType === 1) load.created += isPlot(n) + n.querySelectorAll('.js-plotly-plot').length;
-      if (visible(m.target)) load.last = performance.now();
+      if (m.type === 'attributes' && (m.attributeName.startsWith('aria-') || m.attributeName === 'role')) continue;
+      if (m.type === 'attributes' && m.attributeName === 'class' && isPlot(m.target)     // Plotly.newPlot marks its div
+          && !(m.oldValue || '').split(/\\s+/).includes('js-plotly-plot')) load.created++;
+      if (visible(m)) { load.last = performance.now(); load.target = m.target; }
     }
   }).observe(document, {subtree: true, childList: true, attributes: true, attributeOldValue: true, characterData: true});
   addEventListener('keydown', () => sessionStorage.setItem('keyAt', performance.timeOrigin + performance.now()), true);
@@ -72,8 +78,10 @@ STATE = """() => {
   const pending = [...document.querySelectorAll('[data-testid="status-tracker"], .generating, .wrap.pending')].some(
     (el) => !el.classList.contains('hide') && shown(el) && (el.matches('.generating') || el.innerText.trim() !== ''));
   const plots = [...document.querySelectorAll('.js-plotly-plot')].filter((p) => p._fullLayout).length;
-  return {now: performance.now(), origin: performance.timeOrigin, last: window.__load ? window.__load.last : 0,
-          created: window.__load ? window.__load.created : 0, plots, pending, keyAt: sessionStorage.getItem('keyAt')};
+  const load = window.__load || {last: 0, created: 0, target: null};
+  const el = load.target && (load.target.parentElement || load.target);                // where the last change was
+  return {now: performance.now(), origin: performance.timeOrigin, last: load.last, created: load.created, plots,
+          pending, what: el ? (el.closest('[id]') || {}).id || el.tagName : '', keyAt: sessionStorage.getItem('keyAt')};
 }"""
 
 
@@ -83,23 +91,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(command: list[str], cwd: Path, log) -> tuple[subprocess.Popen, str]:
-    """A server subprocess on a free port, offline; returns it and its URL once GET / answers 200."""
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()                                     # by its own PID
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def start_server(script: str, cwd: Path, log, port_flag: bool) -> tuple[subprocess.Popen, str]:
+    """python `script` on a free port (GRADIO_SERVER_PORT, and --port if port_flag), offline; returns the process
+    and its URL once GET / answers 200."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen([*command, "--port", str(port)] if command[-1] == "app.py" else command, cwd=cwd,
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    command = [sys.executable, script, *(["--port", str(port)] if port_flag else [])]
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url, started = f"http://127.0.0.1:{port}", time.monotonic()
-    while time.monotonic() - started < 300:
-        if process.poll() is not None:
-            raise RuntimeError(f"{' '.join(command)} in {cwd} exited with {process.returncode}; see {log.name}")
+    while time.monotonic() - started < 300 and process.poll() is None:
         try:
             with urllib.request.urlopen(url + "/", timeout=5) as response:
                 if response.status == 200:
                     return process, url
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError(f"{' '.join(command)} did not answer GET / within 300 s; see {log.name}")
+    stop_server(process)
+    raise RuntimeError(f"{script} in {cwd} did not serve GET / (exit code {process.returncode}); see {log.name}")
+
+
+def wait_idle(pid: int, quiet: float = 3.0, cap: float = 120.0) -> float:
+    """Seconds until the server uses under 0.3 of a core for `quiet` s (its background warm-up has loaded the
+    models; an idle Gradio server still polls its queue, about 0.1 of a core here)."""
+    def cpu() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")           # utime + stime
+    started, samples = time.monotonic(), [cpu()]
+    while time.monotonic() - started < cap:
+        time.sleep(1)
+        samples.append(cpu())
+        if len(samples) > quiet and samples[-1] - samples[-1 - int(quiet)] < 0.3 * quiet:
+            break
+    return time.monotonic() - started
 
 
 def page_config(url: str) -> dict:
@@ -140,8 +171,8 @@ class Browser:
 
 def settle(page, figures: bool, since_key: bool = False) -> dict:
     """Poll until settled (see the docstring) or CAP; seconds from navigation start (or the key press) to the last
-    change, plotly divs created and figures drawn. seconds is inf on a timeout."""
-    started = time.monotonic()
+    change, plotly divs created and figures drawn. seconds is inf on a timeout, and `why` says what was missing."""
+    started, s = time.monotonic(), {"created": 0, "plots": 0}
     while time.monotonic() - started < CAP:
         page.wait_for_timeout(250)
         try:
@@ -151,7 +182,9 @@ def settle(page, figures: bool, since_key: bool = False) -> dict:
         if (s["plots"] or not figures) and not s["pending"] and s["now"] - s["last"] >= QUIET * 1000:
             start = float(s["keyAt"]) - s["origin"] if since_key else 0.0
             return {"seconds": (s["last"] - start) / 1000, "created": s["created"], "plots": s["plots"]}
-    return {"seconds": float("inf"), "created": s["created"], "plots": s["plots"]}
+    why = ("no figure drawn" if figures and not s.get("plots") else "a status still pending" if s.get("pending")
+           else f"still changing (last in #{s.get('what')})" if s.get("what") else "no answer")
+    return {"seconds": float("inf"), "created": s["created"], "plots": s["plots"], "why": why}
 
 
 def load(browser: Browser, url: str, figures: bool) -> dict:
@@ -169,7 +202,7 @@ def tour(browser: Browser, url: str, stop: int) -> dict:
     try:
         page.goto(f"{url}/?tour=series&stop={stop}", wait_until="commit", timeout=CAP * 1000)
         if settle(page, True)["seconds"] == float("inf"):
-            return {"seconds": float("inf"), "created": 0, "plots": 0}
+            return {"seconds": float("inf"), "created": 0, "plots": 0, "why": f"stop {stop} did not settle"}
         page.evaluate("() => document.activeElement && document.activeElement.blur()")
         page.keyboard.press("ArrowRight")
         page.wait_for_url(lambda u: f"stop={stop + 1}" in u, wait_until="commit", timeout=CAP * 1000)
@@ -202,16 +235,16 @@ def table(configs: dict, times: dict, stop: int) -> None:
         draws = f"{result['created']} divs / {result['plots']} figures"
         if name == "first":
             rows.append(("first page /", fmt(bare and bare["seconds"]), fmt(s), ratio, "<= 1.5x bare",
-                         ratio is not None and ratio <= 1.5, draws))
+                         None if ratio is None else ratio <= 1.5, draws))
         elif name == "tour":
             rows.append((f"tour step {stop} -> {stop + 1} (key to settled)", "-", fmt(s), None, "< 1 s", s < 1, draws))
         else:
             rows.append((f"link {name}", fmt(bare and bare["seconds"]), fmt(s), ratio, "<= 2x bare, < 3 s",
-                         ratio is not None and ratio <= 2 and s < 3, draws))
+                         None if ratio is None else ratio <= 2 and s < 3, draws))
     print(f"\n{'row':<38}{'bare':>16}{'app':>18}{'app/bare':>10}  {'target':<20}{'':<15}draws (app, max)")
     for label, b, a, ratio, target, met, draws in rows:
-        print(f"{label:<38}{b:>16}{a:>18}{'-' if ratio is None else f'{ratio:.2f}x':>10}  {target:<20}"
-              f"{'target met' if met else 'target missed':<15}{draws}")
+        print(f"{label:<38}{b:>16}{a:>18}{'-' if ratio in (None, float('inf')) else f'{ratio:.2f}x':>10}  {target:<20}"
+              f"{'-' if met is None else 'target met' if met else 'target missed':<15}{draws}")
     if bare:
         print(f"bare page: {bare['created']} plotly divs created for {bare['plots']} figure(s)")
 
@@ -232,31 +265,26 @@ def main() -> int:
     log = tempfile.NamedTemporaryFile("w", prefix="bench-page-load-", suffix=".log", delete=False)
     try:
         if "bare" in only:
-            servers["bare"] = start_server([sys.executable, str(REPO / "bench" / "bare_app.py")], REPO, log)
-        servers["app"] = start_server([sys.executable, "app.py"], args.app_dir, log)
+            servers["bare"] = start_server(str(REPO / "bench" / "bare_app.py"), REPO, log, port_flag=False)
+        servers["app"] = start_server("app.py", args.app_dir, log, port_flag=True)
         urls = {name: url for name, (_, url) in servers.items()}
         configs = {name: page_config(url) for name, url in urls.items()}
-        print(f"config: embedded in the page's HTML (window.gradio_config); app {args.app_dir}; tour stop {stop}",
-              flush=True)
+        print(f"app: {args.app_dir}; config: embedded in the page's HTML (window.gradio_config)", flush=True)
         with sync_playwright() as p:
             browser = Browser(p)
-            warm = time.monotonic()
-            for query in links.values():                        # unmeasured: the app's models load here
-                load(browser, f"{urls['app']}/?{query}", True)
-            print(f"warm-up pass over {len(links)} links: {time.monotonic() - warm:.0f} s", flush=True)
-            for k in range(args.rounds):                        # bare and app alternate: the same machine state
-                plan = ([("bare", lambda: load(browser, urls["bare"] + "/", True))] if "bare" in only else []) + \
-                       ([("first", lambda: load(browser, urls["app"] + "/", configs["app"]["plots"]))]
-                        if "first" in only else []) + \
-                       [(name, lambda q=query: load(browser, f"{urls['app']}/?{q}", True)) for name, query in links.items()] + \
-                       ([("tour", lambda: tour(browser, urls["app"], stop))] if "tour" in only else [])
-                for name, run in plan:
-                    r = run()
+            print(f"the app went idle (its models loaded) {wait_idle(servers['app'][0].pid):.0f} s after serving /",
+                  flush=True)
+            pages = [(name, url, figures) for name, url, figures in [
+                ("bare", urls.get("bare", "") + "/", True), ("first", urls["app"] + "/", configs["app"]["plots"]),
+                *[(name, f"{urls['app']}/?{query}", True) for name, query in links.items()]] if name in only]
+            for k in range(args.rounds):                        # each round: the bare page, then the app's pages
+                for name, url, figures in pages + ([("tour", urls["app"], True)] if "tour" in only else []):
+                    r = tour(browser, url, stop) if name == "tour" else load(browser, url, figures)
                     results.setdefault(name, []).append(r)
                     print(f"round {k + 1} {name}: {fmt(r['seconds'])}, {r['created']} plotly divs created, "
-                          f"{r['plots']} figures", flush=True)
+                          f"{r['plots']} figures{', ' + r['why'] if 'why' in r else ''}", flush=True)
             browser.browser.close()
-            print(f"/config requests by the pages: {browser.config_fetches}")
+            print(f"/config requests by the pages (the config is in the HTML): {browser.config_fetches}")
         table(configs, {name: median(rs) for name, rs in results.items()}, stop)
         if browser.outside:
             print(f"FAIL: {len(browser.outside)} requests left 127.0.0.1: {sorted(set(browser.outside))[:10]}")
@@ -264,12 +292,8 @@ def main() -> int:
         print("no request left 127.0.0.1")
         return 0
     finally:
-        for process, _ in servers.values():                     # by their own PID, also on error
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for process, _ in servers.values():                     # also on error
+            stop_server(process)
         log.close()
 
 

@@ -18,6 +18,8 @@ import shutil
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
+import orjson
+
 MAX_STATES = 400          # distinct linked pages kept on disk (a page's state is its components' config, ~10-80 kB)
 
 
@@ -59,7 +61,9 @@ class LinkedPages:
             ids = set(config["page"][page]["components"])
             components = [patched(c, patches.get(c["id"])) for c in config["components"] if c["id"] in ids]
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(components, default=str))
+            # as Gradio writes its own saved states (orjson: a State's infinite time to live becomes null, as in the
+            # config it embeds in a page; json.dumps would write Infinity, which Gradio's reader refuses)
+            path.write_bytes(orjson.dumps(components, option=orjson.OPT_SERIALIZE_NUMPY, default=str))
             forget_oldest(folder, MAX_STATES)
         query_string = scope.get("query_string", b"") + f"&deep_link=dle{key}".encode()
         return {**scope, "query_string": query_string}

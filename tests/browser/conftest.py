@@ -97,7 +97,7 @@ def page(browser, app_url):
     context.on("request", record)
     page = context.new_page()
     page.set_default_timeout(30_000)
-    page.goto(app_url)
+    page.goto(app_url + "/neuron")                    # the first panel (the landing page has a test of its own)
     page.get_by_text("Deep Learning Explorer").first.wait_for()
     yield page
     context.close()

@@ -17,13 +17,13 @@ def test_a_deep_link_opens_the_panel_with_its_settings(page, app_url):
 
 def test_the_link_box_follows_the_controls_and_reproduces_the_view(page, app_url):
     link = page.locator("#neuron-link textarea, #neuron-link input").first
-    expect(link).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/\?panel=neuron&n=2&f=sigmoid"))
+    expect(link).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/neuron\?n=2&f=sigmoid"))
     bias = page.locator("#neuron-bias input[type=number]")
     bias.fill("-1.25")
     bias.press("Enter")
     expect(link).to_have_value(re.compile(r"b=-1\.25"))
     query = parse_qs(urlsplit(link.input_value()).query)
-    assert query["panel"] == ["neuron"] and query["b"] == ["-1.25"]
+    assert urlsplit(link.input_value()).path == "/neuron" and query["b"] == ["-1.25"]
     page.goto(link.input_value())                       # the copied link reproduces the view
     expect(page.locator("#neuron-formula")).to_contain_text("−1.25")
 
@@ -39,7 +39,7 @@ def test_presenter_mode_enlarges_the_type_and_hides_long_text(page, app_url):
     expect(page.locator("#neuron-formula")).to_contain_text("0.622")
     normal = page.evaluate(size)
     expect(page.locator("#tab-neuron .dle-explanation").first).to_be_visible()
-    page.goto(app_url + "/?presenter=1")
+    page.goto(app_url + "/neuron?presenter=1")
     expect(page.locator("#dle-root")).to_have_class(re.compile("dle-presenter"))
     expect(page.locator("#neuron-formula")).to_contain_text("0.622")
     assert page.evaluate(size) > normal * 1.2
@@ -131,10 +131,10 @@ def test_a_phone_gets_a_stacked_header_and_whole_figure_titles(browser, app_url)
     try:
         page.goto(f"{app_url}/?panel=descent")
         expect(page.locator("#descent-data-formula")).to_contain_text("B", timeout=120_000)
-        title = page.locator("#landing h1").bounding_box()
+        title = page.locator("#dle-nav").bounding_box()
         presenter = page.locator("#presenter").bounding_box()
         assert presenter["y"] >= title["y"] + title["height"] - 1             # stacked, not side by side
-        assert title["height"] < 3 * 48                                         # two lines at most, not a letter a line
+        assert title["height"] < 6 * 48                        # the title, the sections and the panels: not a letter a line
         expect(page.locator("#descent-data-contour .gtitle")).to_contain_text("3-vs-8")
         cut = page.evaluate(TITLES_CUT)
         for _ in range(20):                                                     # the page script fits every 0.3 s
@@ -143,9 +143,11 @@ def test_a_phone_gets_a_stacked_header_and_whole_figure_titles(browser, app_url)
             page.wait_for_timeout(300)
             cut = page.evaluate(TITLES_CUT)
         assert cut == []
-        page.locator("#sections").get_by_role("button", name="More tabs").first.click()   # the sections that do
-        page.locator("#sections .overflow-dropdown").get_by_text("Generation · DL8").click()  # not fit: a menu
-        expect(page.get_by_role("tab", name="CLIP", exact=True)).to_be_visible()
+        generation = page.locator(".dle-nav").get_by_role("link", name="Generation · DL8", exact=True)
+        box = generation.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390                  # every section on the screen
+        generation.click()
+        expect(page.locator(".dle-panels a.dle-here")).to_have_text("CLIP")
     finally:
         page.close()
 
@@ -165,8 +167,8 @@ FIRST_SEEN = """() => {
 
 
 def test_a_link_shows_its_own_view_first_not_the_default_one(page, app_url):
-    """The neuron's opening view is part of the page; with a link it stays hidden until the link's view replaces it
-    (before, the default showed for about 0.4 s: an intermediate view on the projector)."""
+    """The page opens with the link's settings in its controls and draws the neuron once, in the linked state (the
+    one-page app drew the default view first, then the link's: an intermediate view on the projector)."""
     page.add_init_script(f"({FIRST_SEEN})()")
     page.goto(f"{app_url}/?panel=neuron&b=3&w1=-2")
     expect(page.locator("#neuron-formula")).to_contain_text("(3.00)", timeout=60_000)

@@ -13,7 +13,7 @@ def test_a_stop_reveals_and_moves_on_by_keyboard(page, app_url):
     expect(page.locator("#next-temperature input[type=number]")).to_have_value("1")
     expect(page.locator("#next-formula")).to_contain_text("0.702", timeout=120_000)       # p(Paris) at T = 1
     page.locator("body").press("r")
-    expect(page).to_have_url(f"{app_url}/?tour=series&stop=16&reveal=1")
+    expect(page).to_have_url(f"{app_url}/next-token?tour=series&stop=16&reveal=1")
     expect(page.locator("#next-temperature input[type=number]")).to_have_value("0.1", timeout=60_000)
     expect(page.locator("#next-formula")).to_contain_text("1.000", timeout=120_000)       # the live answer: Paris
     expect(page.locator("#tour")).to_contain_text("revealed")
@@ -27,13 +27,13 @@ def test_a_stop_reveals_and_moves_on_by_keyboard(page, app_url):
     page.locator("#next-prompt textarea").click()
     page.keyboard.press("ArrowRight")                                  # typing: the cursor moves, not the tour
     page.wait_for_timeout(500)
-    expect(page).to_have_url(f"{app_url}/?tour=series&stop=16&reveal=1")
+    expect(page).to_have_url(f"{app_url}/next-token?tour=series&stop=16&reveal=1")
     page.locator("#next-reset").focus()                                 # space on a button presses the button
     page.keyboard.press(" ")
     page.wait_for_timeout(500)
-    expect(page).to_have_url(f"{app_url}/?tour=series&stop=16&reveal=1")
+    expect(page).to_have_url(f"{app_url}/next-token?tour=series&stop=16&reveal=1")
     page.locator("#tour .tour-title").click()
     page.keyboard.press("ArrowRight")
-    expect(page).to_have_url(f"{app_url}/?tour=series&stop=17")
+    expect(page).to_have_url(f"{app_url}/next-token?tour=series&stop=17")
     expect(page.locator("#tour")).to_contain_text("stop 17 of 28", timeout=60_000)
     expect(page.locator("#next-prompt textarea")).to_have_value("Once upon a time, there was a")

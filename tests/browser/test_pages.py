@@ -1,0 +1,81 @@
+"""Fast pages: the landing page lists every panel, each panel is a page of its own that a link opens in its linked
+state with each figure drawn once, and the one-page app's links still work (redirected, settings kept)."""
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import save_screenshot
+
+# counts every plotly figure div the page ever creates: a view drawn twice (the default, then the link's) makes two
+DRAWS = """() => {
+  window.__draws = 0;
+  new MutationObserver((records) => {
+    for (const record of records) for (const node of record.addedNodes) {
+      if (node.nodeType !== 1) continue;
+      if (node.classList.contains('js-plotly-plot')) window.__draws += 1;
+      window.__draws += node.querySelectorAll ? node.querySelectorAll('.js-plotly-plot').length : 0;
+    }
+  }).observe(document, {childList: true, subtree: true});
+}"""
+
+
+def test_the_landing_page_lists_every_panel_with_a_line_and_a_picture(page, app_url):
+    import app
+
+    page.goto(app_url)
+    cards = page.locator("a.dle-card-link")
+    panels = [m for _, modules in app.sections() for m in modules]
+    expect(cards).to_have_count(len(panels))
+    for i, module in enumerate(panels):
+        expect(cards.nth(i)).to_contain_text(module.TITLE)
+        assert cards.nth(i).get_attribute("href") == f"./{module.PANEL}"
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")       # lazy pictures: bring them in
+    page.wait_for_function("() => [...document.querySelectorAll('a.dle-card-link img')]"
+                           ".every((img) => img.complete && img.naturalWidth > 0)")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    save_screenshot(page, "landing")
+    cards.filter(has_text="Attention heads").click()
+    expect(page).to_have_url(f"{app_url}/attention")
+    expect(page.locator(".dle-panels a.dle-here")).to_have_text("Attention heads")
+
+
+@pytest.mark.parametrize("link, figures, view, text", [
+    ("/neuron?f=relu&b=2", ["#neuron-plane", "#neuron-curve"], "#neuron-formula", "ReLU"),
+    ("/descent?s=valley&x=-4.5&y=1.5&eta=0.45&mu=0.9&n=40", ["#descent-contour", "#descent-surface-plot"], "#descent-status", "After 40 steps"),
+])
+def test_a_linked_page_draws_each_figure_once_in_its_linked_state(page, app_url, link, figures, view, text):
+    page.add_init_script(f"({DRAWS})()")
+    page.goto(app_url + link)
+    expect(page.locator(view)).to_contain_text(text, timeout=60_000)
+    for figure in figures:
+        expect(page.locator(f"{figure} .js-plotly-plot")).to_be_visible()
+    page.wait_for_timeout(2500)                        # anything still to come (a second draw) would come by now
+    drawn = page.locator(".js-plotly-plot").count()
+    assert page.evaluate("() => window.__draws") == drawn      # every figure on the page drawn once: no default first
+
+
+def test_an_old_one_page_link_opens_the_panels_page_with_its_settings(page, app_url):
+    page.goto(app_url + "/?panel=neuron&f=relu&b=2&presenter=1")
+    assert urlsplit(page.url).path == "/neuron"
+    assert parse_qs(urlsplit(page.url).query) == {"panel": ["neuron"], "f": ["relu"], "b": ["2"], "presenter": ["1"]}
+    expect(page.locator("#neuron-bias input[type=number]")).to_have_value("2")
+    expect(page.locator("#presenter input")).to_be_checked()
+    page.goto(app_url + "/?tour=series&stop=9")                   # a tour stop: the page of its panel
+    assert urlsplit(page.url).path == "/descent"
+    expect(page.locator("#tour")).to_contain_text("stop 9 of 28")
+
+
+def test_an_unknown_panel_is_said_and_the_landing_page_shown(page, app_url):
+    page.goto(app_url + "/?panel=nope&b=2")
+    expect(page.get_by_text("panel 'nope' does not exist")).to_be_visible()
+    expect(page.locator("a.dle-card-link").first).to_be_visible()
+
+
+def test_presenter_mode_follows_the_learner_to_the_next_page(page, app_url):
+    page.goto(app_url + "/neuron?presenter=1")
+    expect(page.locator("#presenter input")).to_be_checked()
+    page.locator(".dle-panels").get_by_role("link", name="Digit network", exact=True).click()
+    expect(page.locator(".dle-panels a.dle-here")).to_have_text("Digit network")
+    assert parse_qs(urlsplit(page.url).query)["presenter"] == ["1"]
+    expect(page.locator("#presenter input")).to_be_checked()

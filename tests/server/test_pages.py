@@ -1,0 +1,112 @@
+"""The pages as the server sends them (server/pages.py): a link's settings are in the page itself, every tour stop and
+every panel opens in its saved state, the one-page app's links are redirected, and the saved states are bounded."""
+import json
+import re
+import socket
+import urllib.error
+import urllib.request
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+import app
+from server.pages import forget_oldest
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch(url: str) -> tuple[int, str, str]:
+    """(status, Location header, body) without following a redirect."""
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(url, timeout=30) as response:
+            return response.status, "", response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("location", ""), ""
+
+
+def page_config(html: str) -> dict:
+    match = re.search(r"window\.gradio_config = (\{.*?\});\s*</script>", html, re.S)
+    assert match, "the page embeds its config"
+    return json.loads(match.group(1))
+
+
+def value_of(config: dict, elem_id: str):
+    [component] = [c for c in config["components"] if c["props"].get("elem_id") == elem_id]
+    return component["props"]["value"]
+
+
+@pytest.fixture(scope="module")
+def served(settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = app.create_app(settings)
+    demo.queue()
+    demo.launch(**app.launch_options(settings, demo) | dict(server_port=port, prevent_thread_lock=True, quiet=True))
+    try:
+        yield f"http://127.0.0.1:{port}", demo
+    finally:
+        demo.close()
+
+
+def test_a_links_settings_are_in_the_page_it_serves(served):
+    url, _ = served
+    status, _, html = fetch(url + "/neuron?f=relu&b=2&n=3&presenter=1")
+    config = page_config(html)
+    assert status == 200 and config["deep_link_state"] == "valid"
+    assert (value_of(config, "neuron-activation"), value_of(config, "neuron-bias"), value_of(config, "neuron-n")) == \
+        ("relu", 2.0, 3)
+    assert value_of(config, "presenter") is True
+    plain = page_config(fetch(url + "/neuron")[2])
+    assert plain["deep_link_state"] == "none" and value_of(plain, "neuron-bias") == -0.5
+    assert all(c["props"].get("value") is None for c in plain["components"] if c["type"] == "plot")  # no figure data
+
+
+def test_a_setting_that_does_not_fit_leaves_the_default(served):
+    url, _ = served
+    config = page_config(fetch(url + "/neuron?b=999&f=softmax")[2])
+    assert (value_of(config, "neuron-bias"), value_of(config, "neuron-activation")) == (-0.5, "sigmoid")
+
+
+def test_every_tour_stop_and_every_panel_opens_in_its_saved_state(served):
+    url, demo = served
+    tour = demo.tours["series"]
+    for number, stop in enumerate(tour.stops, start=1):
+        status, location, _ = fetch(f"{url}/?tour=series&stop={number}")
+        assert status == 307 and urlsplit(location).path == f"./{stop.panel}", number     # relative: a proxy's prefix kept
+        config = page_config(fetch(f"{url}/{stop.panel}?tour=series&stop={number}")[2])
+        assert config["deep_link_state"] == "valid", number
+        assert f"stop {number} of {len(tour.stops)}" in value_of(config, "tour")
+    for panel in demo.panel_pages:
+        assert page_config(fetch(f"{url}/{panel}?presenter=1")[2])["deep_link_state"] == "valid", panel
+
+
+def test_an_old_link_is_redirected_to_its_panels_page_with_its_settings(served):
+    url, _ = served
+    status, location, _ = fetch(url + "/?panel=attention&layer=3&head=2&__theme=dark")
+    assert status == 307 and urlsplit(location).path == "./attention"
+    assert parse_qs(urlsplit(location).query) == {"panel": ["attention"], "layer": ["3"], "head": ["2"],
+                                                  "__theme": ["dark"]}
+    assert fetch(url + "/neuron?panel=descent&eta=0.3")[1].startswith("./descent?")     # the panel the link names
+    assert fetch(url + "/?panel=nope")[0] == 200                            # the landing page says it does not exist
+
+
+def test_the_first_page_is_light(served):
+    url, _ = served
+    config = page_config(fetch(url + "/")[2])
+    assert len(config["components"]) < 20 and len(json.dumps(config)) < 150_000
+
+
+def test_only_the_newest_saved_states_are_kept(tmp_path):
+    import os
+
+    for i in range(6):
+        (tmp_path / f"dle{i}").mkdir()
+        os.utime(tmp_path / f"dle{i}", (i, i))
+    (tmp_path / "gradio-own").mkdir()                    # Gradio's own saved states are not this app's to drop
+    forget_oldest(tmp_path, 4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dle2", "dle3", "dle4", "dle5", "gradio-own"]
