@@ -113,15 +113,23 @@ def create_app(settings: Settings):
     tours, pages = {}, {}                  # tours: filled once every panel's link is known (checked_tours)
     with gr.Blocks(title="Deep Learning Explorer", analytics_enabled=False) as demo:
         build_landing(tours)
-    for _, panels in sections():
-        for module in panels:
-            with demo.route(module.TITLE, module.PANEL, show_in_navbar=False):
+        for _, panels in sections():
+            for module in panels:
+                start_page(demo, module.TITLE, module.PANEL)
                 pages[module.PANEL] = build_page(module, settings, tours)
     tours.update(checked_tours(settings, [page.link for page in pages.values()]))
     demo.panel_links = [page.link for page in pages.values()]    # each panel's PanelLink, for tests and benchmarks
     demo.panel_pages = pages
     demo.tours = tours
     return demo
+
+
+def start_page(demo, title: str, path: str) -> None:
+    """What `with demo.route(title, path, show_in_navbar=False):` does (components and events made from here on
+    belong to that page), without leaving the Blocks: each `with demo.route` exits it, and Gradio builds the whole
+    server app and config again at every exit (16 pages: about 5 s more at every start)."""
+    demo.pages.append((path, title, False))
+    demo.current_page = path
 
 
 def panel_names() -> list[str]:

@@ -8,13 +8,18 @@ Every load is in a fresh browser context (no cache) with Debian's Chromium; the 
 - Config: the page's HTML embeds its config (`window.gradio_config = {...};`, Gradio 6.31 does not fetch /config
   for it; the run counts /config requests to check): its bytes and number of components, for "/".
 - Settled: an init script's MutationObserver notes performance.now() of the last change of the document, ignoring
-  Gradio's progress timers (.progress-text, .eta-bar, .timer, .meta-text, .progress-level) and aria-label changes.
+  what is not seen: Gradio's progress timers (.progress-text, .eta-bar, .timer, .meta-text, .progress-level), the
+  insides of a hidden status tracker (Gradio empties it after the event), .sr-only text, aria-* and role
+  attributes, and <head> (plotly adds and removes its style elements there).
   A page is settled when a plotly figure is drawn (a `.js-plotly-plot` with `_fullLayout`; required wherever the
   page's config holds a gr.Plot), no status tracker is pending (in 6.31: a visible `[data-testid=status-tracker]`
-  without `.hide` and with text, such as "Loading..." or "0.8s", or `.generating`) and nothing changed for QUIET s.
+  without `.hide` and with text, such as "Loading..." or "0.8s", or `.generating`), no event is in flight (an open
+  queue/join or queue/data request: an event with show_progress="hidden" shows nothing, then changes the page)
+  and nothing changed for QUIET s.
   The time reported is the last change minus the navigation start (or minus the key press, for the tour step).
 - Draws: how many plotly divs were (re)created during the load, against the figures on the settled page: a link
-  that draws the default view and then the linked one shows extra draws.
+  that draws the default view and then the linked one shows extra draws. Events: queue/join requests (for the
+  tour step, those of the next stop's page only).
 - Any request that leaves 127.0.0.1 fails the run (exit 1). Targets are printed, not enforced (exit 0).
 
 Both servers run as subprocesses on free ports; the rounds start once the app is idle (its warm-up has loaded the
@@ -58,7 +63,9 @@ WATCH = """(() => {
   const visible = (m) => {
     const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
     const inside = m.type === 'attributes' ? el && el.parentElement : el;     // a tracker's own class change is seen
-    return !(el && el.closest(TIMERS)) && !(inside && inside.closest(UNSEEN));
+    const stillHidden = m.attributeName === 'class' && el && el.matches(UNSEEN)    // hidden before and after
+      && / hide( |$)/.test(` ${m.oldValue}`);
+    return !(el && el.closest(`head, ${TIMERS}`)) && !(inside && inside.closest(UNSEEN)) && !stillHidden;
   };
   const isPlot = (el) => el.nodeType === 1 && el.classList.contains('js-plotly-plot');
   new MutationObserver((list) => {
@@ -154,22 +161,29 @@ class Browser:
 
     def __init__(self, playwright):
         self.browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        self.outside, self.config_fetches = [], 0
+        self.outside, self.config_fetches, self.queue, self.events = [], 0, set(), 0
 
     def on_request(self, request) -> None:
         parts = urlsplit(request.url)
         if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname != "127.0.0.1":
             self.outside.append(request.url)
         self.config_fetches += parts.path.rstrip("/").endswith("/config")
+        if parts.path.endswith(("/queue/join", "/queue/data")):     # an event in flight, its progress shown or not
+            self.queue.add(request)
+        self.events += parts.path.endswith("/queue/join")
 
     def page(self):
         context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.queue.clear()
+        self.events = 0
         context.on("request", self.on_request)
+        context.on("requestfinished", lambda request: self.queue.discard(request))
+        context.on("requestfailed", lambda request: self.queue.discard(request))
         context.add_init_script(WATCH)
         return context, context.new_page()
 
 
-def settle(page, figures: bool, since_key: bool = False) -> dict:
+def settle(browser: Browser, page, figures: bool, since_key: bool = False) -> dict:
     """Poll until settled (see the docstring) or CAP; seconds from navigation start (or the key press) to the last
     change, plotly divs created and figures drawn. seconds is inf on a timeout, and `why` says what was missing."""
     started, s = time.monotonic(), {"created": 0, "plots": 0}
@@ -179,19 +193,23 @@ def settle(page, figures: bool, since_key: bool = False) -> dict:
             s = page.evaluate(STATE)
         except Exception:                                   # the page is navigating: poll the next document
             continue
-        if (s["plots"] or not figures) and not s["pending"] and s["now"] - s["last"] >= QUIET * 1000:
+        quiet = s["now"] - s["last"] >= QUIET * 1000 and not browser.queue
+        if (s["plots"] or not figures) and not s["pending"] and quiet:
             start = float(s["keyAt"]) - s["origin"] if since_key else 0.0
-            return {"seconds": (s["last"] - start) / 1000, "created": s["created"], "plots": s["plots"]}
+            return {"seconds": (s["last"] - start) / 1000, "created": s["created"], "plots": s["plots"],
+                    "events": browser.events}
     why = ("no figure drawn" if figures and not s.get("plots") else "a status still pending" if s.get("pending")
+           else "an event still in flight" if browser.queue
            else f"still changing (last in #{s.get('what')})" if s.get("what") else "no answer")
-    return {"seconds": float("inf"), "created": s["created"], "plots": s["plots"], "why": why}
+    return {"seconds": float("inf"), "created": s["created"], "plots": s["plots"], "events": browser.events,
+            "why": why}
 
 
 def load(browser: Browser, url: str, figures: bool) -> dict:
     context, page = browser.page()
     try:
         page.goto(url, wait_until="commit", timeout=CAP * 1000)
-        return settle(page, figures)
+        return settle(browser, page, figures)
     finally:
         context.close()
 
@@ -201,19 +219,21 @@ def tour(browser: Browser, url: str, stop: int) -> dict:
     context, page = browser.page()
     try:
         page.goto(f"{url}/?tour=series&stop={stop}", wait_until="commit", timeout=CAP * 1000)
-        if settle(page, True)["seconds"] == float("inf"):
-            return {"seconds": float("inf"), "created": 0, "plots": 0, "why": f"stop {stop} did not settle"}
+        if settle(browser, page, True)["seconds"] == float("inf"):
+            return {"seconds": float("inf"), "created": 0, "plots": 0, "events": 0,
+                    "why": f"stop {stop} did not settle"}
         page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        browser.events = 0
         page.keyboard.press("ArrowRight")
         page.wait_for_url(lambda u: f"stop={stop + 1}" in u, wait_until="commit", timeout=CAP * 1000)
-        return settle(page, True, since_key=True)
+        return settle(browser, page, True, since_key=True)
     finally:
         context.close()
 
 
 def median(results: list[dict]) -> dict:
     return {"seconds": statistics.median(r["seconds"] for r in results),
-            "created": max(r["created"] for r in results), "plots": max(r["plots"] for r in results)}
+            **{key: max(r[key] for r in results) for key in ("created", "plots", "events")}}
 
 
 def fmt(seconds) -> str:
@@ -232,7 +252,7 @@ def table(configs: dict, times: dict, stop: int) -> None:
         if name == "bare":
             continue
         s, ratio = result["seconds"], result["seconds"] / bare["seconds"] if bare else None
-        draws = f"{result['created']} divs / {result['plots']} figures"
+        draws = f"{result['created']} divs / {result['plots']} figures, {result['events']} events"
         if name == "first":
             rows.append(("first page /", fmt(bare and bare["seconds"]), fmt(s), ratio, "<= 1.5x bare",
                          None if ratio is None else ratio <= 1.5, draws))
@@ -241,9 +261,11 @@ def table(configs: dict, times: dict, stop: int) -> None:
         else:
             rows.append((f"link {name}", fmt(bare and bare["seconds"]), fmt(s), ratio, "<= 2x bare, < 3 s",
                          None if ratio is None else ratio <= 2 and s < 3, draws))
-    print(f"\n{'row':<38}{'bare':>16}{'app':>18}{'app/bare':>10}  {'target':<20}{'':<15}draws (app, max)")
+    print(f"\n{'row':<38}{'bare':>16}{'app':>18}{'app/bare':>10}  {'target':<20}{'':<15}"
+          "draws, queued events (app, max)")
     for label, b, a, ratio, target, met, draws in rows:
-        print(f"{label:<38}{b:>16}{a:>18}{'-' if ratio in (None, float('inf')) else f'{ratio:.2f}x':>10}  {target:<20}"
+        shown = "-" if ratio in (None, float("inf")) else f"{ratio:.2f}x"
+        print(f"{label:<38}{b:>16}{a:>18}{shown:>10}  {target:<20}"
               f"{'-' if met is None else 'target met' if met else 'target missed':<15}{draws}")
     if bare:
         print(f"bare page: {bare['created']} plotly divs created for {bare['plots']} figure(s)")
@@ -269,7 +291,8 @@ def main() -> int:
         servers["app"] = start_server("app.py", args.app_dir, log, port_flag=True)
         urls = {name: url for name, (_, url) in servers.items()}
         configs = {name: page_config(url) for name, url in urls.items()}
-        print(f"app: {args.app_dir}; config: embedded in the page's HTML (window.gradio_config)", flush=True)
+        print(f"app: {args.app_dir}; config: embedded in the page's HTML (window.gradio_config); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
         with sync_playwright() as p:
             browser = Browser(p)
             print(f"the app went idle (its models loaded) {wait_idle(servers['app'][0].pid):.0f} s after serving /",
@@ -282,14 +305,15 @@ def main() -> int:
                     r = tour(browser, url, stop) if name == "tour" else load(browser, url, figures)
                     results.setdefault(name, []).append(r)
                     print(f"round {k + 1} {name}: {fmt(r['seconds'])}, {r['created']} plotly divs created, "
-                          f"{r['plots']} figures{', ' + r['why'] if 'why' in r else ''}", flush=True)
+                          f"{r['plots']} figures, {r['events']} queued events{', ' + r['why'] if 'why' in r else ''}",
+                          flush=True)
             browser.browser.close()
             print(f"/config requests by the pages (the config is in the HTML): {browser.config_fetches}")
         table(configs, {name: median(rs) for name, rs in results.items()}, stop)
         if browser.outside:
             print(f"FAIL: {len(browser.outside)} requests left 127.0.0.1: {sorted(set(browser.outside))[:10]}")
             return 1
-        print("no request left 127.0.0.1")
+        print(f"no request left 127.0.0.1; load average {os.getloadavg()[0]:.1f} at the end")
         return 0
     finally:
         for process, _ in servers.values():                     # also on error

