@@ -103,7 +103,8 @@
       const room = display.clientWidth;
       if (!formula || room === 0) continue;
       const key = `${formula.textContent}|${room}|${document.querySelector("#dle-root.dle-presenter") ? 1 : 0}`;
-      if (display.dataset.fitted === key) continue;
+      // fitted already, unless the formula was drawn again since (a new .katex without its size: a busy page)
+      if (display.dataset.fitted === key && (display.scrollWidth <= room + 1 || formula.style.fontSize)) continue;
       formula.style.fontSize = "";
       const size = parseFloat(getComputedStyle(formula).fontSize), need = display.scrollWidth;
       const scale = Math.max(0.5, (room / need) * 0.97);

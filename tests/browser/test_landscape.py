@@ -38,7 +38,7 @@ def test_descent_diverges_switches_surface_and_compares_sgd(page):
     expect(page.locator("#descent-net-status")).to_contain_text("trained weights", timeout=WAIT)
     expect(page.locator("#descent-net-contour .js-plotly-plot")).to_be_visible(timeout=WAIT)
     link = page.locator("#descent-link input, #descent-link textarea").first
-    expect(link).to_have_value(re.compile("panel=descent"), timeout=WAIT)
+    expect(link).to_have_value(re.compile(r"/descent\?"), timeout=WAIT)
     set_number(page, "descent-batch", "16")
     expect(page.locator("#descent-measured")).to_contain_text("SGD needed", timeout=WAIT)
     page.locator("#descent-gif-button").click()
