@@ -112,11 +112,11 @@ def create_app(settings: Settings):
     check_image_model(settings.clip_model, settings.online)
     tours, pages = {}, {}                  # tours: filled once every panel's link is known (checked_tours)
     with gr.Blocks(title="Deep Learning Explorer", analytics_enabled=False) as demo:
-        build_landing(tours)
+        build_landing(demo, tours)
         for _, panels in sections():
             for module in panels:
                 start_page(demo, module.TITLE, module.PANEL)
-                pages[module.PANEL] = build_page(module, settings, tours)
+                pages[module.PANEL] = build_page(demo, module, settings, tours)
     tours.update(checked_tours(settings, [page.link for page in pages.values()]))
     demo.panel_links = [page.link for page in pages.values()]    # each panel's PanelLink, for tests and benchmarks
     demo.panel_pages = pages
@@ -140,7 +140,7 @@ def navigation() -> list:
     return [(section, [(m.PANEL, m.TITLE) for m in panels]) for section, panels in sections()]
 
 
-def build_landing(tours: dict) -> None:
+def build_landing(demo, tours: dict) -> None:
     import gradio as gr
 
     from components.page import landing_html, nav_html, page_opener
@@ -150,15 +150,15 @@ def build_landing(tours: dict) -> None:
         gr.Markdown(LANDING, elem_id="landing")
         gr.HTML(landing_html([(section, [(m.PANEL, m.TITLE, m.SUMMARY, thumbnail(m.PANEL)) for m in panels])
                               for section, panels in sections()]), elem_id="landing-panels")
-    gr.on([gr.context.get_blocks_context().root_block.load], page_opener(None, tours, panel_names()), None, None,
-          api_visibility="private", show_progress="hidden")        # queued: its warnings reach the page
+    demo.load(page_opener(None, tours, panel_names()), None, None, api_visibility="private",
+              show_progress="hidden")                                # queued: its warnings reach the page
 
 
 def thumbnail(panel: str) -> str:
     return f"gradio_api/file={THUMBNAILS / (panel + '.jpg')}"
 
 
-def build_page(module, settings: Settings, tours: dict):
+def build_page(demo, module, settings: Settings, tours: dict):
     """One panel's page: the header (sections, the section's panels, presenter mode), the tour's bar, the panel."""
     import gradio as gr
 
@@ -171,8 +171,7 @@ def build_page(module, settings: Settings, tours: dict):
                                     min_width=220, elem_id="presenter", interactive=True)
         tour_bar = gr.HTML(visible=False, elem_id="tour")
         link = module.build(settings)
-    gr.on([gr.context.get_blocks_context().root_block.load], page_opener(link, tours, panel_names()), None,
-          link.box, api_visibility="private", show_progress="hidden")
+    demo.load(page_opener(link, tours, panel_names()), None, link.box, api_visibility="private", show_progress="hidden")
     return Page(link, presenter, tour_bar)
 
 
@@ -209,12 +208,13 @@ def launch_options(settings: Settings, demo) -> dict:
     from server.pages import LinkedPages
 
     gr.set_static_paths([THUMBNAILS])
-    pages = LinkedPages.options(demo.panel_pages, page_for(demo.panel_pages, demo.tours),
-                                linked_state(demo.panel_pages, demo.tours))
+    linked_pages = Middleware(LinkedPages, pages=list(demo.panel_pages),
+                              page_for=page_for(demo.panel_pages, demo.tours),
+                              state_for=linked_state(demo.panel_pages, demo.tours))
     return dict(server_name=settings.host, server_port=settings.port, share=settings.share,
                 theme=gr.themes.Default(text_size="lg"), css_paths=[ASSETS / "page.css"], js=PAGE_SCRIPT,
                 show_error=False, allowed_paths=[], footer_links=["api", "settings"],
-                state_session_capacity=settings.max_sessions, app_kwargs={"middleware": [Middleware(LinkedPages, **pages)]})
+                state_session_capacity=settings.max_sessions, app_kwargs={"middleware": [linked_pages]})
 
 
 def main(argv: list[str] | None = None) -> None:

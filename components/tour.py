@@ -25,7 +25,7 @@ from html import escape
 from pathlib import Path
 from urllib.parse import urlencode
 
-from components.deeplink import link_text
+from components.deeplink import link_text, presenter_on
 
 BUNDLED = Path(__file__).resolve().parents[1] / "tours"
 FIELDS = {"card", "panel", "title", "narration", "settings", "question", "reveal", "focus"}
@@ -182,6 +182,6 @@ def tour_stop(query: dict, tours: dict) -> tuple[dict, str | None, list[str]]:
         problems.append(f"Ignored in the link: {error}; showing stop 1.")
         number = 1
     revealed = query.get("reveal", "0") in ("1", "true", "on")
-    presenter = query.get("presenter", "0").lower() in ("1", "true", "on")
+    presenter = presenter_on(query)
     linked = {**stop_query(tour, number, revealed), **({"presenter": "1"} if presenter else {})}
     return linked, tour_bar(tour, number, revealed, presenter), problems

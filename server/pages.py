@@ -29,11 +29,6 @@ class LinkedPages:
     def __init__(self, app, pages, page_for, state_for):
         self.app, self.pages, self.page_for, self.state_for = app, set(pages), page_for, state_for
 
-    @staticmethod
-    def options(pages, page_for, state_for) -> dict:
-        """The middleware's arguments, as starlette's Middleware(LinkedPages, **options) takes them."""
-        return {"pages": list(pages), "page_for": page_for, "state_for": state_for}
-
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             page = scope["path"].strip("/")

@@ -1,6 +1,5 @@
 """The app shell: flags and their environment variables, safe defaults, and the API through gradio_client."""
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +8,7 @@ import pytest
 
 import app
 from models.settings import BUNDLED_LM
+from tests.serving import served
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,16 +75,8 @@ def test_no_trust_remote_code_and_no_pickle_loading_anywhere():
 def client(settings):
     from gradio_client import Client
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = app.create_app(settings)
-    demo.queue()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
-    finally:
-        demo.close()
+    with served(settings) as (url, _):
+        yield Client(url + "/", verbose=False)
 
 
 def test_the_server_keeps_at_most_max_sessions_sessions(settings):
@@ -93,22 +85,11 @@ def test_the_server_keeps_at_most_max_sessions_sessions(settings):
 
     from gradio_client import Client
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    small = replace(settings, max_sessions=3, port=port)
     assert app.parse_settings(["--max-sessions", "3"])[0].max_sessions == 3
-    demo = app.create_app(small)
-    demo.queue()
-    options = app.launch_options(small, demo) | dict(prevent_thread_lock=True, quiet=True)
-    demo.launch(**options)
-    try:
+    with served(replace(settings, max_sessions=3)) as (url, demo):
         for _ in range(6):                                   # six visitors, one request each
-            Client(f"http://127.0.0.1:{port}/", verbose=False).predict([1.0], [1.0], 0.0, "sigmoid",
-                                                                       api_name="/neuron")
+            Client(url + "/", verbose=False).predict([1.0], [1.0], 0.0, "sigmoid", api_name="/neuron")
         assert 1 <= len(demo.state_holder.session_data) <= 3
-    finally:
-        demo.close()
 
 
 def test_neuron_endpoint_through_gradio_client(client):

@@ -2,15 +2,14 @@
 every panel opens in its saved state, the one-page app's links are redirected, and the saved states are bounded."""
 import json
 import re
-import socket
 import urllib.error
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-import app
 from server.pages import forget_oldest
+from tests import serving
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -41,16 +40,8 @@ def value_of(config: dict, elem_id: str):
 
 @pytest.fixture(scope="module")
 def served(settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = app.create_app(settings)
-    demo.queue()
-    demo.launch(**app.launch_options(settings, demo) | dict(server_port=port, prevent_thread_lock=True, quiet=True))
-    try:
-        yield f"http://127.0.0.1:{port}", demo
-    finally:
-        demo.close()
+    with serving.served(settings) as address_and_app:
+        yield address_and_app
 
 
 def test_a_links_settings_are_in_the_page_it_serves(served):
