@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 QUIET, CAP = 1.5, 60.0                   # s without a change to count as settled; s before a load is a timeout
+PRERENDER = 14.0                         # s for a tour stop to settle and prerender the next one before the key
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LINKS = {                                # one full link per section (names from each panel's link_box call)
@@ -214,21 +215,41 @@ def load(browser: Browser, url: str, figures: bool) -> dict:
         context.close()
 
 
-def tour(browser: Browser, url: str, stop: int) -> dict:
-    """Open stop `stop`, let it settle, press → (body focused) and time the next stop to settled."""
-    context, page = browser.page()
-    try:
-        page.goto(f"{url}/?tour=series&stop={stop}", wait_until="commit", timeout=CAP * 1000)
-        if settle(browser, page, True)["seconds"] == float("inf"):
-            return {"seconds": float("inf"), "created": 0, "plots": 0, "events": 0,
-                    "why": f"stop {stop} did not settle"}
-        page.evaluate("() => document.activeElement && document.activeElement.blur()")
-        browser.events = 0
-        page.keyboard.press("ArrowRight")
-        page.wait_for_url(lambda u: f"stop={stop + 1}" in u, wait_until="commit", timeout=CAP * 1000)
-        return settle(browser, page, True, since_key=True)
-    finally:
-        context.close()
+def tour(url: str, stop: int) -> dict:
+    """Open stop `stop` in a Chromium of its own (bench/cdp.py: Playwright turns prerendering off), give it PRERENDER
+    s to settle and prerender the next stop, press → and time the next stop from the key to settled: the later of
+    its activation (a prerendered page is shown when the key is pressed) and its last change after that."""
+    from bench.cdp import Chromium
+
+    with Chromium(CHROMIUM_ARGS, f"{url}/?tour=series&stop={stop}", free_port()) as chromium:
+        time.sleep(PRERENDER)
+        page = chromium.attach()
+        try:
+            if not page.evaluate("document.querySelector('script.dle-next-stop') !== null"):
+                return {"seconds": float("inf"), "created": 0, "plots": 0, "events": 0,
+                        "why": f"stop {stop} asked for no prerender"}
+            page.evaluate("(document.activeElement && document.activeElement.blur(), "
+                          "sessionStorage.setItem('keyAt', performance.timeOrigin + performance.now()))")
+            page.press("ArrowRight")
+            started, s = time.monotonic(), None
+            while time.monotonic() - started < CAP:
+                time.sleep(0.25)
+                if f"stop={stop + 1}" not in (page.evaluate("location.href") or ""):
+                    continue
+                page.evaluate(f"window.__load || {WATCH}")          # the page's changes from now on
+                s = page.evaluate(STATE)
+                activation = page.evaluate("performance.getEntriesByType('navigation')[0].activationStart")
+                if not s or activation is None:
+                    continue
+                shown = max(s["last"], activation)
+                if s["plots"] and not s["pending"] and s["now"] - shown >= QUIET * 1000:
+                    key = float(s["keyAt"]) - s["origin"]
+                    return {"seconds": (shown - key) / 1000, "created": s["created"], "plots": s["plots"],
+                            "events": 0, "prerendered": activation > 0}
+            return {"seconds": float("inf"), "created": 0, "plots": (s or {}).get("plots", 0), "events": 0,
+                    "why": "the next stop did not settle"}
+        finally:
+            page.close()
 
 
 def median(results: list[dict]) -> dict:
@@ -302,10 +323,11 @@ def main() -> int:
                 *[(name, f"{urls['app']}/?{query}", True) for name, query in links.items()]] if name in only]
             for k in range(args.rounds):                        # each round: the bare page, then the app's pages
                 for name, url, figures in pages + ([("tour", urls["app"], True)] if "tour" in only else []):
-                    r = tour(browser, url, stop) if name == "tour" else load(browser, url, figures)
+                    r = tour(url, stop) if name == "tour" else load(browser, url, figures)
                     results.setdefault(name, []).append(r)
                     print(f"round {k + 1} {name}: {fmt(r['seconds'])}, {r['created']} plotly divs created, "
-                          f"{r['plots']} figures, {r['events']} queued events{', ' + r['why'] if 'why' in r else ''}",
+                          f"{r['plots']} figures, {r['events']} queued events{', ' + r['why'] if 'why' in r else ''}"
+                          + ({True: ", prerendered", False: ", NOT prerendered"}.get(r.get("prerendered"), "")),
                           flush=True)
             browser.browser.close()
             print(f"/config requests by the pages (the config is in the HTML): {browser.config_fetches}")

@@ -49,6 +49,22 @@
     const link = event.target.closest && event.target.closest("#tour a.tour-nav");
     if (link) { event.preventDefault(); window.location.assign(carried(link.getAttribute("href"))); }
   });
+  // The next stop's page is prerendered (Chromium's speculation rules; other browsers just load it on the key), once
+  // this stop has had time to draw, so that the step shows a page already drawn, with no reload flash.
+  let prerendered = "";
+  setInterval(() => {
+    const next = document.querySelector("#tour .tour-next");
+    if (!next || document.prerendering || !(HTMLScriptElement.supports && HTMLScriptElement.supports("speculationrules"))) return;
+    const url = carried(next.getAttribute("href"));
+    if (url === prerendered) return;
+    prerendered = url;
+    document.querySelectorAll("script.dle-next-stop").forEach((old) => old.remove());
+    const rules = document.createElement("script");
+    rules.type = "speculationrules";
+    rules.className = "dle-next-stop";
+    rules.textContent = JSON.stringify({prerender: [{source: "list", urls: [url]}]});
+    document.head.append(rules);
+  }, 2000);
   let focused = "";
   setInterval(() => {
     const bar = document.querySelector("#tour .tour-bar");

@@ -21,6 +21,7 @@ class PanelLink:
     panel: str                                  # the panel's tab id, e.g. "neuron"
     controls: dict                              # query parameter -> the Gradio control it sets
     box: gr.Textbox                             # the panel's "link to this view" box
+    folds: tuple = ()                           # its parts drawn when unfolded (components.page.Fold)
 
 
 def _choices(component) -> list:
@@ -95,8 +96,9 @@ def link_follower(panel: str, names: list[str]):
     return follow_link
 
 
-def link_box(panel: str, controls: dict) -> PanelLink:
-    """Lay out the panel's link box (it follows the controls) and return what the app needs to restore a link."""
+def link_box(panel: str, controls: dict, folds: tuple = ()) -> PanelLink:
+    """Lay out the panel's link box (it follows the controls) and return what the app needs to restore a link
+    (folds: the panel's components.page.Fold parts, unfolded by a link that sets one of their controls)."""
     names, inputs = list(controls), list(controls.values())
     box = gr.Textbox(label="Link to this view (copy it into a slide deck)", interactive=False, buttons=["copy"],
                      elem_classes=["dle-link"], elem_id=f"{panel}-link", max_lines=1)
@@ -105,7 +107,7 @@ def link_box(panel: str, controls: dict) -> PanelLink:
     triggers = [control.change for control in inputs] + [c.release for c in inputs if isinstance(c, gr.Slider)]
     gr.on(triggers, link_follower(panel, names), inputs=inputs, outputs=box, trigger_mode="always_last",
           api_visibility="undocumented", show_progress="hidden", queue=False)
-    return PanelLink(panel, controls, box)
+    return PanelLink(panel, controls, box, tuple(folds))
 
 
 def restore_updates(query: dict, link: PanelLink) -> tuple[dict, list[str]]:

@@ -37,9 +37,11 @@ def surface_3d(xs, ys, heights, title: str, names: tuple[str, str, str], paths: 
 
 def surface_base(xs, ys, heights, title: str, names: tuple[str, str, str], height: int = 520) -> go.Figure:
     """The styled surface alone. Styling costs most of a figure's time: a panel that redraws paths on the same
-    surface builds this once and copies it (copy_figure), then adds the paths with with_paths_3d."""
+    surface builds this once and copies it (copy_figure), then adds the paths with with_paths_3d. The level lines
+    are drawn on the surface, not projected onto the floor as well: the projection cost 0.4 s of each 0.65 s draw in
+    Chromium without a GPU (the contour map beside it is that projection)."""
     fig = go.Figure(go.Surface(x=xs, y=ys, z=light(heights), colorscale="Viridis", opacity=0.9, showscale=False,
-                               contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True))),
+                               contours=dict(z=dict(show=True, usecolormap=True)),
                                hovertemplate=hover(names)))
 
     def axis(name):                                     # five ticks an axis: more crowd each other in 3-D

@@ -9,6 +9,14 @@ learner opened. An explorer writes
 
 `panel.opened` is the page's load event: the panel's opening view is computed once, when the page opens, from the
 controls as the page carries them (a deep link's settings are already in the page: server/pages.py).
+
+A part of a panel that not every visit needs (the descent page's second and third parts) is a fold: an accordion,
+closed, whose figures are drawn when the learner first unfolds it, or when the page opens unfolded because its link
+sets one of the fold's controls:
+
+    with fold("The landscape of a real network", "descent-network") as network:
+        ...
+    drawn_when_unfolded(network, panel.opened, update, inputs, outputs)
 """
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,6 +77,43 @@ def landing_html(sections: list[tuple[str, list[tuple[str, str, str, str]]]]) ->
 
 
 @dataclass(frozen=True)
+class Fold:
+    accordion: gr.Accordion     # closed unless the page's link sets one of its controls
+    unfolded: gr.Checkbox       # hidden: True once its figures are drawn (or the page opens with it unfolded)
+
+    def holds(self, component) -> bool:
+        """Whether `component` is laid out inside the fold."""
+        def inside(block) -> bool:
+            return any(child is component or inside(child) for child in getattr(block, "children", []))
+        return inside(self.accordion)
+
+
+@contextmanager
+def fold(title: str, elem_id: str):
+    """Lay out a closed accordion whose figures wait until it is unfolded; yields its Fold."""
+    with gr.Accordion(title, open=False, elem_id=elem_id, elem_classes=["dle-fold"]) as accordion:
+        yield Fold(accordion, gr.Checkbox(False, visible=False, elem_id=f"{elem_id}-unfolded"))
+
+
+def drawn_when_unfolded(part: Fold, opened, handler, inputs: list, outputs: list, **event) -> None:
+    """handler(*inputs) -> outputs, run when the page opens with the fold unfolded, or at the fold's first
+    unfolding (not again when it is folded and unfolded: its figures are still there)."""
+    def on_open(unfolded, *values):
+        return handler(*values) if unfolded else gr.skip()
+
+    def on_unfold(unfolded, *values):
+        if unfolded:
+            return gr.skip()
+        drawn = handler(*values)
+        drawn = (drawn,) if len(outputs) == 1 else drawn
+        return (True, *drawn) if isinstance(drawn, tuple) and len(drawn) == len(outputs) else gr.skip()  # an error: skip
+
+    settings = dict(api_visibility="undocumented", show_progress="hidden") | event
+    gr.on([opened], on_open, inputs=[part.unfolded, *inputs], outputs=outputs, **settings)
+    part.accordion.expand(on_unfold, inputs=[part.unfolded, *inputs], outputs=[part.unfolded, *outputs], **settings)
+
+
+@dataclass(frozen=True)
 class Page:
     link: PanelLink             # the panel's controls that a link sets, and its link box
     presenter: gr.Checkbox      # presenter mode
@@ -115,6 +160,10 @@ def linked_state(pages: dict, tours: dict):
         query, bar, _ = tour_stop(query, tours)
         values, _ = restore_updates(query, pages[page].link)
         patches = {c._id: {"value": config_value(c, v)} for c, v in values.items()}
+        for part in pages[page].link.folds:
+            if any(part.holds(c) for c in values):
+                patches[part.accordion._id] = {"open": True}
+                patches[part.unfolded._id] = {"value": True}
         if presenter_on(query):
             patches[pages[page].presenter._id] = {"value": True}
         if bar is not None:

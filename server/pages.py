@@ -28,6 +28,7 @@ class LinkedPages:
 
     def __init__(self, app, pages, page_for, state_for):
         self.app, self.pages, self.page_for, self.state_for = app, set(pages), page_for, state_for
+        self.builds = {}                            # page -> a digest of its config, computed once
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -49,11 +50,15 @@ class LinkedPages:
             return scope
         gradio_app = scope["app"]
         config = gradio_app.get_blocks().config
-        key = hashlib.sha256(json.dumps([page, patches], sort_keys=True, default=str).encode()).hexdigest()[:40]
+        ids = set(config["page"][page]["components"])
+        if page not in self.builds:     # a state saved by another build of the app (other ids) must not be served
+            page_components = [c for c in config["components"] if c["id"] in ids]
+            self.builds[page] = hashlib.sha256(orjson.dumps(page_components, default=str)).hexdigest()
+        key = hashlib.sha256(json.dumps([self.builds[page], page, patches], sort_keys=True,
+                                        default=str).encode()).hexdigest()[:40]
         folder = Path(gradio_app.uploaded_file_dir) / "deep_links"
         path = folder / f"dle{key}" / "state.json"
         if not path.exists():
-            ids = set(config["page"][page]["components"])
             components = [patched(c, patches.get(c["id"])) for c in config["components"] if c["id"] in ids]
             path.parent.mkdir(parents=True, exist_ok=True)
             # as Gradio writes its own saved states (orjson: a State's infinite time to live becomes null, as in the

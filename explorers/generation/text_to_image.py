@@ -20,6 +20,7 @@ from components.page import panel_frame
 from core.checks import MAX_SEED, checked_prompt, in_range, whole
 from core.cross_attention import cross_attention_maps, recording_cross_attention
 from core.diffusion import sampling_timesteps
+from core.memo import shared_cache
 from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
 from models.image_pipeline import BUNDLED_NAME, app_image_pipeline, default_w
 from models.loading import LOAD_LOCK
@@ -55,6 +56,11 @@ def generate(settings: Settings, prompt, negative_prompt, w, steps, seed) -> dic
     negative_prompt = checked_prompt(negative_prompt, "negative prompt") if negative_prompt.strip() else ""
     w = in_range("guidance weight w", w, 0, MAX_W)
     steps, seed = whole("steps", steps, 1, MAX_STEPS), whole("seed", seed, 0, MAX_SEED)
+    return sampled(settings, prompt, negative_prompt, float(w), steps, seed)
+
+
+@shared_cache(maxsize=16)   # the same seed gives the same picture: a class opening one link computes it once
+def sampled(settings: Settings, prompt: str, negative_prompt: str, w: float, steps: int, seed: int) -> dict:
     pipe = app_image_pipeline(settings)
     embedded, negative = prompt_embeddings(pipe.tokenizer, pipe.text_encoder, [prompt, negative_prompt]).split(1)
     noise = torch.randn((1, *pipe.latent_shape), generator=torch.Generator().manual_seed(seed))

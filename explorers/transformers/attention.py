@@ -92,6 +92,14 @@ def run(settings: Settings, prompt, statistic, layer, head, query, progress=gr.P
 
 @keeps_view
 @gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
+def open_panel(settings: Settings, prompt, statistic, layer, head, query, overlay, progress=gr.Progress()):
+    """The page opened: the overview and the chosen head in one event (one round trip, each figure drawn once)."""
+    controls = overview_and_controls(settings, prompt, statistic, layer, head, query, False, progress)
+    return *controls, *view(settings, prompt, layer, head, query, overlay)
+
+
+@keeps_view
+@gpu(duration=120)   # on a ZeroGPU Space: borrow a GPU for this call
 def run_new_prompt(settings: Settings, prompt, statistic, layer, head, query, progress=gr.Progress()):
     """A new prompt: also move the query to where the chosen head's behaviour shows best."""
     return overview_and_controls(settings, prompt, statistic, layer, head, query, True, progress)
@@ -206,8 +214,10 @@ def build(settings: Settings) -> PanelLink:
         redraw = dict(fn=bind(view, settings), inputs=views, outputs=shown, api_visibility="undocumented")
         new_prompt = dict(fn=bind(run_new_prompt, settings), inputs=asked, outputs=controls,
                           api_visibility="undocumented", **HEAVY)
-        gr.on([tab.opened, statistic.change], bind(run, settings), inputs=asked, outputs=controls,
-              api_visibility="undocumented", **HEAVY).then(**redraw)
+        gr.on([tab.opened], bind(open_panel, settings), inputs=[*asked, overlay], outputs=[*controls, *shown],
+              api_visibility="undocumented", **HEAVY)
+        statistic.change(bind(run, settings), inputs=asked, outputs=controls, api_visibility="undocumented",
+                         **HEAVY).then(**redraw)
         prompt.submit(**new_prompt).then(**redraw)
         preset.input(choose_preset, inputs=preset, outputs=prompt, api_visibility="undocumented").then(
             **new_prompt).then(**redraw)

@@ -31,12 +31,21 @@ def test_descent_diverges_switches_surface_and_compares_sgd(page):
     expect(formula).to_contain_text("μ", timeout=WAIT)
     expect(page.locator("#descent-contour .js-plotly-plot")).to_be_visible(timeout=WAIT)
     expect(page.locator("#descent-surface-plot .js-plotly-plot")).to_be_visible(timeout=WAIT)
+    # the two real-data parts are folded: drawn when unfolded, once
+    expect(page.locator("#descent-data-contour .js-plotly-plot")).to_have_count(0)
+    page.locator("#descent-data").get_by_text("A real cost on real digits").click()
     measured = page.locator("#descent-measured")
     expect(measured).to_contain_text(re.compile(r"SGD needed \d+(\.\d)?× fewer examples"), timeout=WAIT)
     set_number(page, "descent-batch", "268")
     expect(page.locator("#descent-measured")).to_contain_text("1.0× fewer", timeout=WAIT)   # B = N: full-batch GD
+    page.locator("#descent-network").get_by_text("The landscape of a real network").click()
     expect(page.locator("#descent-net-status")).to_contain_text("trained weights", timeout=WAIT)
     expect(page.locator("#descent-net-contour .js-plotly-plot")).to_be_visible(timeout=WAIT)
+    page.evaluate("document.querySelector('#descent-net-contour .js-plotly-plot').dataset.first = '1'")
+    page.locator("#descent-network").get_by_text("The landscape of a real network").click()        # fold
+    page.locator("#descent-network").get_by_text("The landscape of a real network").click()        # unfold
+    page.wait_for_timeout(1500)
+    assert page.evaluate("document.querySelector('#descent-net-contour .js-plotly-plot').dataset.first") == "1"
     link = page.locator("#descent-link input, #descent-link textarea").first
     expect(link).to_have_value(re.compile(r"/descent\?"), timeout=WAIT)
     set_number(page, "descent-batch", "16")

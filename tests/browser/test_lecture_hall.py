@@ -92,7 +92,7 @@ def test_nothing_is_cut_on_a_1024_projector_in_presenter_mode(browser, app_url):
     page = browser.new_page(viewport={"width": 1024, "height": 768})
     try:
         for query, ready, text in [("panel=neuron", "#neuron-formula", "0.622"),
-                                   ("panel=descent", "#descent-data-formula", "B"),
+                                   ("panel=descent&batch=16", "#descent-data-formula", "B"),
                                    ("panel=next-token", "#next-formula", "bits"),
                                    ("panel=facts", "#facts-formula", "the model's own logit")]:
             page.goto(f"{app_url}/?{query}&presenter=1")
@@ -129,7 +129,7 @@ def test_a_phone_gets_a_stacked_header_and_whole_figure_titles(browser, app_url)
     shrunk by the page script instead of cut at the figure's edge."""
     page = browser.new_page(viewport={"width": 390, "height": 844})
     try:
-        page.goto(f"{app_url}/?panel=descent")
+        page.goto(f"{app_url}/?panel=descent&batch=16")                      # the SGD part, unfolded by its link
         expect(page.locator("#descent-data-formula")).to_contain_text("B", timeout=120_000)
         title = page.locator("#dle-nav").bounding_box()
         presenter = page.locator("#presenter").bounding_box()

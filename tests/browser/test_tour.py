@@ -1,5 +1,7 @@
 """The guided tour in Chromium: a stop opens its panel with its settings, r reveals (the live view answers), the
 right arrow moves on, and keys typed into a text box stay in the box."""
+import json
+
 from playwright.sync_api import expect
 
 from tests.browser.helpers import save_screenshot
@@ -14,6 +16,12 @@ def test_a_stop_reveals_and_moves_on_by_keyboard(page, app_url):
     expect(page.locator("#next-formula")).to_contain_text("0.702", timeout=120_000)       # p(Paris) at T = 1
     page.locator("body").press("r")
     expect(page).to_have_url(f"{app_url}/next-token?tour=series&stop=16&reveal=1")
+    # the next stop's page is prerendered for the next key (Chromium's speculation rules: Playwright turns the
+    # prerender itself off, bench_page_load times it): asked for once the stop has drawn, presenter mode carried
+    rules = page.locator("script.dle-next-stop")
+    expect(rules).to_have_count(1, timeout=10_000)
+    assert json.loads(rules.text_content()) == {"prerender": [{"source": "list", "urls": [
+        f"{app_url}/next-token?tour=series&stop=17"]}]}
     expect(page.locator("#next-temperature input[type=number]")).to_have_value("0.1", timeout=60_000)
     expect(page.locator("#next-formula")).to_contain_text("1.000", timeout=120_000)       # the live answer: Paris
     expect(page.locator("#tour")).to_contain_text("revealed")

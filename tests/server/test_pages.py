@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from server.pages import forget_oldest
+from server.pages import LinkedPages, forget_oldest
 from tests import serving
 
 
@@ -57,6 +57,23 @@ def test_a_links_settings_are_in_the_page_it_serves(served):
     assert all(c["props"].get("value") is None for c in plain["components"] if c["type"] == "plot")  # no figure data
 
 
+def prop_of(config: dict, elem_id: str, prop: str):
+    [component] = [c for c in config["components"] if c["props"].get("elem_id") == elem_id]
+    return component["props"].get(prop)
+
+
+def test_a_fold_opens_unfolded_only_when_its_link_sets_one_of_its_controls(served):
+    url, _ = served
+    folds = ("descent-data", "descent-network")
+    def state(config):
+        return [(prop_of(config, f, "open"), prop_of(config, f"{f}-unfolded", "value")) for f in folds]
+    assert state(page_config(fetch(url + "/descent")[2])) == [(False, False), (False, False)]
+    assert state(page_config(fetch(url + "/descent?s=bowl&eta=0.2")[2])) == [(False, False), (False, False)]
+    assert state(page_config(fetch(url + "/descent?batch=4&seed=0")[2])) == [(True, True), (False, False)]
+    config = page_config(fetch(url + "/descent?s=bowl&grid=21")[2])
+    assert state(config) == [(False, False), (True, True)] and value_of(config, "descent-net-grid") == 21
+
+
 def test_a_setting_that_does_not_fit_leaves_the_default(served):
     url, _ = served
     config = page_config(fetch(url + "/neuron?b=999&f=softmax")[2])
@@ -101,3 +118,27 @@ def test_only_the_newest_saved_states_are_kept(tmp_path):
     (tmp_path / "gradio-own").mkdir()                    # Gradio's own saved states are not this app's to drop
     forget_oldest(tmp_path, 4)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dle2", "dle3", "dle4", "dle5", "gradio-own"]
+
+
+def test_a_state_saved_by_another_build_of_the_app_is_not_served(tmp_path):
+    """The saved states outlive the process (the upload folder): the same link after the app changed (other component
+    ids) gets a state of its own."""
+    class App:
+        uploaded_file_dir = str(tmp_path)
+
+        def __init__(self, components):
+            self.config = {"components": components, "page": {"p": {"components": [c["id"] for c in components]}}}
+
+        def get_blocks(self):
+            return self
+
+    def saved(components) -> list:
+        pages = LinkedPages(None, ["p"], lambda page, query: None, lambda page, query: {1: {"value": 5}})
+        scope = pages.with_state({"app": App(components), "query_string": b"a=1"}, "p", {"a": "1"})
+        key = parse_qs(scope["query_string"].decode())["deep_link"][0]
+        return json.loads((tmp_path / "deep_links" / key / "state.json").read_text())
+
+    before = saved([{"id": 1, "props": {"value": 0}}])
+    after = saved([{"id": 1, "props": {"value": 0}}, {"id": 2, "props": {"value": 0}}])
+    assert [c["id"] for c in before] == [1] and [c["id"] for c in after] == [1, 2]
+    assert after[0]["props"]["value"] == 5

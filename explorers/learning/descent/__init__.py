@@ -44,8 +44,8 @@ SUMMARY = "θ ← θ − η∇C on five cost surfaces, GD against SGD, the netwo
 def build(settings: Settings) -> PanelLink:
     with panel_frame(PANEL) as tab:   # drawn when opened
         toy_links = build_toy_part(tab)
-        data_links = build_sgd_part(tab)
-        network_links = build_landscape_part(tab)
+        data_links, data_part = build_sgd_part(tab)          # folded: drawn when unfolded (or linked)
+        network_links, network_part = build_landscape_part(tab)
         gr.api(descend_endpoint, api_name="descend")
         gr.api(landscape_endpoint, api_name="landscape", **HEAVY)
-        return link_box("descent", {**toy_links, **data_links, **network_links})
+        return link_box("descent", {**toy_links, **data_links, **network_links}, folds=(data_part, network_part))

@@ -11,6 +11,7 @@ from components.errors import keeps_view, user_errors
 from components.events import HEAVY
 from components.landscape_figures import contour_map, surface_3d
 from components.number import CheckedNumber
+from components.page import Fold, PanelFrame, drawn_when_unfolded, fold
 from core.checks import whole
 from core.loss_landscape import axis, check_grid, landscape_grid, random_directions
 from core.mlp import HIDDEN_ACTIVATIONS, N_PARAMETERS
@@ -70,10 +71,20 @@ def landscape_endpoint(grid_size: int = 41, extent: float = 1.0, activation: str
             "trained_cost": float(costs[len(alphas) // 2, len(alphas) // 2])}
 
 
-def build_landscape_part(tab: gr.Tab) -> dict:
-    """The network's slice: its controls, the surface and contour (drawn when the tab opens); returns the link's
-    controls."""
-    gr.Markdown(f"## The landscape of a real network\n\nThe trained 64-16-16-10 digit network has "
+def build_landscape_part(tab: PanelFrame) -> tuple[dict, Fold]:
+    """The network's slice, folded: its controls, the surface and contour (drawn when unfolded); returns the link's
+    controls and the fold."""
+    with fold("The landscape of a real network", "descent-network") as part:
+        controls, outputs = landscape_layout()
+    gr.on([c.change for c in controls], update_network, inputs=controls, outputs=outputs, trigger_mode="always_last",
+          api_visibility="undocumented", **HEAVY)                         # .change: a scene sets them too
+    drawn_when_unfolded(part, tab.opened, update_network, controls, outputs, **HEAVY)
+    return dict(zip(["f", "grid", "r", "dseed"], controls)), part
+
+
+def landscape_layout() -> tuple[list, list]:
+    """The part's controls and outputs, laid out."""
+    gr.Markdown(f"The trained 64-16-16-10 digit network has "
                 f"{N_PARAMETERS:,} weights and biases, so its cost lives in {N_PARAMETERS:,} dimensions. We can look "
                 "at a slice: move all "
                 "weights along two random directions d₁, d₂ from the trained θ*, each rescaled neuron by neuron to "
@@ -90,7 +101,4 @@ def build_landscape_part(tab: gr.Tab) -> dict:
     with gr.Row():
         surface_plot = gr.Plot(label="network surface", elem_id="descent-net-surface")
         contour = gr.Plot(label="network contour", elem_id="descent-net-contour")
-    controls = [activation, size, extent, seed]
-    gr.on([tab.opened, *[c.change for c in controls]], update_network, inputs=controls, outputs=[surface_plot, contour, status],
-          trigger_mode="always_last", api_visibility="undocumented", **HEAVY)  # .change: a deep link sets them too
-    return {"f": activation, "grid": size, "r": extent, "dseed": seed}
+    return [activation, size, extent, seed], [surface_plot, contour, status]

@@ -8,6 +8,7 @@ from components.card import LATEX, percent
 from components.errors import keeps_view
 from components.landscape_figures import PathTrace, contour_map, cost_vs_examples
 from components.number import CheckedNumber
+from components.page import Fold, PanelFrame, drawn_when_unfolded, fold
 from components.style import COLORS
 from core.checks import whole
 from core.landscape import MAX_STEPS, check_descent, check_start
@@ -82,10 +83,20 @@ def update_data(start_w, start_b, learning_rate, steps, batch_size, seed):
     return data_formula(full, n, batch), contour, curves, measured
 
 
-def build_sgd_part(tab: gr.Tab) -> dict:
-    """The digits cost: its controls, the two paths and the cost-against-examples curves (drawn when the tab
-    opens); returns the link's controls."""
-    gr.Markdown(f"## A real cost on real digits: full-batch GD against mini-batch SGD\n\nA model with exactly two "
+def build_sgd_part(tab: PanelFrame) -> tuple[dict, Fold]:
+    """The digits cost, folded: its controls, the two paths and the cost-against-examples curves (drawn when
+    unfolded); returns the link's controls and the fold."""
+    with fold("A real cost on real digits: full-batch GD against mini-batch SGD", "descent-data") as part:
+        controls, outputs = sgd_layout()
+    gr.on([c.change for c in controls], update_data, inputs=controls, outputs=outputs, trigger_mode="always_last",
+          api_visibility="undocumented", show_progress="hidden")
+    drawn_when_unfolded(part, tab.opened, update_data, controls, outputs)
+    return dict(zip(["w", "b", "eta2", "n2", "batch", "seed"], controls)), part
+
+
+def sgd_layout() -> tuple[list, list]:
+    """The part's controls and outputs, laid out."""
+    gr.Markdown(f"A model with exactly two "
                 f"parameters tells an **{DIGITS[1]}** from a **{DIGITS[0]}** by one number per image, x = how much "
                 f"ink the left side has (standardized): a = σ(w·x + b). Its cost C averages L = (a − y)² over all "
                 f"{N_TRAIN_3_8} training 3s and 8s, so the surface below is exact. SGD follows the "
@@ -105,8 +116,4 @@ def build_sgd_part(tab: gr.Tab) -> dict:
     with gr.Row():
         contour = gr.Plot(label="both paths", elem_id="descent-data-contour")
         curves = gr.Plot(label="cost against examples", elem_id="descent-data-curves")
-    controls = [w0, b0, eta, steps, batch, seed]
-    gr.on([tab.opened, *[c.change for c in controls]], update_data, inputs=controls,
-          outputs=[formula, contour, curves, measured], trigger_mode="always_last", api_visibility="undocumented",
-          show_progress="hidden")
-    return {"w": w0, "b": b0, "eta2": eta, "n2": steps, "batch": batch, "seed": seed}
+    return [w0, b0, eta, steps, batch, seed], [formula, contour, curves, measured]
