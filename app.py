@@ -206,7 +206,9 @@ def launch_options(settings: Settings, demo) -> dict:
     from components.deeplink import PAGE_SCRIPT
     from components.page import linked_state, page_for
     from server.pages import LinkedPages
+    from server.sessions import light_sessions
 
+    light_sessions()                      # a session holds its state, not a copy of every page's config
     gr.set_static_paths([THUMBNAILS])
     linked_pages = Middleware(LinkedPages, pages=list(demo.panel_pages),
                               page_for=page_for(demo.panel_pages, demo.tours),

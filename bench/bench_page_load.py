@@ -40,6 +40,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.timing import wait_idle
+
 REPO = Path(__file__).resolve().parents[1]
 QUIET, CAP = 1.5, 60.0                   # s without a change to count as settled; s before a load is a timeout
 PRERENDER = 14.0                         # s for a tour stop to settle and prerender the next one before the key
@@ -124,21 +126,6 @@ def start_server(script: str, cwd: Path, log, port_flag: bool) -> tuple[subproce
             time.sleep(0.3)
     stop_server(process)
     raise RuntimeError(f"{script} in {cwd} did not serve GET / (exit code {process.returncode}); see {log.name}")
-
-
-def wait_idle(pid: int, quiet: float = 3.0, cap: float = 120.0) -> float:
-    """Seconds until the server uses under 0.3 of a core for `quiet` s (its background warm-up has loaded the
-    models; an idle Gradio server still polls its queue, about 0.1 of a core here)."""
-    def cpu() -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")           # utime + stime
-    started, samples = time.monotonic(), [cpu()]
-    while time.monotonic() - started < cap:
-        time.sleep(1)
-        samples.append(cpu())
-        if len(samples) > quiet and samples[-1] - samples[-1 - int(quiet)] < 0.3 * quiet:
-            break
-    return time.monotonic() - started
 
 
 def page_config(url: str) -> dict:
