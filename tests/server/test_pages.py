@@ -6,10 +6,8 @@ import urllib.error
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 
 from server.pages import LinkedPages, forget_oldest
-from tests import serving
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -36,12 +34,6 @@ def page_config(html: str) -> dict:
 def value_of(config: dict, elem_id: str):
     [component] = [c for c in config["components"] if c["props"].get("elem_id") == elem_id]
     return component["props"]["value"]
-
-
-@pytest.fixture(scope="module")
-def served(settings):
-    with serving.served(settings) as address_and_app:
-        yield address_and_app
 
 
 def test_a_links_settings_are_in_the_page_it_serves(served):

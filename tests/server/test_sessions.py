@@ -2,18 +2,10 @@
 opens it, a page's session keeps its gr.State values, each visitor their own, and no copy of any component's
 config."""
 import httpx
-import pytest
 
 from bench.load_test import Visit
 from explorers.learning.playground.desk import Desk
 from server.sessions import LightSession
-from tests import serving
-
-
-@pytest.fixture(scope="module")
-def served(settings):
-    with serving.served(settings) as address_and_app:
-        yield address_and_app
 
 
 def test_a_session_keeps_its_own_state_and_no_copy_of_the_pages(served):
