@@ -12,6 +12,8 @@ the result.
         page.press("ArrowRight")
 """
 import json
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -29,17 +31,18 @@ class Chromium:
         self.url, self.port = url, port
 
     def __enter__(self):
-        self.profile = tempfile.TemporaryDirectory(prefix="dle-cdp-")
+        self.profile = tempfile.TemporaryDirectory(prefix="dle-cdp-", ignore_cleanup_errors=True)
         self.process = subprocess.Popen([*self.command, f"--user-data-dir={self.profile.name}", self.url],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         return self
 
     def __exit__(self, *error):
-        self.process.terminate()                                # by its own PID
+        os.killpg(self.process.pid, signal.SIGTERM)             # its own process group: its renderers too
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
+        time.sleep(0.5)                                         # children let go of the profile
         self.profile.cleanup()
 
     def attach(self) -> "Page":

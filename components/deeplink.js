@@ -234,21 +234,39 @@
   // Gradio's Plot re-creates its plotly div on every new figure (a {#key} block), and first redraws the old div,
   // which is thrown away in the same update: a wasted full draw (0.3-0.5 s for a 3-D surface here). So a redraw of
   // an already drawn div waits one frame and is skipped if the div has left the page by then.
+  // Gradio also calls Plotly.Plots.resize right after each new figure, which relayouts it (a second full draw of a
+  // 3-D scene: 0.5 s here) even when the figure already has its container's size. That resize waits for the draw
+  // and is skipped when the sizes agree; a real resize (the window, a phone turned) still goes through.
   const patchReact = () => {
     const Plotly = window.Plotly;
     if (!Plotly || Plotly.dleReact) return;
-    const react = Plotly.react;
+    const react = Plotly.react, resize = Plotly.Plots.resize;
     Plotly.dleReact = react;
     Plotly.react = function (div, data, layout, ...rest) {
       const threeD = layout && Object.keys(layout).some((key) => /^scene\d*$/.test(key));
-      if (!div || (!div._fullLayout && !threeD)) return react.call(this, div, data, layout, ...rest);
+      if (!div || (!div._fullLayout && !threeD)) return (div.dleDrawn = react.call(this, div, data, layout, ...rest));
       // a drawn div waits a frame (is it still on the page?); a new 3-D figure waits for the flat ones of the same
       // update, which are cheap and carry the numbers: the contour and the formula change first, the 3-D view after
-      return new Promise((resolve) => (div._fullLayout ? requestAnimationFrame : setTimeout)(() => {
+      return (div.dleDrawn = new Promise((resolve) => (div._fullLayout ? requestAnimationFrame : setTimeout)(() => {
         resolve(div.isConnected ? react.call(this, div, data, layout, ...rest) : div);
-      }));
+      })));
+    };
+    Plotly.Plots.resize = function (div, ...rest) {
+      const drawn = div && div.dleDrawn;
+      if (!drawn) return resize.call(this, div, ...rest);
+      div.dleDrawn = null;                                  // only the resize that follows a new figure is checked
+      return Promise.resolve(drawn).then(() => {
+        const full = div._fullLayout;
+        const fits = full && Math.abs(full.width - div.clientWidth) < 2 && Math.abs(full.height - div.clientHeight) < 2;
+        return fits || !div.isConnected ? div : resize.call(this, div, ...rest);
+      });
     };
   };
+  if (!window.Plotly) {                  // patched the moment Gradio's plotly module defines it, before its first draw
+    let plotly;
+    Object.defineProperty(window, "Plotly", {configurable: true, enumerable: true, get: () => plotly,
+                                             set: (value) => { plotly = value; patchReact(); }});
+  }
   setInterval(() => {
     patchReact();
     for (const plot of document.querySelectorAll(".js-plotly-plot")) {

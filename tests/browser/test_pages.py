@@ -7,16 +7,16 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import save_screenshot
 
-# counts every plotly figure div the page ever creates: a view drawn twice (the default, then the link's) makes two
+# counts every plotly figure the page draws anew (Plotly.newPlot marks its div with the class js-plotly-plot): a view
+# drawn twice (the default, then the link's) makes two
 DRAWS = """() => {
   window.__draws = 0;
   new MutationObserver((records) => {
-    for (const record of records) for (const node of record.addedNodes) {
-      if (node.nodeType !== 1) continue;
-      if (node.classList.contains('js-plotly-plot')) window.__draws += 1;
-      window.__draws += node.querySelectorAll ? node.querySelectorAll('.js-plotly-plot').length : 0;
+    for (const record of records) {
+      const now = record.target.classList && record.target.classList.contains('js-plotly-plot');
+      if (now && !(record.oldValue || '').split(/\\s+/).includes('js-plotly-plot')) window.__draws += 1;
     }
-  }).observe(document, {childList: true, subtree: true});
+  }).observe(document, {subtree: true, attributes: true, attributeFilter: ['class'], attributeOldValue: true});
 }"""
 
 
