@@ -101,7 +101,7 @@ def sections():
 
 def create_app(settings: Settings):
     """The landing page ("/") and one page per panel ("/neuron", "/attention", ...): the browser loads only the
-    panel the learner opens (README, "Fast pages"). Server, queue and API are shared by all pages."""
+    panel the learner opens (docs/benchmarks.md, "Fast pages"). Server, queue and API are shared by all pages."""
     import gradio as gr  # after set_environment: huggingface_hub reads HF_HUB_OFFLINE when it is imported
 
     from models.image_pipeline import check_image_model
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.queue(default_concurrency_limit=2)
     demo.launch(**launch_options(settings, demo), prevent_thread_lock=True)    # the page is served from here on
     if settings.warm_up:
-        from models.warm_up import warm_up
+        from server.warm_up import warm_up
 
         warm_up(settings)
     demo.block_thread()

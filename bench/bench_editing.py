@@ -5,7 +5,7 @@ and how well, on the five preset facts.
   (core.editing.keys_at) against one whole forward pass per text, the same keys to 1e-4;
 - /edit_fact end to end (the trace's block, C cached per block, v* by 25 Adam steps at most), target < 20 s;
 - /steer for 20 tokens against the model's own greedy `generate` of 20 tokens (its floor), target < 1 s;
-- the quality table of the README: p(true) before, the new object's p after, paraphrases that follow, the largest
+- the quality table of docs/benchmarks.md: p(true) before, the new object's p after, paraphrases that follow, the largest
   move of a neighbouring fact. Run: python -m bench.bench_editing
 """
 import os

@@ -3,7 +3,7 @@ nudges the output layer wants and passes back."""
 import numpy as np
 import plotly.graph_objects as go
 
-from components.card import significant
+from components.formatting import significant
 from components.heatmap import heatmap
 from components.network_figures import weight_images
 from components.style import COLORS, NEGATIVE, POSITIVE, styled

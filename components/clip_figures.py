@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from components.card import percent
+from components.formatting import percent
 from components.heatmap import heatmap
 from components.style import COLORS, styled
 

@@ -1,18 +1,11 @@
-"""How an explorer wires its events: one way to bind the app's settings into a handler, and the queue that heavy
-handlers share.
+"""How an explorer wires its events: one way to bind the app's settings into a handler (the queue that heavy
+handlers share is server/queue.py).
 
 Handlers are module-level named functions whose first parameter is the app's Settings, so tests import and call
 them directly: `show(settings, prompt, target, layer)`. build() wires them as `bind(show, settings)`.
 """
 import functools
 import inspect
-
-# How events share the server (README, "Reliability"). Every event that runs a language-model or diffusion forward
-# pass, or a whole loss-landscape grid, joins one queue group that runs ONE at a time: torch already uses both
-# cores for one call, and two at once only fight over them. The light panels (neuron, toy descent, digits,
-# backprop, GloVe) keep their own per-event queues (app.py: default_concurrency_limit), so a crowd of heavy
-# requests never stands in front of them.
-HEAVY = dict(concurrency_id="heavy-models", concurrency_limit=1)
 
 
 def bind(handler, settings):

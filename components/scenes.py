@@ -9,8 +9,8 @@ MAX_LABEL = 60      # Gradio cuts a longer example label with "..."
 def scenes(inputs: list, rows: dict[str, list], fn=None, outputs=None, elem_id: str | None = None,
            **event_options) -> gr.Examples:
     """rows: label -> one value per input. With fn and outputs the view is recomputed on click (for panels that
-    compute on a button or on release), as an event with `event_options` (e.g. HEAVY: the model panels' queue
-    slot, so that a click that also fires a control's change event runs after it and meets its cached result);
+    compute on a button or on release), as an event with `event_options` (e.g. server.queue.HEAVY: the model panels'
+    queue slot, so that a click that also fires a control's change event runs after it and meets its cached result);
     without fn, the inputs' own change events redraw the panel."""
     long = [label for label in rows if len(label) > MAX_LABEL]
     if long:

@@ -12,11 +12,11 @@ from core.sample_quality import mean_pairwise_distance, verdict
 from models.digits import digit_images
 from models.loading import LOAD_LOCK
 
-CHECKPOINT = Path(__file__).with_name("checkpoints") / "digit_classifier_16.safetensors"
+CHECKPOINT = Path(__file__).with_name("checkpoints") / "digit_classifier_16" / "model.safetensors"
 
 
 def build_classifier() -> nn.Sequential:
-    """(B, 1, 16, 16) in [-1, 1] -> (B, 10) logits; 11 k parameters."""
+    """(B, 1, 16, 16) in [-1, 1] -> (B, 10) logits; 9,930 parameters."""
     return nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),     # (B, 16, 8, 8)
         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),    # (B, 32, 4, 4)

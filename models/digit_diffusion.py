@@ -11,10 +11,10 @@ import torch
 from models.loading import LOAD_LOCK
 
 CHECKPOINTS = Path(__file__).with_name("checkpoints")
-CHECKPOINT = CHECKPOINTS / "digit_diffusion.safetensors"
+CHECKPOINT = CHECKPOINTS / "digit_diffusion" / "model.safetensors"
 NO_LABEL = 10            # the extra class embedding used for the unconditional prediction
 DEFAULT_GUIDANCE = 0.5   # w of the panels and the quality bar (guidance_scale 1.5): the smallest w that got every
-                         # digit right (20 a digit); more w costs diversity (README)
+                         # digit right (20 a digit); more w costs diversity (its model card)
 DEFAULT_STEPS = 50       # DDIM steps of the guidance sweep
 SCHEDULE_LABEL = {"linear": "linear", "scaled_linear": "scaled-linear", "squaredcos_cap_v2": "cosine"}
 
@@ -26,7 +26,7 @@ class DiffusionConfig:
     layers_per_block: int = 1                 # one ResNet block per level: 0.36 M parameters
     norm_num_groups: int = 4                  # GroupNorm groups (3 channels a group at 16x16)
     num_class_embeds: int = 11                # digits 0..9 plus NO_LABEL
-    schedule: str = "squaredcos_cap_v2"       # diffusers' beta_schedule name; chosen by a pilot run (see README)
+    schedule: str = "squaredcos_cap_v2"       # diffusers' beta_schedule name; chosen by a pilot run (its model card)
     num_train_timesteps: int = 1000           # T, as in the series
     batch_size: int = 64                      # small batches, more updates: CPU time is the budget
     learning_rate: float = 1e-3               # AdamW, constant after a short warm-up (EMA does the averaging)

@@ -22,7 +22,7 @@ class DigitNetwork:
 
 def checkpoint_path(activation: str) -> Path:
     """Written by training/train_digit_network.py, committed: 6 KB each."""
-    return CHECKPOINTS / f"digit_mlp_{activation}.safetensors"
+    return CHECKPOINTS / f"digit_mlp_{activation}" / "model.safetensors"
 
 
 @lru_cache(maxsize=len(HIDDEN_ACTIVATIONS))

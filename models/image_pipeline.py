@@ -84,7 +84,7 @@ def image_model_name(settings) -> str:
 
 def default_w(settings) -> float:
     """The guidance weight Text to image starts at. The scenes' model trained here: 3, where it is faithful on
-    every background (measured by models/text_to_image_quality.py, README: above about 4 its colours on a coloured
+    every background (measured by training/text_to_image_quality.py, the model card: above about 4 its colours on a coloured
     background overshoot toward a brighter neighbour, a green nine on yellow turns teal: the card's "less
     realistic"). Any other pipeline: 7.5, in the card's typical 7-15."""
     from models.scene_pipeline import DEFAULT_W

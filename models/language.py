@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import transformers
 
 # transformers is imported where a model is loaded, not here: importing it takes about 2 s, and the app's page is
-# served before any model is needed (README, "Cold start").
+# served before any model is needed (docs/benchmarks.md, "Cold start").
 
 
 @dataclass(frozen=True)

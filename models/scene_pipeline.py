@@ -12,7 +12,7 @@ import torch
 
 FOLDER = Path(__file__).parent / "checkpoints" / "scene_pipeline"
 DEFAULT_W = 3.0       # the guidance weight Text to image starts at for this model: faithful on every background
-                      # there; above about 4 colours on a coloured background overshoot (README; models/image_pipeline)
+                      # there; above about 4 colours on a coloured background overshoot (its model card; models/image_pipeline)
 
 
 def build_vae() -> torch.nn.Module:

@@ -40,8 +40,8 @@ class ToyConfig:
 
 
 def checkpoint_path(dataset: str) -> Path:
-    """models/checkpoints/toy_diffusion_<name>.safetensors ("digit 3" -> toy_diffusion_digit_3)."""
-    return CHECKPOINTS / f"toy_diffusion_{dataset.replace(' ', '_')}.safetensors"
+    """models/checkpoints/toy_diffusion_<name>/model.safetensors ("digit 3" -> toy_diffusion_digit_3)."""
+    return CHECKPOINTS / f"toy_diffusion_{dataset.replace(' ', '_')}" / "model.safetensors"
 
 
 def time_embedding(t: torch.Tensor, size: int) -> torch.Tensor:

@@ -1,5 +1,5 @@
-"""The landing page's pictures: a 16:9 crop of each panel's README screenshot (docs/images), 320 x 180 JPEG.
-Run after the README images are renewed: .venv/bin/python scripts/thumbnails.py"""
+"""The landing page's pictures: a 16:9 crop of each panel's screenshot in docs/images, 320 x 180 JPEG.
+Run after the docs' images are renewed: .venv/bin/python scripts/thumbnails.py"""
 from pathlib import Path
 
 from PIL import Image

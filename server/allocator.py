@@ -2,7 +2,7 @@
 
 Gradio runs handlers on a pool of worker threads. glibc gives each thread its own malloc arena, and the tensors a
 request allocates and frees leave those arenas fragmented: memory that Python and torch have freed stays in the
-process. Two calls to glibc fix most of it (bench/load_test.py measures the difference, README "Reliability"):
+process. Two calls to glibc fix most of it (bench/load_test.py measures the difference, docs/operations.md, "Reliability"):
 - mallopt(M_ARENA_MAX, 2): at most two arenas, so freed memory is reused by the next request instead of sitting in
   another thread's arena;
 - malloc_trim(0) every `every_s` seconds: hand the free pages back to the operating system.

@@ -1,4 +1,4 @@
-"""Links open their page already in the state they name, in one round trip (README, "Fast pages").
+"""Links open their page already in the state they name, in one round trip (docs/benchmarks.md, "Fast pages").
 
 Each panel is a page of its own (`/neuron`, `/attention`, ...). A link's settings (`/neuron?f=relu&b=2`) are put into
 the page itself, as the values its controls start with, so the browser draws the linked view once and nothing in

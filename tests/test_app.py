@@ -63,7 +63,7 @@ def test_a_hub_model_without_online_is_refused_before_anything_loads(settings):
 
 
 def test_no_trust_remote_code_and_no_pickle_loading_anywhere():
-    for folder in ("app.py", "core", "models", "explorers", "components"):
+    for folder in ("app.py", "core", "models", "explorers", "components", "server", "training"):
         for path in (REPO / folder).rglob("*.py") if (REPO / folder).is_dir() else [REPO / folder]:
             text = path.read_text()
             assert "trust_remote_code=True" not in text, path
@@ -133,8 +133,8 @@ def test_every_cache_is_bounded():
 
 
 def test_heavy_model_events_share_one_queue_slot_and_light_ones_keep_their_own(settings):
-    """A crowd on the transformer panels cannot stand in front of the neuron sandbox (README, Reliability)."""
-    from components.events import HEAVY
+    """A crowd on the transformer panels cannot stand in front of the neuron sandbox (docs/operations.md)."""
+    from server.queue import HEAVY
 
     demo = app.create_app(settings)
     by_name = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}

@@ -1,15 +1,18 @@
 """The layout's rules, read from the code itself (every import statement, including those inside functions), so
 that an arrow against them cannot slip in:
 
-    app.py  ->  explorers/  ->  components/, core/, models/
-    training/ -> models/, core/        server/ <- app.py only        core/ and models/: no gradio, no plotly
+    app.py  ->  explorers/  ->  components/, core/, models/, and server/'s memo, gpu and queue
+    training/ -> models/, core/        server/ -> models/        core/ and models/: no gradio, no plotly
 
 - an explorer imports no other explorer (a tab that is a package imports its own parts, nothing else);
 - core/ imports nothing of the project but core/, and neither gradio nor plotly;
 - models/ imports only models/ and core/ (shared model math), and neither gradio nor plotly;
 - components/ imports only components/ and core/;
 - training scripts import model definitions, never the other way round: nothing but tests imports training/;
-- nothing imports app.py, and only app.py imports server/.
+- server/ (caches, warm-up, ZeroGPU, queue, pages, sessions) imports only server/ and models/ (the warm-up calls the
+  loaders), never an explorer; app.py imports all of server/, an explorer only EXPLORER_SERVING (the cache it
+  memoises with, the GPU decorator and the queue its heavy events join), nothing else imports server/;
+- nothing imports app.py.
 And the size rules of STYLE.md: no function over 60 lines, no module over 400 lines.
 And diffusers and transformers are imported by module path (`from diffusers.schedulers.scheduling_ddpm import
 DDPMScheduler`), never by their lazy top level (`from diffusers import DDPMScheduler`): the top level's lazy
@@ -25,13 +28,14 @@ REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("app", "explorers", "components", "core", "models", "training", "server")
 ALLOWED = {            # layer -> project layers it may import (besides itself)
     "app": {"explorers", "components", "core", "models", "server"},
-    "explorers": {"components", "core", "models"},
+    "explorers": {"components", "core", "models", "server"},
     "components": {"core"},
     "core": set(),
     "models": {"core"},
     "training": {"models", "core"},
-    "server": set(),
+    "server": {"models"},
 }
+EXPLORER_SERVING = ("server.memo", "server.gpu", "server.queue")   # the only server/ modules an explorer may import
 NO_UI = {"core", "models", "training"}          # layers that import neither gradio nor plotly
 MAX_FUNCTION_LINES = 60
 MAX_MODULE_LINES = 400
@@ -93,6 +97,10 @@ def violations() -> list[str]:
                 continue
             if top not in ALLOWED[layer]:
                 found.append(f"{me} imports {name}: {layer}/ may import only {sorted(ALLOWED[layer]) or 'itself'}")
+            elif top == "server" and layer == "explorers" and name != "server" and \
+                    not any(name == allowed or name.startswith(allowed + ".") for allowed in EXPLORER_SERVING):
+                found.append(f"{me} imports {name}: an explorer may import only {', '.join(EXPLORER_SERVING)} "
+                             "from server/")
     return found
 
 
@@ -101,7 +109,8 @@ def test_every_import_follows_the_layout():
 
 
 def test_the_check_catches_an_arrow_against_the_rules(tmp_path, monkeypatch):
-    """The walker itself: a core module that imports a model loader, and two explorers importing each other."""
+    """The walker itself: a core module that imports a model loader, two explorers importing each other, an
+    explorer reaching into server/ beyond its serving helpers, and server/ importing an explorer."""
     fake = tmp_path
     (fake / "core").mkdir()
     (fake / "core" / "bad.py").write_text("def f():\n    from models.language import load_language_model\n")
@@ -109,6 +118,11 @@ def test_the_check_catches_an_arrow_against_the_rules(tmp_path, monkeypatch):
     (fake / "explorers" / "learning" / "backprop.py").write_text("from explorers.structure.neuron import update\n")
     (fake / "explorers" / "learning" / "descent").mkdir()
     (fake / "explorers" / "learning" / "descent" / "__init__.py").write_text("from .toy import build_toy_part\n")
+    (fake / "explorers" / "learning" / "descent" / "toy.py").write_text(
+        "from server.memo import shared_cache\nfrom server import gpu, pages\n")
+    (fake / "server").mkdir()
+    (fake / "server" / "warm_up.py").write_text("from models.language import app_language_model\n"
+                                                "from explorers.learning import backprop\n")
     (fake / "app.py").write_text("import explorers\n")
     (fake / "models").mkdir()
     (fake / "models" / "unet.py").write_text("def build():\n    from diffusers import UNet2DModel\n")
@@ -120,7 +134,11 @@ def test_the_check_catches_an_arrow_against_the_rules(tmp_path, monkeypatch):
                      "explorers.learning.backprop imports explorers.structure.neuron.update: explorers never import "
                      "each other",
                      "models.unet imports diffusers.UNet2DModel from the lazy top level: import it by its module "
-                     "path"]), found
+                     "path",
+                     "explorers.learning.descent.toy imports server.pages: an explorer may import only server.memo, "
+                     "server.gpu, server.queue from server/",
+                     "server.warm_up imports explorers.learning: server/ may import only ['models']",
+                     "server.warm_up imports explorers.learning.backprop: server/ may import only ['models']"]), found
 
 
 @pytest.mark.parametrize("path", project_files(), ids=lambda p: str(p.relative_to(REPO)))

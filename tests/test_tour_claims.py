@@ -86,8 +86,7 @@ def test_text_to_image_stop_follows_the_prompt_and_the_reveal_does_not(settings)
     import torch
 
     from explorers.generation.text_to_image import generate
-    from models.scene_judge import SLOTS, load_scene_judge, read_scenes
-    from models.text_to_image_quality import COLOUR_NAMES
+    from models.scene_judge import COLOUR_NAMES, SLOTS, load_scene_judge, read_scenes
 
     s = stop("Latent Diffusion (Speed)", "text-to-image")
     judge = load_scene_judge()

@@ -6,8 +6,8 @@
 
 Seeded (batch k is twin_batch(seed + k): pairs of scenes that differ in one digit only), resumable (the state is
 saved to --work-dir), time-limited; writes the model with save_pretrained (safetensors) and the tokenizer into
-models/checkpoints/scene_clip. Only train-split digit images are seen; models/clip_quality.py measures it on the
-held-out ones.
+models/checkpoints/scene_clip. Only train-split digit images are seen; training/clip_quality.py measures it on
+the held-out ones.
 """
 import argparse
 import math

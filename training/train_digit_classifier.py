@@ -2,7 +2,7 @@
 measure a diffusion checkpoint and the noise schedules.
 
     .venv/bin/python -m training.train_digit_classifier      # trains in a few seconds, seeded; writes the checkpoint
-    .venv/bin/python -m training.train_digit_classifier --evaluate models/checkpoints/digit_diffusion.safetensors
+    .venv/bin/python -m training.train_digit_classifier --evaluate models/checkpoints/digit_diffusion/model.safetensors
     .venv/bin/python -m training.train_digit_classifier --schedules
 """
 import argparse
@@ -149,6 +149,7 @@ def main() -> None:
         return
 
     model, accuracy = train()
+    options.out.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(options.out),
               metadata={"test_accuracy": f"{accuracy:.4f}", "seed": str(SEED), "epochs": str(EPOCHS)})
     print(f"held-out accuracy on real 16x16 digits: {accuracy:.1%} -> {options.out}")

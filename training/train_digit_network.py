@@ -11,7 +11,7 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from core.mlp import HIDDEN_ACTIVATIONS, cost, init_params, predict
-from models.digit_network import CHECKPOINTS, checkpoint_path
+from models.digit_network import checkpoint_path
 from models.digits import load_digits_split
 
 SEED = 0             # weights and mini-batch order
@@ -46,8 +46,8 @@ def main() -> None:
     parser.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, action="append")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     options = parser.parse_args()
-    CHECKPOINTS.mkdir(exist_ok=True)
     for activation in options.activation or HIDDEN_ACTIVATIONS:
+        checkpoint_path(activation).parent.mkdir(parents=True, exist_ok=True)
         params, accuracy = train(activation, options.epochs)
         metadata = {"activation": activation, "test_accuracy": f"{accuracy:.4f}", "seed": str(SEED),
                     "epochs": str(options.epochs), "layer_sizes": "64,16,16,10"}

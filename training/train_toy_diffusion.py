@@ -6,7 +6,7 @@
 Seeded; not resumable (a set takes about a minute: run it again). Denoising score matching: noise a data point to a
 random t, predict the noise, mean squared error; labelled sets replace a fraction of their labels by "no label", so
 one network learns eps(x_t, t, class) and eps(x_t, t, nothing) for classifier-free guidance. Writes the EMA weights
-as models/checkpoints/toy_diffusion_<name>.safetensors with the config and the measured sample quality.
+as models/checkpoints/toy_diffusion_<name>/model.safetensors with the config and the measured sample quality.
 """
 import argparse
 import json
@@ -104,12 +104,15 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=3.0, help="time budget per data set")
     parser.add_argument("--steps", type=int, default=ToyConfig.steps)
     parser.add_argument("--schedule", default=ToyConfig.schedule, choices=["linear", "squaredcos_cap_v2"])
-    parser.add_argument("--out-dir", type=Path, default=None, help="where to write (default: models/checkpoints)")
+    parser.add_argument("--out-dir", type=Path, default=None,
+                        help="where to write each set's folder (default: models/checkpoints)")
     options = parser.parse_args()
     for dataset in [options.dataset] if options.dataset else list(DATASETS):
         config = ToyConfig(dataset=dataset, steps=options.steps, schedule=options.schedule)
-        out = checkpoint_path(dataset)
-        train_and_save(config, options.max_minutes, options.out_dir / out.name if options.out_dir else out)
+        out = checkpoint_path(dataset)                       # <checkpoints>/toy_diffusion_<name>/model.safetensors
+        if options.out_dir:
+            out = options.out_dir / out.parent.name / out.name
+        train_and_save(config, options.max_minutes, out)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,13 @@ import gradio as gr
 import numpy as np
 import torch
 
-from components.card import explanation_card, number
+from components.card import explanation_card
 from components.deeplink import PanelLink, bounded_slider, link_box
 from components.diffusion_figures import NOISE_RANGE, denoising_frame, image_figure
 from components.errors import keeps_view, user_errors
-from components.events import HEAVY, bind
-from components.number import CheckedNumber
+from components.events import bind
+from components.checked_number import CheckedNumber
+from components.formatting import number
 from components.scenes import scenes
 from components.export import write_gif
 from components.page import panel_frame
@@ -23,7 +24,8 @@ from models.device import pick_device
 from models.digit_diffusion import DEFAULT_GUIDANCE, load_digit_diffusion
 from models.digit_classifier import load_digit_classifier
 from models.settings import Settings
-from models.spaces_gpu import gpu
+from server.gpu import gpu
+from server.queue import HEAVY
 
 PLAY_DELAY_S = 0.35   # between frames of "play"
 

@@ -9,28 +9,30 @@ import gradio as gr
 import numpy as np
 import torch
 
-from components.card import explanation_card, number
+from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import attention_overlays, colour_grid
 from components.errors import keeps_view, user_errors
-from components.events import HEAVY, bind
-from components.number import CheckedNumber
+from components.events import bind
+from components.checked_number import CheckedNumber
+from components.formatting import number
 from components.scenes import scenes
 from components.page import panel_frame
 from core.checks import MAX_SEED, checked_prompt, in_range, whole
 from core.cross_attention import cross_attention_maps, recording_cross_attention
 from core.diffusion import sampling_timesteps
-from core.memo import shared_cache
 from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
 from models.image_pipeline import BUNDLED_NAME, app_image_pipeline, default_w
 from models.loading import LOAD_LOCK
 from models.scene_pipeline import build_pixel_unet
 from models.scenes import parse_caption
 from models.settings import Settings
-from models.spaces_gpu import gpu
+from server.gpu import gpu
+from server.memo import shared_cache
+from server.queue import HEAVY
 
 MAX_W, MAX_STEPS = 20.0, 100
-OVERSHOOT_W = 4.0            # the scenes' model: above it, colours on a coloured background drift (README)
+OVERSHOOT_W = 4.0            # the scenes' model: above it, colours on a coloured background drift (the scenes' model card)
 SPECIAL = ("<|startoftext|>", "<|endoftext|>")
 FUNCTION_WORDS = {"a", "an", "the", "on", "and", "of", "in"}    # their maps are drawn only if nothing else is left
 MAX_MAPS = 12
@@ -129,7 +131,7 @@ def show_image(settings: Settings, prompt, negative_prompt, w, steps, seed, prog
 
 
 def coloured_background_note(r: dict) -> str:
-    """The scenes' model on a coloured background under strong guidance: its colours overshoot (README)."""
+    """The scenes' model on a coloured background under strong guidance: its colours overshoot (the scenes' model card)."""
     parsed = parse_caption(r["prompt"]) if r["name"] == BUNDLED_NAME else None
     if not parsed or parsed[1] in (None, "black") or r["w"] <= OVERSHOOT_W:
         return ""

@@ -7,10 +7,11 @@ import gradio as gr
 import numpy as np
 import torch
 
-from components.card import explanation_card, number, significant
+from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
-from components.number import CheckedNumber
+from components.checked_number import CheckedNumber
+from components.formatting import number, significant
 from components.scenes import scenes
 from components.page import panel_frame
 from components.vector_field_figures import (cloud_figure, field_figure, guidance_figure, marginals_figure,

@@ -5,9 +5,10 @@ import numpy as np
 import torch
 
 from components.backprop_figures import gradient_heatmap, nudge_bars, passed_back, path_bars
-from components.card import explanation_card, number, significant
+from components.card import explanation_card
 from components.deeplink import PanelLink, bounded_slider, link_box
 from components.errors import keeps_view, user_errors
+from components.formatting import number, significant
 from components.scenes import scenes
 from components.network_figures import digit_image
 from components.page import panel_frame

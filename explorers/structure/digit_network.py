@@ -3,9 +3,10 @@ import gradio as gr
 import numpy as np
 import torch
 
-from components.card import explanation_card, number
+from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
+from components.formatting import number
 from components.scenes import scenes
 from components.network_figures import digit_image, network_diagram, output_bars, weight_images
 from components.page import panel_frame

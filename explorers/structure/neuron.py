@@ -2,9 +2,10 @@
 import gradio as gr
 import numpy as np
 
-from components.card import explanation_card, number
+from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
+from components.formatting import number
 from components.neuron_figures import activation_curve, input_plane
 from components.scenes import scenes
 from components.page import panel_frame

@@ -11,14 +11,15 @@ from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.scale import GPT3, WHY, shape_line
 from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_focused_query, record_attention
-from components.events import HEAVY, bind
+from components.events import bind
 from components.page import panel_frame
 from core.checks import whole
-from core.memo import shared_cache
 from core.tokens import shown_token, tokenize
 from models.language import LanguageModel, ModelShape, app_language_model, language_model_shape
 from models.settings import Settings
-from models.spaces_gpu import gpu
+from server.gpu import gpu
+from server.memo import shared_cache
+from server.queue import HEAVY
 
 PRESETS = {    # scenes for the Attention Block card: text where known head types show
     "Repeated text (induction heads)": "The cat sat on the mat and the dog ran to the park. "

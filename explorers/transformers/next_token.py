@@ -7,19 +7,20 @@ import numpy as np
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
-from components.events import HEAVY, bind
+from components.events import bind
 from components.scale import shape_line
 from components.scenes import scenes
 from components.token_figures import next_token_bars
 from components.page import panel_frame
 from core.checks import whole
-from core.memo import shared_cache
 from core.sampling import (MAX_TEMPERATURE, MIN_TEMPERATURE, entropy_bits, sample, softmax_with_temperature, truncate,
                            top_k as most_likely)
 from core.tokens import MAX_PROMPT_TOKENS, next_token_logits, shown_token, tokenize
 from models.language import LanguageModel, app_language_model
 from models.settings import Settings
-from models.spaces_gpu import gpu
+from server.gpu import gpu
+from server.memo import shared_cache
+from server.queue import HEAVY
 
 MAX_K = 30
 MAX_TOP_K = 100           # the top-k slider's range (the API takes 0 … the vocabulary size)

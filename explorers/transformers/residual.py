@@ -5,10 +5,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import gradio as gr
 
-from components.card import explanation_card, number
+from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
-from components.events import HEAVY, bind
+from components.events import bind
+from components.formatting import number
 from components.residual_figures import (LENS_COLOURS, attribution_figure, layer_labels, lens_grid_figure,
                                          neuron_figure, token_labels, trace_heatmap, write_norms_figure)
 from components.scale import shape_line
@@ -16,14 +17,15 @@ from components.page import panel_frame
 from core import residual, tracing
 from core.checks import whole
 from core.facts import promoted_tokens, read_neurons, top_neurons
-from core.memo import shared_cache
 from core.residual import (direct_logit_attribution, logit_lens, readout_direction, record_residual,
                            target_token)
 from core.tokens import readable_token, tokenize
 from core.transformer import layout
 from models.language import LanguageModel, app_language_model, language_model_shape
 from models.settings import Settings
-from models.spaces_gpu import gpu
+from server.gpu import gpu
+from server.memo import shared_cache
+from server.queue import HEAVY
 
 TOP_NEURONS = 8
 # name -> (prompt, subject, target). p(target) measured on SmolLM2-135M-Instruct; the panel shows it live too.

@@ -4,7 +4,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"   # git-ignored; the README copies are in docs/images
+SCREENSHOTS = REPO / "artifacts" / "screenshots"   # git-ignored; the docs' copies are in docs/images
 
 
 def open_panel(page, section: str, panel: str) -> None:

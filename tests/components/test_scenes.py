@@ -39,7 +39,7 @@ def test_a_scene_that_runs_a_model_queues_in_the_models_slot():
     # A scene that sets the digit also fires the digit's change event: both runs must share the heavy slot, so the
     # second finds the first's cached sweep instead of sampling it again beside it.
     from components.scenes import scenes
-    from components.events import HEAVY
+    from server.queue import HEAVY
 
     def run(x):
         return x

@@ -128,13 +128,13 @@ def test_the_bar_escapes_the_files_text():
     assert "<script>" not in tour_bar(tour, 1, False, False)
 
 
-def test_the_readmes_example_tour_is_valid(settings):
-    """The example a teacher copies from the README parses and every setting fits the real panels."""
+def test_the_docs_example_tour_is_valid(settings):
+    """The example a teacher copies from docs/lecture-hall.md parses and every setting fits the real panels."""
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    example = re.search(r"```toml\n(.*?)```", readme, re.S).group(1)
+    lecture_hall = (Path(__file__).resolve().parents[2] / "docs" / "lecture-hall.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", lecture_hall, re.S).group(1)
     tour = parse_tour("\n".join(line[2:] for line in example.splitlines()), "example")
     check_stops(tour, real_panels(settings), parse_setting)
     assert len(tour.stops) == 2 and tour.stops[0].reveal == {"T": "0.1"}

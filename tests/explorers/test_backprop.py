@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from components.card import significant
+from components.formatting import significant
 from core.mlp import cost
 from explorers.learning.backprop import backprop_endpoint, explain, neuron_ranges, take_step
 from models.digit_network import load_digit_network

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from components.card import significant
+from components.formatting import significant
 from explorers.generation.clip import (DEFAULT_CAPTIONS, SCENE, UPLOAD, clip_similarity_endpoint, show_batch,
                                        show_retrieval, show_zero_shot, suggested_captions)
 from explorers.generation.clip.learn import STEPS, training_run, watch_it_learn

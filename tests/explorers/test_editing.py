@@ -13,7 +13,7 @@ from explorers.transformers.editing import (FACTS, STEERS, edit_fact_endpoint, f
                                             show_steer, steer_endpoint, try_edited)
 from tests.handlers import bound, refuses
 
-NEIGHBOUR_MARGIN = 0.15      # the README's stated margin: a neighbouring fact's p(true object) moves by less
+NEIGHBOUR_MARGIN = 0.15      # the margin docs/benchmarks.md states: a neighbouring fact's p(true object) moves by less
 
 
 @pytest.fixture(scope="module")

@@ -205,8 +205,7 @@ def test_the_text_sweeps_default_prompt_shows_guidance_trading_diversity_for_fai
 
 def test_the_coloured_background_note_says_what_the_model_does(settings):
     from explorers.generation.text_to_image import generate, show_image
-    from models.scene_judge import load_scene_judge, read_scenes
-    from models.text_to_image_quality import COLOUR_NAMES
+    from models.scene_judge import COLOUR_NAMES, load_scene_judge, read_scenes
 
     def colour(w):
         image = generate(settings, "a green nine on a yellow background", "", w, 30, 0)["image"]
@@ -224,8 +223,7 @@ def test_the_coloured_background_note_says_what_the_model_does(settings):
 
 def test_text_to_image_scenes_draw_what_they_ask(scenes, settings):
     from explorers.generation.text_to_image import generate
-    from models.scene_judge import SLOTS, load_scene_judge, read_scenes
-    from models.text_to_image_quality import COLOUR_NAMES
+    from models.scene_judge import COLOUR_NAMES, SLOTS, load_scene_judge, read_scenes
 
     judge = load_scene_judge()
 

@@ -87,7 +87,7 @@ def test_time_embedding_is_sines_and_cosines_of_t():
 
 def test_a_short_training_run_writes_a_checkpoint_with_its_figures(tmp_path):
     config = ToyConfig(dataset="moons", steps=20, batch_size=16, train_points=200)
-    out = tmp_path / "toy_diffusion_moons.safetensors"
+    out = tmp_path / "toy_diffusion_moons" / "model.safetensors"          # a folder of its own, as committed
     result = train_and_save(config, max_minutes=1.0, out=out)
     with safe_open(str(out), framework="pt") as checkpoint:
         metadata = checkpoint.metadata()

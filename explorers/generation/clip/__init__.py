@@ -7,13 +7,14 @@ import gradio as gr
 import numpy as np
 import torch
 
-from components.card import explanation_card, number, percent, significant
+from components.card import explanation_card
 from components.clip_figures import VIEWS, shared_space, similarity_matrix, zero_shot_bars
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import colour_grid
 from components.errors import keeps_view, user_errors
 from components.events import bind
-from components.number import CheckedNumber
+from components.checked_number import CheckedNumber
+from components.formatting import number, percent, significant
 from components.scenes import scenes
 from components.upload import ImageUpload
 from components.page import panel_frame

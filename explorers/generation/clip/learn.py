@@ -8,7 +8,7 @@ import torch
 from components.clip_figures import learning_curve, similarity_matrix
 from components.errors import keeps_view
 from components.events import bind
-from components.number import CheckedNumber
+from components.checked_number import CheckedNumber
 from core.checks import MAX_SEED, whole
 from core.clip import contrastive
 from models.scene_clip import app_scene_clip, fresh_clip, pixels

@@ -5,13 +5,14 @@ from functools import lru_cache
 import gradio as gr
 import torch
 
-from components.card import explanation_card, number, significant
+from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import guidance_grid, tradeoff_curves
 from components.errors import keeps_view, user_errors
-from components.number import CheckedNumber
+from components.checked_number import CheckedNumber
+from components.formatting import number, significant
 from components.scenes import scenes
-from components.events import HEAVY, bind
+from components.events import bind
 from components.page import panel_frame
 from core.checks import MAX_SEED, whole
 from core.diffusion import grid, noise_schedule, sample, sampling_timesteps
@@ -21,7 +22,8 @@ from models.device import pick_device
 from models.digit_classifier import judge
 from models.digit_diffusion import DEFAULT_STEPS, load_digit_diffusion
 from models.settings import Settings
-from models.spaces_gpu import gpu
+from server.gpu import gpu
+from server.queue import HEAVY
 
 DEFAULT_WEIGHTS = (0, 0.5, 1, 2, 3, 5, 8, 12)
 

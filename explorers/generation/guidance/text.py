@@ -9,7 +9,7 @@ import torch
 
 from components.diffusion_figures import colour_grid
 from components.errors import keeps_view, user_errors
-from components.events import HEAVY, bind
+from components.events import bind
 from core.diffusion import sampling_timesteps
 from core.checks import checked_prompt
 from core.guidance_sweep import checked_sweep
@@ -17,14 +17,14 @@ from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
 from core.sample_quality import mean_pairwise_cosine_distance, mean_pairwise_distance
 from models.image_pipeline import app_image_pipeline, image_model_name, shown_name
 from models.settings import Settings
-from models.spaces_gpu import gpu
+from server.gpu import gpu
+from server.queue import HEAVY
 
 def judged_accuracy(settings: Settings, prompt: str, table: np.ndarray) -> list[float] | None:
     """Per w, the share of samples whose every asked digit and colour the scenes' judge reads; None when the model
     is not the bundled one or the prompt is outside the scenes' grammar (no judge can read it then)."""
-    from models.scene_judge import load_scene_judge
+    from models.scene_judge import faithfulness, load_scene_judge
     from models.scenes import parse_caption
-    from models.text_to_image_quality import faithfulness
 
     if settings.image_model or parse_caption(prompt) is None:
         return None

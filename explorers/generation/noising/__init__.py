@@ -4,11 +4,12 @@ own schedules, and check the jump against the step-by-step chain it replaces."""
 import gradio as gr
 import torch
 
-from components.card import explanation_card, number, significant
+from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.diffusion_figures import chain_histogram, image_figure, noising_frame, schedule_curves
 from components.errors import keeps_view, user_errors
-from components.number import CheckedNumber
+from components.checked_number import CheckedNumber
+from components.formatting import number, significant
 from components.scenes import scenes
 from components.export import write_gif
 from components.upload import ImageUpload

@@ -4,18 +4,19 @@ import gradio as gr
 import numpy as np
 import torch
 
-from components.card import number
 from components.diffusion_figures import colour_grid
+from components.formatting import number
 from components.network_figures import tile_images
 from components.errors import keeps_view, user_errors
-from components.events import HEAVY, bind
+from components.events import bind
 from core.checks import MAX_SEED, quote, whole
 from core.diffusion import T, add_noise
 from core.latent import from_latent, to_latent, to_pixels
 from models.images import DIGITS, PHOTOS, colour_image
 from models.image_pipeline import app_image_pipeline, image_model_name, shown_name
 from models.settings import Settings
-from models.spaces_gpu import gpu
+from server.gpu import gpu
+from server.queue import HEAVY
 
 LATENT_RANGE = 3.0       # latent values are shown from -3 to 3 (they are roughly unit Gaussian)
 

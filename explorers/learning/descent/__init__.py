@@ -8,13 +8,13 @@ import gradio as gr
 
 from components.deeplink import PanelLink, link_box
 from components.errors import user_errors
-from components.events import HEAVY
 from components.page import panel_frame
 from core.landscape import SURFACES, descend_surface
 from explorers.learning.descent.landscape import build_landscape_part, landscape_endpoint
 from explorers.learning.descent.sgd import DATA_SURFACE, build_sgd_part, data_paths, digits_data
 from explorers.learning.descent.toy import build_toy_part
 from models.settings import Settings
+from server.queue import HEAVY
 
 
 @user_errors

@@ -8,9 +8,8 @@ import torch
 
 from components.card import LATEX
 from components.errors import keeps_view, user_errors
-from components.events import HEAVY
 from components.landscape_figures import contour_map, surface_3d
-from components.number import CheckedNumber
+from components.checked_number import CheckedNumber
 from components.page import Fold, PanelFrame, drawn_when_unfolded, fold
 from core.checks import whole
 from core.loss_landscape import axis, check_grid, landscape_grid, random_directions
@@ -18,7 +17,8 @@ from core.mlp import HIDDEN_ACTIVATIONS, N_PARAMETERS
 from explorers.learning.descent.sgd import MAX_SEED
 from models.digit_network import load_digit_network
 from models.digits import load_digits_split
-from models.spaces_gpu import gpu
+from server.gpu import gpu
+from server.queue import HEAVY
 
 
 @lru_cache(maxsize=1)

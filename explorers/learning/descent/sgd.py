@@ -4,10 +4,11 @@ from functools import lru_cache
 
 import gradio as gr
 
-from components.card import LATEX, percent
+from components.card import LATEX
 from components.errors import keeps_view
+from components.formatting import percent
 from components.landscape_figures import PathTrace, contour_map, cost_vs_examples
-from components.number import CheckedNumber
+from components.checked_number import CheckedNumber
 from components.page import Fold, PanelFrame, drawn_when_unfolded, fold
 from components.style import COLORS
 from core.checks import whole

@@ -5,10 +5,11 @@ from functools import lru_cache
 import gradio as gr
 import numpy as np
 
-from components.card import explanation_card, significant
+from components.card import explanation_card
 from components.deeplink import bounded_slider
 from components.errors import keeps_view
 from components.export import MAX_FRAMES, path_frames, write_gif
+from components.formatting import significant
 from components.landscape_figures import PathTrace, contour_base, surface_base, with_paths_2d, with_paths_3d
 from components.scenes import scenes
 from components.style import COLORS

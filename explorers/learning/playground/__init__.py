@@ -5,7 +5,7 @@ import gradio as gr
 
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
-from components.number import CheckedNumber
+from components.checked_number import CheckedNumber
 from components.scenes import scenes
 from components.page import panel_frame
 from core.checks import MAX_SEED

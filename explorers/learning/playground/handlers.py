@@ -10,8 +10,8 @@ import gradio as gr
 import numpy as np
 import torch
 
-from components.card import number
 from components.errors import keeps_view, user_errors
+from components.formatting import number
 from components import playground_figures as figures
 from core.checks import MAX_SEED, in_range, whole
 from core.playground import (MAX_LAYERS, Run, accuracy, activations_on_plane, cost, feature_matrix, forward, network,

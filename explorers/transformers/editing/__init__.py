@@ -6,10 +6,11 @@ Two parts: fact.py (ROME's rank-one edit of one MLP) and steer.py (adding a dire
 """
 import gradio as gr
 
-from components.card import continued, explanation_card, percent
+from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
-from components.events import HEAVY, bind
+from components.events import bind
+from components.formatting import continued, percent
 from components.page import panel_frame
 from core.editing import RankOne
 from core.sampling import top_k
@@ -20,7 +21,8 @@ from explorers.transformers.editing.fact import FACTS, GENERIC_NEIGHBOURS, Fact
 from explorers.transformers.editing.steer import STEERS
 from models.language import app_language_model, language_model_shape
 from models.settings import Settings
-from models.spaces_gpu import gpu
+from server.gpu import gpu
+from server.queue import HEAVY
 
 NO_EDIT = "No edit in this session: the model is as it was trained. Press **Edit the fact**."
 

@@ -5,17 +5,17 @@ from dataclasses import dataclass
 
 import torch
 
-from components.card import number
 from components.editing_figures import edit_effect_figure
+from components.formatting import number
 from core import editing
 from core.checks import whole
 from core.editing import RankOne, compute_edit, last_token_probabilities, mlp_trace_at_subject, rewrite_for
-from core.memo import shared_cache
 from core.steering import greedy
 from core.tokens import shown_token, tokenize
 from core.tracing import subject_span
 from models.key_corpus import key_corpus_texts
 from models.language import LanguageModel
+from server.memo import shared_cache
 
 MAX_TOKENS = 32          # the fact's prompt, the paraphrases and the neighbours: at most 32 tokens each
 MAX_LINES = 6            # at most 6 paraphrases and 6 neighbours

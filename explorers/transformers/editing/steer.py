@@ -1,14 +1,14 @@
 """Steer the residual stream (knowledge map: Token → Embedding, "directions in this space = meaning", and Residual
 Stream): add a direction to the stream after one block and watch the next token and a greedy continuation follow."""
 
-from components.card import continued, number
 from components.editing_figures import steered_bars
+from components.formatting import continued, number
 from core.checks import in_range, whole
-from core.memo import shared_cache
 from core.sampling import top_k
 from core.steering import MAX_ALPHA, MAX_NEW_TOKENS, direction_and_size, greedy, steering
 from core.tokens import shown_token, tokenize
 from models.language import LanguageModel
+from server.memo import shared_cache
 
 MAX_TOKENS = 64          # the prompt and the two contrasting prompts: at most 64 tokens each
 TOP = 8                  # bars shown before and after

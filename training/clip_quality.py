@@ -1,8 +1,8 @@
-"""How well the scenes' CLIP does on held-out digit images (README, tests, bench): zero-shot digit and colour (with
+"""How well the scenes' CLIP does on held-out digit images (the model card, tests, bench): zero-shot digit and colour (with
 one prompt per class that says the rest of the scene, with a bare prompt, and with CLIP's prompt ensembling), the
 full caption among distractors, and retrieval recall@1 and @5 both ways.
 
-    .venv/bin/python -m models.clip_quality
+    .venv/bin/python -m training.clip_quality
 """
 from dataclasses import dataclass
 

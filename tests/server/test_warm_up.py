@@ -2,7 +2,7 @@
 loader that fails is logged, not raised (the panel that needs it reports the problem)."""
 import logging
 
-from models import warm_up as warm_up_module
+from server import warm_up as warm_up_module
 
 
 def test_warm_up_fills_the_loaders_the_panels_use(settings):

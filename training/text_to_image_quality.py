@@ -1,5 +1,5 @@
 """How good the text-to-image model trained here is, measured by the scenes' judge (models/scene_judge.py) on
-seeded samples (README, tests, bench):
+seeded samples (the model card, tests, bench):
 - the VAE: the judge on held-out scenes and on their reconstructions (digit and colour), and the pixel error;
 - text to image: for prompts of one digit, the share of samples in which the judge reads the asked digit and the
   asked colour; for prompts of two, both digits and both colours right; the diversity of the samples (in the scenes'
@@ -7,7 +7,7 @@ seeded samples (README, tests, bench):
 - cross-attention: for two-digit prompts, whether each colour word's map has more mass on its digit's half, and on
   the half where that colour was actually drawn (the maps as an explanation of the picture, right or wrong).
 
-    .venv/bin/python -m models.text_to_image_quality
+    .venv/bin/python -m training.text_to_image_quality
 """
 from dataclasses import dataclass
 
@@ -18,11 +18,9 @@ from core.cross_attention import cross_attention_maps, more_on_left, recording_c
 from core.diffusion import sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_latent, to_pixels
 from core.sample_quality import mean_pairwise_cosine_distance, mean_pairwise_distance
-from models.scene_judge import SLOTS, read_scenes
-from models.scenes import (COLOURS, DIGITS, MIN_CONTRAST, SIZES, Thing, contrast, parse_caption, scene_batch,
+from models.scene_judge import COLOUR_NAMES, SLOTS, faithfulness, read_scenes
+from models.scenes import (DIGITS, MIN_CONTRAST, SIZES, Thing, contrast, parse_caption, scene_batch,
                            short_caption)
-
-COLOUR_NAMES = list(COLOURS)
 
 
 @dataclass(frozen=True)
@@ -146,20 +144,6 @@ def two_digit_prompts(k: int, seed: int) -> list[str]:
         article = ["an" if c[0] in "aeiou" else "a" for c in (left, right)]
         prompts.append(f"{article[0]} {left} {a} on the left and {article[1]} {right} {b} on the right")
     return prompts
-
-
-def faithfulness(judge, images: torch.Tensor, prompt: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per sample: every asked digit read right, every asked colour read right."""
-    things, _ = parse_caption(prompt)
-    digits, colours = read_scenes(judge, images)
-    digit_ok = np.ones(len(images), bool)
-    colour_ok = np.ones(len(images), bool)
-    for thing in things:
-        slot = SLOTS.index(thing["position"])
-        digit_ok &= (digits[:, slot] == thing["digit"]).numpy()
-        if thing["colour"]:
-            colour_ok &= (colours[:, slot] == COLOUR_NAMES.index(thing["colour"])).numpy()
-    return digit_ok, colour_ok
 
 
 def judge_on_real_pairs(judge, n: int = 1024, seed: int = 77) -> float:

@@ -2,7 +2,7 @@
 import sys
 import types
 
-from models import spaces_gpu
+from server import gpu
 
 
 def handler(x):
@@ -10,8 +10,8 @@ def handler(x):
 
 
 def test_without_spaces_the_decorator_returns_the_function_itself(monkeypatch):
-    monkeypatch.setattr(spaces_gpu.importlib.util, "find_spec", lambda name: None)
-    assert spaces_gpu.gpu(duration=30)(handler) is handler
+    monkeypatch.setattr(gpu.importlib.util, "find_spec", lambda name: None)
+    assert gpu.gpu(duration=30)(handler) is handler
 
 
 def test_with_spaces_the_handler_goes_through_spaces_gpu(monkeypatch):
@@ -24,5 +24,5 @@ def test_with_spaces_the_handler_goes_through_spaces_gpu(monkeypatch):
 
     fake.GPU = GPU
     monkeypatch.setitem(sys.modules, "spaces", fake)
-    monkeypatch.setattr(spaces_gpu.importlib.util, "find_spec", lambda name: object())
-    assert spaces_gpu.gpu(duration=90)(handler) == ("wrapped", handler) and calls == [90]
+    monkeypatch.setattr(gpu.importlib.util, "find_spec", lambda name: object())
+    assert gpu.gpu(duration=90)(handler) == ("wrapped", handler) and calls == [90]

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from core.memo import shared_cache
+from server.memo import shared_cache
 
 
 def test_a_class_asking_at_once_gets_one_computation():

@@ -3,7 +3,7 @@ import markdown_it
 
 import pytest
 
-from components.card import as_plain, continued, percent, significant
+from components.formatting import as_plain, continued, percent, significant
 
 
 def rendered(text: str) -> str:
