@@ -244,7 +244,8 @@
     Plotly.dleReact = react;
     Plotly.react = function (div, data, layout, ...rest) {
       const threeD = layout && Object.keys(layout).some((key) => /^scene\d*$/.test(key));
-      if (!div || (!div._fullLayout && !threeD)) return (div.dleDrawn = react.call(this, div, data, layout, ...rest));
+      if (!div) return react.call(this, div, data, layout, ...rest);
+      if (!div._fullLayout && !threeD) return (div.dleDrawn = react.call(this, div, data, layout, ...rest));
       // a drawn div waits a frame (is it still on the page?); a new 3-D figure waits for the flat ones of the same
       // update, which are cheap and carry the numbers: the contour and the formula change first, the 3-D view after
       return (div.dleDrawn = new Promise((resolve) => (div._fullLayout ? requestAnimationFrame : setTimeout)(() => {

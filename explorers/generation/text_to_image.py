@@ -32,7 +32,7 @@ from server.memo import shared_cache
 from server.queue import HEAVY
 
 MAX_W, MAX_STEPS = 20.0, 100
-OVERSHOOT_W = 4.0            # the scenes' model: above it, colours on a coloured background drift (the scenes' model card)
+OVERSHOOT_W = 4.0            # the scenes' model: above it, colours on a coloured background drift (its model card)
 SPECIAL = ("<|startoftext|>", "<|endoftext|>")
 FUNCTION_WORDS = {"a", "an", "the", "on", "and", "of", "in"}    # their maps are drawn only if nothing else is left
 MAX_MAPS = 12
@@ -131,7 +131,7 @@ def show_image(settings: Settings, prompt, negative_prompt, w, steps, seed, prog
 
 
 def coloured_background_note(r: dict) -> str:
-    """The scenes' model on a coloured background under strong guidance: its colours overshoot (the scenes' model card)."""
+    """The scenes' model on a coloured background under strong guidance: its colours overshoot (its model card)."""
     parsed = parse_caption(r["prompt"]) if r["name"] == BUNDLED_NAME else None
     if not parsed or parsed[1] in (None, "black") or r["w"] <= OVERSHOOT_W:
         return ""
