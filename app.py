@@ -203,8 +203,8 @@ def launch_options(settings: Settings, demo) -> dict:
     import gradio as gr
     from starlette.middleware import Middleware
 
-    from components.deeplink import PAGE_SCRIPT
     from components.page import linked_state, page_for
+    from server.page_script import page_script
     from server.pages import LinkedPages
     from server.sessions import light_sessions
 
@@ -214,7 +214,7 @@ def launch_options(settings: Settings, demo) -> dict:
                               page_for=page_for(demo.panel_pages, demo.tours),
                               state_for=linked_state(demo.panel_pages, demo.tours))
     return dict(server_name=settings.host, server_port=settings.port, share=settings.share,
-                theme=gr.themes.Default(text_size="lg"), css_paths=[ASSETS / "page.css"], js=PAGE_SCRIPT,
+                theme=gr.themes.Default(text_size="lg"), css_paths=[ASSETS / "page.css"], js=page_script(),
                 show_error=False, allowed_paths=[], footer_links=["api", "settings"],
                 state_session_capacity=settings.max_sessions, app_kwargs={"middleware": [linked_pages]})
 

@@ -1,5 +1,5 @@
 """A Chromium driven through a bare DevTools connection, for what Playwright cannot measure: a tour step into the
-next stop's prerendered page (components/deeplink.js). Chromium does not prerender for a page that has a DevTools
+next stop's prerendered page (server/assets/scripts/tour.js). Chromium does not prerender for a page that has a DevTools
 session attached when the prerender starts (its Preload domain reports PrerenderingDisabledByDevTools; Playwright
 attaches to every page from the start), so the browser opens the page from its command line, nothing is attached
 until the page has settled and started the prerender, and only then does a session connect, press the key and read

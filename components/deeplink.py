@@ -2,18 +2,17 @@
 
 An explorer ends its build() with `return link_box("neuron", {"bias": bias_slider, ...})`: that lays out a
 "link to this view" box that follows the controls, and tells the app which controls a link may set.
-The address bar is not rewritten as controls move (see deeplink.js for why): the link box is the view's URL.
+The address bar is not rewritten as controls move (server/assets/scripts/presenter.js says why): the link box is
+the view's URL.
 """
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import gradio as gr
 
 
 MAX_TEXT = 500          # a text setting in a link is cut to this many characters
-PAGE_SCRIPT = (Path(__file__).with_name("deeplink.js")).read_text()
 
 
 @dataclass(frozen=True)

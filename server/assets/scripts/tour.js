@@ -1,0 +1,50 @@
+// The guided tour (components/tour.py): its links open the next stop's page, in its state, as a deep link does. Keys drive the same links: → or space next, ← previous, r reveal, f full screen; never while
+// the learner types in a box. The stop's focus element is scrolled into view once the panel has drawn.
+// A key belongs to the element that has it: a text box, a button (space presses it), a link, a slider, a tab.
+const busy = (el) => el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT", "BUTTON", "A", "SUMMARY"].includes(el.tagName) ||
+  ["button", "tab", "slider", "option", "textbox", "combobox"].includes(el.getAttribute && el.getAttribute("role")));
+const follow = (selector) => {
+  const link = document.querySelector(`#tour ${selector}`);
+  if (link) window.location.assign(carried(link.getAttribute("href")));
+  return Boolean(link);
+};
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || busy(event.target) || !document.querySelector("#tour .tour-bar")) return;
+  const keys = {"ArrowRight": ".tour-next", " ": ".tour-next", "ArrowLeft": ".tour-prev", "r": ".tour-reveal"};
+  if (event.key in keys) {
+    if (follow(keys[event.key])) event.preventDefault();
+  } else if (event.key === "f") {
+    if (document.fullscreenElement) document.exitFullscreen(); else document.documentElement.requestFullscreen();
+  }
+});
+document.addEventListener("click", (event) => {        // Markdown links may open a new tab: a stop stays here
+  const link = event.target.closest && event.target.closest("#tour a.tour-nav");
+  if (link) { event.preventDefault(); window.location.assign(carried(link.getAttribute("href"))); }
+});
+// The next stop's page is prerendered (Chromium's speculation rules; other browsers just load it on the key), once
+// this stop has had time to draw, so that the step shows a page already drawn, with no reload flash.
+let prerendered = "";
+setInterval(() => {
+  const next = document.querySelector("#tour .tour-next");
+  if (!next || document.prerendering || !(HTMLScriptElement.supports && HTMLScriptElement.supports("speculationrules"))) return;
+  const url = carried(next.getAttribute("href"));
+  if (url === prerendered) return;
+  prerendered = url;
+  document.querySelectorAll("script.dle-next-stop").forEach((old) => old.remove());
+  const rules = document.createElement("script");
+  rules.type = "speculationrules";
+  rules.className = "dle-next-stop";
+  rules.textContent = JSON.stringify({prerender: [{source: "list", urls: [url]}]});
+  document.head.append(rules);
+}, 2000);
+let focused = "";
+setInterval(() => {
+  const bar = document.querySelector("#tour .tour-bar");
+  const root = document.querySelector("#dle-root");
+  if (root) root.classList.toggle("dle-tour-away", Boolean(bar) && bar.getBoundingClientRect().bottom < 0);
+  const target = bar && bar.dataset.focus && document.getElementById(bar.dataset.focus);
+  if (target && focused !== bar.dataset.focus && target.offsetParent !== null) {
+    focused = bar.dataset.focus;
+    setTimeout(() => target.scrollIntoView({behavior: "smooth", block: "center"}), 1500);
+  }
+}, 500);
