@@ -47,6 +47,24 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
     parser.add_argument("--max-sessions", type=int, default=int(os.environ.get("DLE_MAX_SESSIONS", "200")),
                         help="browser sessions whose state the server keeps, the oldest dropped first (env "
                              "DLE_MAX_SESSIONS; default 200, Gradio's own default is 10,000)")
+    parser.add_argument("--max-jobs", type=int, default=int(os.environ.get("DLE_MAX_JOBS", "2")),
+                        help="model runs one browser session may have waiting or running; more are refused with a "
+                             "message (env DLE_MAX_JOBS; default 2)")
+    parser.add_argument("--max-jobs-per-address", type=int,
+                        default=int(os.environ.get("DLE_MAX_JOBS_PER_ADDRESS", "0")),
+                        help="the same per client address; 0 = no cap, as a class behind one router shares an "
+                             "address (env DLE_MAX_JOBS_PER_ADDRESS; default 0)")
+    parser.add_argument("--queue-size", type=int, default=int(os.environ.get("DLE_QUEUE_SIZE", "64")),
+                        help="jobs waiting or running in all, beyond which new ones are refused (env DLE_QUEUE_SIZE; "
+                             "default 64)")
+    parser.add_argument("--max-upload-mb", type=int, default=int(os.environ.get("DLE_MAX_UPLOAD_MB", "10")),
+                        help="the largest file an upload takes, refused while it streams in (env DLE_MAX_UPLOAD_MB; "
+                             "default 10)")
+    parser.add_argument("--upload-folder-mb", type=int, default=int(os.environ.get("DLE_UPLOAD_FOLDER_MB", "1024")),
+                        help="uploads are refused while Gradio's upload folder holds more than this (env "
+                             "DLE_UPLOAD_FOLDER_MB; default 1024)")
+    parser.add_argument("--cache-hours", type=float, default=float(os.environ.get("DLE_CACHE_HOURS", "1")),
+                        help="uploaded and generated files are deleted once this old (env DLE_CACHE_HOURS; default 1)")
     parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
                         default=os.environ.get("DLE_WARM_UP", "1").strip().lower() in TRUE,
                         help="do not load the models in the background once the page is served; each loads when a "
@@ -60,7 +78,10 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
                         language_model=args.lm, online=args.online, any_hub_model=args.any_hub_model,
                         cache_dir=args.cache_dir, image_model=args.image_model, clip_model=args.clip_model,
                         max_sessions=max(1, args.max_sessions), warm_up=args.warm_up, tour=args.tour,
-                        on_space=bool(os.environ.get("SPACE_ID")))
+                        on_space=bool(os.environ.get("SPACE_ID")), max_jobs=max(1, args.max_jobs),
+                        max_jobs_per_address=max(0, args.max_jobs_per_address), queue_size=max(1, args.queue_size),
+                        max_upload_mb=max(1, args.max_upload_mb), upload_folder_mb=max(1, args.upload_folder_mb),
+                        cache_hours=max(0.01, args.cache_hours))
     return settings, parser.format_help()
 
 
@@ -111,7 +132,8 @@ def create_app(settings: Settings):
     check_image_model(settings.image_model, settings.online)
     check_image_model(settings.clip_model, settings.online)
     tours, pages = {}, {}                  # tours: filled once every panel's link is known (checked_tours)
-    with gr.Blocks(title="Deep Learning Explorer", analytics_enabled=False) as demo:
+    age = int(settings.cache_hours * 3600)        # uploaded and generated files: deleted when older, checked as often
+    with gr.Blocks(title="Deep Learning Explorer", analytics_enabled=False, delete_cache=(age, age)) as demo:
         build_landing(demo, tours)
         for _, panels in sections():
             for module in panels:
@@ -204,19 +226,32 @@ def launch_options(settings: Settings, demo) -> dict:
     from starlette.middleware import Middleware
 
     from components.page import linked_state, page_for
+    from gradio.utils import get_upload_folder
+
+    from server.fair_share import FairShare, Limits
     from server.page_script import page_script
     from server.pages import LinkedPages
     from server.sessions import light_sessions
 
     light_sessions()                      # a session holds its state, not a copy of every page's config
     gr.set_static_paths([THUMBNAILS])
+    fair_share = Middleware(FairShare, upload_folder=get_upload_folder(),
+                            limits=Limits(settings.max_jobs, settings.max_jobs_per_address, settings.queue_size,
+                                          settings.upload_folder_mb))
     linked_pages = Middleware(LinkedPages, pages=list(demo.panel_pages),
                               page_for=page_for(demo.panel_pages, demo.tours),
                               state_for=linked_state(demo.panel_pages, demo.tours))
     return dict(server_name=settings.host, server_port=settings.port, share=settings.share,
                 theme=gr.themes.Default(text_size="lg"), css_paths=[ASSETS / "page.css"], js=page_script(),
                 show_error=False, allowed_paths=[], footer_links=["api", "settings"],
-                state_session_capacity=settings.max_sessions, app_kwargs={"middleware": [linked_pages]})
+                state_session_capacity=settings.max_sessions, max_file_size=f"{settings.max_upload_mb}mb",
+                app_kwargs={"middleware": [fair_share, linked_pages]})
+
+
+def queue_options(settings: Settings) -> dict:
+    """The queue: two light events at a time per event (the heavy ones share one slot: server/queue.HEAVY), and a
+    maximum above the one server/fair_share.py answers with its own message, as a backstop."""
+    return dict(default_concurrency_limit=2, max_size=settings.queue_size + 16)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -229,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
         demo = create_app(settings)
     except (ValueError, FileNotFoundError) as error:        # a setting or a missing model: say what to do, no trace
         raise SystemExit(f"Deep Learning Explorer cannot start: {error}") from None
-    demo.queue(default_concurrency_limit=2)
+    demo.queue(**queue_options(settings))
     demo.launch(**launch_options(settings, demo), prevent_thread_lock=True)    # the page is served from here on
     if settings.warm_up:
         from server.warm_up import warm_up

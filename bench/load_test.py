@@ -14,6 +14,12 @@ stayed empty), the time from arrival to the first view (median, 95th percentile;
 students), and the server's memory.
 
     .venv/bin/python -m bench.load_test --class-size 200 --arrival 60 --link "attention?prompt=...&layer=18&head=6"
+
+Fair share (issue 41): --abuse runs the class twice, alone and beside one visitor who floods the model queue (100
+joins from one session) and loops uploads of the largest file the app takes; it reports the students' p95 against
+the run without the flood, what the flooder was told, and the upload folder's peak size.
+
+    .venv/bin/python -m bench.load_test --abuse --class-size 30 --arrival 30 --link "neuron?b=1"
 """
 import argparse
 import json
@@ -70,8 +76,10 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_app(port: int, app_dir: Path = REPO) -> subprocess.Popen:
+def start_app(port: int, app_dir: Path = REPO, temp_dir: str | None = None) -> subprocess.Popen:
     env = dict(os.environ, GRADIO_SERVER_PORT=str(port), HF_HUB_OFFLINE="1", DLE_CACHE_DIR=str(REPO / ".cache"))
+    if temp_dir:
+        env["GRADIO_TEMP_DIR"] = temp_dir             # Gradio's upload folder, measured by --abuse
     process = subprocess.Popen([sys.executable, "app.py"], cwd=app_dir, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     for _ in range(600):
@@ -235,18 +243,24 @@ def student(url: str, link: str, arrival: float, number: int, results: list) -> 
         results.append((None, None, repr(error)[:160]))
 
 
-def run_class(size: int, arrival_seconds: float, link: str, port: int | None = None, app_dir: Path = REPO) -> dict:
-    """The class scenario; returns the figures it prints."""
+def run_class(size: int, arrival_seconds: float, link: str, port: int | None = None, app_dir: Path = REPO,
+              flood=None, temp_dir: str | None = None) -> dict:
+    """The class scenario; returns the figures it prints. flood(url, stop): a visitor running beside the class."""
     panel = urlsplit(link).path.strip("/") or link_query(link).get("panel")
     if panel not in OWN_CHANGE:
         raise SystemExit(f"--link must open one of {', '.join(OWN_CHANGE)} (/attention?..., or ?panel=...)")
     port = port or free_port()
-    process = start_app(port, app_dir)
+    process = start_app(port, app_dir, temp_dir)
     url = f"http://127.0.0.1:{port}/"
     wait_idle(process.pid)                            # the warm-up has loaded the models: what a student adds is theirs
     memory = {"idle": rss_mb(process.pid)}
     results: list = []
+    stop = threading.Event()
+    flooding = threading.Thread(target=flood, args=(url, stop)) if flood else None
     try:
+        if flooding:
+            flooding.start()
+            time.sleep(2.0)                           # the flood is under way when the class arrives
         start = time.monotonic() + 1.0
         threads = [threading.Thread(target=student, args=(url, link, start + i * arrival_seconds / size, i, results))
                    for i in range(size)]
@@ -256,6 +270,9 @@ def run_class(size: int, arrival_seconds: float, link: str, port: int | None = N
             thread.join()
         memory["end"] = rss_mb(process.pid)
     finally:
+        stop.set()
+        if flooding:
+            flooding.join()
         process.terminate()
         process.wait(timeout=30)
     firsts = sorted(r[0] for r in results if r[0] is not None)
@@ -273,6 +290,76 @@ def run_class(size: int, arrival_seconds: float, link: str, port: int | None = N
     for message in errors[:3]:
         print("   ", message)
     return figures
+
+
+class Flood:
+    """One visitor who floods the model queue from one session (`submissions` joins of a fact trace, as fast as the
+    server answers) and loops uploads of the largest file the app takes, until stopped; counts what it was told."""
+
+    def __init__(self, submissions: int = 100, upload_mb: int = 10, temp_dir: str | None = None):
+        self.submissions, self.upload_mb, self.temp_dir = submissions, upload_mb, temp_dir
+        self.joins, self.uploads, self.folder_mb = defaultdict(int), defaultdict(int), [0.0]
+        self.refusals: list = []
+
+    def __call__(self, url: str, stop: threading.Event) -> None:
+        import httpx
+
+        config = httpx.get(url + "config", timeout=30).json()
+        index = next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "trace")
+        session = uuid.uuid4().hex[:11]
+        uploading = threading.Thread(target=self.upload, args=(url, stop))
+        uploading.start()
+        with httpx.Client(timeout=60) as client:
+            for sent in range(self.submissions):
+                if stop.is_set():
+                    break
+                answer = client.post(url + "gradio_api/queue/join", json={
+                    "data": list(CALLS["/trace"][0]), "fn_index": index, "session_hash": session,
+                    "event_data": None, "trigger_id": None})
+                self.joins[answer.status_code] += 1
+                if answer.status_code != 200 and len(self.refusals) < 2:
+                    self.refusals.append(answer.json().get("detail"))
+                if sent % 10 == 9:
+                    time.sleep(3.0)                       # bursts of 10, spread over the class's arrival
+        uploading.join()
+
+    def upload(self, url: str, stop: threading.Event) -> None:
+        import httpx
+
+        size = self.upload_mb * 2**20 - 4096                           # just under the limit: stored
+        with httpx.Client(timeout=60) as client:
+            while not stop.is_set():                                    # new bytes each time (Gradio stores a
+                payload = os.urandom(size)                              # file under its content's hash)
+                answer = client.post(url + "gradio_api/upload", files={"files": ("big.png", payload)})
+                self.uploads[answer.status_code] += 1
+                if self.temp_dir:
+                    self.folder_mb[0] = max(self.folder_mb[0], folder_size_mb(self.temp_dir))
+            over = client.post(url + "gradio_api/upload", files={"files": ("big.png", os.urandom(2 * size))})
+            self.uploads[over.status_code] += 1                           # and one over the limit: refused
+
+
+def folder_size_mb(path: str) -> float:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 2**20
+
+
+def run_abuse(size: int, arrival_seconds: float, link: str, app_dir: Path = REPO) -> dict:
+    """Fair share (issue 41): the same class twice, alone and beside a visitor who floods the model queue and the
+    upload folder; the students' first view p95 with the flood against without it (target within 2x)."""
+    import tempfile
+
+    quiet = run_class(size, arrival_seconds, link, app_dir=app_dir)
+    with tempfile.TemporaryDirectory() as temp_dir:
+        flood = Flood(temp_dir=temp_dir)
+        loud = run_class(size, arrival_seconds, link, app_dir=app_dir, flood=flood, temp_dir=temp_dir)
+    ratio = loud["first_view_p95_s"] / quiet["first_view_p95_s"]
+    print(f"with the flood: students' first view p95 {loud['first_view_p95_s']:.2f} s against "
+          f"{quiet['first_view_p95_s']:.2f} s alone: {ratio:.2f}x (target < 2x); students' errors "
+          f"{loud['errors']}; the flooder's joins by answer {dict(flood.joins)}, uploads by answer "
+          f"{dict(flood.uploads)}; the upload folder peaked at {flood.folder_mb[0]:.0f} MB")
+    for detail in flood.refusals:
+        print("    refused:", detail)
+    return {"quiet": quiet, "flood": loud, "ratio": ratio, "joins": dict(flood.joins), "uploads": dict(flood.uploads),
+            "folder_mb": flood.folder_mb[0]}
 
 
 def link_query(link: str) -> dict:
@@ -338,8 +425,12 @@ if __name__ == "__main__":
     parser.add_argument("--link", default="attention?prompt=The+cat+sat+on+the+mat+and+the+dog+ran+to+the+"
                         "park.+The+cat+sat+on+the+mat+and+the+dog+ran+to+the+park.&layer=18&head=6")
     parser.add_argument("--app-dir", type=Path, default=REPO, help="the tree whose app.py runs (default this repo)")
+    parser.add_argument("--abuse", action="store_true", help="the class (--class-size, default 30) twice: alone, "
+                        "then beside one visitor flooding the model queue and the uploads (issue 41)")
     options = parser.parse_args()
-    if options.class_size:
+    if options.abuse:
+        run_abuse(options.class_size or 30, options.arrival, options.link, app_dir=options.app_dir)
+    elif options.class_size:
         run_class(options.class_size, options.arrival, options.link, app_dir=options.app_dir)
     else:
         run(options.users, options.seconds, options.churn)

@@ -12,7 +12,7 @@ def served(settings):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     demo = app.create_app(settings)
-    demo.queue()
+    demo.queue(**app.queue_options(settings))
     demo.launch(**app.launch_options(settings, demo) | dict(server_port=port, prevent_thread_lock=True, quiet=True))
     try:
         yield f"http://127.0.0.1:{port}", demo

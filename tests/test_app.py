@@ -16,11 +16,25 @@ REPO = Path(__file__).resolve().parents[1]
 def test_help_documents_every_flag():
     out = subprocess.run([sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     for flag in ("--host", "--port", "--share", "--device", "--lm", "--online", "--any-hub-model", "--cache-dir",
-                 "--image-model", "--max-sessions", "--no-warm-up"):
+                 "--image-model", "--max-sessions", "--no-warm-up", "--max-jobs", "--max-jobs-per-address",
+                 "--queue-size", "--max-upload-mb", "--upload-folder-mb", "--cache-hours"):
         assert flag in out
     for variable in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "DLE_SHARE", "DLE_DEVICE", "DLE_LM", "DLE_ONLINE",
-                     "DLE_IMAGE_MODEL", "DLE_MAX_SESSIONS", "DLE_WARM_UP"):
+                     "DLE_IMAGE_MODEL", "DLE_MAX_SESSIONS", "DLE_WARM_UP", "DLE_MAX_JOBS", "DLE_QUEUE_SIZE",
+                     "DLE_MAX_UPLOAD_MB", "DLE_UPLOAD_FOLDER_MB", "DLE_CACHE_HOURS"):
         assert variable in out
+
+
+def test_fair_share_flags_reach_the_settings_and_stay_in_range(monkeypatch):
+    settings, _ = app.parse_settings(["--max-jobs", "3", "--max-jobs-per-address", "5", "--queue-size", "9",
+                                      "--max-upload-mb", "4", "--upload-folder-mb", "50", "--cache-hours", "0.5"])
+    assert (settings.max_jobs, settings.max_jobs_per_address, settings.queue_size, settings.max_upload_mb,
+            settings.upload_folder_mb, settings.cache_hours) == (3, 5, 9, 4, 50, 0.5)
+    low, _ = app.parse_settings(["--max-jobs", "0", "--queue-size", "-4", "--max-jobs-per-address", "-1"])
+    assert (low.max_jobs, low.queue_size, low.max_jobs_per_address) == (1, 1, 0)
+    monkeypatch.setenv("DLE_MAX_JOBS", "4")
+    assert app.parse_settings([])[0].max_jobs == 4
+    assert app.queue_options(settings)["max_size"] > settings.queue_size     # the queue's own maximum: a backstop
 
 
 def test_defaults_are_offline_private_and_local(monkeypatch):
