@@ -47,9 +47,10 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
     parser.add_argument("--max-sessions", type=int, default=int(os.environ.get("DLE_MAX_SESSIONS", "200")),
                         help="browser sessions whose state the server keeps, the oldest dropped first (env "
                              "DLE_MAX_SESSIONS; default 200, Gradio's own default is 10,000)")
-    parser.add_argument("--max-jobs", type=int, default=int(os.environ.get("DLE_MAX_JOBS", "2")),
+    parser.add_argument("--max-jobs", type=int, default=int(os.environ.get("DLE_MAX_JOBS", "3")),
                         help="model runs one browser session may have waiting or running; more are refused with a "
-                             "message (env DLE_MAX_JOBS; default 2)")
+                             "message (env DLE_MAX_JOBS; default 3: a page's opening run and two controls moved at "
+                             "once)")
     parser.add_argument("--max-jobs-per-address", type=int,
                         default=int(os.environ.get("DLE_MAX_JOBS_PER_ADDRESS", "0")),
                         help="the same per client address; 0 = no cap, as a class behind one router shares an "

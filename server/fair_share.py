@@ -26,7 +26,7 @@ HEAVY_QUEUE = HEAVY["concurrency_id"]
 
 @dataclass(frozen=True)
 class Limits:
-    max_jobs: int = 2                   # heavy jobs a browser session may have waiting or running
+    max_jobs: int = 3                   # heavy jobs a browser session may have waiting or running
     max_jobs_per_address: int = 0       # the same for one client address; 0 = no cap (a class behind one NAT)
     queue_size: int = 64                # jobs waiting or running in all
     upload_folder_mb: int = 1024        # the upload folder's size beyond which uploads are refused
