@@ -47,6 +47,29 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
     parser.add_argument("--max-sessions", type=int, default=int(os.environ.get("DLE_MAX_SESSIONS", "200")),
                         help="browser sessions whose state the server keeps, the oldest dropped first (env "
                              "DLE_MAX_SESSIONS; default 200, Gradio's own default is 10,000)")
+    add_fair_share_flags(parser)
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                        default=os.environ.get("DLE_WARM_UP", "1").strip().lower() in TRUE,
+                        help="do not load the models in the background once the page is served; each loads when a "
+                             "panel first needs it (env DLE_WARM_UP=0; default: warm up)")
+    parser.add_argument("--tour", default=os.environ.get("DLE_TOUR", ""),
+                        help="a tour file (TOML, see tours/series.toml) to offer as ?tour=<its file name>")
+    parser.add_argument("--cache-dir", default=default_cache_dir(),
+                        help="where the dequantized bundled model is cached (env DLE_CACHE_DIR)")
+    args = parser.parse_args(argv)
+    settings = Settings(host=args.host, port=args.port, share=args.share, device=args.device,
+                        language_model=args.lm, online=args.online, any_hub_model=args.any_hub_model,
+                        cache_dir=args.cache_dir, image_model=args.image_model, clip_model=args.clip_model,
+                        max_sessions=max(1, args.max_sessions), warm_up=args.warm_up, tour=args.tour,
+                        on_space=bool(os.environ.get("SPACE_ID")), max_jobs=max(1, args.max_jobs),
+                        max_jobs_per_address=max(0, args.max_jobs_per_address), queue_size=max(1, args.queue_size),
+                        max_upload_mb=max(1, args.max_upload_mb), upload_folder_mb=max(1, args.upload_folder_mb),
+                        cache_hours=max(0.01, args.cache_hours))
+    return settings, parser.format_help()
+
+
+def add_fair_share_flags(parser) -> None:
+    """The limits one visitor of a public Space works within (server/fair_share.py, docs/operations.md)."""
     parser.add_argument("--max-jobs", type=int, default=int(os.environ.get("DLE_MAX_JOBS", "3")),
                         help="model runs one browser session may have waiting or running; more are refused with a "
                              "message (env DLE_MAX_JOBS; default 3: a page's opening run and two controls moved at "
@@ -66,24 +89,6 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
                              "DLE_UPLOAD_FOLDER_MB; default 1024)")
     parser.add_argument("--cache-hours", type=float, default=float(os.environ.get("DLE_CACHE_HOURS", "1")),
                         help="uploaded and generated files are deleted once this old (env DLE_CACHE_HOURS; default 1)")
-    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
-                        default=os.environ.get("DLE_WARM_UP", "1").strip().lower() in TRUE,
-                        help="do not load the models in the background once the page is served; each loads when a "
-                             "panel first needs it (env DLE_WARM_UP=0; default: warm up)")
-    parser.add_argument("--tour", default=os.environ.get("DLE_TOUR", ""),
-                        help="a tour file (TOML, see tours/series.toml) to offer as ?tour=<its file name>")
-    parser.add_argument("--cache-dir", default=default_cache_dir(),
-                        help="where the dequantized bundled model is cached (env DLE_CACHE_DIR)")
-    args = parser.parse_args(argv)
-    settings = Settings(host=args.host, port=args.port, share=args.share, device=args.device,
-                        language_model=args.lm, online=args.online, any_hub_model=args.any_hub_model,
-                        cache_dir=args.cache_dir, image_model=args.image_model, clip_model=args.clip_model,
-                        max_sessions=max(1, args.max_sessions), warm_up=args.warm_up, tour=args.tour,
-                        on_space=bool(os.environ.get("SPACE_ID")), max_jobs=max(1, args.max_jobs),
-                        max_jobs_per_address=max(0, args.max_jobs_per_address), queue_size=max(1, args.queue_size),
-                        max_upload_mb=max(1, args.max_upload_mb), upload_folder_mb=max(1, args.upload_folder_mb),
-                        cache_hours=max(0.01, args.cache_hours))
-    return settings, parser.format_help()
 
 
 def set_environment(settings: Settings) -> None:

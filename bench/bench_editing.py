@@ -17,7 +17,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 from core import editing  # noqa: E402
-from explorers.transformers.editing import FACTS, STEERS, fact, fact_fields, steer  # noqa: E402
+from explorers.transformers.editing import fact, steer  # noqa: E402
+from explorers.transformers.editing.fact import FACTS  # noqa: E402
+from explorers.transformers.editing.fact_part import fact_fields  # noqa: E402
+from explorers.transformers.editing.steer import STEERS  # noqa: E402
 from models.key_corpus import key_corpus_texts  # noqa: E402
 from models.language import load_language_model  # noqa: E402
 

@@ -57,7 +57,7 @@ LINKS = {                                # one full link per section (names from
     "noising": "panel=noising&t=500",
 }
 LEARNING = {"descent", "backprop", "playground"}                       # app.py's sections, for the tour step
-TRANSFORMERS = {"embeddings", "next-token", "attention", "facts", "edit"}
+TRANSFORMERS = {"embeddings", "next-token", "attention", "residual", "editing"}
 
 WATCH = """(() => {
   const TIMERS = '.progress-text, .eta-bar, .timer, .meta-text, .meta-text-center, .progress-level';

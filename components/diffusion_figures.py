@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from components.export import to_rgb
+from components.formulas import GUIDANCE_LABEL
 from components.heatmap import heatmap
 from components.network_figures import tile_images
 from components.style import COLORS, copy_figure, styled
@@ -125,7 +126,7 @@ def tradeoff_curves(weights: Sequence[float], accuracy: Sequence[float], confide
                                  line=dict(width=4, color=colour), marker=dict(size=10)))
     fig.add_hline(y=1.0, line=dict(color="#9ca3af", dash="dot"))
     top = max([1.1, *[v * 1.1 for v in relative_diversity]])
-    fig.update_layout(xaxis_title="guidance weight w (scale = w + 1)",
+    fig.update_layout(xaxis_title=GUIDANCE_LABEL,
                       yaxis=dict(title="fraction / ratio", range=[0, top]), legend=dict(orientation="h", y=-0.3, x=0))
     fig = styled(fig, "The trade-off, measured", height=430)
     fig.update_layout(margin=dict(l=60, r=24, t=56, b=130))

@@ -26,7 +26,7 @@ import gradio as gr
 from gradio.context import get_blocks_context
 
 from components.deeplink import PanelLink, config_value, link_for, presenter_on, restore_updates
-from components.tour import tour_stop
+from components.tour import OLD_PANEL_IDS, current_id, tour_stop
 
 
 PANEL, PANEL_HERE = ' class="dle-panel"', ' class="dle-panel dle-here" aria-current="page"'
@@ -105,6 +105,8 @@ def drawn_when_unfolded(part: Fold, opened, handler, inputs: list, outputs: list
         if unfolded:
             return gr.skip()
         drawn = handler(*values)
+        if isinstance(drawn, dict) and drawn == gr.skip():     # refused (components/errors.keeps_view): still folded, undrawn
+            return gr.skip()
         drawn = (drawn,) if len(outputs) == 1 else drawn
         return (True, *drawn) if isinstance(drawn, tuple) and len(drawn) == len(outputs) else gr.skip()  # an error: skip
 
@@ -143,10 +145,14 @@ def page_opener(link: PanelLink | None, tours: dict, panels: list[str]):
 
 
 def page_for(pages: dict, tours: dict):
-    """For server/pages.py: the page that serves a query (a tour stop's panel, ?panel=...), None to serve it here."""
+    """For server/pages.py: the page that serves a query (a tour stop's panel, ?panel=..., a renamed panel under its
+    old id: ?panel=facts), None to serve it here. Asked for a path that is no page, the page that took its name
+    (/facts -> residual), or None."""
     def target(page: str, query: dict):
+        if page and page not in pages:
+            return OLD_PANEL_IDS.get(page)
         query, _, _ = tour_stop(query, tours)
-        panel = query.get("panel")
+        panel = current_id(query.get("panel", ""))
         return panel if panel in pages else None
     return target
 

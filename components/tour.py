@@ -17,7 +17,9 @@ A tour is a TOML file (tours/series.toml is the series, DL1 -> DL8):
     focus = "next-bars"                    # optional: the element to scroll to
 
 `?tour=series&stop=7` opens stop 7 (counted from 1) on its panel's page; `&reveal=1` applies its reveal. Navigation
-is by links (the next stop's page opens in its state, as a deep link does), so a slide can link to any stop.
+is by links (the next stop's page opens in its state, as a deep link does), so a slide can link to any stop. A tour
+file written before a panel was renamed still works: its old panel id (and a focus named after it) is read as the
+new one (OLD_PANEL_IDS).
 """
 import tomllib
 from dataclasses import dataclass, field
@@ -30,6 +32,9 @@ from components.deeplink import link_text, presenter_on
 BUNDLED = Path(__file__).resolve().parents[1] / "tours"
 FIELDS = {"card", "panel", "title", "narration", "settings", "question", "reveal", "focus"}
 REQUIRED = ("panel", "title", "narration")
+# Panels renamed so that a panel's id is its module's name. Links, page paths and tour files that name the old id open
+# the panel under its new one (here, components/page.py's page_for and server/pages.py).
+OLD_PANEL_IDS = {"digits": "digit-network", "facts": "residual", "edit": "editing"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,15 @@ class Tour:
     stops: tuple[Stop, ...]
 
 
+def current_id(name: str) -> str:
+    """A panel id, or an element id that starts with one, under the panel's current id: 'facts' -> 'residual',
+    'facts-lens' -> 'residual-lens'. Any other name is returned as it is."""
+    for old, new in OLD_PANEL_IDS.items():
+        if isinstance(name, str) and (name == old or name.startswith(old + "-")):
+            return new + name[len(old):]
+    return name
+
+
 def parse_stop(raw, where: str) -> Stop:
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: a stop must be a table ([[stop]]).")
@@ -65,7 +79,8 @@ def parse_stop(raw, where: str) -> Stop:
             raise ValueError(f"{where}: field {name!r} must be a table of settings, e.g. {{ T = 0.1 }}.")
     if raw.get("reveal") and not raw.get("question"):
         raise ValueError(f"{where}: a reveal needs a question.")
-    return Stop(**{**raw, "settings": {k: link_text(v) for k, v in raw.get("settings", {}).items()},
+    return Stop(**{**raw, "panel": current_id(raw["panel"]), "focus": current_id(raw.get("focus", "")),
+                   "settings": {k: link_text(v) for k, v in raw.get("settings", {}).items()},
                    "reveal": {k: link_text(v) for k, v in raw.get("reveal", {}).items()}})
 
 
@@ -158,7 +173,8 @@ def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
                    for i, s in enumerate(tour.stops, start=1))
     card = f" · <i>{escape(stop.card)}</i>" if stop.card else ""
     mini = (f'<div class="tour-mini"><b>{number}/{total}</b> {escape(stop.title)}'
-            + (" · <b>predict first</b>" if stop.question and not revealed else "") + f' {" ".join(nav)}</div>')
+            + (f" · <b>Predict first:</b> {escape(stop.question)}" if stop.question and not revealed else "")
+            + f' {" ".join(nav)}</div>')
     return (f'<div class="tour-bar" data-focus="{escape(stop.focus)}">{mini}'
             f'<div class="tour-head"><b>{escape(tour.title)}</b> · stop {number} of {total}{card}'
             f'<progress value="{number}" max="{total}"></progress>{" ".join(nav)}</div>'

@@ -2,9 +2,9 @@
 a Stable Diffusion model): the weights w, the samples per weight, the DDIM steps and the seed. The sweep itself is
 core/diffusion.guided_ddim: every w of the sweep shares one batched U-Net call per step."""
 from core.checks import MAX_SEED, finite_list, quote, whole
+from core.diffusion import MAX_GUIDANCE as MAX_W     # the one maximum of w, stated beside the guidance formula
 
 MAX_WEIGHTS = 10       # columns of the grid
-MAX_W = 30.0           # a guidance weight above this only saturates
 MAX_SAMPLES = 8        # rows of the grid (samples per weight)
 MAX_STEPS = 50         # DDIM steps; the batch is 2 x weights x samples images per step
 

@@ -13,9 +13,9 @@ import torch
 
 def mean_pairwise_distance(images: torch.Tensor) -> float:
     """Diversity: the mean Euclidean distance between all pairs of images (B, ...); 0 for fewer than 2."""
-    flat = images.reshape(len(images), -1).double()                                     # (B, D)
-    if len(flat) < 2:
+    if len(images) < 2:
         return 0.0
+    flat = images.reshape(len(images), -1).double()                                     # (B, D)
     distances = torch.cdist(flat, flat)                                                 # (B, B)
     return float(distances.sum() / (len(flat) * (len(flat) - 1)))
 

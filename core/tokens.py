@@ -2,20 +2,8 @@
 import torch
 
 SPACE_MARKER = "Ġ"        # byte-level BPE (SmolLM2, GPT-2) marks a token that starts with a space
-SHOWN_MARKER = "␣"        # how the app shows that marker
-NEWLINE_MARKER = "Ċ"      # byte-level BPE's newline, shown as \n
 MAX_PROMPT_TOKENS = 256   # a longer prompt keeps its last 256 tokens (tokenize says how many were cut)
 MAX_PROMPT_CHARS = 20_000
-
-
-def shown(token: str | None) -> str:
-    """A token as the app shows it: its text, the leading space as ␣ and a newline as \\n."""
-    return (token or "").replace(SPACE_MARKER, SHOWN_MARKER).replace(NEWLINE_MARKER, "\\n")
-
-
-def shown_token(tokenizer, token_id: int) -> str:
-    """The token with this id as the app shows it."""
-    return shown(tokenizer.convert_ids_to_tokens(int(token_id)))
 
 
 def tokenize(tokenizer, prompt: str, max_tokens: int = MAX_PROMPT_TOKENS,
@@ -54,16 +42,29 @@ def byte_of_character() -> dict[str, int]:
 BYTE_OF_CHARACTER = byte_of_character()
 
 
-def readable_token(tokenizer, token_id: int) -> str:
-    """A token as readable text: its bytes decoded as UTF-8 ('Ã©' -> 'é'), bytes that are not whole characters
-    shown as bytes (\\xe2), a space as ␣ and other invisible characters escaped (\\n, \\r, \\t, \\u200b)."""
-    piece = tokenizer.convert_ids_to_tokens(int(token_id)) or ""
+def shown(piece: str | None) -> str:
+    """A token's piece (its vocabulary string) as the app shows it, the one way every panel does: byte-level BPE's
+    bytes decoded as UTF-8 ('Ã©' -> 'é', 'Ġ' -> a space), bytes that are not whole characters shown as bytes
+    (\\xe2), then visible()."""
+    piece = piece or ""
     if all(c in BYTE_OF_CHARACTER for c in piece):                         # byte-level BPE
-        text = bytes(BYTE_OF_CHARACTER[c] for c in piece).decode("utf-8", errors="backslashreplace")
-    else:                                                                  # another tokenizer: its own decoding
-        text = tokenizer.decode([int(token_id)])
+        piece = bytes(BYTE_OF_CHARACTER[c] for c in piece).decode("utf-8", errors="backslashreplace")
+    return visible(piece)
+
+
+def visible(text: str) -> str:
+    """A space as ␣ and other invisible characters escaped (\\n, \\r, \\t, \\u200b)."""
     return "".join("␣" if c == " " else c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
                    for c in text)
+
+
+def shown_token(tokenizer, token_id: int) -> str:
+    """The token with this id as the app shows it: shown(its piece); another tokenizer's piece (SentencePiece's
+    '▁Paris') through the tokenizer's own decoding."""
+    piece = tokenizer.convert_ids_to_tokens(int(token_id)) or ""
+    if all(c in BYTE_OF_CHARACTER for c in piece):
+        return shown(piece)
+    return visible(tokenizer.decode([int(token_id)]))
 
 
 def next_word_tokens(tokenizer, prompt: str, word, ask: str) -> list[int]:

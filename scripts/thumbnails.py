@@ -5,11 +5,8 @@ from pathlib import Path
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-IMAGES = {"neuron": "neuron", "digits": "digit-network", "descent": "descent", "backprop": "backprop",
-          "playground": "playground", "embeddings": "embeddings", "next-token": "next-token",
-          "attention": "attention", "facts": "residual", "edit": "edit-steer", "clip": "clip", "noising": "noising",
-          "denoising": "denoising", "guidance": "guidance", "text-to-image": "text-to-image",
-          "vector-field": "vector-field"}
+PANELS = ["neuron", "digit-network", "descent", "backprop", "playground", "embeddings", "next-token", "attention",
+          "residual", "editing", "clip", "noising", "denoising", "guidance", "text-to-image", "vector-field"]
 TOP = {"neuron": 560, "playground": 420}    # where the panel's first figure starts, where the default misses it
 SIZE = (320, 180)
 
@@ -17,8 +14,8 @@ SIZE = (320, 180)
 def main() -> None:
     out = REPO / "server" / "assets" / "thumbnails"
     out.mkdir(parents=True, exist_ok=True)
-    for panel, image in IMAGES.items():
-        shot = Image.open(REPO / "docs" / "images" / f"{image}.png").convert("RGB")
+    for panel in PANELS:                                  # docs/images/<panel>.png -> thumbnails/<panel>.jpg
+        shot = Image.open(REPO / "docs" / "images" / f"{panel}.png").convert("RGB")
         top = TOP.get(panel, 230)
         crop = shot.crop((0, top, shot.width, top + shot.width * SIZE[1] // SIZE[0]))
         crop.resize(SIZE, Image.LANCZOS).save(out / f"{panel}.jpg", quality=80)

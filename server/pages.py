@@ -6,10 +6,12 @@ its default state first. Gradio already serves a page in a saved state: `?deep_l
 page's components from `<upload dir>/deep_links/<key>/state.json` (what its own "share this view" button writes).
 This middleware writes that file for a link's settings (once per distinct link, at most MAX_STATES kept) and adds
 the key to the request, so Gradio serves the page with those values. Old links to the one-page app
-(`/?panel=attention&layer=3`, `/?tour=series&stop=9`) are redirected to the page that holds the panel.
+(`/?panel=attention&layer=3`, `/?tour=series&stop=9`) are redirected to the page that holds the panel, and so are
+links to a renamed panel's old page (`/facts?layer=20` -> `./residual?layer=20`), their query kept.
 
 The app says what a link means through two functions (server/ knows nothing of the panels):
 - page_for(path, query) -> the page that should serve this query ('' for the landing page), or None: serve it here;
+  for a path that is no page, the page that took its name, or None;
 - state_for(page, query) -> {component id: {prop: value}} to set on that page's components (may be empty).
 """
 import hashlib
@@ -33,14 +35,15 @@ class LinkedPages:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             page = scope["path"].strip("/")
-            if page == "" or page in self.pages:
+            known = page == "" or page in self.pages
+            if known or "/" not in page:                # a page, or a name that may be a renamed page's old one
                 query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
                 query.pop("deep_link", None)            # only this middleware names a saved state
-                if query:
-                    target = self.page_for(page, query)
-                    if target is not None and target != page:
-                        await redirect(send, f"./{target}?{urlencode(query)}")
-                        return
+                target = self.page_for(page, query) if query or not known else None
+                if target is not None and target != page:
+                    await redirect(send, f"./{target}" + (f"?{urlencode(query)}" if query else ""))
+                    return
+                if known and query:
                     scope = self.with_state(scope, page, query)
         await self.app(scope, receive, send)
 

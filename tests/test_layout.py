@@ -14,6 +14,8 @@ that an arrow against them cannot slip in:
   memoises with, the GPU decorator and the queue its heavy events join), nothing else imports server/;
 - nothing imports app.py.
 And the size rules of STYLE.md: no function over 60 lines, no module over 400 lines.
+And tests mirror the code: every module of core/ and components/ has tests/<folder>/test_<module>.py, every panel
+(explorers/<section>/<panel>.py or its package) tests/explorers/test_<panel>.py.
 And diffusers and transformers are imported by module path (`from diffusers.schedulers.scheduling_ddpm import
 DDPMScheduler`), never by their lazy top level (`from diffusers import DDPMScheduler`): the top level's lazy
 attribute lookup is not thread-safe, and the warm-up thread and two requests import at the same time (seen: "cannot
@@ -149,3 +151,41 @@ def test_functions_and_modules_stay_small(path):
             and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
     assert long == []
     assert len(path.read_text().splitlines()) <= MAX_MODULE_LINES
+
+
+MIRRORED = ("core", "components")      # one test file per module
+
+
+def panels() -> list[str]:
+    """The panels: explorers/<section>/<panel>.py or explorers/<section>/<panel>/__init__.py."""
+    found = []
+    for section in sorted(p for p in (REPO / "explorers").iterdir() if (p / "__init__.py").exists()):
+        found += [p.stem for p in sorted(section.glob("*.py")) if p.name != "__init__.py"]
+        found += [p.name for p in sorted(section.iterdir()) if (p / "__init__.py").exists()]
+    return sorted(found)
+
+
+def untested() -> list[str]:
+    """The test files the mirror rule asks for that do not exist."""
+    wanted = [Path("tests", folder, f"test_{path.stem}.py") for folder in MIRRORED
+              for path in sorted((REPO / folder).glob("*.py")) if path.name != "__init__.py"]
+    wanted += [Path("tests", "explorers", f"test_{panel}.py") for panel in panels()]
+    return [str(path) for path in wanted if not (REPO / path).exists()]
+
+
+def test_tests_mirror_the_code():
+    assert untested() == []
+
+
+def test_the_mirror_check_names_a_module_or_panel_without_its_test_file(tmp_path, monkeypatch):
+    for folder in ("core", "components", "explorers/learning/descent", "tests/core", "tests/explorers"):
+        (tmp_path / folder).mkdir(parents=True)
+    for path in ("core/__init__.py", "core/sgd.py", "core/mlp.py", "components/heatmap.py", "explorers/__init__.py",
+                 "explorers/learning/__init__.py", "explorers/learning/backprop.py",
+                 "explorers/learning/descent/__init__.py", "explorers/learning/descent/toy.py",
+                 "tests/core/test_sgd.py", "tests/explorers/test_backprop.py"):
+        (tmp_path / path).write_text("")
+    monkeypatch.setattr(f"{__name__}.REPO", tmp_path)
+    assert panels() == ["backprop", "descent"]                          # a package's parts are not panels
+    assert untested() == ["tests/core/test_mlp.py", "tests/components/test_heatmap.py",
+                          "tests/explorers/test_descent.py"]

@@ -42,7 +42,7 @@ def test_the_shape_is_read_from_the_config_alone(tiny_settings, settings):
 def test_the_page_is_built_with_the_models_ranges(tiny_settings, settings):
     built = widgets(app.create_app(tiny_settings[0]))
     assert built["attention-layer"].maximum == LAYERS - 1 and built["attention-head"].maximum == HEADS - 1
-    assert built["facts-layer"].maximum == LAYERS - 1
+    assert built["residual-layer"].maximum == LAYERS - 1
     assert [value for _, value in built["attention-overlay"].choices] == [str(h) for h in range(HEADS)]
     bundled = widgets(app.create_app(settings))
     assert bundled["attention-layer"].maximum == 29 and bundled["attention-head"].maximum == 8

@@ -51,7 +51,7 @@ def test_guidance_stop_diversity_falls_as_w_grows(settings):
 
 
 def test_clip_stop_every_held_out_image_picks_its_own_caption_and_the_reveal_is_sure(settings):
-    from explorers.generation.clip import show_batch
+    from explorers.generation.clip.batch import show_batch
 
     s = stop("CLIP (Text + Image Bridge)", "clip")
     _, matrix, note, _ = show_batch(settings, **s.settings)

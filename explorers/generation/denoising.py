@@ -14,12 +14,13 @@ from components.errors import keeps_view, user_errors
 from components.events import bind
 from components.checked_number import CheckedNumber
 from components.formatting import number
+from components.formulas import GUIDANCE_LABEL, guidance_formula, noising_formula
 from components.scenes import scenes
 from components.export import write_gif
 from components.page import panel_frame
 from core.checks import MAX_SEED, in_range, whole
-from core.diffusion import noise_schedule, sample, sampling_timesteps
-from core.guidance_sweep import MAX_STEPS, MAX_W
+from core.diffusion import MAX_GUIDANCE, noise_schedule, sample, sampling_timesteps
+from core.guidance_sweep import MAX_STEPS
 from models.device import pick_device
 from models.digit_diffusion import DEFAULT_GUIDANCE, load_digit_diffusion
 from models.digit_classifier import load_digit_classifier
@@ -32,7 +33,7 @@ PLAY_DELAY_S = 0.35   # between frames of "play"
 
 def checked(digit, seed, steps, w) -> tuple[int, int, int, float]:
     return (whole("digit", digit, 0, 9), whole("seed", seed, 0, MAX_SEED), whole("steps", steps, 1, MAX_STEPS),
-            in_range("guidance weight w", w, 0.0, MAX_W))
+            in_range("guidance weight w", w, 0.0, MAX_GUIDANCE))
 
 
 @lru_cache(maxsize=32)
@@ -56,22 +57,19 @@ def trajectory(digit: int, seed: int, steps: int, w: float, device: str = "cpu")
     return result
 
 
-def formula(run: dict, i: int, w: float) -> str:
+def formula(run: dict, i: int, digit: int, w: float) -> str:
     t, abar, abar_prev = run["timesteps"][i], run["abar"][i], run["abar_prev"][i]
     last = i + 1 == len(run["timesteps"])
     t_prev = "\\text{end}" if last else run["timesteps"][i + 1]
-    return (f"$$\\hat\\varepsilon = (w+1)\\,\\varepsilon_\\theta(x_t, t, \\text{{digit}}) - "
-            f"w\\,\\varepsilon_\\theta(x_t, t, \\varnothing) = {number(w + 1, 2)}\\,\\varepsilon_\\text{{cond}} - "
-            f"{number(w, 2)}\\,\\varepsilon_\\text{{uncond}}$$\n\n"
+    renoised = noising_formula(abar_prev, t_prev, x0=r"\hat x_0", noise=r"\hat\varepsilon")   # the forward formula
+    return (guidance_formula(w, condition=str(digit)) + "\n\n"
             f"$$\\hat x_0 = \\frac{{x_{{{t}}} - \\sqrt{{1-\\bar\\alpha_{{{t}}}}}\\,\\hat\\varepsilon}}"
             f"{{\\sqrt{{\\bar\\alpha_{{{t}}}}}}} = \\frac{{x_{{{t}}} - {number((1 - abar) ** 0.5)}\\,\\hat\\varepsilon}}"
             f"{{{number(abar ** 0.5)}}}$$\n\n"
             f"$$\\hat x_0 \\leftarrow \\operatorname{{clip}}(\\hat x_0, -1, 1), \\qquad \\hat\\varepsilon \\leftarrow "
             f"\\frac{{x_{{{t}}} - {number(abar ** 0.5)}\\,\\hat x_0}}{{{number((1 - abar) ** 0.5)}}}"
             f"\\quad\\text{{(the noise this }}\\hat x_0\\text{{ implies)}}$$\n\n"
-            f"$$x_{{{t_prev}}} = \\sqrt{{\\bar\\alpha_{{{t_prev}}}}}\\,\\hat x_0 + \\sqrt{{1-\\bar\\alpha_{{{t_prev}}}}}"
-            f"\\,\\hat\\varepsilon = {number(abar_prev ** 0.5)}\\,\\hat x_0 + "
-            f"{number((1 - abar_prev) ** 0.5)}\\,\\hat\\varepsilon$$"
+            f"$${renoised}$$"
             + ("\n\nLast step: $\\bar\\alpha_\\text{end} = 1$, no noise is left, the sample is $\\hat x_0$." if last else ""))
 
 
@@ -86,7 +84,7 @@ def step_view(settings: Settings, digit, seed, steps, w, step):
               f"{run['timesteps'][i + 1] if i + 1 < steps else 0}). The separate digit classifier reads x̂₀ as a "
               f"**{int(guess.argmax())}** (p = {guess.max():.2f}; p({digit}) = {guess[digit]:.2f})."
               + (" This x̂₀ is the final sample." if i + 1 == steps else ""))
-    return (formula(run, i, w), image_figure(run["x_t"][i], f"x_t: the input at t = {t}"),
+    return (formula(run, i, digit, w), image_figure(run["x_t"][i], f"x_t: the input at t = {t}"),
             image_figure(run["eps"][i], "ε̂: the U-Net's (guided) noise", zrange=NOISE_RANGE, value_name="noise"),
             image_figure(run["x0_hat"][i], "x̂₀: its guess of the clean image"), status)
 
@@ -152,7 +150,7 @@ def build(settings: Settings) -> PanelLink:
             digit = gr.Dropdown(list(range(10)), value=3, label="digit to ask for", elem_id="denoising-digit")
             seed = CheckedNumber(0, precision=0, minimum=0, maximum=MAX_SEED, label="noise seed", elem_id="denoising-seed")
             steps = gr.Slider(2, MAX_STEPS, 20, step=1, label="DDIM steps", elem_id="denoising-steps")
-            w = gr.Slider(0, 12, DEFAULT_GUIDANCE, step=0.5, label="guidance weight w", elem_id="denoising-w")
+            w = gr.Slider(0, MAX_GUIDANCE, DEFAULT_GUIDANCE, step=0.5, label=GUIDANCE_LABEL, elem_id="denoising-w")
         with gr.Row():
             step = gr.Slider(1, 20, 1, step=1, label="step", elem_id="denoising-step", scale=3)
             back = gr.Button("◀ step", elem_id="denoising-back", scale=0, min_width=90)

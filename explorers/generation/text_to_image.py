@@ -16,11 +16,12 @@ from components.errors import keeps_view, user_errors
 from components.events import bind
 from components.checked_number import CheckedNumber
 from components.formatting import number
+from components.formulas import GUIDANCE_LABEL, guidance_note
 from components.scenes import scenes
 from components.page import panel_frame
 from core.checks import MAX_SEED, checked_prompt, in_range, whole
 from core.cross_attention import cross_attention_maps, recording_cross_attention
-from core.diffusion import sampling_timesteps
+from core.diffusion import MAX_GUIDANCE, sampling_timesteps
 from core.latent import from_latent, prompt_embeddings, text_sample, to_pixels
 from models.image_pipeline import BUNDLED_NAME, app_image_pipeline, default_w
 from models.loading import LOAD_LOCK
@@ -31,7 +32,7 @@ from server.gpu import gpu
 from server.memo import shared_cache
 from server.queue import HEAVY
 
-MAX_W, MAX_STEPS = 20.0, 100
+MAX_STEPS = 100
 OVERSHOOT_W = 4.0            # the scenes' model: above it, colours on a coloured background drift (its model card)
 SPECIAL = ("<|startoftext|>", "<|endoftext|>")
 FUNCTION_WORDS = {"a", "an", "the", "on", "and", "of", "in"}    # their maps are drawn only if nothing else is left
@@ -56,7 +57,7 @@ def generate(settings: Settings, prompt, negative_prompt, w, steps, seed) -> dic
     prompt = checked_prompt(prompt)
     negative_prompt = "" if negative_prompt is None else str(negative_prompt)
     negative_prompt = checked_prompt(negative_prompt, "negative prompt") if negative_prompt.strip() else ""
-    w = in_range("guidance weight w", w, 0, MAX_W)
+    w = in_range("guidance weight w", w, 0, MAX_GUIDANCE)
     steps, seed = whole("steps", steps, 1, MAX_STEPS), whole("seed", seed, 0, MAX_SEED)
     return sampled(settings, prompt, negative_prompt, float(w), steps, seed)
 
@@ -120,10 +121,8 @@ def show_image(settings: Settings, prompt, negative_prompt, w, steps, seed, prog
     shown = [(i, t) for i, t in r["tokens"] if t not in FUNCTION_WORDS][:MAX_MAPS] or r["tokens"][:MAX_MAPS]
     overlays = (attention_overlays(r["image"], r["maps"][[i for i, _ in shown]], [t for _, t in shown])
                 if shown else None)
-    negative = (f"the negative prompt **{r['negative']}**" if r["negative"] else "the empty prompt")
-    note = (f"ε̂ = (w + 1)·ε(z_t, prompt) − w·ε(z_t, {'negative' if r['negative'] else 'empty'}): the unconditional "
-            f"branch reads {negative}. {r['steps']} DDIM steps on a {'×'.join(map(str, r['latent_shape']))} latent, "
-            f"then the VAE's decoder ({r['name']}).")
+    note = (f"{guidance_note(r['negative'])} {r['steps']} DDIM steps on a {'×'.join(map(str, r['latent_shape']))} "
+            f"latent, then the VAE's decoder ({r['name']}).")
     if r["unknown"]:
         note += (f" Words the tokenizer had to split into pieces, likely never seen in training: "
                  f"**{', '.join(r['unknown'][:5])}**; the model mostly ignores them.")
@@ -184,9 +183,9 @@ def time_steps(settings: Settings, progress=gr.Progress()):
 @gpu(duration=60)
 def text_to_image_endpoint(settings: Settings, prompt: str, negative_prompt: str = "", w: float | None = None,
                            steps: int = 30, seed: int = 0) -> dict:
-    """Guided DDIM in the latent space (ε̂ = (w+1) ε(prompt) − w ε(negative prompt, or "")): the image (H x W x 3 in
-    0..1), the prompt's tokens, and each token's cross-attention map over the latent grid (averaged over heads,
-    blocks and steps; a repeated token is keyed 'token#2'). Without w, the model's default_w."""
+    """Guided DDIM in the latent space, the negative prompt (or "") in guidance's unconditional branch: the image
+    (H x W x 3 in 0..1), the prompt's tokens, and each token's cross-attention map over the latent grid (averaged
+    over heads, blocks and steps; a repeated token is keyed 'token#2'). Without w, the model's default_w."""
     r = generate(settings, prompt, negative_prompt, default_w(settings) if w is None else w, steps, seed)
     keys, seen = [], {}
     for _, token in r["tokens"]:
@@ -223,8 +222,7 @@ def build(settings: Settings) -> PanelLink:
             negative = gr.Textbox("", label="negative prompt (replaces the empty prompt)", scale=2,
                                   elem_id="t2i-negative")
         with gr.Row():
-            w = gr.Slider(0, MAX_W, default_w(settings), step=0.5, label="guidance weight w (guidance_scale = w + 1)",
-                          elem_id="t2i-w")
+            w = gr.Slider(0, MAX_GUIDANCE, default_w(settings), step=0.5, label=GUIDANCE_LABEL, elem_id="t2i-w")
             steps = gr.Slider(1, MAX_STEPS, 30, step=1, label="DDIM steps", elem_id="t2i-steps")
             seed = CheckedNumber(2, label="seed (the starting noise)", precision=0, minimum=0, maximum=MAX_SEED,
                              elem_id="t2i-seed")

@@ -12,19 +12,19 @@ from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.checked_number import CheckedNumber
 from components.formatting import number, significant
+from components.formulas import GUIDANCE_LABEL, guidance_formula, noising_formula
 from components.scenes import scenes
 from components.page import panel_frame
 from components.vector_field_figures import (cloud_figure, field_figure, guidance_figure, marginals_figure,
                                              paths_figure)
 from core.checks import MAX_SEED, in_range, quote, whole
-from core.diffusion import T, add_noise
+from core.diffusion import MAX_GUIDANCE, T, add_noise
 from core.sample_quality import nearest_neighbour_distance
 from core.toy_data import DATASETS, PLOT_RANGE
 from core.vector_field import SAMPLERS, field_at, sample_paths, score
 from models.settings import Settings
 from models.toy_diffusion import dataset_points, load_toy_diffusion
 
-MAX_W = 10.0               # past this the toy's samples only collapse further
 MAX_GRID = 40              # arrows per side
 MAX_SAMPLES = 500          # samples (paths) per sampler
 STEP_CHOICES = (10, 50, 1000)
@@ -51,7 +51,8 @@ def checked(dataset, t, label, w) -> tuple[str, int, int | None, float]:
     if not classes and label != NO_CLASS:
         raise ValueError(f"The {dataset} data set has no classes: choose 'no class', or the moons or the clusters.")
     label = whole("class", label, NO_CLASS, classes - 1)
-    return dataset, whole("t", t, 0, T - 1), None if label == NO_CLASS else label, in_range("w", w, 0, MAX_W)
+    return (dataset, whole("t", t, 0, T - 1), None if label == NO_CLASS else label,
+            in_range("guidance weight w", w, 0, MAX_GUIDANCE))
 
 
 def grid_points(size: int) -> tuple[np.ndarray, float]:
@@ -70,14 +71,13 @@ def field_formula(model, t: int, label: int | None, w: float) -> str:
     def vec(v):
         return f"\\begin{{pmatrix}} {number(v[0, 0])} \\\\ {number(v[0, 1])} \\end{{pmatrix}}"
 
-    text = (f"$$x_t = \\sqrt{{\\bar\\alpha_t}}\\,x_0 + \\sqrt{{1-\\bar\\alpha_t}}\\,\\varepsilon, \\qquad "
+    text = (f"$${noising_formula()}, \\qquad "
             f"s(x_t) = -\\frac{{\\hat\\varepsilon_\\theta(x_t, t)}}{{\\sqrt{{1-\\bar\\alpha_t}}}}$$\n\n"
             f"$$\\bar\\alpha_{{{t}}} = {significant(abar, 4)}: \\quad "
             f"\\hat\\varepsilon\\big(({PROBE[0]:g}, {PROBE[1]:g}), {t}\\big) = "
             f"{vec(at['guided'])}, \\quad s = {vec(at['score'])}$$")
     if label is not None:
-        text += (f"\n\n$$\\hat\\varepsilon = (w+1)\\,\\varepsilon_\\text{{cond}} - w\\,\\varepsilon_\\text{{uncond}} = "
-                 f"{number(w + 1)}\\,{vec(at['cond'])} - {number(w)}\\,{vec(at['uncond'])}$$")
+        text += "\n\n" + guidance_formula(w, cond=vec(at["cond"]), uncond=vec(at["uncond"]))
     return text
 
 
@@ -217,7 +217,7 @@ def build(settings: Settings) -> PanelLink:
             grid_size = gr.Slider(5, MAX_GRID, 25, step=1, label="arrows per side", elem_id="vector-field-grid")
         with gr.Row():
             t = gr.Slider(0, T - 1, 300, step=1, label="timestep t (0 … 999)", elem_id="vector-field-t")
-            w = gr.Slider(0, MAX_W, 3, step=0.5, label="guidance weight w (with a class)", elem_id="vector-field-w")
+            w = gr.Slider(0, MAX_GUIDANCE, 3, step=0.5, label=GUIDANCE_LABEL, elem_id="vector-field-w")
         with gr.Row():
             cloud = gr.Plot(label="forward process", elem_id="vector-field-cloud")
             field = gr.Plot(label="the learned field", elem_id="vector-field-arrows")

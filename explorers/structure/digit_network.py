@@ -122,7 +122,7 @@ SCENES = {
 }
 
 
-PANEL = "digits"                       # its page: /digits, and ?panel=digits in a link
+PANEL = "digit-network"             # its page: /digit-network, and ?panel=digit-network in a link (once /digits)
 TITLE = "Digit network"
 SUMMARY = "the forward pass of a 64-16-16-10 network trained here on real handwritten digits"
 
@@ -137,25 +137,25 @@ def build(settings: Settings) -> PanelLink:
             "", "Slide through held-out digits and watch which hidden neurons light up; find one it gets wrong. "
             "Draw your own digit and press *Read my drawing*. Switch to the ReLU network. Below, look at what the "
             "first layer's neurons respond to: judge for yourself whether they look like edges.",
-            elem_id="digits-formula")
+            elem_id="digit-network-formula")
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
                 activation = gr.Radio(list(HIDDEN_ACTIVATIONS), value="sigmoid", label="hidden activation",
-                                      elem_id="digits-activation")
+                                      elem_id="digit-network-activation")
                 index = gr.Slider(0, N_TEST - 1, 0, step=1, label="held-out digit #",
-                                  elem_id="digits-index")
-                scenes([index, activation], SCENES, elem_id="digits-scenes")
-                image = gr.Plot(label="input", elem_id="digits-image")
+                                  elem_id="digit-network-index")
+                scenes([index, activation], SCENES, elem_id="digit-network-scenes")
+                image = gr.Plot(label="input", elem_id="digit-network-image")
                 sketch = gr.Sketchpad(blank_canvas(), label="or draw a digit", type="numpy", image_mode="RGBA",
                                       canvas_size=(CANVAS_SIDE, CANVAS_SIDE), transforms=(), layers=False,
                                       brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"],
-                                                     color_mode="fixed"), elem_id="digits-sketch")
-                read = gr.Button("Read my drawing", elem_id="digits-read")
+                                                     color_mode="fixed"), elem_id="digit-network-sketch")
+                read = gr.Button("Read my drawing", elem_id="digit-network-read")
             with gr.Column(scale=2):
-                verdict = gr.Markdown(elem_id="digits-verdict")
-                diagram = gr.Plot(label="layers", elem_id="digits-diagram")
-                outputs = gr.Plot(label="outputs", elem_id="digits-outputs")
-        weights = gr.Plot(label="first-layer weights", elem_id="digits-weights")
+                verdict = gr.Markdown(elem_id="digit-network-verdict")
+                diagram = gr.Plot(label="layers", elem_id="digit-network-diagram")
+                outputs = gr.Plot(label="outputs", elem_id="digit-network-outputs")
+        weights = gr.Plot(label="first-layer weights", elem_id="digit-network-weights")
         gr.Markdown(
             "**What the first layer really learned.** Each tile is one hidden-1 neuron's 64 incoming weights, laid "
             "out as the 8x8 image they multiply (blue: ink on this pixel raises the neuron, red: lowers it). On this "
@@ -171,4 +171,4 @@ def build(settings: Settings) -> PanelLink:
         gr.on([tab.opened, activation.change], first_layer_weights, inputs=activation, outputs=weights,
               api_visibility="undocumented")
         gr.api(forward_endpoint, api_name="forward")
-        return link_box("digits", {"i": index, "f": activation})
+        return link_box(PANEL, {"i": index, "f": activation})

@@ -9,6 +9,7 @@ from components.attention_figures import (lines_view, overview, pattern_figure, 
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
+from components.formulas import softmax_formula
 from components.scale import GPT3, WHY, shape_line
 from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_focused_query, record_attention
 from components.events import bind
@@ -106,13 +107,16 @@ def run_new_prompt(settings: Settings, prompt, statistic, layer, head, query, pr
     return overview_and_controls(settings, prompt, statistic, layer, head, query, True, progress)
 
 
+# a query's weights: softmax over the scores of the keys it may see (already divided by √d: no temperature)
+WEIGHT = softmax_formula(None, r"\text{weight}_{ij}", r"\text{score}_{ij}", r"\text{score}_{ij'}", r"_{j' \le i}")
+
+
 def formula(record: AttentionRecord, labels: list[str], layer: int, head: int, query: int) -> str:
     scores, pattern = record.scores[layer, head], record.pattern[layer, head]
     key = int(np.argmax(pattern[query, :query + 1]))
     row = scores[query, :query + 1]
     return (f"$$\\text{{score}}_{{ij}} = \\frac{{q_i \\cdot k_j}}{{\\sqrt{{d_{{head}}}}}}, \\qquad "
-            f"\\text{{weight}}_{{ij}} = \\frac{{e^{{\\text{{score}}_{{ij}}}}}}{{\\sum_{{j' \\le i}} "
-            f"e^{{\\text{{score}}_{{ij'}}}}}}, \\qquad \\text{{out}}_i = \\sum_j \\text{{weight}}_{{ij}}\\, v_j$$\n\n"
+            f"{WEIGHT}, \\qquad \\text{{out}}_i = \\sum_j \\text{{weight}}_{{ij}}\\, v_j$$\n\n"
             f"Layer {layer}, head {head}: the query **{labels[query]}** looks hardest at **{labels[key]}**: "
             f"score {row[key]:.2f}, and softmax over its {query + 1} visible scores (max {row.max():.2f}, "
             f"min {row.min():.2f}) gives weight **{pattern[query, key]:.3f}**.")

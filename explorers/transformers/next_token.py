@@ -8,6 +8,7 @@ from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.events import bind
+from components.formulas import softmax_formula
 from components.scale import shape_line
 from components.scenes import scenes
 from components.token_figures import next_token_bars
@@ -58,9 +59,9 @@ def show(settings: Settings, prompt, temperature, k, top_k=0, top_p=1.0, progres
     best_token = shown_token(lm.tokenizer, best)
     entropy = entropy_bits(probabilities)
     chips = [(shown_token(lm.tokenizer, i), str(i)) for i in ids]
-    formula = (f"$$p_i = \\frac{{e^{{z_i / T}}}}{{\\sum_j e^{{z_j / T}}}}, \\qquad "
-               f"p(\\text{{{best_token}}}) = \\frac{{e^{{{float(logits[best]):.2f} / {float(temperature):g}}}}}"
-               f"{{\\sum_{{j=1}}^{{{lm.vocab_size:,}}} e^{{z_j / {float(temperature):g}}}}} = {p_best:.3f}$$\n\n"
+    best_softmax = softmax_formula(float(temperature), rf"p(\text{{{best_token}}})", float(logits[best]),
+                                   over=f"_{{j=1}}^{{{lm.vocab_size:,}}}", value=p_best)
+    formula = (f"$${softmax_formula()}, \\qquad {best_softmax}$$\n\n"
                f"$$H = -\\sum_i p_i \\log_2 p_i = {entropy:.2f} \\text{{ bits}} \\quad "
                f"(0 = \\text{{certain}},\\ \\log_2 {lm.vocab_size:,} = {np.log2(lm.vocab_size):.1f} = "
                f"\\text{{uniform}})$$\n\n"
@@ -148,7 +149,7 @@ def build(settings: Settings) -> PanelLink:
             "keeps k either way. top-k = 1 is greedy whatever the seed.", elem_id="next-formula")
         with gr.Row():
             with gr.Column(scale=3):
-                prompt = gr.Textbox(PROMPT, label="prompt (Shift+Enter or the button runs it)", lines=2,
+                prompt = gr.Textbox(PROMPT, label="prompt (Enter or the button runs it)", lines=1, max_lines=4,
                                     elem_id="next-prompt")
                 run = gr.Button("Show the next-token distribution", variant="primary", elem_id="next-run")
             with gr.Column(scale=1, min_width=260):

@@ -19,7 +19,7 @@ from core.checks import whole
 from core.facts import promoted_tokens, read_neurons, top_neurons
 from core.residual import (direct_logit_attribution, logit_lens, readout_direction, record_residual,
                            target_token)
-from core.tokens import readable_token, tokenize
+from core.tokens import shown_token, tokenize
 from core.transformer import layout
 from models.language import LanguageModel, app_language_model, language_model_shape
 from models.settings import Settings
@@ -79,8 +79,8 @@ def neuron_view(lm: LanguageModel, record, target_id: int, layer: int):
     reading = read_neurons(mlp, record.mlp_input[layer, -1], direction)
     neurons = top_neurons(reading, TOP_NEURONS)
     writes = reading.activation[neurons, None] * reading.values[neurons]                 # (k, d): a_i v_i
-    promoted = [[readable_token(lm.tokenizer, i) for i, _ in row] for row in promoted_tokens(lm.model, writes, 5)]
-    target = readable_token(lm.tokenizer, target_id)
+    promoted = [[shown_token(lm.tokenizer, i) for i, _ in row] for row in promoted_tokens(lm.model, writes, 5)]
+    target = shown_token(lm.tokenizer, target_id)
     figure = neuron_figure(neurons, reading.contribution[neurons].numpy(), reading.activation[neurons].numpy(),
                            promoted, layer, target)
     i = neurons[0]
@@ -115,7 +115,7 @@ def opens_on_best_block(follow, request) -> bool:
     if follow is None:
         page = request.headers.get("referer", "") if request is not None else ""
         query = parse_qs(urlsplit(page).query)
-        return not (query.get("panel") == ["facts"] and "layer" in query)
+        return "layer" not in query
     return bool(follow)
 
 
@@ -128,7 +128,7 @@ def checked_colour(colour) -> str:
 
 def lens_figure(tokenizer, lens, tokens: list[str], target: str, colour: str):
     """The whole lens grid, every cell's top token as readable text."""
-    top_tokens = [[readable_token(tokenizer, i) for i in row] for row in lens.top_id.tolist()]      # (L + 1, T)
+    top_tokens = [[shown_token(tokenizer, i) for i in row] for row in lens.top_id.tolist()]      # (L + 1, T)
     cells = {name: getattr(lens, name).numpy() for name in ("top_probability", "entropy", "target_rank",
                                                             "target_probability")}
     return lens_grid_figure(top_tokens, cells, token_labels(tokens), target, colour)
@@ -138,7 +138,7 @@ def top_rows(tokenizer, lens, L: int) -> list[list[str]]:
     """The table: after each layer, p(target) at the last position and the top 5 there (tokens cut to 12
     characters, so that the row fits a projector)."""
     def entry(i, p):
-        token = readable_token(tokenizer, i)
+        token = shown_token(tokenizer, i)
         return f"{token if len(token) <= 12 else token[:11] + '…'} {p:.2f}"
     return [[label, f"{lens.target_probability[r, -1]:.3f}",
              " · ".join(entry(i, p) for i, p in zip(lens.top_ids[r].tolist(), lens.top_probabilities[r].tolist()))]
@@ -157,8 +157,8 @@ def show(settings: Settings, prompt, target, layer, colour, follow=None, request
     best = int(a.mlp.argmax())
     follow = opens_on_best_block(follow, request)
     layer = best if follow else whole("MLP block", layer, 0, L - 1)
-    tokens = [readable_token(lm.tokenizer, i) for i in ids]
-    target = readable_token(lm.tokenizer, target_id)
+    tokens = [shown_token(lm.tokenizer, i) for i in ids]
+    target = shown_token(lm.tokenizer, target_id)
     norms = residual.write_norms(record)
     neurons, neuron_line = neuron_view(lm, record, target_id, layer)
     summary = (f"{len(ids)} tokens ({lm.name}). p({target}) at the last position: "
@@ -192,7 +192,7 @@ def traced(settings: Settings, prompt, subject, target, kind, progress=None):
 @gpu(duration=120)
 def show_trace(settings: Settings, prompt, subject, target, kind, progress=gr.Progress()):
     lm, ids, target_id, note, result = traced(settings, prompt, subject, target, kind, progress)
-    tokens, target = [readable_token(lm.tokenizer, i) for i in ids], readable_token(lm.tokenizer, target_id)
+    tokens, target = [shown_token(lm.tokenizer, i) for i in ids], shown_token(lm.tokenizer, target_id)
     labels = token_labels(tokens, result.span)
     layer, position = divmod(int(result.restored.argmax()), len(ids))
     note = (f"Clean run: p({target}) = **{result.clean:.3f}**. Subject tokens {result.span[0]}–{result.span[1] - 1} "
@@ -240,18 +240,19 @@ def trace_section(settings: Settings, prompt, target, first_subject: str):
     """The causal trace's controls, note and figure, wired; returns the subject box and the kind radio."""
     gr.Markdown("### Causal tracing: where is the fact needed?")
     with gr.Row():
-        subject = gr.Textbox(first_subject, label="subject (words of the prompt to corrupt)", elem_id="facts-subject")
-        kind = gr.Radio(KIND_CHOICES, value="hidden", label="restore one", elem_id="facts-kind")
+        subject = gr.Textbox(first_subject, label="subject (words of the prompt to corrupt)",
+                             elem_id="residual-subject")
+        kind = gr.Radio(KIND_CHOICES, value="hidden", label="restore one", elem_id="residual-kind")
         run_trace = gr.Button(f"Run the causal trace (prompts up to {tracing.MAX_TOKENS} tokens)",
-                              variant="primary", elem_id="facts-trace-run")
-    trace_note = gr.Markdown(elem_id="facts-trace-note")
-    traced = gr.Plot(label="causal trace", elem_id="facts-trace")
+                              variant="primary", elem_id="residual-trace-run")
+    trace_note = gr.Markdown(elem_id="residual-trace-note")
+    traced = gr.Plot(label="causal trace", elem_id="residual-trace")
     run_trace.click(bind(show_trace, settings), inputs=[prompt, subject, target, kind], outputs=[traced, trace_note],
                     api_visibility="undocumented", **HEAVY)
     return subject, kind
 
 
-PANEL = "facts"                       # its page: /facts, and ?panel=facts in a link
+PANEL = "residual"                    # its page: /residual, and ?panel=residual in a link (once /facts)
 TITLE = "Residual stream & facts"
 SUMMARY = "the residual stream, the logit lens, MLP neurons and where a fact is recalled"
 
@@ -274,38 +275,38 @@ def build(settings: Settings) -> PanelLink:
             "MLP pushes come late. Run the causal trace: restoring the stream at the subject's last token in the "
             "middle blocks brings Paris back; switch to *MLP output* to see which MLPs carry it. \"Michael Jordan "
             "plays the sport of\" → basketball needs a larger model (p 0.002 here): run with `--online --lm "
-            "gpt2-xl` to try it.", elem_id="facts-formula")
+            "gpt2-xl` to try it.", elem_id="residual-formula")
         with gr.Row():
             preset = gr.Dropdown(list(PRESETS), value=next(iter(PRESETS)), label="fact (p measured on SmolLM2)",
-                                 elem_id="facts-preset")
+                                 elem_id="residual-preset")
             prompt = gr.Textbox(first_prompt, label=f"prompt (at most {residual.MAX_TOKENS} tokens)", scale=3,
-                                elem_id="facts-prompt")
+                                elem_id="residual-prompt")
         with gr.Row():
             target = gr.Textbox(first_target, label="target (the next word; a multi-token word uses its first token)",
-                                elem_id="facts-target")
+                                elem_id="residual-target")
             layer = gr.Slider(0, shape.layers - 1, shape.layers - 1, step=1, label="MLP block to open as keys and values",
-                              elem_id="facts-layer")     # the first view opens the note's block: opens_on_best_block
-        note = gr.Markdown(elem_id="facts-note")
+                              elem_id="residual-layer")    # the first view opens the note's block: opens_on_best_block
+        note = gr.Markdown(elem_id="residual-note")
         colour = gr.Radio(LENS_COLOURS, value="top_probability", label="colour the logit lens by",
-                          elem_id="facts-lens-colour")
-        lens = gr.Plot(label="logit lens", elem_id="facts-lens")
+                          elem_id="residual-lens-colour")
+        lens = gr.Plot(label="logit lens", elem_id="residual-lens")
         table = gr.Dataframe(headers=["stream after", "p(target)", "top 5 at the last position"],
                              label="the last position, decoded after each block", interactive=False, wrap=True,
-                             column_widths=["16%", "12%", "72%"], elem_id="facts-top", max_height=560)
+                             column_widths=["16%", "12%", "72%"], elem_id="residual-top", max_height=560)
         with gr.Row():
-            norms = gr.Plot(label="what each block writes", elem_id="facts-norms")
-            attribution = gr.Plot(label="direct logit attribution", elem_id="facts-attribution")
-        neurons = gr.Plot(label="MLP neurons as keys and values", elem_id="facts-neurons")
+            norms = gr.Plot(label="what each block writes", elem_id="residual-norms")
+            attribution = gr.Plot(label="direct logit attribution", elem_id="residual-attribution")
+        neurons = gr.Plot(label="MLP neurons as keys and values", elem_id="residual-neurons")
         subject, kind = trace_section(settings, prompt, target, first_subject)
         follow = gr.State(None)     # per user: does the MLP-block slider follow the note's block? None: first view
         outputs = [live, lens, table, norms, attribution, neurons, note, layer, follow]
         redraw = dict(fn=bind(show, settings), inputs=[prompt, target, layer, colour, follow], outputs=outputs,
                       api_visibility="undocumented", **HEAVY)
-        preset.input(choose_preset, inputs=preset, outputs=[prompt, subject, target, follow],
+        preset.select(choose_preset, inputs=preset, outputs=[prompt, subject, target, follow],
                      api_visibility="undocumented").then(**redraw)
         gr.on([tab.opened, prompt.submit, target.submit, colour.input], **redraw, trigger_mode="always_last")
         layer.release(keep_layer, outputs=follow, api_visibility="undocumented", queue=False).then(**redraw)
         gr.api(bind(logit_lens_endpoint, settings), api_name="logit_lens", **HEAVY)
         gr.api(bind(trace_endpoint, settings), api_name="trace", **HEAVY)
-        return link_box("facts", {"prompt": prompt, "subject": subject, "target": target, "layer": layer,
+        return link_box(PANEL, {"prompt": prompt, "subject": subject, "target": target, "layer": layer,
                                   "kind": kind, "colour": colour})

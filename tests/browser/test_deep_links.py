@@ -6,7 +6,8 @@ from playwright.sync_api import expect
 # panel query, then (control selector, value it must show), then (element, text the view must contain)
 LINKS = [
     ("panel=neuron&f=step&b=1.5", "#neuron-bias input[type=number]", "1.5", "#neuron-formula", "step"),
-    ("panel=digits&i=38&f=relu", "#digits-index input[type=number]", "38", "#digits-verdict", "true label 4"),
+    ("panel=digit-network&i=38&f=relu", "#digit-network-index input[type=number]", "38", "#digit-network-verdict",
+     "true label 4"),
     ("panel=backprop&i=7&f=sigmoid&l=2&j=3&k=4", "#backprop-index input[type=number]", "7", "#backprop-formula",
      "w^{(2)}_{34}"),
     ("panel=embeddings&expr=paris+-+france+%2B+italy&k=5", "#embeddings-k input[type=number]", "5",
@@ -17,8 +18,8 @@ LINKS = [
      "1", "#attention-formula", "Layer 2, head 1"),
     ("panel=descent&s=valley&x=-4.5&y=1.5&eta=0.45&mu=0.9&n=40", "#descent-mu input[type=number]", "0.9",
      "#descent-status", "After 40 steps"),
-    ("panel=facts&prompt=The+capital+of+France+is&target=Paris&layer=20", "#facts-layer input[type=number]", "20",
-     "#facts-note", "p(␣Paris) at the last position"),
+    ("panel=residual&prompt=The+capital+of+France+is&target=Paris&layer=20", "#residual-layer input[type=number]", "20",
+     "#residual-note", "p(␣Paris) at the last position"),
     ("panel=noising&image=digit+7&t=500&schedule=linear", "#noising-t input[type=number]", "500",
      "#noising-formula", "500"),
     ("panel=denoising&digit=7&steps=10&w=1&step=3", "#denoising-steps input[type=number]", "10",
@@ -33,3 +34,12 @@ def test_a_link_opens_its_panel_with_its_settings(page, app_url, query, control,
     page.goto(f"{app_url}/?{query}")
     expect(page.locator(control)).to_have_value(value)
     expect(page.locator(view)).to_contain_text(text, timeout=90_000)
+
+
+def test_a_link_to_a_renamed_panel_opens_it_with_its_settings(page, app_url):
+    """/facts is /residual now: a link written before the rename opens the residual page with its settings, and the
+    first view keeps the link's block (it does not move the slider to the block the note names)."""
+    page.goto(f"{app_url}/facts?prompt=The+capital+of+France+is&target=Paris&layer=20")
+    expect(page.locator("#residual-note")).to_contain_text("p(␣Paris) at the last position", timeout=90_000)
+    expect(page.locator("#residual-layer input[type=number]")).to_have_value("20")
+    assert page.url.split("?")[0].endswith("/residual")

@@ -6,22 +6,22 @@ from tests.browser.helpers import open_panel, save_screenshot
 
 def test_held_out_digits_and_a_drawing(page):
     open_panel(page, "Structure · DL1", "Digit network")
-    verdict = page.locator("#digits-verdict")
+    verdict = page.locator("#digit-network-verdict")
     expect(verdict).to_contain_text("Prediction: 2")          # held-out #0 is a 2, read correctly
-    number = page.locator("#digits-index input[type=number]")
+    number = page.locator("#digit-network-index input[type=number]")
     number.fill("3")
     number.press("Enter")
     expect(verdict).to_contain_text("Prediction: 9")
     expect(verdict).to_contain_text("true label 9")
-    expect(page.locator("#digits-formula")).to_contain_text("most active")
+    expect(page.locator("#digit-network-formula")).to_contain_text("most active")
     save_screenshot(page, "digit-network")
     draw_and_read(page, 0.5)                        # no tool picked first: the canvas opens with the brush selected
     expect(verdict).to_contain_text("your drawing")
     expect(verdict).to_contain_text("Prediction: 1")          # a vertical stroke is read as a one
-    page.locator("#digits-sketch button[aria-label='Clear canvas']").click()
-    expect(page.locator("#digits-sketch")).not_to_contain_text("select the draw tool")
-    page.locator("#digits-index input[type=number]").fill("1")          # a held-out digit in between
-    page.locator("#digits-index input[type=number]").press("Enter")
+    page.locator("#digit-network-sketch button[aria-label='Clear canvas']").click()
+    expect(page.locator("#digit-network-sketch")).not_to_contain_text("select the draw tool")
+    page.locator("#digit-network-index input[type=number]").fill("1")          # a held-out digit in between
+    page.locator("#digit-network-index input[type=number]").press("Enter")
     expect(verdict).to_contain_text("held-out digit #1")
     draw_and_read(page, 0.3)                        # after the bin, the brush is still selected
     expect(verdict).to_contain_text("your drawing")
@@ -31,7 +31,7 @@ def test_held_out_digits_and_a_drawing(page):
 
 def draw_and_read(page, across: float) -> None:
     """Draw a vertical stroke (a one) `across` of the way from the canvas's left edge, and press Read my drawing."""
-    sketch = page.locator("#digits-sketch")
+    sketch = page.locator("#digit-network-sketch")
     sketch.scroll_into_view_if_needed()
     expect(sketch).not_to_contain_text("select the draw tool")
     box = sketch.locator("canvas").first.bounding_box()
@@ -41,14 +41,14 @@ def draw_and_read(page, across: float) -> None:
     for step in range(1, 21):
         page.mouse.move(x, box["y"] + box["height"] * (0.15 + 0.035 * step))
     page.mouse.up()
-    page.locator("#digits-read").click()
+    page.locator("#digit-network-read").click()
 
 
 def test_the_canvas_label_is_not_cut_off(page):
     open_panel(page, "Structure · DL1", "Digit network")
-    label = page.locator("#digits-sketch [data-testid='block-label']")
+    label = page.locator("#digit-network-sketch [data-testid='block-label']")
     expect(label).to_have_text("or draw a digit")
     clipped = label.evaluate("e => e.scrollWidth > e.clientWidth + 1")
-    toolbar = page.locator("#digits-sketch button[aria-label='Pan']").bounding_box()
+    toolbar = page.locator("#digit-network-sketch button[aria-label='Pan']").bounding_box()
     box = label.bounding_box()
     assert not clipped and box["x"] + box["width"] <= toolbar["x"], (box, toolbar)

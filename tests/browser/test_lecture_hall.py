@@ -94,7 +94,7 @@ def test_nothing_is_cut_on_a_1024_projector_in_presenter_mode(browser, app_url):
         for query, ready, text in [("panel=neuron", "#neuron-formula", "0.622"),
                                    ("panel=descent&batch=16", "#descent-data-formula", "B"),
                                    ("panel=next-token", "#next-formula", "bits"),
-                                   ("panel=facts", "#facts-formula", "the model's own logit")]:
+                                   ("panel=residual", "#residual-formula", "the model's own logit")]:
             page.goto(f"{app_url}/?{query}&presenter=1")
             expect(page.locator(ready)).to_contain_text(text, timeout=120_000)
             clipped = page.evaluate(CLIPPED)

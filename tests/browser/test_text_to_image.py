@@ -1,12 +1,14 @@
 """The series' last chapter in Chromium: CLIP's matrix and zero-shot bars, a fresh CLIP learning its diagonal, and a
 prompt typed and sent with Enter in Text to image, with its cross-attention maps (and an emptied prompt named as
 the fault beside the prompt box, not beside the slider that was moved)."""
+import numpy as np
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.helpers import open_panel, save_screenshot
 
 
-def test_clip_matrix_zero_shot_and_watch_it_learn(page):
+def test_clip_matrix_zero_shot_and_watch_it_learn(page, tmp_path):
     open_panel(page, "Generation · DL8", "CLIP")
     expect(page.locator("#clip-note")).to_contain_text("images give their own caption", timeout=60_000)
     expect(page.locator("#clip-zero-note")).to_contain_text("CLIP reads")
@@ -14,6 +16,17 @@ def test_clip_matrix_zero_shot_and_watch_it_learn(page):
     captions = page.locator("#clip-captions textarea")
     captions.fill("a purple nine\nan orange five")
     expect(page.locator("#clip-bars")).to_contain_text("a purple nine")
+    # uploading is choosing the upload (issue 37, item 6); a text file saved as .png is refused in words
+    red = tmp_path / "red.png"
+    Image.fromarray(np.tile(np.array([220, 30, 30], np.uint8), (48, 48, 1))).save(red)
+    page.locator("#clip-upload input[type=file]").set_input_files(str(red))
+    expect(page.locator("#clip-zero-note")).to_contain_text("CLIP reads your upload", timeout=60_000)
+    expect(page.get_by_label("your upload")).to_be_checked()
+    fake = tmp_path / "notes.png"
+    fake.write_text("not an image")
+    page.locator("#clip-upload button[aria-label='Remove Image']").click()
+    page.locator("#clip-upload input[type=file]").set_input_files(str(fake))
+    expect(page.locator("body")).to_contain_text("not an image Gradio can read", timeout=60_000)
     page.locator("#clip-learn-run").click()
     expect(page.locator("#clip-learn-note")).to_contain_text("Done", timeout=120_000)
     save_screenshot(page, "clip")

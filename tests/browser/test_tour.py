@@ -45,3 +45,42 @@ def test_a_stop_reveals_and_moves_on_by_keyboard(page, app_url):
     expect(page).to_have_url(f"{app_url}/next-token?tour=series&stop=17")
     expect(page.locator("#tour")).to_contain_text("stop 17 of 28", timeout=60_000)
     expect(page.locator("#next-prompt textarea")).to_have_value("Once upon a time, there was a")
+
+
+def test_a_stop_opens_scrolled_to_its_figure_once_with_its_question_in_view(page, app_url):
+    """Issue 37, item 5: the focus is scrolled to as soon as it is laid out and stays put while the panel draws (it
+    used to jump 4-6 s later); the question stays in view (the pinned bar carries it)."""
+    page.goto(f"{app_url}/?tour=series&stop=7")
+    focus = page.locator("#descent-surface-plot")
+    expect(focus).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(300)
+    tops = []
+    for _ in range(28):                                      # 7 s, while the surface and the path draw
+        tops.append(page.evaluate("() => document.getElementById('descent-surface-plot').getBoundingClientRect().top"))
+        page.wait_for_timeout(250)
+    assert max(tops) - min(tops) < 20, tops
+    height = page.evaluate("() => window.innerHeight")
+    assert 0 <= tops[-1] < height and page.evaluate("() => window.scrollY") > 0         # below the fold: scrolled
+    expect(page.locator("#descent-surface-plot .js-plotly-plot")).to_be_visible(timeout=60_000)
+    question = "If η grows to 1.05"
+    mini, full = page.locator("#tour .tour-mini"), page.locator("#tour .tour-question")
+    if mini.is_visible():                                    # the bar scrolled away: its pinned copy asks
+        expect(mini).to_contain_text(question)
+    else:
+        expect(full).to_be_in_viewport()
+    save_screenshot(page, "tour-stop-7")
+
+
+def test_before_the_reveal_nothing_on_the_page_states_the_answer(page, app_url):
+    """Issue 37, item 4: stop 8 asks whether descent started at y = 0 ever leaves the saddle; the status line's lesson
+    ("it never leaves") and the card's "Try this" wait for the reveal, in presenter mode too."""
+    for presenter in ("", "&presenter=1"):
+        page.goto(f"{app_url}/?tour=series&stop=8{presenter}")
+        expect(page.locator("#tour .tour-question")).to_contain_text("does it ever leave", timeout=60_000)
+        expect(page.locator("#descent-formula")).to_contain_text("C", timeout=120_000)
+        page.wait_for_timeout(1000)
+        assert "never leaves" not in page.locator("#dle-root").inner_text()
+        expect(page.locator("#descent-status")).to_be_hidden()
+    page.locator("body").press("r")
+    expect(page.locator("#descent-status")).to_contain_text("never leaves", timeout=120_000)
+    expect(page.locator("#descent-status")).to_be_visible()

@@ -40,7 +40,7 @@ def test_restore_sets_good_values_and_reports_bad_ones(controls):
 
 
 def test_a_link_is_the_panels_page_with_its_settings_and_presenter_mode():
-    url = link_for("https://example.hf.space/app/facts?presenter=1&panel=old&b=0", "neuron", ["b", "on"], [2.0, True])
+    url = link_for("https://example.hf.space/app/residual?presenter=1&panel=old&b=0", "neuron", ["b", "on"], [2.0, True])
     parts = urlsplit(url)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "example.hf.space", "/app/neuron")
     assert parse_qs(parts.query) == {"b": ["2"], "on": ["1"], "presenter": ["1"]}

@@ -22,7 +22,7 @@ def scene_sets(settings):
 
 def test_the_first_panels_have_scenes(scene_sets):
     names = {block.elem_id for block in scene_sets}
-    assert {"neuron-scenes", "digits-scenes", "backprop-scenes", "embeddings-scenes", "next-scenes", "descent-scenes",
+    assert {"neuron-scenes", "digit-network-scenes", "backprop-scenes", "embeddings-scenes", "next-scenes", "descent-scenes",
             "noising-scenes", "denoising-scenes", "guidance-scenes"} <= names
 
 

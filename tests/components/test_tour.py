@@ -1,5 +1,6 @@
 """Tours: the bundled series tour covers every card of the knowledge map with valid stops, broken tour files are
-refused with a message naming the stop and the field, and a tour link becomes the stop's deep link."""
+refused with a message naming the stop and the field, a tour link becomes the stop's deep link, and a tour file
+written before a panel was renamed still opens it."""
 import gradio as gr
 import pytest
 
@@ -22,8 +23,8 @@ def test_the_series_tour_has_a_stop_for_every_card_in_the_series_order():
     series = bundled_tours()["series"]
     cards = [stop.card for stop in series.stops]
     assert set(CARDS) <= set(cards) and not set(cards) - set(CARDS) - set(NOT_YET)
-    sections = ["neuron", "digits", "descent", "backprop", "playground", "embeddings", "attention", "next-token", "facts", "edit",
-                "clip", "noising", "denoising", "guidance", "text-to-image", "vector-field"]
+    sections = ["neuron", "digit-network", "descent", "backprop", "playground", "embeddings", "attention", "next-token",
+                "residual", "editing", "clip", "noising", "denoising", "guidance", "text-to-image", "vector-field"]
     first_seen = list(dict.fromkeys(stop.panel for stop in series.stops))
     assert first_seen == [p for p in sections if p in first_seen]        # DL1 -> DL8, never back
     assert sum(bool(stop.question) for stop in series.stops) >= 5
@@ -112,6 +113,18 @@ def test_a_tour_link_becomes_its_stops_deep_link_and_shows_the_bar():
     query, bar, _ = tour_stop({"tour": "mine", "stop": "2"}, {"mine": tour})
     assert query == {"panel": "neuron"} and "tour-next" not in bar and "tour-prev" in bar
     assert tour_stop({"panel": "neuron"}, {"mine": tour}) == ({"panel": "neuron"}, None, [])
+
+
+def test_a_stop_that_names_a_renamed_panel_by_its_old_id_opens_it_under_its_new_one():
+    old = ('[[stop]]\npanel = "facts"\ntitle = "Old"\nnarration = "n"\nsettings = { layer = 20 }\nfocus = "facts-lens"\n'
+           '[[stop]]\npanel = "edit"\ntitle = "Older"\nnarration = "n"\nfocus = "steer-text"\n'
+           '[[stop]]\npanel = "digits"\ntitle = "Oldest"\nnarration = "n"\nfocus = "digits-verdict"')
+    tour = parse_tour(old, "old")
+    assert [(stop.panel, stop.focus) for stop in tour.stops] == [
+        ("residual", "residual-lens"), ("editing", "steer-text"), ("digit-network", "digit-network-verdict")]
+    check_stops(tour, {"residual": {"layer": gr.Slider(0, 29)}, "editing": {}, "digit-network": {}}, parse_setting)
+    query, bar, _ = tour_stop({"tour": "old", "stop": "1"}, {"old": tour})
+    assert query == {"panel": "residual", "layer": "20"} and 'href="./editing?tour=old&amp;stop=2"' in bar
 
 
 def test_a_wrong_tour_or_stop_is_reported_and_still_opens_a_page():

@@ -1,5 +1,5 @@
-"""Gradient descent on the toy surfaces and on the real 3-vs-8 cost, against closed forms, torch autograd and
-torch.optim.SGD."""
+"""Gradient descent on the toy surfaces, against closed forms, torch autograd and torch.optim.SGD (the real 3-vs-8
+cost's descent is in test_sgd.py)."""
 import math
 
 import numpy as np
@@ -8,12 +8,6 @@ import torch
 
 from core.landscape import (DIVERGED, MAX_STEPS, SURFACES, cost_grid, descend, descend_surface, get_surface,
                             true_gradient)
-from core.sgd import (DIGITS, batch_gradient, data_cost, descend_data, left_ink_data, minibatches, sgd_gradient)
-
-
-@pytest.fixture(scope="module")
-def data(digits):
-    return left_ink_data(digits.x_train, digits.y_train)
 
 
 def torch_sgd_path(cost_of, start, learning_rate, momentum, steps):
@@ -142,69 +136,6 @@ def test_cost_grid_rows_are_y_and_columns_are_x():
 def test_bad_inputs_say_what_is_allowed(args, message):
     with pytest.raises(ValueError, match=message):
         descend_surface(*args)
-
-
-# ---- the real cost: 3s against 8s, two parameters ----
-
-def test_the_two_class_data_are_the_training_3s_and_8s(data, digits):
-    assert len(data.x) == int(np.isin(digits.y_train, DIGITS).sum())
-    assert float(data.x.mean()) == pytest.approx(0, abs=1e-12) and float(data.x.std(unbiased=False)) == pytest.approx(1)
-    assert set(data.y.unique().tolist()) == {0.0, 1.0}
-
-
-@pytest.mark.parametrize("w, b", [(-2.0, 2.0), (3.1, 0.2), (0.0, -4.0)])
-def test_batch_gradient_equals_autograd(data, w, b):
-    chosen = torch.arange(5, 40)
-    theta = torch.tensor([w, b], dtype=torch.float64, requires_grad=True)
-    batch = type(data)(data.x[chosen], data.y[chosen], 0.0, 1.0)
-    data_cost(theta[0], theta[1], batch).backward()
-    assert batch_gradient(w, b, data.x[chosen], data.y[chosen]) == pytest.approx(theta.grad.tolist(), rel=1e-12)
-
-
-def test_sgd_with_the_whole_set_as_its_batch_is_full_gradient_descent(data):
-    path, examples = descend_data(data, (-2.0, 2.0), 3.0, 0.5, 30, len(data.x))
-    expected = torch_sgd_path(lambda theta, step: data_cost(theta[0], theta[1], data), (-2.0, 2.0), 3.0, 0.5, 30)
-    torch.testing.assert_close(path.points, expected, rtol=1e-12, atol=1e-13)
-    assert examples.tolist() == [k * len(data.x) for k in range(31)]
-
-
-def test_mini_batch_steps_follow_torch_sgd_on_the_same_batches(data):
-    batches = minibatches(len(data.x), 16, 25, seed=3)
-    path, examples = descend_data(data, (-2.0, 2.0), 3.0, 0.9, 25, 16, seed=3)
-
-    def batch_cost(theta, step):
-        chosen = batches[step]
-        return data_cost(theta[0], theta[1], type(data)(data.x[chosen], data.y[chosen], 0.0, 1.0))
-
-    expected = torch_sgd_path(batch_cost, (-2.0, 2.0), 3.0, 0.9, 25)
-    torch.testing.assert_close(path.points, expected, rtol=1e-12, atol=1e-13)
-    torch.testing.assert_close(path.costs, data_cost(expected[:, 0], expected[:, 1], data), rtol=1e-12, atol=1e-14)
-    torch.testing.assert_close(path.points[1:], path.points[:-1] - 3.0 * path.velocities[1:], rtol=0, atol=0)
-    assert examples.tolist() == [0, *torch.tensor([len(b) for b in batches]).cumsum(0).tolist()]   # one 12 at 268
-
-
-def test_each_epoch_uses_every_example_once():
-    batches = minibatches(50, 16, 8, seed=0)                        # 16 + 16 + 16 + 2 per epoch
-    assert [len(b) for b in batches] == [16, 16, 16, 2, 16, 16, 16, 2]
-    assert sorted(torch.cat(batches[:4]).tolist()) == list(range(50))
-    assert torch.cat(batches[:4]).tolist() != torch.cat(batches[4:]).tolist()   # reshuffled
-
-
-def test_sgd_reaches_a_low_cost_with_far_fewer_examples(data):
-    full, full_examples = descend_data(data, (-2.0, 2.0), 3.0, 0.0, 40, len(data.x))
-    mini, mini_examples = descend_data(data, (-2.0, 2.0), 3.0, 0.0, 40, 16)
-    target = 0.1
-    first = [int(e[np.nonzero(p.costs.numpy() <= target)[0][0]]) for p, e in ((full, full_examples),
-                                                                             (mini, mini_examples))]
-    assert first[1] * 5 < first[0]
-
-
-def test_sgd_gradient_and_batch_size_checks(data):
-    with pytest.raises(ValueError, match=f"batch size must be between 1 and {len(data.x)}"):
-        descend_data(data, (0, 0), 1.0, 0.0, 5, 0)
-    gradient_at, sizes = sgd_gradient(data, 100, 4)
-    assert sizes == [100, 100, len(data.x) - 200, 100]
-    assert len(gradient_at(0.0, 0.0, 3)) == 2
 
 
 def test_the_descent_loop_takes_any_gradient_source():

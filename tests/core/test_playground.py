@@ -1,6 +1,6 @@
-"""The playground's science against trusted references: the network and its cost against torch.nn layers and a
-loop, one training step against torch autograd on an independent nn.Sequential, the data sets against their rules,
-and every bad CSV refused in words."""
+"""The playground's network against trusted references: the network and its cost against torch.nn layers and a
+loop, one training step against torch autograd on an independent nn.Sequential (its data sets and CSVs are in
+test_playground_data.py)."""
 import math
 
 import numpy as np
@@ -9,7 +9,7 @@ import torch
 
 from core.playground import (ACTIVATIONS, FEATURES, Run, activations_on_plane, cost, epoch_order, feature_matrix,
                              forward, gradient, init_params, network, plane_grid, start, train, weights_as_lists)
-from core.playground_data import (DATASETS, EXTENT, MAX_POINTS, checked_points, make_dataset, read_csv, split)
+from core.playground_data import make_dataset, split
 
 TORCH_ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid,
                      "linear": torch.nn.Identity}
@@ -148,38 +148,6 @@ def test_weights_as_lists_round_trip():
     torch.testing.assert_close(torch.tensor(layers[1]["W"]), params["W2"])
 
 
-@pytest.mark.parametrize("name", DATASETS)
-def test_data_sets_are_seeded_on_the_plane_with_two_balanced_classes(name):
-    points, labels = make_dataset(name, 0.2, 3)
-    again, _ = make_dataset(name, 0.2, 3)
-    other, _ = make_dataset(name, 0.2, 4)
-    assert points.shape == (500, 2) and labels.shape == (500,)
-    assert torch.equal(points, again) and not torch.equal(points, other)
-    assert bool((points.abs() <= EXTENT).all()) and set(labels.tolist()) == {0, 1}
-    assert 0.35 < labels.float().mean() < 0.65
-
-
-def test_noise_free_labels_follow_each_sets_rule():
-    points, labels = make_dataset("circle", 0, 0)
-    assert torch.equal(labels, (points.norm(dim=1) < 2.5).long())
-    points, labels = make_dataset("xor", 0, 0)
-    assert torch.equal(labels, (points[:, 0] * points[:, 1] >= 0).long())
-    assert bool((points.abs() >= 0.3).all())                   # the gap along both axes
-    points, labels = make_dataset("spiral", 0, 0)
-    radius = points.norm(dim=1)
-    angle = torch.atan2(points[:, 0], points[:, 1])             # x = r sin t, y = r cos t
-    turn = radius / 5 * 1.75 * 2 * math.pi + math.pi * labels  # t for that radius
-    assert torch.allclose(torch.cos(angle - turn)[radius > 0.1], torch.ones(int((radius > 0.1).sum())), atol=1e-4)
-
-
-def test_the_split_is_disjoint_and_complete():
-    points, labels = make_dataset("gaussians", 0.1, 0)
-    data = split(points, labels, 0.3, 0)
-    assert (len(data.train_labels), len(data.test_labels)) == (150, 350)
-    together = torch.cat([data.train_points, data.test_points])
-    assert sorted(map(tuple, together.tolist())) == sorted(map(tuple, points.tolist()))
-
-
 @pytest.mark.parametrize("features, hidden, activation, message", [
     (["z"], [], "tanh", "Unknown feature 'z'"),
     ([], [], "tanh", "at least one input feature"),
@@ -205,35 +173,3 @@ def test_bad_training_settings_are_refused_in_words(learning_rate, batch_size, l
     data = some_data()
     with pytest.raises(ValueError, match=message):
         train(start(net, data, 0), data, learning_rate, batch_size, l2, 1)
-
-
-def test_a_good_csv_is_read_with_or_without_a_header():
-    points, labels = read_csv("x,y,label\n1.5,-2,0\n-3,4,1\n0,0,2\n5,5,1\n".encode())
-    assert points.tolist() == [[1.5, -2.0], [-3.0, 4.0], [0.0, 0.0], [5.0, 5.0]] and labels.tolist() == [0, 1, 2, 1]
-    assert read_csv(b"\xef\xbb\xbf1,1,0\n2,2,1\n\n3,3,0\n4,4,1\n")[1].tolist() == [0, 1, 0, 1]   # a BOM, a blank row
-
-
-@pytest.mark.parametrize("data, message", [
-    (b"", "no rows"),
-    (b"x,y,label\n", "no rows"),
-    (b"1,1,0\n2,2\n3,3,1\n4,4,0\n", "Row 2"),
-    (b"1,1,0\nnan,2,1\n3,3,1\n4,4,0\n", "Row 2 .* finite numbers"),
-    (b"1,1,0\n2,2,1\n3,3,0.5\n4,4,0\n", "Row 3 .* whole number"),
-    (b"1,1,0\n2,2,0\n3,3,0\n4,4,0\n", "at least two classes"),
-    (b"1,1,0\n2,2,3\n3,3,1\n4,4,0\n", "Labels must be 0, 1 or 2"),
-    (b"1,1,0\n2,2,2\n3,3,2\n4,4,0\n", "numbered from 0"),
-    (b"1,1,0\n9,2,1\n3,3,1\n4,4,0\n", "between -6 and 6"),
-    (b"1,1,0\n2,2,1\n", "at least 4 points"),
-    ("1,1,0\n2,2,1\n3,3,0\n4,4,\u00e9\n".encode(), "Row 4"),
-    (b"\xff\xfe\x00\x01binary", "not a text CSV"),
-    (("1,1,0\n" * (MAX_POINTS + 1)).encode(), "at most 2,000"),
-    (("1.25,-2.5,1\n" * 100_000).encode(), "bytes; at most"),
-])
-def test_bad_csvs_are_refused_in_words(data, message):
-    with pytest.raises(ValueError, match=message):
-        read_csv(data)
-
-
-def test_too_many_clicked_points_are_refused():
-    with pytest.raises(ValueError, match="At most 2,000 points"):
-        checked_points([[0, 0]] * (MAX_POINTS + 1), [0, 1] * (MAX_POINTS // 2) + [0])

@@ -1,45 +1,14 @@
-"""The residual stream, the logit lens, direct logit attribution and MLP neurons, against transformers' own outputs,
-on the real SmolLM2 and on tiny random GPT-2 / Llama models built here (no download)."""
+"""The residual stream, the logit lens and direct logit attribution, against transformers' own outputs, on the real
+SmolLM2 and on tiny random GPT-2 / Llama models built here (no download; fixtures in conftest.py)."""
 import math
 
 import pytest
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
-from core.facts import promoted_tokens, read_neurons, top_neurons
-from core.residual import (decode, direct_logit_attribution, logit_lens, readout_direction,
-                           record_residual, streams, target_token, write_norms)
+from core.residual import (decode, direct_logit_attribution, logit_lens, record_residual, streams, target_token,
+                           write_norms)
 from core.transformer import hooks, layout
-from core.tokens import readable_token
-
-PROMPT = "The Eiffel Tower is located in the city of"
-
-
-def tiny(architecture: str):
-    """A tiny random model of either layout, eval mode, no gradients."""
-    torch.manual_seed(0)
-    if architecture == "gpt2":
-        model = GPT2LMHeadModel(GPT2Config(vocab_size=97, n_embd=32, n_layer=3, n_head=4, n_positions=32))
-    else:
-        model = LlamaForCausalLM(LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
-                                             num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True))
-    with torch.no_grad():                  # non-trivial norm gains and biases, so that every term is tested
-        for name, parameter in model.named_parameters():
-            if "bias" in name:
-                parameter.normal_(0, 0.1)
-            elif "ln" in name or "norm" in name:
-                parameter.normal_(1, 0.2)
-    return model.eval().requires_grad_(False)
-
-
-@pytest.fixture(scope="module")
-def smollm2(language_model):
-    ids = language_model.tokenizer(PROMPT, add_special_tokens=False).input_ids
-    target, _ = target_token(language_model.tokenizer, PROMPT, "Paris")
-    return language_model.model, ids, target, record_residual(language_model.model, ids)
-
-
-MODELS = ["smollm2", "gpt2", "llama"]
+from tests.tiny_language_model import PROMPT, tiny
 
 
 def attached_hooks(model) -> dict[str, tuple]:
@@ -47,17 +16,8 @@ def attached_hooks(model) -> dict[str, tuple]:
     return {name: (tuple(m._forward_hooks), tuple(m._forward_pre_hooks)) for name, m in model.named_modules()}
 
 
-@pytest.fixture(params=MODELS)
-def case(request, smollm2):
-    if request.param == "smollm2":
-        return smollm2
-    model = tiny(request.param)
-    ids = [5, 17, 3, 88, 42, 9, 61]
-    return model, ids, 11, record_residual(model, ids)
-
-
-def test_the_record_is_the_models_own_forward_pass(case):
-    model, ids, _, record = case
+def test_the_record_is_the_models_own_forward_pass(recorded):
+    model, ids, _, record = recorded
     with torch.inference_mode():
         out = model(torch.tensor([ids]), output_hidden_states=True)
     torch.testing.assert_close(record.logits, out.logits[0])
@@ -67,8 +27,8 @@ def test_the_record_is_the_models_own_forward_pass(case):
     torch.testing.assert_close(record.embedding, out.hidden_states[0][0])
 
 
-def test_every_block_adds_to_the_stream_and_never_replaces_it(case):
-    _, _, _, record = case
+def test_every_block_adds_to_the_stream_and_never_replaces_it(recorded):
+    _, _, _, record = recorded
     added = record.embedding + (record.attention + record.mlp).cumsum(0)                   # (L, T, d)
     torch.testing.assert_close(added, record.stream, atol=2e-4, rtol=1e-4)
     norms = write_norms(record)
@@ -76,8 +36,8 @@ def test_every_block_adds_to_the_stream_and_never_replaces_it(case):
     torch.testing.assert_close(norms["stream"][1:], torch.linalg.vector_norm(record.stream, dim=-1))
 
 
-def test_the_decoded_last_layer_is_the_models_output_distribution(case):
-    model, _, target, record = case
+def test_the_decoded_last_layer_is_the_models_output_distribution(recorded):
+    model, _, target, record = recorded
     lens = logit_lens(model, record, target)
     torch.testing.assert_close(decode(model, record.stream[-1]), record.logits, atol=1e-4, rtol=1e-5)
     torch.testing.assert_close(lens.target_probability[-1], record.logits.softmax(-1)[:, target])
@@ -86,9 +46,9 @@ def test_the_decoded_last_layer_is_the_models_output_distribution(case):
     assert lens.target_probability.shape == (len(record.stream) + 1, len(record.token_ids))
 
 
-def test_the_grids_last_column_is_todays_per_block_lens(case):
+def test_the_grids_last_column_is_todays_per_block_lens(recorded):
     """Today's lens decoded each layer, softmaxed, and read p(target) and the top 5 at the last position."""
-    model, _, target, record = case
+    model, _, target, record = recorded
     lens = logit_lens(model, record, target)
     for layer, hidden in enumerate(streams(record)):
         probabilities = decode(model, hidden).softmax(-1)                                 # (T, V)
@@ -130,9 +90,9 @@ def test_the_lens_shows_paris_forming_in_the_last_blocks(smollm2):
     assert p[:20].max() < 0.01 < p[-1]
 
 
-def test_contributions_and_embedding_sum_to_the_final_logit_exactly(case):
+def test_contributions_and_embedding_sum_to_the_final_logit_exactly(recorded):
     """With the final norm's scale held at its value for the full stream, the readout is linear."""
-    model, _, target, record = case
+    model, _, target, record = recorded
     attribution = direct_logit_attribution(model, record, target)
     assert attribution.total == pytest.approx(attribution.logit, abs=2e-5 * max(1, abs(attribution.logit)))
     if isinstance(layout(model).final_norm, torch.nn.LayerNorm):
@@ -141,44 +101,8 @@ def test_contributions_and_embedding_sum_to_the_final_logit_exactly(case):
         assert attribution.bias == 0
 
 
-def test_the_mlp_is_exactly_the_sum_of_its_neurons_values(case):
-    model, _, target, record = case
-    direction, _ = readout_direction(model, record.stream[-1, -1], target)
-    attribution = direct_logit_attribution(model, record, target)
-    for layer in (0, len(record.stream) - 1):
-        mlp = layout(model).mlps[layer]
-        reading = read_neurons(mlp, record.mlp_input[layer, -1], direction)
-        with torch.inference_mode():
-            reference = mlp(record.mlp_input[layer, -1]).double()                       # the module's own output
-        bias = mlp.c_proj.bias.double() if hasattr(mlp, "c_proj") else 0
-        torch.testing.assert_close(reading.output() + bias, reference, atol=1e-4, rtol=1e-4)
-        assert float(reading.contribution.sum()) + reading.bias == pytest.approx(float(attribution.mlp[layer]),
-                                                                                abs=1e-4)
-
-
-def test_the_gated_neuron_is_silu_of_the_gate_times_the_up_key(smollm2):
-    model, _, paris, record = smollm2
-    mlp = layout(model).mlps[20]
-    x = record.mlp_input[20, -1]
-    direction, _ = readout_direction(model, record.stream[-1, -1], paris)
-    reading = read_neurons(mlp, x, direction)
-    i = top_neurons(reading, 3)[0]
-    gate = torch.nn.functional.silu(mlp.gate_proj.weight[i] @ x)
-    assert float(reading.gate[i]) == pytest.approx(float(gate), rel=1e-4, abs=1e-6)
-    assert float(reading.activation[i]) == pytest.approx(float(gate * (mlp.up_proj.weight[i] @ x)), rel=1e-4, abs=1e-6)
-    assert abs(reading.contribution[i]) == reading.contribution.abs().max()
-
-
-def test_promoted_tokens_are_the_top_of_w_u_times_the_scaled_value(smollm2):
-    model, _, _, _ = smollm2
-    value = layout(model).mlps[10].down_proj.weight[:, 7]                                  # (d,)
-    (row,) = promoted_tokens(model, value[None], 3)
-    scores = model.lm_head.weight @ (model.model.norm.weight * value)
-    assert [i for i, _ in row] == scores.topk(3).indices.tolist()
-
-
-def test_hooks_are_removed_even_when_the_forward_pass_fails(case):
-    model, ids, _, _ = case
+def test_hooks_are_removed_even_when_the_forward_pass_fails(recorded):
+    model, ids, _, _ = recorded
     input_ids = torch.tensor([ids])
     with torch.inference_mode():
         before = model(input_ids).logits.clone()
@@ -195,8 +119,8 @@ def test_hooks_are_removed_even_when_the_forward_pass_fails(case):
         torch.testing.assert_close(model(input_ids).logits, before, rtol=0, atol=0)
 
 
-def test_streams_put_the_embedding_first(case):
-    _, _, _, record = case
+def test_streams_put_the_embedding_first(recorded):
+    _, _, _, record = recorded
     all_streams = streams(record)
     assert all_streams.shape[0] == len(record.stream) + 1
     torch.testing.assert_close(all_streams[0], record.embedding)
@@ -218,25 +142,3 @@ def test_target_token_adds_the_leading_space_and_names_multi_token_targets(langu
 def test_an_unknown_architecture_is_named():
     with pytest.raises(ValueError, match="Unsupported architecture Linear"):
         layout(torch.nn.Linear(2, 2))
-
-
-def test_tokens_read_as_text_with_bytes_shown_as_bytes(language_model):
-    tokenizer = language_model.tokenizer
-
-    def read(piece):
-        return readable_token(tokenizer, tokenizer.convert_tokens_to_ids(piece))
-
-    assert read("ĠParis") == "␣Paris"                                  # byte-level BPE's Ġ is a space
-    assert read("Ã©") == "é" and read("âĢĻ") == "’"                    # bytes of one character, decoded
-    assert read("čĊ") == "\\r\\n" and read("ĉĉ") == "\\t\\t"           # invisible characters, escaped
-    assert read("ĠâĢ") == "␣\\xe2\\x80"                              # a character's first bytes: shown as bytes
-
-
-def test_a_tokenizer_that_is_not_byte_level_is_read_through_its_own_decode():
-    class SentencePiece:
-        def convert_ids_to_tokens(self, token_id):
-            return "▁Paris"
-
-        def decode(self, ids):
-            return " Paris\u200b"
-    assert readable_token(SentencePiece(), 3) == "␣Paris\\u200b"

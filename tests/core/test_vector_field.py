@@ -1,6 +1,6 @@
 """core/vector_field.py on a tiny random NoisePredictor: the field is the model's prediction put through the stated
 formulas, and sampling is diffusers' own loops (DDIMScheduler for DDIM and for DDPM in 50 steps, DDPMScheduler for
-DDPM in all 1000). Also core.sample_quality.nearest_neighbour_distance against a brute-force loop."""
+DDPM in all 1000)."""
 import math
 
 import pytest
@@ -8,7 +8,6 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
 from core.diffusion import noise_schedule
-from core.sample_quality import nearest_neighbour_distance
 from core.vector_field import field_at, sample_paths, score
 from models.toy_diffusion import NoisePredictor, ToyConfig
 
@@ -132,9 +131,3 @@ def test_unconditional_sampling_ignores_w_and_bad_samplers_are_refused(model, al
     with pytest.raises(ValueError, match="1 to 1000"):
         sample_paths(model, None, 0.0, NO_LABEL, noise, alphas_cumprod, 0, "ddim", 0)
 
-
-def test_nearest_neighbour_distance_equals_a_brute_force_loop():
-    samples, data = points(20, seed=8), points(30, seed=9)
-    brute = sum(min(math.dist(s, d) for d in data.tolist()) for s in samples.tolist()) / 20
-    assert nearest_neighbour_distance(samples, data) == pytest.approx(brute, rel=1e-6)
-    assert nearest_neighbour_distance(data[:5], data) == 0.0

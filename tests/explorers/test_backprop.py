@@ -153,3 +153,17 @@ def test_the_paths_figure_writes_their_sum_as_the_formula_does():
     paths = explain(940, "sigmoid", 2, 4, 9)[3]["value"]
     [note] = [a.text for a in paths.layout.annotations]
     assert note == f"sum = dC/da = {significant(factors['how_wrong'], 4, latex=False)}" and "e-" not in note
+
+
+def test_backprop_scenes(app_scene):
+    from explorers.learning.backprop import backprop_endpoint
+
+    def factors(start):
+        index, activation, layer, j, k = app_scene("backprop-scenes", start)
+        return backprop_endpoint(index, layer, j, k, activation)
+
+    wrong = factors("Backpropagation · the wrong output 9")
+    right = factors("Backpropagation · the right output 5")
+    assert wrong["label"] == right["label"] == 5
+    assert wrong["how_wrong"] > 0 and right["how_wrong"] < 0        # dC/da > 0: the 9 must go down; the 5 up
+    assert factors("Chain Rule · ReLU's slope")["how_responsive"] in (0.0, 1.0)

@@ -9,8 +9,11 @@ import torch
 from PIL import Image
 
 from components.formatting import significant
-from explorers.generation.clip import (DEFAULT_CAPTIONS, SCENE, UPLOAD, clip_similarity_endpoint, show_batch,
-                                       show_retrieval, show_zero_shot, suggested_captions)
+from explorers.generation.clip.batch import show_batch
+from explorers.generation.clip.endpoint import clip_similarity_endpoint
+from explorers.generation.clip.retrieval import show_retrieval
+from explorers.generation.clip.zero_shot import (DEFAULT_CAPTIONS, SCENE, UPLOAD, show_upload, show_zero_shot,
+                                                 suggested_captions)
 from explorers.generation.clip.learn import STEPS, training_run, watch_it_learn
 from models.scene_clip import load_scene_clip, pixels
 from models.scenes import scene_batch
@@ -27,7 +30,7 @@ def clip_settings(tmp_path_factory):
 @pytest.fixture(scope="module")
 def handlers(clip_settings):
     return bound(clip_settings, (show_batch, show_zero_shot, show_retrieval, clip_similarity_endpoint,
-                                 watch_it_learn))
+                                 watch_it_learn, show_upload))
 
 
 def reference_logits(clip_settings, images, texts) -> torch.Tensor:
@@ -62,7 +65,7 @@ def test_the_batch_matrix_and_loss_are_the_models_own(handlers, clip_settings):
 
 def test_zero_shot_bars_are_the_softmax_over_the_typed_captions(handlers, clip_settings):
     picture, bars, note = handlers[1](SCENE, 7, None, DEFAULT_CAPTIONS)
-    from explorers.generation.clip import scene_image
+    from explorers.generation.clip.zero_shot import scene_image
 
     image, _ = scene_image(7)
     texts = DEFAULT_CAPTIONS.splitlines()
@@ -81,7 +84,7 @@ def test_suggested_captions_change_one_word_each():
 
 
 def test_captions_that_leave_a_coloured_background_unsaid_get_a_note(handlers):
-    from explorers.generation.clip import scene_image
+    from explorers.generation.clip.zero_shot import scene_image
     from models.scenes import parse_caption
 
     assert scene_image(1)[1].endswith("on a purple background") and "background" not in scene_image(2)[1]
@@ -128,6 +131,19 @@ def test_a_tiny_or_fake_upload_gets_a_message(handlers, tmp_path):
     refuses(lambda: handlers[1](UPLOAD, 0, str(fake), "a red seven"), "not an image")
 
 
+def test_uploading_is_choosing_the_upload_and_a_fake_one_is_refused_in_words(handlers, tmp_path):
+    """Issue 37, item 6: the upload is compared at once (the source switches to it), whatever the source was."""
+    red = tmp_path / "red.png"
+    Image.fromarray(np.tile(np.array([220, 30, 30], np.uint8), (32, 32, 1))).save(red)
+    source, _, bars, note = handlers[5](7, str(red), "a red seven\na blue two")
+    assert source == UPLOAD and "your upload" in note
+    expected = handlers[1](UPLOAD, 7, str(red), "a red seven\na blue two")[1]
+    assert list(bars.data[0].x) == list(expected.data[0].x)                         # the same comparison
+    fake = tmp_path / "notes.png"
+    fake.write_text("not an image")
+    refuses(lambda: handlers[5](7, str(fake), "a red seven"), "not an image")
+
+
 def test_unicode_and_unknown_words_still_compare(handlers):
     _, bars, _ = handlers[1](SCENE, 7, None, "a red seven 🙂\nun sept rouge\nÉTÉ")
     assert np.isclose(sum(bars.data[0].x), 1.0)
@@ -142,7 +158,7 @@ def test_odd_batch_input_gets_a_message(handlers, args, match):
 
 
 def test_retrieval_returns_the_largest_similarities(handlers, clip_settings):
-    from explorers.generation.clip.gallery import gallery, nearest_images
+    from explorers.generation.clip.retrieval import gallery, nearest_images
 
     clip = load_scene_clip("cpu", clip_settings.clip_model)
     images, scores, captions = nearest_images(clip, "a small green nine")
@@ -157,8 +173,7 @@ def test_retrieval_returns_the_largest_similarities(handlers, clip_settings):
 
 
 def test_the_default_query_finds_the_scene_it_describes_first():
-    from explorers.generation.clip import DEFAULT_QUERY
-    from explorers.generation.clip.gallery import gallery, nearest_images
+    from explorers.generation.clip.retrieval import DEFAULT_QUERY, gallery, nearest_images
 
     clip = load_scene_clip()                                          # the CLIP trained here
     assert DEFAULT_QUERY in gallery(clip)[2]                          # the gallery holds that scene...
@@ -208,6 +223,6 @@ def test_watch_it_learn_reports_the_fresh_models_own_loss(clip_settings):
 
 
 def test_the_opening_captions_are_the_opening_scenes_suggested_ones():
-    from explorers.generation.clip import OPENING_CAPTIONS, OPENING_SCENE, suggested_captions
+    from explorers.generation.clip.zero_shot import OPENING_CAPTIONS, OPENING_SCENE, suggested_captions
 
     assert OPENING_CAPTIONS == suggested_captions(OPENING_SCENE)

@@ -55,7 +55,7 @@ def test_the_canvas_opens_white_with_the_brush_and_a_stroke_on_it_is_read():
 
     with gr.Blocks() as demo:
         build(Settings())
-    sketch = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "digits-sketch")
+    sketch = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "digit-network-sketch")
     assert sketch.label == "or draw a digit"               # short enough to sit beside the canvas's toolbar
     assert sketch.value["background"] is not None          # not empty: the brush is selected when it opens
     canvas = blank_canvas()

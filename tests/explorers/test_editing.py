@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from core.editing import RankOne, down_weight
-from explorers.transformers.editing import (FACTS, STEERS, edit_fact_endpoint, fact_fields, reset_edit, show_edit,
-                                            show_steer, steer_endpoint, try_edited)
+from explorers.transformers.editing.fact import FACTS
+from explorers.transformers.editing.fact_part import edit_fact_endpoint, fact_fields, reset_edit, show_edit, try_edited
+from explorers.transformers.editing.steer import STEERS, show_steer, steer_endpoint
 from tests.handlers import bound, refuses
 
 NEIGHBOUR_MARGIN = 0.15      # the margin docs/benchmarks.md states: a neighbouring fact's p(true object) moves by less

@@ -67,3 +67,17 @@ def test_a_word_the_space_lacks_is_left_out_of_the_strip_and_named(handlers, lan
     assert {"king", "queen"} <= placed and "beggar" not in placed
     assert "left out, not in this space: 'beggar'" in strip.layout.title.text
     refuses(lambda: direction("woman - man", "beggar", "language model W_E"), "not a single token")
+
+
+@pytest.mark.slow
+def test_embedding_scenes(app_scene, settings):
+    from explorers.transformers.embeddings import analogy_endpoint
+
+    def top(start):
+        expression, space, k, exclude = app_scene("embeddings-scenes", start)
+        return analogy_endpoint(settings, expression, space, k, exclude)
+
+    assert top("Token → Embedding · king − man + woman")[0][0] == "queen"
+    assert top("Token → Embedding · paris − france + italy")[0][0] == "rome"
+    assert top("Token → Embedding · berlin − germany + japan")[0][0] == "tokyo"
+    assert top("Vectors & Dot Products · not excluded")[0][0] in ("king", "man", "woman")   # the inputs win

@@ -1,8 +1,11 @@
 """The neuron panel's handlers: what the page shows, and the errors it gives."""
+import math
+
 import gradio as gr
 import numpy as np
 import pytest
 
+from core.neuron import neuron, output_plane
 from explorers.structure.neuron import neuron_endpoint, update
 
 
@@ -37,3 +40,23 @@ def test_endpoint_errors_are_gradio_errors_with_a_message(args):
     with pytest.raises(gr.Error) as error:
         neuron_endpoint(*args)
     assert "Something went wrong" not in str(error.value)
+
+
+def test_neuron_scenes(app_scene):
+    def fires_on(sample) -> float:
+        n, a1, a2, a3, w1, w2, w3, bias, f = sample
+        _, grid = output_plane([w1, w2], bias, f)
+        return float((np.asarray(grid) > 0.5).mean())                               # the plane's share it fires on
+
+    default = [2, 1.0, 0.5, 0.0, 1.5, -1.0, 0.5, -0.5, "sigmoid"]
+    low = app_scene("neuron-scenes", "Weights & Bias · bias −3")
+    assert neuron(low[1:3], low[4:6], low[7], low[8])[1] < 0.5 and fires_on(low) < fires_on(default)
+    assert fires_on(app_scene("neuron-scenes", "Weights & Bias · bias +3")) > fires_on(default)
+    turned = app_scene("neuron-scenes", "Weights & Bias · turn the weights")
+    angle = math.degrees(math.atan2(turned[5], turned[4]) - math.atan2(default[5], default[4]))
+    assert abs(angle) > 30                                                           # the line rotates
+    step = app_scene("neuron-scenes", "Activation Functions · step")
+    assert set(np.unique(output_plane(step[4:6], step[7], "step")[1])) <= {0.0, 1.0}   # all or nothing
+    relu = app_scene("neuron-scenes", "Activation Functions · ReLU")
+    z, a = neuron(relu[1:3], relu[4:6], relu[7], "relu")
+    assert z < 0 and a == 0.0                                                        # off below the threshold

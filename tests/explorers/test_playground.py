@@ -13,10 +13,12 @@ from PIL import Image
 
 from components import playground_figures as figures
 from core.playground import accuracy, feature_matrix, train
-from explorers.learning.playground import SCENES, handlers
+from explorers.learning.playground import handlers
+from explorers.learning.playground.controls import SCENES
 from explorers.learning.playground.desk import Desk, checked_rates
-from explorers.learning.playground.handlers import (GRID, OWN, add_point, export, new_session, pause, play, reset,
-                                                    set_rates, step_once, train_endpoint, upload_points)
+from explorers.learning.playground.handlers import (GRID, OWN, export, new_session, pause, play, reset, set_rates,
+                                                    step_once, train_endpoint)
+from explorers.learning.playground.own_points import add_point, upload_points
 from tests.core.test_playground import sequential
 from tests.handlers import refuses
 
@@ -189,7 +191,7 @@ def test_export_writes_the_weights_and_a_picture(tmp_path):
     (("circle", 0, 50, 0, ["x", "y"], 5, 4, 2, 4, 4, "tanh", []), "hidden layers must be between 0 and 4"),
     (("circle", 0, 50, 0, ["x", "y"], 1, 4, 2, 4, 4, "😀", []), "Unknown activation"),
     (("moons", 0, 50, 0, ["x", "y"], 1, 4, 2, 4, 4, "tanh", []), "Unknown data set 'moons'"),
-    ((OWN, 0, 50, 0, ["x", "y"], 1, 4, 2, 4, 4, "tanh", []), "no points of yours yet"),
+    ((OWN, 0, 50, 0, ["x", "y"], 1, 4, 2, 4, 4, "tanh", []), "a link does not carry them"),
     ((OWN, 0, 50, 0, ["x", "y"], 1, 4, 2, 4, 4, "tanh", [[0, 0, 0], [1, 1, 0], [2, 2, 0], [3, 3, 0]]),
      "at least two classes"),
 ])

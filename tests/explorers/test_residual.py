@@ -113,9 +113,10 @@ def test_the_first_view_opens_the_block_the_note_names_unless_a_link_or_the_user
     *_, note, slider, follow = show(EIFFEL, "Paris", 29, "top_probability", None)
     best = slider.constructor_args["value"]
     assert follow is True and f"pushes ␣Paris most is block {best} " in note and best == 28
-    *_, slider, follow = show(EIFFEL, "Paris", 29, "top_probability", None, Page("http://h/?panel=facts&layer=29"))
-    assert follow is False and "value" not in slider.constructor_args                    # the link's layer stays
-    *_, slider, follow = show(EIFFEL, "Paris", 29, "top_probability", None, Page("http://h/?panel=facts"))
+    for link in ("http://h/residual?layer=29", "http://h/residual?panel=facts&layer=29"):    # the second: an old link
+        *_, slider, follow = show(EIFFEL, "Paris", 29, "top_probability", None, Page(link))
+        assert follow is False and "value" not in slider.constructor_args                # the link's layer stays
+    *_, slider, follow = show(EIFFEL, "Paris", 29, "top_probability", None, Page("http://h/residual?target=Paris"))
     assert follow is True and slider.constructor_args["value"] == best                    # a link without a layer
     formula, *_, slider, follow = show(EIFFEL, "Paris", 12, "top_probability", keep_layer())
     assert "mlp}_{12}" in formula and follow is False and "value" not in slider.constructor_args

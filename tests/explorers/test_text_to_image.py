@@ -2,7 +2,6 @@
 the same noise and guidance_scale = w + 1, the negative prompt replaces the empty one, the maps are the recorded
 cross-attention, and odd input gets a clear message."""
 import json
-from dataclasses import replace
 
 import gradio as gr
 import numpy as np
@@ -14,17 +13,7 @@ from explorers.generation.text_to_image import generate, show_image, text_to_ima
 from models.image_pipeline import load_image_pipeline
 from models.scene_pipeline import build_scheduler
 from tests.handlers import bound, refuses
-from tests.tiny_pipeline import PROMPT, tiny_pipeline
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    return tiny_pipeline(tmp_path_factory.mktemp("tiny-sd-t2i"))
-
-
-@pytest.fixture(scope="module")
-def sd_settings(settings, folder):
-    return replace(settings, image_model=str(folder))
+from tests.tiny_pipeline import PROMPT
 
 
 def diffusers_image(folder, prompt, negative, w, steps, seed) -> np.ndarray:
@@ -110,3 +99,54 @@ def test_the_step_timing_names_both_sizes_and_a_ratio(sd_settings):
 
     text, = [time_steps(sd_settings)]
     assert "8×8×4" in text and "16×16×3" in text and "× faster" in text
+
+
+def test_the_coloured_background_note_says_what_the_model_does(settings):
+    from models.scene_judge import COLOUR_NAMES, load_scene_judge, read_scenes
+
+    def colour(w):
+        image = generate(settings, "a green nine on a yellow background", "", w, 30, 0)["image"]
+        _, colours = read_scenes(load_scene_judge(), torch.from_numpy(image).permute(2, 0, 1)[None].float())
+        return COLOUR_NAMES[int(colours[0, 0])]
+
+    note = show_image(settings, "a green nine on a yellow background", "", 7.5, 30, 0)[3]
+    assert "a green nine on yellow often comes out teal, which the judge reads as blue" in note
+    assert colour(7.5) == "blue"                                     # what the note says, on this seed...
+    assert colour(3.0) == "green"                                    # ...and at the default w, no overshoot
+    assert "overshoot" not in show_image(settings, "a green nine on a yellow background", "", 3.0, 30, 0)[3]
+    for prompt in ("a red seven", "a red seven on a black background"):
+        assert "overshoot" not in show_image(settings, prompt, "", 7.5, 30, 0)[3]
+
+
+def test_text_to_image_scenes_draw_what_they_ask(app_scene, settings):
+    from models.scene_judge import COLOUR_NAMES, SLOTS, load_scene_judge, read_scenes
+
+    judge = load_scene_judge()
+
+    def read(sample) -> dict:
+        r = generate(settings, *sample)
+        digits, colours = read_scenes(judge, torch.from_numpy(r["image"]).permute(2, 0, 1)[None].float())
+        return {slot: (int(digits[0, k]), COLOUR_NAMES[int(colours[0, k])]) for k, slot in enumerate(SLOTS)} | \
+            {"maps": r["maps"], "tokens": r["tokens"]}
+
+    pair = app_scene("t2i-scenes", "U-Net Denoising · where is each word")
+    drawn = read(pair)
+    assert (drawn["left"], drawn["right"]) == ((7, "red"), (2, "blue"))       # the image is what the prompt says
+    half = drawn["maps"].shape[-1] // 2
+    sides = {"red": True, "seven": True, "left": True, "blue": False, "two": False, "right": False}
+    for i, word in drawn["tokens"]:                                    # each word is read where its digit is drawn
+        if word in sides:
+            on_left = drawn["maps"][i, :, :half].sum() > drawn["maps"][i, :, half:].sum()
+            assert on_left == sides[word], word
+    swapped = read(["a blue two on the left and a red seven on the right", *pair[1:]])   # the hint's experiment:
+    assert (swapped["left"], swapped["right"]) == ((2, "blue"), (7, "red"))             # swap the sides in the
+    for i, word in swapped["tokens"]:                                                  # prompt, and the picture
+        if word in sides:                                                              # and the maps follow
+            on_left = swapped["maps"][i, :, :half].sum() > swapped["maps"][i, :, half:].sum()
+            assert on_left == (sides[word] if word in ("left", "right") else not sides[word]), word
+    prompt, negative, w, steps, seed = app_scene("t2i-scenes", "Classifier-Free Guidance · w = 0")
+    assert w == 0 and read([prompt, negative, w, steps, seed])["centre"][0] != 3   # only suggests (another digit)...
+    assert read([prompt, negative, 7.5, steps, seed])["centre"] == (3, "yellow")            # ...until w pushes
+    prompt, negative, w, steps, seed = app_scene("t2i-scenes", "Classifier-Free Guidance · a negative prompt")
+    digit, colour = read([prompt, negative, w, steps, seed])["centre"]
+    assert negative == "yellow" and digit == 3 and colour != "yellow"

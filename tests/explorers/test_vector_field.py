@@ -80,7 +80,7 @@ def test_more_guidance_pulls_a_class_onto_its_core():
     (lambda: vector_field_endpoint("moons", 10, 2), "class must be between -1 and 1"),
     (lambda: vector_field_endpoint("spiral", 10, 0), "spiral data set has no classes"),
     (lambda: vector_field_endpoint("moons", 10, 0, float("nan")), "w must be a finite number"),
-    (lambda: vector_field_endpoint("moons", 10, 0, 11), "w must be between 0 and 10"),
+    (lambda: vector_field_endpoint("moons", 10, 0, 21), "w must be between 0 and 20"),
     (lambda: vector_field_endpoint("spiral", 10, -1, 0, 100), "grid size must be between 5 and 40"),
     (lambda: sample_paths_endpoint("spiral", "euler"), "choose ddpm or ddim"),
     (lambda: sample_paths_endpoint("spiral", "ddim", 1001), "steps must be between 1 and 1,000"),
@@ -89,3 +89,14 @@ def test_more_guidance_pulls_a_class_onto_its_core():
 def test_bad_input_gets_a_message(call, words):
     with pytest.raises(gr.Error, match=words):
         call()
+
+
+def test_vector_field_scene_at_t_900_points_to_the_middle(app_scene):
+    from explorers.generation.vector_field import vector_field_endpoint
+
+    dataset, t, label, w, size = app_scene("vector-field-scenes", "Gradient · at t = 900")
+    result = vector_field_endpoint(dataset, t, label, w, size)
+    grid, field = np.asarray(result["grid"]), np.asarray(result["field"])
+    far = np.linalg.norm(grid, axis=1) > 1.0
+    inward = (field[far] * -grid[far]).sum(axis=1) > 0                         # the arrow has a part toward 0
+    assert inward.mean() > 0.95

@@ -1,5 +1,6 @@
 """The pages as the server sends them (server/pages.py): a link's settings are in the page itself, every tour stop and
-every panel opens in its saved state, the one-page app's links are redirected, and the saved states are bounded."""
+every panel opens in its saved state, the one-page app's links and a renamed panel's old links are redirected, and
+the saved states are bounded."""
 import json
 import re
 import urllib.error
@@ -93,6 +94,24 @@ def test_an_old_link_is_redirected_to_its_panels_page_with_its_settings(served):
                                                   "__theme": ["dark"]}
     assert fetch(url + "/neuron?panel=descent&eta=0.3")[1].startswith("./descent?")     # the panel the link names
     assert fetch(url + "/?panel=nope")[0] == 200                            # the landing page says it does not exist
+
+
+def test_a_link_to_a_renamed_panel_opens_it_with_its_settings(served):
+    """Three panels took their module's name (digits -> digit-network, facts -> residual, edit -> editing): a link
+    written before, to the old page or with the old ?panel=, opens the new page with its settings."""
+    url, _ = served
+    for old, new, query, elem_id, value in [
+            ("digits", "digit-network", "i=38&f=relu", "digit-network-index", 38),
+            ("facts", "residual", "prompt=The+capital+of+France+is&target=Paris&layer=20", "residual-layer", 20),
+            ("edit", "editing", "object=Berlin&alpha=-0.3&presenter=1", "editing-object", "Berlin")]:
+        for link in (f"/{old}?{query}", f"/?panel={old}&{query}", f"/neuron?panel={old}&{query}"):
+            status, location, _ = fetch(url + link)
+            assert status == 307 and urlsplit(location).path == f"./{new}", link      # relative: a proxy's prefix kept
+            config = page_config(fetch(f"{url}/{new}?{urlsplit(location).query}")[2])
+            assert config["deep_link_state"] == "valid" and value_of(config, elem_id) == value, link
+    assert fetch(url + "/facts")[:2] == (307, "./residual")                    # a page's old name alone
+    assert parse_qs(urlsplit(fetch(url + "/edit?alpha=-0.3")[1]).query) == {"alpha": ["-0.3"]}  # its query as it was
+    assert fetch(url + "/nope")[0] == 404 and fetch(url + "/?panel=nope")[0] == 200      # no page: as before
 
 
 def test_the_first_page_is_light(served):

@@ -10,6 +10,7 @@ import torch
 from components.diffusion_figures import colour_grid
 from components.errors import keeps_view, user_errors
 from components.events import bind
+from components.formulas import guidance_note
 from core.diffusion import sampling_timesteps
 from core.checks import checked_prompt
 from core.guidance_sweep import checked_sweep
@@ -81,12 +82,10 @@ def run_text_sweep(settings: Settings, prompt, negative_prompt, weights, samples
     judged = ("**Faithful** (the scenes' judge reads every asked digit and colour): " + " · ".join(
         f"w={w:g}: {a:.0%}" for w, a in zip(r["weights"], r["accuracy"])) + ". " if r["accuracy"] is not None else
         "No judge reads this prompt (it is outside the scenes' grammar, or the model is not the bundled one). ")
-    negative = (f"The unconditional branch reads the negative prompt **{r['negative']}**: ε̂ = (w+1)·ε(prompt) − "
-                "w·ε(negative). " if r["negative"] else "")
     return figure, (judged + seen + f"**Pixel distance** (mean RMS between the samples of a column; it also counts "
                     f"contrast and brightness, which guidance changes too): "
-                    f"{spread if len(r['table']) > 1 else 'needs 2 samples per weight'}. " + negative +
-                    "diffusers' `guidance_scale` is w + 1.")
+                    f"{spread if len(r['table']) > 1 else 'needs 2 samples per weight'}. "
+                    + guidance_note(r["negative"]))
 
 
 @user_errors

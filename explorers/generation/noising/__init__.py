@@ -1,126 +1,28 @@
 """Forward diffusion (knowledge map: Forward Diffusion): noise any image to any t in one jump with diffusers'
-own schedules, and check the jump against the step-by-step chain it replaces."""
+own schedules, and check the jump against the step-by-step chain it replaces.
 
+One part per module: jump.py (the one-jump formula, the upload, the GIF, /noise), chain.py (the step-by-step chain
+against the jump), latent.py (the same noising in a text-to-image model's latent space)."""
 import gradio as gr
-import torch
 
 from components.card import explanation_card
-from components.deeplink import PanelLink, link_box
-from components.diffusion_figures import chain_histogram, image_figure, noising_frame, schedule_curves
-from components.errors import keeps_view, user_errors
 from components.checked_number import CheckedNumber
-from components.formatting import number, significant
-from components.scenes import scenes
-from components.export import write_gif
-from components.upload import ImageUpload
+from components.deeplink import PanelLink, link_box
+from components.formulas import NOISING_TEXT
 from components.page import panel_frame
-from core.checks import MAX_SEED, whole
-from core.diffusion import SCHEDULES, T, add_noise, image_for_noising, noise_schedule, noise_step_by_step
-from models.settings import Settings
+from components.scenes import scenes
+from components.upload import ImageUpload
+from core.checks import MAX_SEED
+from core.diffusion import SCHEDULES, T
+from explorers.generation.noising.chain import compare_chain
+from explorers.generation.noising.jump import clean_view, noise_endpoint, noised_view, noising_gif, on_upload
 from explorers.generation.noising.latent import build_latent_noising
-from models.images import DIGITS, PHOTOS, UPLOAD, clean_image, read_image_file
-
-CHAIN_VALUES = 65_536        # the step-by-step check runs this many pixel chains in all (enough for a histogram)
-GIF_EVERY = 25               # the noising-sweep GIF shows t = 0, 25, 50, ... 975, 999
-
-
-def checked(t, schedule, seed) -> tuple[int, torch.Tensor, torch.Tensor, int]:
-    t = whole("t", t, 0, T - 1)
-    betas, alphas_cumprod = noise_schedule(schedule)
-    return t, betas, alphas_cumprod, whole("seed", seed, 0, MAX_SEED)
-
-
-def fixed_noise(seed: int, shape) -> torch.Tensor:
-    """The same noise sample for every t: moving the slider slides along one path from image to noise."""
-    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
-
-
-def formula(t: int, alphas_cumprod: torch.Tensor) -> str:
-    abar = float(alphas_cumprod[t])
-    snr = abar / (1 - abar) if abar < 1 else float("inf")                    # no noise at all: infinite SNR
-    kept = significant(abar, 4)
-    kept = f"1 - {significant(1 - abar)}" if kept == "1" and abar < 1 else kept     # 1 - 4.13e-5, not 1
-    return (f"$$x_t = \\sqrt{{\\bar\\alpha_t}}\\,x_0 + \\sqrt{{1-\\bar\\alpha_t}}\\,\\varepsilon,\\qquad "
-            f"\\bar\\alpha_t = \\prod_{{s \\le t}} (1-\\beta_s)$$\n\n"
-            f"$$x_{{{t}}} = {number(abar ** 0.5)}\\,x_0 + {number((1 - abar) ** 0.5)}\\,\\varepsilon,\\qquad "
-            f"\\bar\\alpha_{{{t}}} = {kept},\\quad \\text{{SNR}} = \\frac{{\\bar\\alpha_t}}{{1-\\bar\\alpha_t}} = "
-            f"{significant(snr, 4)}$$")
-
-
-@keeps_view
-def noised_view(choice, uploaded, t, schedule, seed):
-    """What moves with the slider: the formula's numbers, x_t, and the marked curves."""
-    t, _, alphas_cumprod, seed = checked(t, schedule, seed)
-    x0, _ = clean_image(choice, uploaded)                                               # (1, 1, h, w)
-    x_t = add_noise(x0, fixed_noise(seed, x0.shape), alphas_cumprod, t)                 # (1, 1, h, w)
-    return (formula(t, alphas_cumprod), image_figure(x_t[0, 0].numpy(), f"x_t at t = {t} (colours clip at ±1)"),
-            schedule_curves(alphas_cumprod.numpy(), t, schedule))
-
-
-@keeps_view
-def clean_view(choice, uploaded):
-    x0, note = clean_image(choice, uploaded)
-    h, w = x0.shape[-2:]
-    return image_figure(x0[0, 0].numpy(), "x_0: the clean image"), f"**Image:** {w}×{h} pixels. {note}."
-
-
-@keeps_view
-def on_upload(path):
-    """Read an uploaded file, convert it once (grey, at most 64 pixels a side) and keep it for this user only."""
-    if path is None:
-        return None, gr.update(), "Upload removed."
-    grey, note = image_for_noising(read_image_file(path))
-    grey.setflags(write=False)
-    return (grey, f"your upload ({note or 'used as is'})"), gr.update(value=UPLOAD), \
-        f"Converted: {note or 'nothing to convert'}."
-
-
-@keeps_view
-def compare_chain(choice, uploaded, t, schedule, seed):
-    """Noise many copies step by step with the per-step betas, and compare with the one-jump formula."""
-    t, betas, alphas_cumprod, seed = checked(t, schedule, seed)
-    x0, _ = clean_image(choice, uploaded)                                               # (1, 1, h, w)
-    chains = max(4, CHAIN_VALUES // x0.numel())
-    copies = x0.expand(chains, *x0.shape[1:])                                           # (chains, 1, h, w)
-    chain = noise_step_by_step(copies, betas, t, torch.Generator().manual_seed(seed + 1))
-    jump = add_noise(copies, fixed_noise(seed, copies.shape), alphas_cumprod, t)
-    keep = alphas_cumprod[t].sqrt()
-    chain_noise, jump_noise = (chain - keep * copies).numpy(), (jump - keep * copies).numpy()
-    std = float((1 - alphas_cumprod[t]).sqrt())
-    mean_error = float((chain.mean(0) - keep * x0[0]).abs().mean())
-    return (chain_histogram(jump_noise, chain_noise, std, t),
-            f"**{chains} copies × {t + 1} small steps** x_s = √(1−β_s)·x_(s−1) + √β_s·ε_s (β from "
-            f"{significant(betas[0], 2, latex=False)} to {significant(betas[t], 2, latex=False)}): the noise part "
-            f"has standard deviation **{chain_noise.std():.4f}** (chain) vs "
-            f"**{jump_noise.std():.4f}** (one jump) vs √(1−ᾱ_t) = **{std:.4f}** (theory); the chains' average "
-            f"image differs from √ᾱ_t·x_0 by {mean_error:.3f} per pixel (sampling noise). Different noise, same "
-            "distribution: that is why training can jump straight to any t.")
-
-
-@keeps_view
-def noising_gif(choice, uploaded, schedule, seed):
-    _, _, alphas_cumprod, seed = checked(0, schedule, seed)
-    x0, _ = clean_image(choice, uploaded)
-    eps = fixed_noise(seed, x0.shape)
-    steps = [*range(0, T, GIF_EVERY), T - 1]
-    frames = [noising_frame(add_noise(x0, eps, alphas_cumprod, t)[0, 0].numpy()) for t in steps]
-    return write_gif(frames, duration_ms=100, name=f"noising-{schedule}")
-
-
-@user_errors
-def noise_endpoint(image: str, t: int, schedule: str = "cosine", seed: int = 0) -> dict:
-    """x_t of a bundled image (digit 0 … digit 9 or a scikit-image photo) at timestep t, with a fixed noise seed."""
-    t, _, alphas_cumprod, seed = checked(t, schedule, seed)
-    x0, _ = clean_image(image, None)
-    x_t = add_noise(x0, fixed_noise(seed, x0.shape), alphas_cumprod, t)                 # (1, 1, h, w)
-    abar = float(alphas_cumprod[t])
-    return {"image": x_t[0, 0].tolist(), "t": t, "sqrt_alpha_bar": abar ** 0.5,
-            "sqrt_one_minus_alpha_bar": (1 - abar) ** 0.5, "snr": abar / (1 - abar)}
-
+from models.images import DIGITS, PHOTOS, UPLOAD
+from models.settings import Settings
 
 PANEL = "noising"                       # its page: /noising, and ?panel=noising in a link
 TITLE = "Noising"
-SUMMARY = "x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε on a digit, a photo or your upload"
+SUMMARY = f"{NOISING_TEXT} on a digit, a photo or your upload"
 
 
 def build(settings: Settings) -> PanelLink:

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from components.diffusion_figures import colour_grid
-from components.formatting import number
+from components.formulas import noising_formula
 from components.network_figures import tile_images
 from components.errors import keeps_view, user_errors
 from components.events import bind
@@ -52,7 +52,7 @@ def noised_latent(settings: Settings, choice, uploaded, t, seed) -> dict:
     abar = float(pipe.alphas_cumprod[t])
     return {"x0": to_pixels(x0)[0], "round_trip": to_pixels(decoded[:1])[0], "decoded": to_pixels(decoded[1:])[0],
             "latent": z_t[0], "latent_shape": tuple(z0.shape[1:]), "image_shape": (side, side, 3), "t": t,
-            "sqrt_alpha_bar": abar ** 0.5, "note": note, "name": pipe.name}
+            "alpha_bar": abar, "sqrt_alpha_bar": abar ** 0.5, "note": note, "name": pipe.name}
 
 
 @keeps_view
@@ -67,8 +67,8 @@ def latent_view(settings: Settings, choice, uploaded, t, seed):
                           "D(z_t): decoded"], [""], f"Latent diffusion with {r['name']}", height=360)
     text = (f"$$z_0 = s\\,E(x):\\ {side}\\times{side}\\times 3 = {pixels:,} \\text{{ numbers}} \\;\\to\\; "
             f"{h}\\times{w}\\times{C} = {values:,}\\ \\ ({pixels / values:.0f}\\times \\text{{ fewer}})$$\n\n"
-            f"$$z_{{{r['t']}}} = {number(r['sqrt_alpha_bar'])}\\,z_0 + "
-            f"{number((1 - r['sqrt_alpha_bar'] ** 2) ** 0.5)}\\,\\varepsilon\\qquad x_{{{r['t']}}} = D(z_{{{r['t']}}}/s)$$"
+            f"$${noising_formula(r['alpha_bar'], r['t'], x='z', x0='z_0', symbolic=False)}"
+            f"\\qquad x_{{{r['t']}}} = D(z_{{{r['t']}}}/s)$$"
             f"\n\nThe noise is added to the latent, with the checkpoint's own schedule (not the schedule above); "
             f"the decoder turns noisy latents into structured blotches, not pixel snow. Image: {r['note']}.")
     return text, figure

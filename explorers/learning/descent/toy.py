@@ -170,7 +170,7 @@ def build_toy_part(tab: gr.Tab) -> dict:
     with gr.Row():
         controls = toy_controls()
         with gr.Column(scale=1, min_width=280):
-            status = gr.Markdown(elem_id="descent-status")
+            status = gr.Markdown(elem_id="descent-status", elem_classes=["dle-answer"])    # its lesson: after a reveal
             gif_button = gr.Button("Make a GIF of the path", elem_id="descent-gif-button")
             gif = gr.File(label="descent GIF", elem_id="descent-gif")
     with gr.Row():
@@ -187,7 +187,8 @@ def build_toy_part(tab: gr.Tab) -> dict:
         "Gradient · at a saddle the gradient is almost zero": ["saddle", 1.8, 0.01, 0.1, 0, 60, 13],
         "Cost Function · several minima: the start decides": ["wells", -3.5, 0.5, 0.3, 0, 80, 0],
     }, elem_id="descent-scenes")
-    name.input(suggested, inputs=name, outputs=[x0, y0, eta, steps], api_visibility="undocumented", queue=False)
+    name.select(suggested, inputs=name, outputs=[x0, y0, eta, steps], api_visibility="undocumented",
+                queue=False)      # chosen, not only opened and left: what the learner typed stays
     gr.on([tab.opened, steps.change], step_range, inputs=[steps, look], outputs=look, api_visibility="undocumented", queue=False)
     gr.on([tab.opened, *[c.change for c in controls]], update_toy, inputs=list(controls),
           outputs=[live, surface_plot, contour, table, status], trigger_mode="always_last",

@@ -14,10 +14,9 @@ from components.errors import keeps_view, user_errors
 from components.formatting import number
 from components import playground_figures as figures
 from core.checks import MAX_SEED, in_range, whole
-from core.playground import (MAX_LAYERS, Run, accuracy, activations_on_plane, cost, feature_matrix, forward, network,
-                             share_right, start, train, weights_as_lists)
-from core.playground_data import (DATASETS, EXTENT, MAX_NOISE, MAX_POINTS, Split, checked_points, make_dataset, read_csv,
-                                  split)
+from core.playground import (Run, accuracy, activations_on_plane, cost, feature_matrix, forward, network, share_right,
+                             start, train, weights_as_lists)
+from core.playground_data import DATASETS, EXTENT, MAX_NOISE, Split, checked_points, make_dataset, split
 from explorers.learning.playground.desk import Desk, checked_rates
 
 OWN = "your points"                   # the data set made of the learner's clicks or CSV
@@ -42,8 +41,8 @@ def data_for(dataset: str, noise_percent, train_percent, seed, own_points) -> Sp
     share = in_range("training share", train_percent, 10, 90) / 100
     if dataset == OWN:
         if not own_points:
-            raise ValueError("There are no points of yours yet: click the plane under 'Your own points' "
-                             "(at least 4, two classes), or upload a CSV.")
+            raise ValueError("There are no points of yours yet (a link does not carry them): click the plane "
+                             "under 'Your own points' (at least 4, two classes), or upload a CSV.")
         points, labels = checked_points([p[:2] for p in own_points], [p[2] for p in own_points])
     else:
         points, labels = make_dataset(dataset, in_range("noise", noise_percent, 0, 100 * MAX_NOISE) / 100, seed)
@@ -191,22 +190,6 @@ def export_files(desk: Desk):
     return gr.File(value=export(desk.take()[0]), visible=True)
 
 
-def points_from_csv(path) -> list[list[float]]:
-    """An uploaded CSV as the learner's points [[x, y, label], ...] (read at most a little over the byte cap)."""
-    if not path:
-        raise ValueError("No file was uploaded.")
-    with open(path, "rb") as file:
-        data = file.read(300_000)
-    points, labels = read_csv(data)
-    return [[float(x), float(y), int(k)] for (x, y), k in zip(points.tolist(), labels.tolist())]
-
-
-def own_points_note(points: list) -> str:
-    counts = np.bincount([int(p[2]) for p in points], minlength=3) if points else np.zeros(3, dtype=int)
-    named = ", ".join(f"{c} of class {k}" for k, c in enumerate(counts) if c)
-    return f"**{len(points)} points** ({named or 'none yet'})."
-
-
 @user_errors
 def train_endpoint(dataset: str, noise: float, hidden: list[int], activation: str, learning_rate: float,
                    batch_size: int, l2: float, features: list[str], steps: int, seed: int) -> dict:
@@ -233,49 +216,3 @@ def json_safe(value):
     if isinstance(value, list):
         return [json_safe(v) for v in value]
     return None if isinstance(value, float) and not np.isfinite(value) else value
-
-
-def own_points_view(points: list) -> tuple:
-    return points, figures.points_canvas(points, EXTENT), own_points_note(points)
-
-
-@keeps_view
-def add_point(points: list, label, event: gr.SelectData) -> tuple:
-    """A click on the canvas adds a point of the chosen class there (at most MAX_POINTS)."""
-    if len(points) >= MAX_POINTS:
-        raise ValueError(f"At most {MAX_POINTS:,} points; undo or clear some first.")
-    x, y = figures.canvas_to_plane(*event.index[:2], EXTENT)
-    return own_points_view([*points, [round(x, 2), round(y, 2), whole("class", label, 0, 2)]])
-
-
-@keeps_view
-def undo_point(points: list) -> tuple:
-    return own_points_view(points[:-1])
-
-
-@keeps_view
-def clear_points(points: list) -> tuple:
-    return own_points_view([])
-
-
-@keeps_view
-def upload_points(path) -> tuple:
-    """A CSV replaces the points, and the network starts on them (the data set switches to OWN)."""
-    return (*own_points_view(points_from_csv(path)), OWN)
-
-
-def use_points() -> str:
-    return OWN
-
-
-def fewer_layers(layers) -> int:
-    return max(0, int(layers or 0) - 1)
-
-
-def more_layers(layers) -> int:
-    return min(MAX_LAYERS, int(layers or 0) + 1)
-
-
-def shown_widths(layers) -> list:
-    count = int(layers or 0)
-    return [gr.Slider(visible=k < count) for k in range(MAX_LAYERS)]

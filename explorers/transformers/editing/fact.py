@@ -1,12 +1,10 @@
 """Edit a fact (knowledge map: MLP Block (Fact Storage), "W↓ columns = facts to inject"): ROME's rank-one change to
 one MLP's down-projection, for this session only, with what it did to the prompt, its paraphrases and neighbouring
-facts that must not move."""
+facts that must not move. What the edit computes; fact_part.py lays out the part and shows it."""
 from dataclasses import dataclass
 
 import torch
 
-from components.editing_figures import edit_effect_figure
-from components.formatting import number
 from core import editing
 from core.checks import whole
 from core.editing import RankOne, compute_edit, last_token_probabilities, mlp_trace_at_subject, rewrite_for
@@ -170,37 +168,3 @@ def neighbour_text(pairs) -> str:
     """(prompt, object) pairs as the neighbours box and /edit_fact write them: one 'prompt -> object' a line."""
     return "\n".join(f"{p} -> {o}" for p, o in pairs)
 
-
-def effect_figure(result: dict):
-    new, old = result["new_object"].strip(), result["old_object"].strip()
-    edited_rows = [("the edited prompt", result["after"], result["before"])] + [
-        (p["prompt"], None, None) for p in result["paraphrases"]]
-    labels = [short(label) for label, _, _ in edited_rows]
-    groups = [(f"p({new}): the edit, then its paraphrases (should rise)", labels,
-               [result["before"]["new_object"]] + [p["new_object"]["before"] for p in result["paraphrases"]],
-               [result["after"]["new_object"]] + [p["new_object"]["after"] for p in result["paraphrases"]]),
-              (f"p({old}): what the model said before (should fall)", labels,
-               [result["before"]["old_object"]] + [p["old_object"]["before"] for p in result["paraphrases"]],
-               [result["after"]["old_object"]] + [p["old_object"]["after"] for p in result["paraphrases"]])]
-    if result["neighbours"]:
-        groups.append(("neighbouring facts: p(their true object) (should not move)",
-                       [short(f"{n['prompt']} → {n['object']}") for n in result["neighbours"]],
-                       [n["before"] for n in result["neighbours"]], [n["after"] for n in result["neighbours"]]))
-    return edit_effect_figure(groups)
-
-
-def short(text: str, room: int = 44) -> str:
-    return text if len(text) <= room else text[:room - 1] + "…"
-
-
-def edit_formula(result: dict, layer_note: str) -> str:
-    n = result["norms"]
-    return (f"$$W_\\downarrow' = W_\\downarrow + \\underbrace{{(v^* - W_\\downarrow k^*)}}_{{u,\\ |u| = "
-            f"{number(n['u'], 2)}}}\\;\\underbrace{{\\frac{{(C^{{-1}}k^*)^\\top}}{{k^{{*\\top}} C^{{-1}} k^*}}}}"
-            f"_{{w^\\top,\\ |w| = {number(n['w'], 4)}}}, \\qquad |k^*| = {number(n['key'], 2)},\\quad "
-            f"W_\\downarrow' k^* = v^*$$\n\n"
-            f"Block **{result['layer']}** ({layer_note}). C = E[k kᵀ] over **{result['covariance_tokens']:,} tokens** "
-            f"of SmolLM2's own generations (models/corpus). v* was found in {len(result['loss'])} Adam steps "
-            f"(loss {result['loss'][0]:.2f} → {result['loss'][-1]:.2f}). The change is rank one: it adds "
-            f"u (w·k) to what this MLP writes, which is u itself for the key k* and almost nothing for keys C "
-            "says are unrelated.")

@@ -1,14 +1,21 @@
 """Steer the residual stream (knowledge map: Token → Embedding, "directions in this space = meaning", and Residual
-Stream): add a direction to the stream after one block and watch the next token and a greedy continuation follow."""
+Stream): add a direction to the stream after one block and watch the next token and a greedy continuation follow.
+The part of Edit & steer, its handlers and /steer."""
+import gradio as gr
 
 from components.editing_figures import steered_bars
+from components.errors import keeps_view, user_errors
+from components.events import bind
 from components.formatting import continued, number
 from core.checks import in_range, whole
 from core.sampling import top_k
 from core.steering import MAX_ALPHA, MAX_NEW_TOKENS, direction_and_size, greedy, steering
 from core.tokens import shown_token, tokenize
-from models.language import LanguageModel
+from models.language import LanguageModel, app_language_model
+from models.settings import Settings
+from server.gpu import gpu
 from server.memo import shared_cache
+from server.queue import HEAVY
 
 MAX_TOKENS = 64          # the prompt and the two contrasting prompts: at most 64 tokens each
 TOP = 8                  # bars shown before and after
@@ -78,3 +85,57 @@ def steer_view(result: dict, prompt: str):
     figure = steered_bars(shown_before, [p for _, p in r["top_before"]], shown_after, [p for _, p in r["top_after"]],
                           r["alpha"])
     return formula, text, figure
+
+
+def choose_steer(name):
+    return list(STEERS.get(name, next(iter(STEERS.values()))))
+
+
+@keeps_view
+@gpu(duration=60)
+def show_steer(settings: Settings, prompt, positive, negative, layer, alpha, tokens, progress=gr.Progress()):
+    lm = app_language_model(settings, progress)
+    return steer_view(steer(lm, prompt, positive, negative, layer, alpha, tokens), prompt)
+
+
+@user_errors
+@gpu(duration=60)
+def steer_endpoint(settings: Settings, prompt: str, positive: str, negative: str = "", layer: int = 6,
+                   alpha: float = 0.3, tokens: int = 20) -> dict:
+    """Add α · s · r̂ to the stream after block `layer` (r = mean stream of positive − of negative; negative empty:
+    r = W_U[positive's first token]): the greedy continuation and the top 8 next tokens, before and after."""
+    lm = app_language_model(settings)
+    result = steer(lm, prompt, positive, negative, layer, alpha, tokens)
+    return {key: value for key, value in result.items() if not key.startswith("_")}
+
+
+def build_steer_part(settings: Settings, tab, layers: int) -> dict:
+    first = next(iter(STEERS.values()))
+    gr.Markdown("### Steer the residual stream: add a direction, watch the text follow")
+    with gr.Row():
+        preset = gr.Dropdown(list(STEERS), value=next(iter(STEERS)), label="direction", elem_id="steer-preset")
+        prompt = gr.Textbox(first[0], label="prompt", scale=2, elem_id="steer-prompt")
+    with gr.Row():
+        positive = gr.Textbox(first[1], label="positive prompt (or a word, with the negative empty)",
+                              elem_id="steer-positive")
+        negative = gr.Textbox(first[2], label="negative prompt (empty: the positive word's W_U row)",
+                              elem_id="steer-negative")
+    with gr.Row():
+        layer = gr.Slider(0, layers - 1, min(first[3], layers - 1), step=1, label="after block",
+                          elem_id="steer-layer")
+        alpha = gr.Slider(-MAX_ALPHA, MAX_ALPHA, first[4], step=0.05, label="α (0 = no steering)",
+                          elem_id="steer-alpha")
+        tokens = gr.Slider(1, MAX_NEW_TOKENS, 20, step=1, label="tokens to write", elem_id="steer-tokens")
+        run = gr.Button("Steer", variant="primary", elem_id="steer-run")
+    formula = gr.Markdown(elem_id="steer-formula")
+    with gr.Row():
+        text = gr.Markdown(elem_id="steer-text")
+        bars = gr.Plot(label="next token", elem_id="steer-bars", scale=2)
+    inputs, outputs = [prompt, positive, negative, layer, alpha, tokens], [formula, text, bars]
+    preset.select(choose_steer, inputs=preset, outputs=inputs[:5], api_visibility="undocumented").then(
+        bind(show_steer, settings), inputs=inputs, outputs=outputs, api_visibility="undocumented", **HEAVY)
+    gr.on([tab.opened, run.click, prompt.submit, positive.submit, negative.submit, layer.release, alpha.release,
+           tokens.release], bind(show_steer, settings), inputs=inputs, outputs=outputs,
+          api_visibility="undocumented", trigger_mode="always_last", **HEAVY)
+    return {"steer_prompt": prompt, "positive": positive, "negative": negative, "steer_layer": layer,
+            "alpha": alpha, "tokens": tokens}

@@ -4,6 +4,16 @@
 // figure and the link then agree. A number box with a range (a seed) is clamped the same way when it is left.
 const SLIDER_BOX = 'input[type=number][aria-label^="number input for"]';
 const RANGED_BOX = 'input[type=number][min][max]';        // a number box with a range (a seed): clamped on leaving
+// While the learner types, a value outside a slider's range never reaches Gradio (it would send it on to the
+// server, which refuses it with a raw "Value 60 is greater than maximum" toast): the box shows it, leaving clamps it.
+const outside = (box) => {
+  const value = Number(box.value);
+  return box.value !== "" && Number.isFinite(value) && (value < Number(box.min) || value > Number(box.max));
+};
+document.addEventListener("input", (event) => {
+  const box = event.target;
+  if (box.matches && box.matches(SLIDER_BOX) && outside(box)) event.stopPropagation();   // a seed box: the server says
+}, true);
 document.addEventListener("blur", (event) => {
   const box = event.target;
   if (!box.matches || !(box.matches(SLIDER_BOX) || box.matches(RANGED_BOX)) || box.value === "") return;

@@ -37,7 +37,21 @@ setInterval(() => {
   rules.textContent = JSON.stringify({prerender: [{source: "list", urls: [url]}]});
   document.head.append(rules);
 }, 2000);
-let focused = "";
+// The stop's focus element is scrolled to as soon as it is laid out, at once, and held in place while the panel
+// draws around it (for 8 s, until the learner scrolls, clicks or types): the stop opens where it ends, once.
+let focused = "", holdUntil = 0;
+for (const kind of ["wheel", "touchmove", "keydown", "mousedown"]) {
+  window.addEventListener(kind, () => { holdUntil = 0; }, {passive: true, capture: true});
+}
+const place = (target) => {   // its top a little below the pinned bar (as it grows while drawing, only down)
+  const box = target.getBoundingClientRect(), top = 40 + window.innerHeight * 0.1;
+  if (Math.abs(box.top - top) > 2) window.scrollBy(0, box.top - top);
+};
+const hold = (target) => {
+  if (performance.now() > holdUntil || !target.isConnected) return;
+  place(target);
+  requestAnimationFrame(() => hold(target));
+};
 setInterval(() => {
   const bar = document.querySelector("#tour .tour-bar");
   const root = document.querySelector("#dle-root");
@@ -45,6 +59,7 @@ setInterval(() => {
   const target = bar && bar.dataset.focus && document.getElementById(bar.dataset.focus);
   if (target && focused !== bar.dataset.focus && target.offsetParent !== null) {
     focused = bar.dataset.focus;
-    setTimeout(() => target.scrollIntoView({behavior: "smooth", block: "center"}), 1500);
+    holdUntil = performance.now() + 8000;
+    hold(target);
   }
-}, 500);
+}, 100);

@@ -1,5 +1,6 @@
 """The gradient-descent panel: what it shows equals the references (closed forms, the core paths checked against
-torch, a plain loop for the network landscape); the endpoints return plain JSON; bad input gets a clear message."""
+torch, a plain loop for the network landscape); the endpoints return plain JSON; bad input gets a clear message;
+its scenes show what they say."""
 import json
 
 import gradio as gr
@@ -10,10 +11,9 @@ import torch
 from components.landscape_figures import DOWNHILL
 from core.landscape import SURFACES, descend_surface
 from core.loss_landscape import axis, landscape_loop, random_directions
-from core.mlp import cost
+from core.mlp import N_PARAMETERS, cost
 from explorers.learning.descent import descend_endpoint
 from explorers.learning.descent.landscape import landscape_endpoint, update_network
-from core.mlp import N_PARAMETERS
 from explorers.learning.descent.sgd import DATA_SURFACE, N_TRAIN_3_8, digits_data, update_data
 from explorers.learning.descent.toy import TABLE_ROWS, descent_gif, step_range, update_toy, vector
 from models.digit_network import load_digit_network
@@ -185,3 +185,31 @@ def test_a_diverging_path_keeps_the_plotted_range_and_says_where_it_left():
         assert len(marks) == 1 and list(marks[0].text) == [f"left at step {first_out}"]
     _, inside, contour_inside, _, _ = update_toy("bowl", 1.6, 1.2, 0.1, 0.0, 30, 5)
     assert not [t for t in [*inside.data, *contour_inside.data] if t.name and "left" in t.name]
+
+
+def walk(sample):
+    name, x, y, eta, mu, steps, _ = sample
+    return descend_surface(name, x, y, eta, mu, steps)[1]
+
+
+def test_descent_scenes(app_scene):
+    bowl = walk(app_scene("descent-scenes", "Gradient Descent · the bowl"))
+    assert not bowl.diverged and float(bowl.costs[-1]) < 0.01                       # rolls to the bottom
+    too_far = walk(app_scene("descent-scenes", "Gradient Descent · η = 1.05"))
+    assert too_far.diverged or float(too_far.costs[-1]) > float(too_far.costs[0])   # it diverges
+    zigzag = walk(app_scene("descent-scenes", "Gradient Descent · ill-conditioned valley"))
+    moves = torch.diff(zigzag.points, dim=0)                                         # (steps, 2)
+    flips = int((torch.sign(moves[1:]) != torch.sign(moves[:-1])).sum(dim=0).max())
+    assert flips >= 0.8 * (len(moves) - 1)                                           # the steep axis flips each step
+    momentum = walk(app_scene("descent-scenes", "Gradient Descent · momentum 0.5"))
+    moves = torch.diff(momentum.points, dim=0)
+    assert int((torch.sign(moves[1:]) != torch.sign(moves[:-1])).sum(dim=0).max()) < 0.6 * flips   # it dies out
+    assert float(momentum.costs[20]) < 0.01 * float(zigzag.costs[20])                # and the bottom comes sooner
+    sample = app_scene("descent-scenes", "Gradient · at a saddle")
+    saddle, k = walk(sample), int(sample[-1])
+    assert float(saddle.gradients[k].norm()) < 0.1 * float(saddle.gradients[0].norm())   # almost zero at step k,
+    assert float(saddle.points[k].norm()) < 0.15                                          # by the saddle (0, 0)
+    name, x, y, eta, mu, steps, _ = app_scene("descent-scenes", "Cost Function · several minima")
+    here = descend_surface(name, x, y, eta, mu, steps)[1].points[-1]
+    there = descend_surface(name, -x, y, eta, mu, steps)[1].points[-1]               # the mirrored start
+    assert float((here - there).norm()) > 1.0                                        # ends in another minimum
