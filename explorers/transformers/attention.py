@@ -224,7 +224,7 @@ def build(settings: Settings) -> PanelLink:
         statistic.change(bind(run, settings), inputs=asked, outputs=controls, api_visibility="undocumented",
                          **HEAVY).then(**redraw)
         prompt.submit(**new_prompt).then(**redraw)
-        preset.input(choose_preset, inputs=preset, outputs=prompt, api_visibility="undocumented").then(
+        preset.select(choose_preset, inputs=preset, outputs=prompt, api_visibility="undocumented").then(
             **new_prompt).then(**redraw)
         gr.on([layer.change, head.change, query.change, overlay.change], **redraw, trigger_mode="always_last",
               show_progress="hidden")
