@@ -9,19 +9,20 @@ import uuid
 from pathlib import Path
 
 import pytest
+from gradio.utils import get_upload_folder
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from gradio.utils import get_upload_folder
 from starlette.testclient import TestClient
 
 from server.fair_share import HEAVY_QUEUE, FairShare, Limits, client_address, folder_mb, refusal
 
 
-def post(url: str, body: bytes, content_type: str = "application/json", headers: dict | None = None):
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": content_type, **(headers or {})})
+def call(url: str, body: bytes | None = None, content_type: str = "application/json"):
+    """(status, body) of a GET, or of a POST when there is a body; an HTTP error is an answer too."""
+    request = urllib.request.Request(url, data=body, method="GET" if body is None else "POST",
+                                     headers={} if body is None else {"Content-Type": content_type})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read()
@@ -40,7 +41,7 @@ def heavy_fn(demo):
 def join(address: str, index: int, data: list, session: str):
     body = json.dumps({"data": data, "fn_index": index, "session_hash": session, "event_data": None,
                        "trigger_id": None}).encode()
-    return post(f"{address}/gradio_api/queue/join", body)
+    return call(f"{address}/gradio_api/queue/join", body)
 
 
 def wait_until(condition, seconds: float = 120) -> None:
@@ -82,12 +83,12 @@ def test_a_light_event_is_not_capped_and_a_malformed_join_reaches_gradio(served)
     session = uuid.uuid4().hex[:10]
     statuses = [join(address, light, [None] * len(demo.fns[light].inputs), session)[0] for _ in range(5)]
     assert statuses == [200] * 5
-    status, _ = post(f"{address}/gradio_api/queue/join", b"{not json")
+    status, _ = call(f"{address}/gradio_api/queue/join", b"{not json")
     assert status == 422                       # Gradio's own answer to a body it cannot read
 
 
 def test_the_queue_maximum_answers_in_words(served):
-    address, demo = served
+    _, demo = served
     light = next(i for i, fn in demo.fns.items() if fn.concurrency_id != HEAVY_QUEUE and fn.inputs)
     fair = Limits(queue_size=0)
     why = refusal(demo._queue, demo.fns, {"fn_index": light, "session_hash": "s"}, None, fair)
@@ -103,13 +104,13 @@ def multipart(name: str, content: bytes) -> tuple[bytes, str]:
 
 
 def test_an_upload_over_the_maximum_is_refused_before_it_is_stored(served, settings):
-    address, demo = served
+    address, _ = served
     folder = Path(get_upload_folder())
     small_name, big_name = f"small-{uuid.uuid4().hex}.csv", f"big-{uuid.uuid4().hex}.png"
-    status, body = post(f"{address}/gradio_api/upload", *multipart(small_name, b"x,y,label\n0,0,1\n"))
+    status, body = call(f"{address}/gradio_api/upload", *multipart(small_name, b"x,y,label\n0,0,1\n"))
     assert status == 200 and json.loads(body)[0].endswith(small_name)
     assert list(folder.rglob(small_name))
-    status, body = post(f"{address}/gradio_api/upload",
+    status, body = call(f"{address}/gradio_api/upload",
                         *multipart(big_name, os.urandom(settings.max_upload_mb * 2**20 + 1024)))
     assert status == 413 and b"maximum allowed size" in body
     assert not list(folder.rglob(big_name))
@@ -120,11 +121,7 @@ def test_an_upload_over_the_maximum_is_refused_before_it_is_stored(served, setti
                                   "/gradio_api/file=..%2F..%2F..%2Fetc%2Fpasswd", "/gradio_api/file=../app.py"])
 def test_files_outside_the_app_s_own_stay_refused(served, path):
     address, _ = served
-    try:
-        with urllib.request.urlopen(address + path, timeout=30) as response:
-            status, body = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, body = error.code, b""
+    status, body = call(address + path)
     assert status in (403, 404), (path, status)
     assert b"root:" not in body and b"[core]" not in body
 
@@ -157,9 +154,5 @@ def test_the_visitor_s_address_is_the_first_forwarded_hop():
 
 def test_gradio_s_own_view_saving_route_is_closed(served):
     address, _ = served
-    try:
-        urllib.request.urlopen(f"{address}/gradio_api/deep_link?session_hash=abc", timeout=30)
-        status = 200
-    except urllib.error.HTTPError as error:
-        status = error.code
+    status, _ = call(f"{address}/gradio_api/deep_link?session_hash=abc")
     assert status == 404
