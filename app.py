@@ -260,9 +260,23 @@ def queue_options(settings: Settings) -> dict:
     return dict(default_concurrency_limit=2, max_size=settings.queue_size + 16)
 
 
+def log_to_stderr() -> None:
+    """The app's own log lines (a model's warm-up, a refused input, a refused job) on stderr, with the time."""
+    import logging
+
+    log = logging.getLogger("deep_learning_explorer")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
 def main(argv: list[str] | None = None) -> None:
     settings, _ = parse_settings(argv)
     set_environment(settings)
+    log_to_stderr()
     from server.allocator import tame_malloc
 
     tame_malloc()                     # before the worker threads exist: see server/allocator.py

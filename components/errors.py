@@ -33,6 +33,12 @@ def message_for(error: Exception, handler: str) -> str:
     return UNEXPECTED
 
 
+def said(message: str, handler: str) -> str:
+    """A refusal the page shows, also written to the server log (one line: what a learner was told, and where)."""
+    log.info("%s refused: %s", handler, message)
+    return message
+
+
 def keeps_view(fn):
     """Decorator for a panel's handlers: a toast with message_for(error) and no output changed. A generator handler
     (a view that streams) keeps the views it has yielded so far."""
@@ -42,7 +48,7 @@ def keeps_view(fn):
             try:
                 yield from fn(*args, **kwargs)
             except Exception as error:
-                gr.Warning(message_for(error, fn.__name__))
+                gr.Warning(said(message_for(error, fn.__name__), fn.__name__))
                 yield gr.skip()
         return streaming
 
@@ -51,7 +57,7 @@ def keeps_view(fn):
         try:
             return fn(*args, **kwargs)
         except Exception as error:
-            gr.Warning(message_for(error, fn.__name__))
+            gr.Warning(said(message_for(error, fn.__name__), fn.__name__))
             return gr.skip()
     return wrapper
 

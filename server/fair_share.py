@@ -15,6 +15,7 @@ Refusals are 429 or 507 with a JSON `detail`: Gradio's page shows the detail of 
 "busy" text for a 503, which is why the queue's own maximum is not the one that answers).
 """
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from server.queue import HEAVY
 
 HEAVY_QUEUE = HEAVY["concurrency_id"]
+log = logging.getLogger("deep_learning_explorer")
 
 
 @dataclass(frozen=True)
@@ -105,10 +107,12 @@ class FairShare:
                 body = await read_body(receive)
                 why = self.join_refusal(scope, body)
                 if why:
+                    log.info("join refused: %s", why)
                     await respond(send, 429, why)
                     return
                 receive = replay(body, receive)
             elif path.endswith("/upload") and self.uploads_full():
+                log.info("upload refused: the upload folder holds more than %s MB", self.limits.upload_folder_mb)
                 await respond(send, 507, f"The server's upload space is full ({self.limits.upload_folder_mb} MB); "
                                          "uploads are cleared after an hour. Try again later.")
                 return

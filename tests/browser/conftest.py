@@ -26,6 +26,18 @@ START_TIMEOUT_S = 180   # the app itself starts in a few seconds; this only boun
 expect.set_options(timeout=30_000)
 
 pytestmark = pytest.mark.browser
+APP_LOG = REPO / "artifacts" / "app-under-test.log"
+LOG_TAIL = 30           # lines of the app's log a failed test prints (CI keeps no artifacts)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test reports what the app logged last (refused inputs and jobs, traces) beside its error."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and APP_LOG.exists():
+        lines = APP_LOG.read_text(errors="replace").splitlines()[-LOG_TAIL:]
+        report.sections.append(("app log (last lines)", "\n".join(lines)))
 
 
 def free_port() -> int:
@@ -41,7 +53,7 @@ def app_url():
                DLE_CACHE_DIR=str(REPO / ".cache"), PYTHONUNBUFFERED="1")
     env.pop("DLE_ONLINE", None)
     (REPO / "artifacts").mkdir(exist_ok=True)
-    log = open(REPO / "artifacts" / "app-under-test.log", "w")
+    log = open(APP_LOG, "w")
     process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
