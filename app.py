@@ -227,6 +227,17 @@ def checked_tours(settings: Settings, links) -> dict:
     return tours
 
 
+def page_theme():
+    """Gradio's default look in large type, with the bold faces of its two bundled fonts declared: its default
+    declares only 400 and 600, so bold text (700) was drawn in a fallback font, but for a first capital."""
+    import gradio as gr
+
+    font = gr.themes.LocalFont("Source Sans Pro", weights=(400, 600, 700))
+    mono = gr.themes.LocalFont("IBM Plex Mono", weights=(400, 600, 700))
+    return gr.themes.Default(text_size="lg", font=(font, "ui-sans-serif", "system-ui", "sans-serif"),
+                             font_mono=(mono, "ui-monospace", "Consolas", "monospace"))
+
+
 def launch_options(settings: Settings, demo) -> dict:
     import gradio as gr
     from starlette.middleware import Middleware
@@ -248,7 +259,7 @@ def launch_options(settings: Settings, demo) -> dict:
                               page_for=page_for(demo.panel_pages, demo.tours),
                               state_for=linked_state(demo.panel_pages, demo.tours))
     return dict(server_name=settings.host, server_port=settings.port, share=settings.share,
-                theme=gr.themes.Default(text_size="lg"), css_paths=[ASSETS / "page.css"], js=page_script(),
+                theme=page_theme(), css_paths=[ASSETS / "page.css"], js=page_script(),
                 show_error=False, allowed_paths=[], footer_links=["api", "settings"],
                 state_session_capacity=settings.max_sessions, max_file_size=f"{settings.max_upload_mb}mb",
                 app_kwargs={"middleware": [fair_share, linked_pages]})

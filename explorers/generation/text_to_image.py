@@ -15,7 +15,7 @@ from components.diffusion_figures import attention_overlays, colour_grid
 from components.errors import keeps_view, user_errors
 from components.events import bind
 from components.checked_number import CheckedNumber
-from components.formatting import number
+from components.formatting import number, wrapped
 from components.formulas import GUIDANCE_LABEL, guidance_note
 from components.scenes import scenes
 from components.page import panel_frame
@@ -116,8 +116,8 @@ def attention_formula(r: dict) -> str:
 def show_image(settings: Settings, prompt, negative_prompt, w, steps, seed, progress=gr.Progress()):
     progress(0.05, desc="Sampling in the latent space…")
     r = generate(settings, prompt, negative_prompt, w, steps, seed)
-    shown_prompt = r["prompt"] if len(r["prompt"]) <= 34 else r["prompt"][:33] + "…"
-    picture = colour_grid(r["image"][None, None], [""], [""], f"“{shown_prompt}”, w = {r['w']:g}", height=420)
+    picture = colour_grid(r["image"][None, None], [""], [""], wrapped(f"“{r['prompt']}”, w = {r['w']:g}", 38),
+                          height=440)
     shown = [(i, t) for i, t in r["tokens"] if t not in FUNCTION_WORDS][:MAX_MAPS] or r["tokens"][:MAX_MAPS]
     overlays = (attention_overlays(r["image"], r["maps"][[i for i, _ in shown]], [t for _, t in shown])
                 if shown else None)

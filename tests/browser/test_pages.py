@@ -79,3 +79,16 @@ def test_presenter_mode_follows_the_learner_to_the_next_page(page, app_url):
     expect(page.locator(".dle-panels a.dle-here")).to_have_text("Digit network")
     assert parse_qs(urlsplit(page.url).query)["presenter"] == ["1"]
     expect(page.locator("#presenter input")).to_be_checked()
+
+
+def test_bold_text_is_drawn_in_the_pages_own_bold_font(page):
+    """A learner saw bold headings in two fonts ('B' in Source Sans, 'efore the edit' in a fallback): the bold face
+    must be declared and loaded, and a card's bold 'Try this.' drawn with it."""
+    expect(page.locator(".dle-explanation strong").first).to_be_visible()
+    faces = page.evaluate("""async () => {
+        await document.fonts.ready;
+        await document.fonts.load("700 16px 'Source Sans Pro'");
+        return [...document.fonts].filter(f => f.family.replace(/['"]/g, '') === 'Source Sans Pro')
+                                  .map(f => `${f.weight} ${f.status}`);
+    }""")
+    assert "700 loaded" in faces, faces

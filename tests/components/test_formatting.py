@@ -3,7 +3,7 @@ import markdown_it
 
 import pytest
 
-from components.formatting import as_plain, continued, percent, significant
+from components.formatting import as_plain, continued, percent, plus, significant, wrapped
 
 
 def rendered(text: str) -> str:
@@ -51,3 +51,16 @@ def test_no_formula_number_has_an_e_or_a_hyphen_minus():
         shown = significant(value, 4)
         assert "e" not in shown.replace(r"\times", "") and "-" not in shown.replace("^{-", "")
         assert "+" not in shown
+
+
+def test_a_long_label_is_wrapped_whole_and_cut_only_beyond_its_lines():
+    text = "Where is the Eiffel Tower? It is in the city of"
+    assert wrapped(text, 30) == "Where is the Eiffel Tower? It<br>is in the city of"
+    assert wrapped("short", 30) == "short" and wrapped("", 30) == ""
+    long = wrapped("word " * 40, 10, max_lines=2)
+    assert long.count("<br>") == 1 and long.endswith("…") and all(len(line) <= 10 for line in long.split("<br>"))
+    assert wrapped("São Paulo <b>bold</b> 東京 🙂", 40) == "São Paulo &lt;b&gt;bold&lt;/b&gt; 東京 🙂"    # shown as typed
+
+
+def test_a_signed_term_reads_as_a_sum_or_a_difference():
+    assert (plus(0.3, 1), plus(-0.3, 1), plus(-0.0001, 2)) == ("+ 0.3", "− 0.3", "+ 0.00")

@@ -6,7 +6,7 @@ import pytest
 
 import app
 from components.deeplink import parse_setting
-from components.tour import bundled_tours, check_stops, parse_tour, stop_query, tour_bar, tour_stop
+from components.tour import bundled_tours, check_stops, parse_tour, prose, stop_query, tour_bar, tour_stop
 
 # The knowledge map's cards (../shared/knowledge-map.txt), each needing a stop.
 CARDS = ["Neuron", "Weights & Bias", "Activation Functions", "Layers", "Forward Pass", "Cost Function",
@@ -139,6 +139,14 @@ def test_a_wrong_tour_or_stop_is_reported_and_still_opens_a_page():
 def test_the_bar_escapes_the_files_text():
     tour = parse_tour(GOOD.replace('narration = "One."', 'narration = "<script>x</script>"'), "mine")
     assert "<script>" not in tour_bar(tour, 1, False, False)
+
+
+def test_a_subscript_in_a_stops_text_is_shown_as_one():
+    """Stop 24 read 'x_t = √ᾱ_t·x₀' with its underscores; the series writes x with a subscript t."""
+    assert prose("x_t = √ᾱ_t·x₀ + ε_{cond} − W_down <b>") == ("x<sub>t</sub> = √ᾱ<sub>t</sub>·x₀ + ε<sub>cond</sub> − "
+                                                            "W<sub>down</sub> &lt;b&gt;")
+    bar = tour_bar(bundled_tours()["series"], 24, False, False)
+    assert "x<sub>t</sub>" in bar and "_t" not in bar.split("tour-narration")[1].split("</p>")[0]
 
 
 def test_the_docs_example_tour_is_valid(settings):

@@ -10,7 +10,8 @@ import torch
 
 from core.editing import RankOne, down_weight
 from explorers.transformers.editing.fact import FACTS
-from explorers.transformers.editing.fact_part import edit_fact_endpoint, fact_fields, reset_edit, show_edit, try_edited
+from explorers.transformers.editing.fact_part import (edit_fact_endpoint, effect_figure, fact_fields, reset_edit,
+                                                      show_edit, try_edited)
 from explorers.transformers.editing.steer import STEERS, show_steer, steer_endpoint
 from tests.handlers import bound, refuses
 
@@ -72,6 +73,19 @@ def test_every_reported_probability_is_the_model_with_the_edit_written_into_its_
                                                                                     abs=1e-4)
 
 
+def test_the_bars_name_each_prompt_whole(handlers):
+    """A learner read 'Where is the Eiffel Tower? It is in the cit…': a label is wrapped onto lines, never cut."""
+    fact = FACTS["Eiffel Tower: Paris → Rome"]
+    prompt, subject, new_object, paraphrases, neighbours = fact_fields(fact)
+    result = handlers[0](prompt, subject, new_object, 16, paraphrases, neighbours)
+    labels = [label for trace in effect_figure(result).data for label in trace.y]
+    shown = {label.replace("<br>", " ") for label in labels}
+    written = ([p["prompt"] for p in result["paraphrases"]]
+               + [f"{n['prompt']} → {n['object']}" for n in result["neighbours"]])
+    assert max(map(len, written)) > 40 and set(written) <= shown
+    assert all(len(line) <= 30 for label in labels for line in label.split("<br>"))
+
+
 def test_the_default_block_is_where_the_mlp_causal_trace_peaks(edits):
     for result in edits.values():
         assert result["trace"] is not None and result["layer"] == max(range(len(result["trace"])),
@@ -119,6 +133,8 @@ def test_the_love_hate_direction_moves_the_review_both_ways(handlers, language_m
     warm, cold = steer(prompt, positive, negative, layer, 0.3, 12), steer(prompt, positive, negative, layer, -0.3, 12)
     assert "dream" in warm["continuation_after"] and "nightmare" in cold["continuation_after"]
     assert warm["continuation_before"] == cold["continuation_before"]
+    formula = handlers[4](prompt, positive, negative, layer, -0.3, 12)[0]          # the panel's card
+    assert "\\hat r = x_{6} − 0.3 \\times" in formula and "+ −" not in formula        # not "+ −0.3"
 
 
 def test_a_token_direction_makes_that_token_likelier(handlers):

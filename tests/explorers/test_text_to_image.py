@@ -52,6 +52,9 @@ def test_the_panel_and_the_endpoint(sd_settings):
     formula, picture, overlays, note = show(PROMPT, "", 3.0, 5, 0)
     assert "softmax" in formula and "16\\times16\\times 3" in formula and "(3\\times)" in formula
     assert "empty prompt" in note and overlays is not None
+    long = "a large red seven on the left and a yellow one on the right"
+    title = show(long, "", 3.0, 5, 0)[1].layout.title.text
+    assert title.replace("<br>", " ") == f"“{long}”, w = 3"         # whole (it was cut after 'the left and…')
     result = json.loads(json.dumps(endpoint(PROMPT, "a dog", 3.0, 5, 0)))
     assert np.array(result["image"]).shape == (16, 16, 3)
     assert set(result["cross_attention"]) >= set(result["tokens"]) - {""}

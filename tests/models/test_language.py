@@ -120,3 +120,19 @@ def test_a_partial_cache_left_by_a_stopped_process_is_removed(tmp_path):
     remove_stale_partials(tmp_path / "model")
     assert not dead.exists() and alive.exists()
     check_language_model(Settings(language_model=str(tmp_path)))      # a local folder: fine offline
+
+
+def test_the_loading_message_shows_only_while_the_model_loads(tmp_path, language_model):
+    """A panel passes its gr.Progress: 'Loading the language model' is shown on the run that loads it, not on every
+    run after (a learner read it on each prompt)."""
+    from models.language import app_language_model
+
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=language_model.vocab_size, hidden_size=32, intermediate_size=64,
+                                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2))
+    model.save_pretrained(tmp_path / "lm")
+    language_model.tokenizer.save_pretrained(tmp_path / "lm")
+    settings = Settings(language_model=str(tmp_path / "lm"), cache_dir=str(tmp_path / "cache"), device="cpu")
+    shown = []
+    first = app_language_model(settings, progress=lambda _, desc: shown.append(desc))
+    again = app_language_model(settings, progress=lambda _, desc: shown.append(desc))
+    assert again is first and len(shown) == 1 and shown[0].startswith("Loading the language model")

@@ -6,7 +6,7 @@ import gradio as gr
 from components.editing_figures import edit_effect_figure
 from components.errors import keeps_view, user_errors
 from components.events import bind
-from components.formatting import continued, number, percent
+from components.formatting import continued, number, percent, wrapped
 from core.editing import RankOne
 from core.sampling import top_k
 from core.tokens import shown_token
@@ -16,6 +16,8 @@ from models.language import app_language_model
 from models.settings import Settings
 from server.gpu import gpu
 from server.queue import HEAVY
+
+LABEL_WIDTH = 30          # a prompt's bar label wraps at this many characters (a phone's third of the figure)
 
 NO_EDIT = "No edit in this session: the model is as it was trained. Press **Edit the fact**."
 
@@ -44,7 +46,7 @@ def effect_figure(result: dict):
     new, old = result["new_object"].strip(), result["old_object"].strip()
     edited_rows = [("the edited prompt", result["after"], result["before"])] + [
         (p["prompt"], None, None) for p in result["paraphrases"]]
-    labels = [short(label) for label, _, _ in edited_rows]
+    labels = [wrapped(label, LABEL_WIDTH) for label, _, _ in edited_rows]
     groups = [(f"p({new}): the edit, then its paraphrases (should rise)", labels,
                [result["before"]["new_object"]] + [p["new_object"]["before"] for p in result["paraphrases"]],
                [result["after"]["new_object"]] + [p["new_object"]["after"] for p in result["paraphrases"]]),
@@ -53,13 +55,9 @@ def effect_figure(result: dict):
                [result["after"]["old_object"]] + [p["old_object"]["after"] for p in result["paraphrases"]])]
     if result["neighbours"]:
         groups.append(("neighbouring facts: p(their true object) (should not move)",
-                       [short(f"{n['prompt']} → {n['object']}") for n in result["neighbours"]],
+                       [wrapped(f"{n['prompt']} → {n['object']}", LABEL_WIDTH) for n in result["neighbours"]],
                        [n["before"] for n in result["neighbours"]], [n["after"] for n in result["neighbours"]]))
     return edit_effect_figure(groups)
-
-
-def short(text: str, room: int = 44) -> str:
-    return text if len(text) <= room else text[:room - 1] + "…"
 
 
 def edit_formula(result: dict, layer_note: str) -> str:

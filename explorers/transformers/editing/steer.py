@@ -6,7 +6,7 @@ import gradio as gr
 from components.editing_figures import steered_bars
 from components.errors import keeps_view, user_errors
 from components.events import bind
-from components.formatting import continued, number
+from components.formatting import continued, number, plus
 from core.checks import in_range, whole
 from core.sampling import top_k
 from core.steering import MAX_ALPHA, MAX_NEW_TOKENS, direction_and_size, greedy, steering
@@ -74,8 +74,8 @@ def steer_view(result: dict, prompt: str):
     r = result
     what = (f"r = W_U[\\text{{{r['token'].strip() or r['token']}}}]" if r["direction"] == "token" else
             "r = \\overline{x_l}(\\text{positive}) - \\overline{x_l}(\\text{negative})")
-    formula = (f"$$x_{{{r['layer']}}} \\leftarrow x_{{{r['layer']}}} + \\alpha\\, s\\, \\hat r = x_{{{r['layer']}}} + "
-               f"{number(r['alpha'], 1)} \\times {number(r['stream_size'], 1)} \\times \\hat r, \\qquad {what},\\ "
+    formula = (f"$$x_{{{r['layer']}}} \\leftarrow x_{{{r['layer']}}} + \\alpha\\, s\\, \\hat r = x_{{{r['layer']}}} "
+               f"{plus(r['alpha'], 1)} \\times {number(r['stream_size'], 1)} \\times \\hat r, \\qquad {what},\\ "
                f"|r| = {number(r['direction_norm'], 2)}$$\n\n"
                f"s is the stream's typical size at block {r['layer']} (the median |x| over the prompt), so α = 1 adds a "
                "vector as long as the stream itself, at every position, including each new token.")
