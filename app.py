@@ -228,11 +228,12 @@ def checked_tours(settings: Settings, links) -> dict:
 
 
 def page_theme():
-    """Gradio's default look in large type, with the bold faces of its two bundled fonts declared: its default
-    declares only 400 and 600, so bold text (700) was drawn in a fallback font, but for a first capital."""
+    """Gradio's default look in large type, with whole bold faces: its default declares Source Sans Pro at 400 and
+    600, and the 600 file it bundles holds only some capitals, so a heading or bold text was drawn in a fallback
+    font but for a first 'A' or 'B'. Declared at 400 and 700 (a whole file), semibold text takes the 700 face."""
     import gradio as gr
 
-    font = gr.themes.LocalFont("Source Sans Pro", weights=(400, 600, 700))
+    font = gr.themes.LocalFont("Source Sans Pro", weights=(400, 700))
     mono = gr.themes.LocalFont("IBM Plex Mono", weights=(400, 600, 700))
     return gr.themes.Default(text_size="lg", font=(font, "ui-sans-serif", "system-ui", "sans-serif"),
                              font_mono=(mono, "ui-monospace", "Consolas", "monospace"))

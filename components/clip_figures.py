@@ -1,7 +1,10 @@
-"""CLIP's figures, built from data: the N x N similarity matrix with the images above their columns, zero-shot bars,
-and the shared space with matching pairs joined."""
+"""CLIP's figures, built from data: the N x N similarity matrix with the images above their columns (its rows labelled
+with captions shortened where that keeps them apart), zero-shot bars, and the shared space with matching pairs
+joined."""
 import base64
+import html
 import io
+import unicodedata
 from typing import Sequence
 
 import numpy as np
@@ -18,6 +21,10 @@ VIEWS = {                                   # what the matrix shows -> (title, c
 }
 
 
+LABEL_WIDTH, LABEL_LINES, LABEL_FONT = 18, 3, 13    # a caption beside the matrix: 3 lines of 18 characters in 13 px
+                                                    # type, about 125 px wide: a 390 px phone keeps 150 px of matrix
+
+
 def png_uri(image: np.ndarray) -> str:
     """(H, W, 3) in [0, 1] -> a data URI a plotly layout image can show."""
     from PIL import Image
@@ -31,24 +38,87 @@ def short_caption(text: str, limit: int = 44) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def line_spans(text: str, width: int) -> list[tuple[int, int]]:
+    """Where to break `text` into lines of at most `width` characters: (start, end) of each line, broken at spaces (a
+    word longer than a line is split)."""
+    spans, i = [], 0
+    while i < len(text):
+        if text[i] == " ":
+            i += 1
+            continue
+        if i + width >= len(text):
+            spans.append((i, len(text)))
+            break
+        space = text.rfind(" ", i, i + width + 1)
+        next_word = text[space + 1:].split(" ", 1)[0]
+        end = space if space > i and len(next_word) <= width else i + width    # a word longer than a line fills it
+        spans.append((i, end))
+        i = end
+    return spans
+
+
+def fitted(text: str, width: int, lines: int) -> tuple[list[str], int]:
+    """`text` in at most `lines` lines of `width` characters, the last ending in '…' when some is left out (its last
+    words dropped to make room), and how many of its characters are shown."""
+    spans = line_spans(text, width)
+    if len(spans) <= lines:
+        return [text[a:b] for a, b in spans], len(text)
+    a, b = spans[lines - 1]
+    if b - a + 1 > width:
+        space = text.rfind(" ", a, b)
+        b = space if space > a else a + width - 1
+    return [text[a:b] for a, b in spans[:lines - 1]] + [text[a:b] + "…"], b
+
+
+def common_length(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+def caption_labels(captions: Sequence[str], width: int = 18, lines: int = 3) -> list[str]:
+    """Axis labels that tell captions apart, each at most `lines` lines of `width` characters (joined by <br>): the
+    caption's number, then the caption wrapped at spaces. A caption too long for that is cut at its end, unless the
+    cut would hide the first character in which it differs from the caption most like it: then it is shown from as
+    early a word ('…' before it) as still shows that character. Equal captions are told apart by their numbers (so
+    are, rarely, two that differ only where a shared run of words sits); the hover shows each caption whole."""
+    texts = [" ".join(unicodedata.normalize("NFC", str(caption)).split()) for caption in captions]
+    labels = []
+    for j, text in enumerate(texts):
+        number = f"{j + 1}. "
+        differs = max([common_length(text, other) for other in texts if other != text], default=0)
+        word_starts = [0] + [i + 1 for i, c in enumerate(text[:differs]) if c == " "]
+        for start in word_starts + [max(0, differs - width // 2)]:                  # last: inside a long word
+            prefix = number + ("…" if start else "")
+            shown, end = fitted(prefix + text[start:], width, lines)
+            if end == len(prefix + text[start:]) or differs - start + len(prefix) < end:
+                break
+        labels.append("<br>".join(html.escape(line) for line in shown))
+    return labels
+
+
 def similarity_matrix(values: np.ndarray, images: np.ndarray, captions: Sequence[str], view: str) -> go.Figure:
     """values (N_images, N_captions); images (N_images, H, W, 3). Captions are rows, images are columns (each
     image drawn above its column), so that the true pairs sit on the diagonal."""
     n_images, n_captions = values.shape
     title, bar = VIEWS[view]
     columns = [str(i + 1) for i in range(n_images)]
-    rows = [f"{j + 1}. {short_caption(c, 30)}" for j, c in enumerate(captions)]     # leaves the matrix room on a phone
+    rows = caption_labels(captions, LABEL_WIDTH, LABEL_LINES)
+    row = max(40, 10 + int(1.3 * LABEL_FONT) * max(label.count("<br>") + 1 for label in rows))   # px: its lines fit
     thumb = int(min(110, 760 / max(n_images, 1)))                               # room above for the images (px)
-    height = 110 + 40 * n_captions + thumb
+    height = 110 + row * n_captions + thumb
     fig = heatmap(values.T, columns, rows, title=None, x_title=f"image · {title}", colorbar_title=bar,
-                  text_format=".1f" if view == "similarity" else ".2f", hover="%{y}<br>image %{x}: %{z:.3f}",
+                  text_format=".1f" if view == "similarity" else ".2f", hover="%{customdata}<br>image %{x}: %{z:.3f}",
                   height=height, zmin=0 if view != "similarity" else None, zmax=1 if view != "similarity" else None)
+    # the whole caption in the hover; the numbers in the cells as large as the cells allow (small on a phone)
+    fig.update_traces(customdata=np.repeat(np.asarray(captions, dtype=object)[:, None], n_images, axis=1),
+                      textfont_size=None, colorbar=dict(orientation="h", yref="container", y=1, yanchor="top", x=1,
+                                                         xanchor="right", len=0.6, thickness=12, tickfont_size=13,
+                                                         title_side="top", ypad=4))
     for i, image in enumerate(images):
         fig.add_layout_image(source=png_uri(image), xref="x", yref="paper", x=i, y=1.01, sizex=0.92,
-                             sizey=thumb / (height - thumb - 60), xanchor="center", yanchor="bottom",
+                             sizey=thumb / (height - thumb - 124), xanchor="center", yanchor="bottom",
                              sizing="contain", layer="above")
-    fig.update_layout(margin=dict(t=thumb + 16, l=20, b=60))
-    fig.update_yaxes(automargin=True)
+    fig.update_layout(margin=dict(t=thumb + 64, l=8, r=8, b=60))              # the colour bar above the images
+    fig.update_yaxes(automargin=True, tickfont_size=LABEL_FONT, ticklabelstandoff=4)
     fig.update_xaxes(side="bottom", tickangle=0)
     return fig
 

@@ -1,6 +1,9 @@
-"""The series' last chapter in Chromium: CLIP's matrix and zero-shot bars, a fresh CLIP learning its diagonal, and a
-prompt typed and sent with Enter in Text to image, with its cross-attention maps (and an emptied prompt named as
-the fault beside the prompt box, not beside the slider that was moved)."""
+"""The series' last chapter in Chromium: CLIP's matrix and zero-shot bars, a fresh CLIP learning its diagonal, its
+loss whole on a projector and its captions on a phone, and a prompt typed and sent with Enter in Text to image,
+with its cross-attention maps (and an emptied prompt named as the fault beside the prompt box, not beside the
+slider that was moved)."""
+import re
+
 import numpy as np
 from PIL import Image
 from playwright.sync_api import expect
@@ -48,3 +51,41 @@ def test_text_to_image_prompt_with_enter(page):
     w.press("Enter")
     expect(page.locator("#t2i-prompt .dle-clamped")).to_contain_text("Type a prompt")
     expect(page.locator("#t2i-w .dle-clamped")).to_have_count(0)
+
+
+FORMULAS = """() => [...document.querySelectorAll('#clip-formula .katex-display')].map((display) => ({
+  loss: display.textContent.includes('softmax'), fitted: display.dataset.fitted || '',
+  cut: display.scrollWidth - display.clientWidth,
+  size: parseFloat(getComputedStyle(display.querySelector('.katex')).fontSize)}))"""
+CAPTION_LABELS = """() => {
+  const plot = document.querySelector('#clip-matrix .js-plotly-plot'), box = plot.getBoundingClientRect();
+  return [...plot.querySelectorAll('.ytick text')].map((label) => {
+    const r = label.getBoundingClientRect();
+    return {text: label.textContent, left: r.left - box.left, right: box.right - r.right, top: r.top, bottom: r.bottom};
+  });
+}"""
+
+
+def test_clip_loss_is_whole_on_a_projector_and_its_captions_on_a_phone(page, app_url):
+    """Issue 37, item 10. A 1024 px projector in presenter mode: the loss's lines fit at the size of the other
+    formulas (it was shrunk to half and still cut). A 390 px phone: the matrix's rows keep captions whole enough to
+    tell apart, each on its own rows' height, none cut at the figure's left edge."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{app_url}/clip?presenter=1")
+    expect(page.locator("#dle-root")).to_have_class(re.compile("dle-presenter"))
+    expect(page.locator("#clip-note")).to_contain_text("images give their own caption", timeout=120_000)
+    page.wait_for_function(f"() => ({FORMULAS})().every((f) => f.fitted.endsWith('|1'))")  # fitted in presenter type
+    formulas = page.evaluate(FORMULAS)
+    loss = [f for f in formulas if f["loss"]][0]
+    assert all(f["cut"] <= 8 for f in formulas), formulas            # KaTeX's few pixels of spacing, no more
+    assert loss["size"] >= 0.95 * max(f["size"] for f in formulas), formulas
+    save_screenshot(page, "clip-1024-presenter")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{app_url}/clip")
+    expect(page.locator("#clip-note")).to_contain_text("images give their own caption", timeout=120_000)
+    expect(page.locator("#clip-matrix .ytick text")).to_have_count(8)
+    labels = sorted(page.evaluate(CAPTION_LABELS), key=lambda label: label["top"])
+    assert all(label["left"] >= -1 and label["right"] >= -1 for label in labels), labels
+    assert len({label["text"].split(". ", 1)[1] for label in labels}) == 8, labels
+    assert all(above["bottom"] <= below["top"] + 1 for above, below in zip(labels, labels[1:])), labels
+    save_screenshot(page, "clip-390")

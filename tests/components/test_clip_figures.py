@@ -1,14 +1,17 @@
 """CLIP's figures: the similarity matrix is the values passed in with captions as rows and each image above its
-column, the zero-shot bars are sorted with the winner highlighted, and every matching pair is joined."""
+column, its row labels keep the words in which the captions differ within a phone's width, the zero-shot bars are
+sorted with the winner highlighted, and every matching pair is joined."""
 import base64
+import html
 import io
+import unicodedata
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from components.clip_figures import (VIEWS, learning_curve, png_uri, shared_space, short_caption, similarity_matrix,
-                                     zero_shot_bars)
+from components.clip_figures import (LABEL_LINES, LABEL_WIDTH, VIEWS, caption_labels, learning_curve, png_uri,
+                                     shared_space, short_caption, similarity_matrix, zero_shot_bars)
 from components.formatting import percent
 from components.style import COLORS
 
@@ -30,6 +33,81 @@ def test_a_long_caption_is_cut_with_an_ellipsis():
     assert short_caption("x" * 50, 10) == "x" * 9 + "…" and len(short_caption("y" * 100)) == 44
 
 
+def lines_of(label: str) -> list[str]:
+    return [html.unescape(line) for line in label.split("<br>")]
+
+
+def shown_text(label: str) -> str:
+    """A label as read: its lines joined, without its number."""
+    return " ".join(lines_of(label)).split(". ", 1)[1]
+
+
+def fits(labels: list[str], width: int = LABEL_WIDTH, lines: int = LABEL_LINES) -> bool:
+    return all(len(lines_of(label)) <= lines and all(len(line) <= width for line in lines_of(label))
+               for label in labels)
+
+
+def test_short_captions_are_labelled_whole_and_equal_ones_by_their_numbers():
+    assert caption_labels(["a red seven", "a red seven", "a blue one"]) == \
+        ["1. a red seven", "2. a red seven", "3. a blue one"]
+    assert caption_labels(["a large blue zero on a yellow background"]) == \
+        ["1. a large blue<br>zero on a yellow<br>background"]                    # wrapped at spaces, not cut
+
+
+def test_long_captions_that_differ_late_keep_the_differing_word():
+    """Cut at 30 characters (the old labels), all three read 'a large purple three on the le…'."""
+    colours = ("white", "black", "blue")
+    captions = [f"a large purple three on the left and an orange five on the right on a {colour} background"
+                for colour in colours]
+    labels = caption_labels(captions)
+    assert fits(labels) and len({shown_text(label) for label in labels}) == 3
+    for label, colour in zip(labels, colours):
+        assert colour in shown_text(label) and shown_text(label).startswith("…")     # the shared start left out
+
+
+def test_long_captions_that_differ_early_are_cut_at_their_end():
+    captions = [f"a {c} seven on the left and a small blue one on the right on a white background"
+                for c in ("red", "green")]
+    labels = caption_labels(captions)
+    assert fits(labels)
+    assert shown_text(labels[0]).startswith("a red seven") and shown_text(labels[1]).startswith("a green seven")
+    assert all(label.endswith("…") for label in labels)
+
+
+def test_every_batch_of_scene_captions_gets_distinct_labels_that_fit():
+    """Captions as the scenes write them (one or two digits, sizes, sides, backgrounds), 300 batches of 16."""
+    rng = np.random.default_rng(0)
+    digits = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    colours = ["red", "green", "blue", "yellow", "white", "purple", "orange"]
+
+    def thing() -> str:
+        words = [str(rng.choice(["", "small", "large"])), str(rng.choice(colours)), str(rng.choice(digits))]
+        text = " ".join(word for word in words if word)
+        return ("an " if text[0] in "aeiou" else "a ") + text
+
+    for _ in range(300):
+        captions = []
+        for _ in range(16):
+            sides = list(rng.permutation(["left", "right"]))
+            text = thing() if rng.random() < 0.5 else f"{thing()} on the {sides[0]} and {thing()} on the {sides[1]}"
+            background = f" on a {rng.choice(colours + ['black'])} background" if rng.random() < 0.6 else ""
+            captions.append(text + background)
+        labels = caption_labels(captions)
+        assert fits(labels)
+        shown = {}
+        for caption, label in zip(captions, labels):
+            assert shown.setdefault(shown_text(label), caption) == caption, (caption, label)   # one text, one caption
+
+
+def test_labels_take_any_text():
+    decomposed = unicodedata.normalize("NFD", "un éléphant à gauche")                  # é as e + a combining accent
+    assert caption_labels([decomposed]) == ["1. un éléphant à<br>gauche"]            # composed: one letter, one é
+    cjk = ["一只红色的七在左边" * 6 + suffix for suffix in ("，背景是白色", "，背景是黑色")]   # no spaces at all
+    labels = caption_labels(cjk)
+    assert fits(labels) and "白" in shown_text(labels[0]) and "黑" in shown_text(labels[1])
+    assert caption_labels(["a <b>red</b> seven & 🙂"]) == ["1. a &lt;b&gt;red&lt;/b&gt;<br>seven &amp; 🙂"]
+
+
 @pytest.mark.parametrize("view", list(VIEWS))
 def test_the_matrix_has_captions_as_rows_and_images_as_columns(view):
     values = RNG.random((3, 4))                                                  # (images, captions)
@@ -38,7 +116,9 @@ def test_the_matrix_has_captions_as_rows_and_images_as_columns(view):
     fig = similarity_matrix(values, images, captions, view)
     heat = fig.data[0]
     np.testing.assert_array_equal(np.asarray(heat.z), values.T)                  # row j = caption j, column i = image i
-    assert list(heat.x) == ["1", "2", "3"] and heat.y[1] == "2. " + short_caption(captions[1], 30)
+    assert list(heat.x) == ["1", "2", "3"] and list(heat.y) == caption_labels(captions)
+    assert heat.customdata[1][2] == captions[1] and "%{customdata}" in heat.hovertemplate   # whole in the hover
+    assert heat.textfont.size is None                           # the numbers as large as the cells allow: a phone's too
     assert len(fig.layout.images) == 3 and [im.x for im in fig.layout.images] == [0, 1, 2]
     assert fig.layout.xaxis.title.text == f"image · {VIEWS[view][0]}"
     assert heat.colorbar.title.text == VIEWS[view][1]

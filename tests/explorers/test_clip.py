@@ -54,7 +54,7 @@ def test_the_batch_matrix_and_loss_are_the_models_own(handlers, clip_settings):
     assert np.allclose(matrix_values(fig), reference.numpy(), atol=1e-4)
     loss = 0.5 * (torch.nn.functional.cross_entropy(reference, torch.arange(6))
                   + torch.nn.functional.cross_entropy(reference.T, torch.arange(6)))
-    assert f"= {significant(float(loss))}," in formula
+    assert f"= {significant(float(loss))} \\\\" in formula                 # the loss, then the next line
     assert len(fig.layout.images) == 6                                 # each image above its column
     assert "held-out" in note and len(plane.data) == 3
     _, per_image, _, _ = show(6, 3, True, "per image")

@@ -25,17 +25,20 @@ def held_out_batch(n, seed, held_out) -> tuple[torch.Tensor, list]:
 
 
 def batch_formula(result, scale: float) -> str:
+    """The similarity, one softmax and the loss with the live numbers, a line each (the loss on three, aligned at '='):
+    no line wider than a 1024 px projector's panel in presenter type."""
     s11, p11 = float(result.logits[0, 0]), float(result.per_image[0, 0])
     n = result.logits.shape[0]
     return (f"$$s_{{ij}} = \\tau\\,\\frac{{I_i \\cdot T_j}}{{\\lVert I_i\\rVert\\,\\lVert T_j\\rVert}},\\quad "
-            f"\\tau = {number(scale, 1)},\\quad s_{{11}} = {number(s11, 2)},\\quad "
-            f"p(\\text{{caption 1}} \\mid \\text{{image 1}}) = \\frac{{e^{{s_{{11}}}}}}{{\\sum_j e^{{s_{{1j}}}}}} = "
+            f"\\tau = {number(scale, 1)},\\quad s_{{11}} = {number(s11, 2)}$$\n\n"
+            f"$$p(\\text{{caption 1}} \\mid \\text{{image 1}}) = \\frac{{e^{{s_{{11}}}}}}{{\\sum_j e^{{s_{{1j}}}}}} = "
             f"{number(p11)}$$\n\n"
-            f"$$L = \\tfrac12\\Big[\\underbrace{{-\\tfrac1N\\sum_i \\log \\mathrm{{softmax}}_j(s_{{ij}})_{{i}}}}"
-            f"_{{\\text{{image}}\\to\\text{{caption}}}} \\underbrace{{- \\tfrac1N\\sum_j \\log \\mathrm{{softmax}}_i"
-            f"(s_{{ij}})_{{j}}}}_{{\\text{{caption}}\\to\\text{{image}}}}\\Big] = \\tfrac12\\,({significant(result.image_loss)}"
-            f" + {significant(result.text_loss)}) = {significant(result.loss)},\\quad N = {n},\\ \\text{{chance}}: \\log N = "
-            f"{number(np.log(n))}$$")
+            f"$$\\begin{{aligned}} L &= \\tfrac12\\Big[\\underbrace{{-\\tfrac1N\\sum_i \\log \\mathrm{{softmax}}_j"
+            f"(s_{{ij}})_{{i}}}}_{{\\text{{image}}\\to\\text{{caption}}}}\\; \\underbrace{{- \\tfrac1N\\sum_j \\log "
+            f"\\mathrm{{softmax}}_i(s_{{ij}})_{{j}}}}_{{\\text{{caption}}\\to\\text{{image}}}}\\Big] \\\\ "
+            f"&= \\tfrac12\\,({significant(result.image_loss)} + {significant(result.text_loss)}) = "
+            f"{significant(result.loss)} \\\\ "
+            f"&\\text{{chance: }} \\log N = \\log {n} = {number(np.log(n))} \\end{{aligned}}$$")
 
 
 @keeps_view
