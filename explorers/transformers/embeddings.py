@@ -100,7 +100,9 @@ def dot(settings: Settings, word_a, word_b, space_name, progress=gr.Progress()):
     return (f"$$\\cos\\theta = {cosine:.3f}, \\qquad \\vec a \\cdot \\vec b = {raw:.3f}$$\n\n"
             "Aligned vectors (cosine near 1) point the same way: the words are used in similar contexts. "
             "Near 0: unrelated; negative: opposite directions. The raw dot product also grows with the "
-            "vectors' lengths, which is why similarity uses the cosine.")
+            "vectors' lengths, which is why word similarity uses the cosine. Inside the transformer it is the raw "
+            "dot products that count: a logit is the last vector · a row of W_U, an attention score is q · k / √d, "
+            "so a longer vector speaks louder there.")
 
 @user_errors
 def analogy_endpoint(settings: Settings, expression: str, space: str = "GloVe", k: int = 10,
@@ -122,7 +124,8 @@ def build(settings: Settings) -> PanelLink:
             "Words as vectors: directions carry meaning",
             "Each word is a vector; words used in similar contexts point in similar directions. Differences "
             "between words are directions too: king − man points roughly the same way as queen − woman, so "
-            "king − man + woman lands near queen. Similarity is the cosine of the angle between two vectors.",
+            "king − man + woman lands near queen. Similarity here is the cosine of the angle between two vectors; "
+            "inside the model, logits and attention scores are raw dot products, where length counts too.",
             "", "Try paris − france + italy, berlin − germany + japan, 0.5\\*hot + 0.5\\*cold. Untick *exclude "
             "the input words* and see the inputs win. Switch to the language model's W_E: its first-layer token "
             "embeddings are a rougher space than GloVe's (they only have to get the next layers started), and "

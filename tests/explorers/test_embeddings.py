@@ -56,6 +56,7 @@ def test_direction_and_dot_product(handlers, glove):
     import numpy as np
     a, b = glove.vectors[glove.index["cat"]], glove.vectors[glove.index["dog"]]
     assert f"{a @ b / np.linalg.norm(a) / np.linalg.norm(b):.3f}" in text and f"{a @ b:.3f}" in text
+    assert "W_U" in text and "q · k / √d" in text          # both said: cosine here, raw dot products in the model
     refuses(lambda: direction("woman - man", " , ", "GloVe"), "1 to 40 words")
 
 
