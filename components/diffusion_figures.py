@@ -40,8 +40,8 @@ def _curves_base(schedule: str, alphas_bytes: bytes) -> go.Figure:
     abar = np.frombuffer(alphas_bytes, dtype=np.float64)                                 # (T,)
     steps = np.arange(len(abar))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=steps, y=np.sqrt(abar), name="√ᾱ_t (image kept)", line=dict(width=4, color=COLORS[0])))
-    fig.add_trace(go.Scatter(x=steps, y=np.sqrt(1 - abar), name="√(1−ᾱ_t) (noise added)",
+    fig.add_trace(go.Scatter(x=steps, y=np.sqrt(abar), name="√ᾱₜ (image kept)", line=dict(width=4, color=COLORS[0])))
+    fig.add_trace(go.Scatter(x=steps, y=np.sqrt(1 - abar), name="√(1−ᾱₜ) (noise added)",
                              line=dict(width=4, color=COLORS[1])))
     fig.add_trace(go.Scatter(x=steps, y=abar / (1 - abar), name="SNR = ᾱ/(1−ᾱ) (right, log)", yaxis="y2",
                              line=dict(width=2, dash="dot", color=COLORS[3])))
@@ -83,8 +83,8 @@ def chain_histogram(jump_noise: np.ndarray, chain_noise: np.ndarray, std: float,
                                name=f"{t + 1} small steps (chain)", marker_color=COLORS[4]))
     grid = np.linspace(-bound, bound, 200)
     density = np.exp(-grid ** 2 / (2 * std ** 2)) / (std * np.sqrt(2 * np.pi)) if std > 0 else np.zeros_like(grid)
-    fig.add_trace(go.Scatter(x=grid, y=density, name="N(0, 1−ᾱ_t)", line=dict(width=3, color="#111827")))
-    fig.update_layout(barmode="overlay", xaxis_title="x_t − √ᾱ_t·x_0 (the noise part), all pixels",
+    fig.add_trace(go.Scatter(x=grid, y=density, name="N(0, 1−ᾱₜ)", line=dict(width=3, color="#111827")))
+    fig.update_layout(barmode="overlay", xaxis_title="xₜ − √ᾱₜ·x₀ (the noise part), all pixels",
                       yaxis_title="density", legend=dict(orientation="h", y=-0.3, x=0))
     fig = styled(fig, "Same distribution: the shortcut vs the step-by-step chain", height=400)
     fig.update_layout(margin=dict(l=60, r=24, t=56, b=120))

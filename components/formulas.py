@@ -8,7 +8,7 @@ from components.formatting import as_plain, number, significant
 GUIDANCE_LABEL = "guidance weight w (guidance_scale = w + 1)"
 
 # forward noising in a sentence or a summary line
-NOISING_TEXT = "x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε"
+NOISING_TEXT = "xₜ = √ᾱₜ·x₀ + √(1−ᾱₜ)·ε"
 
 
 def guidance_formula(w: float | None = None, condition: str = "c", cond: str | None = None,

@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from components.formatting import wrapped
 from components.style import COLORS, styled
 
 DATA_COLOUR = "#9ca3af"             # the clean data, drawn faintly under everything
@@ -41,7 +42,7 @@ def cloud_figure(data: np.ndarray, noised: np.ndarray, labels: np.ndarray, class
                  limits: tuple[float, float]) -> go.Figure:
     """The clean data (faint) and the same points noised to t with the shortcut formula."""
     fig = go.Figure(class_traces(data, labels, (), "the data x₀", faint=True)
-                    + class_traces(noised, labels, class_names, f"x_t at t = {t}"))
+                    + class_traces(noised, labels, class_names, f"xₜ at t = {t}"))
     fig.update_layout(legend=dict(orientation="h", y=-0.12))
     return styled(square(fig, limits), f"Forward process: the cloud at t = {t}", height=460)
 
@@ -57,26 +58,57 @@ def arrow_segments(points: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray,
     return strokes[..., 0].ravel(), strokes[..., 1].ravel()
 
 
-def arrow_scale(fields: dict[str, np.ndarray], spacing: float) -> float:
-    """One factor for every field drawn together, so that their lengths compare: the longest arrow is about one
-    grid spacing long."""
-    longest = max(float(np.linalg.norm(v, axis=1).max()) for v in fields.values())
-    return 0.95 * spacing / max(longest, 1e-12)
+FULL_CELL = 85.0                    # |s| = 85 is drawn one grid spacing long, at every t; then 5 is ½, 1 is ¼
+LINEAR_BELOW = 1 / 3                # below about this size arrows grow in proportion to |s|, above it with log |s|
+TITLE_WIDTH, NOTE_WIDTH = 34, 46    # characters a line of the title, of the scale's note under it: they fit a phone
+LINE = 24                           # pixels a line of either takes
+
+
+def arrow_lengths(sizes: np.ndarray, spacing: float) -> np.ndarray:
+    """Drawn lengths of arrows of sizes |s|, proportional to log(1 + |s| / LINEAR_BELOW): one scale for every t, so
+    that the field's growth as t falls shows (on the spiral |s| is about 2 at t = 900, about 50 at t = 20), and both
+    still fit the grid. |s| = FULL_CELL is one grid spacing long, |s| = 0 has no length."""
+    return spacing * np.log1p(sizes / LINEAR_BELOW) / np.log1p(FULL_CELL / LINEAR_BELOW)
+
+
+def drawn(vectors: np.ndarray, spacing: float) -> np.ndarray:
+    """The arrows (N, 2) as drawn: each in its own direction, as long as arrow_lengths says."""
+    sizes = np.linalg.norm(vectors, axis=1, keepdims=True)                      # (N, 1)
+    return vectors / np.maximum(sizes, 1e-12) * arrow_lengths(sizes, spacing)
+
+
+def scale_note(fields: dict[str, np.ndarray], labels: dict[str, str]) -> list[str]:
+    """The arrows' scale in words, then the mean size |s| of each field drawn: lines of at most NOTE_WIDTH
+    characters, for under the title (a phone's screen too), broken between two fields, not inside one."""
+    half, quarter = (LINEAR_BELOW * ((1 + FULL_CELL / LINEAR_BELOW) ** part - 1) for part in (0.5, 0.25))
+    means = [(labels[name], float(np.linalg.norm(vectors, axis=1).mean())) for name, vectors in fields.items()]
+    lines = ["Arrows on one log scale for every t:",
+             f"|s| = {FULL_CELL:g} is 1 grid cell, {half:.2g} is ½, {quarter:.2g} is ¼", "mean |s| here:"]
+    pieces = [f"{means[0][1]:.1f}"] if len(means) == 1 else \
+        [f"{'· ' * (i > 0)}{label}: {mean:.1f}" for i, (label, mean) in enumerate(means)]
+    for piece in pieces:
+        if len(lines[-1]) + 1 + len(piece) > NOTE_WIDTH:
+            lines.append(piece)
+        else:
+            lines[-1] += " " + piece
+    return lines
 
 
 def field_figure(grid: np.ndarray, fields: dict[str, np.ndarray], labels: dict[str, str], data: np.ndarray,
                  title: str, limits: tuple[float, float], spacing: float) -> go.Figure:
-    """Arrow fields at grid points (N, 2), each (N, 2), drawn over the data (faint), all with one scale."""
-    scale = arrow_scale(fields, spacing)
+    """Arrow fields at grid points (N, 2), each (N, 2), drawn over the data (faint), all on one fixed scale, which
+    the title states under its first line."""
     traces = [go.Scattergl(x=data[:, 0], y=data[:, 1], mode="markers", name="the data x₀",
                            marker=dict(MARKER, color=DATA_COLOUR, opacity=0.25))]
     for name, vectors in fields.items():
-        x, y = arrow_segments(grid, vectors * scale)
+        x, y = arrow_segments(grid, drawn(vectors, spacing))
         traces.append(go.Scattergl(x=x, y=y, mode="lines", name=labels[name], hoverinfo="skip",
                                    line=dict(color=FIELD_COLOURS[name], width=FIELD_WIDTHS[name])))
     fig = go.Figure(traces)
-    fig.update_layout(legend=dict(orientation="h", y=-0.12))
-    return styled(square(fig, limits), title, height=520)
+    lines = wrapped(title, TITLE_WIDTH).split("<br>") + [f"<sup>{line}</sup>" for line in scale_note(fields, labels)]
+    fig.update_layout(legend=dict(orientation="h", y=-0.12), margin_t=66 + LINE * len(lines),   # title, note, plot
+                      title=dict(yref="container", y=1, yanchor="top", pad_t=52))              # below gr.Plot's label
+    return styled(square(fig, limits), "<br>".join(lines), height=484 + LINE * len(lines))
 
 
 def paths_figure(panels: dict[str, np.ndarray], data: np.ndarray, shown: int, limits: tuple[float, float]) -> go.Figure:

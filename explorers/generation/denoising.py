@@ -84,7 +84,7 @@ def step_view(settings: Settings, digit, seed, steps, w, step):
               f"{run['timesteps'][i + 1] if i + 1 < steps else 0}). The separate digit classifier reads x̂₀ as a "
               f"**{int(guess.argmax())}** (p = {guess.max():.2f}; p({digit}) = {guess[digit]:.2f})."
               + (" This x̂₀ is the final sample." if i + 1 == steps else ""))
-    return (formula(run, i, digit, w), image_figure(run["x_t"][i], f"x_t: the input at t = {t}"),
+    return (formula(run, i, digit, w), image_figure(run["x_t"][i], f"xₜ: the input at t = {t}"),
             image_figure(run["eps"][i], "ε̂: the U-Net's (guided) noise", zrange=NOISE_RANGE, value_name="noise"),
             image_figure(run["x0_hat"][i], "x̂₀: its guess of the clean image"), status)
 
@@ -132,7 +132,7 @@ def denoise_endpoint(settings: Settings, digit: int, seed: int = 0, steps: int =
 
 PANEL = "denoising"                       # its page: /denoising, and ?panel=denoising in a link
 TITLE = "Denoising"
-SUMMARY = "a diffusion U-Net trained here, step by step: x_t, the noise it predicts, x̂₀"
+SUMMARY = "a diffusion U-Net trained here, step by step: xₜ, the noise it predicts, x̂₀"
 
 
 def build(settings: Settings) -> PanelLink:
@@ -159,10 +159,10 @@ def build(settings: Settings) -> PanelLink:
             gif_button = gr.Button("GIF", elem_id="denoising-gif-button", scale=0, min_width=70)
         status = gr.Markdown(elem_id="denoising-status")
         with gr.Row():
-            x_t = gr.Plot(label="x_t", elem_id="denoising-x-t")
+            x_t = gr.Plot(label="xₜ", elem_id="denoising-x-t")
             eps = gr.Plot(label="predicted noise", elem_id="denoising-eps")
             x0_hat = gr.Plot(label="predicted clean image", elem_id="denoising-x0")
-        gif = gr.File(label="GIF of the steps (x_t | x̂₀)", height=70, elem_id="denoising-gif")
+        gif = gr.File(label="GIF of the steps (xₜ | x̂₀)", height=70, elem_id="denoising-gif")
         run_inputs = [digit, seed, steps, w]
         scenes(run_inputs, {
             "U-Net Denoising · a 3 out of noise in 20 steps": [3, 0, 20, 0.5],

@@ -93,7 +93,7 @@ def field_view(dataset, t, label, w, grid_size):
     grid, spacing = grid_points(grid_size)
     at = field_at(model.network, torch.from_numpy(grid), t, label, w, model.no_label, model.alphas_cumprod)
     if label is None:
-        fields, names = {"score": at["score"].numpy()}, {"score": "score −ε̂/√(1−ᾱ_t): toward the data"}
+        fields, names = {"score": at["score"].numpy()}, {"score": "score −ε̂/√(1−ᾱₜ): toward the data"}
         title = f"The learned field at t = {t}"
     else:
         fields = {key: score(at[key], model.alphas_cumprod[t]).numpy() for key in ("uncond", "cond", "guided")}
@@ -203,11 +203,12 @@ def build(settings: Settings) -> PanelLink:
         live = explanation_card(
             "Diffusion as a vector field",
             "In two dimensions every point of the noise predictor's input is a point of the plane, so its prediction "
-            "is an arrow: −ε̂/√(1−ᾱ_t) points from where a noisy point is toward where the data is (the score). "
+            "is an arrow: −ε̂/√(1−ᾱₜ) points from where a noisy point is toward where the data is (the score). "
             "Sampling follows the arrows from noise back to the data. Guidance mixes two fields: the class's and "
             "no class's, and steps past the class's.",
-            "", "Slide t from 999 down: at large t every arrow points to the middle of everything, at small t into "
-            "the fine structure. Sample: DDPM's paths jitter, DDIM's glide. Pick the moons, a class, and raise w: "
+            "", "Slide t from 999 down: at large t every arrow is short and points to the middle of everything, at "
+            "small t the arrows grow long (one scale for every t, said under the title) and lead into the fine "
+            "structure. Sample: DDPM's paths jitter, DDIM's glide. Pick the moons, a class, and raise w: "
             "the guided field leans past the class's, and the samples pile onto the class's core.",
             elem_id="vector-field-formula")
         with gr.Row():

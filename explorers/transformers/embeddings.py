@@ -118,15 +118,16 @@ TITLE = "Embedding arithmetic"
 SUMMARY = "words as vectors: king − man + woman ≈ queen in GloVe and in SmolLM2"
 
 
+INTRO = ("Each word is a vector; words used in similar contexts point in similar directions. Differences between "
+         "words are directions too: king − man points roughly the same way as queen − woman, so king − man + woman "
+         "lands near queen. Similarity here is the cosine of the angle between two vectors; inside the model, logits "
+         "and attention scores are raw dot products, where length counts too.")
+
+
 def build(settings: Settings) -> PanelLink:
     with panel_frame(PANEL) as tab:
         live = explanation_card(
-            "Words as vectors: directions carry meaning",
-            "Each word is a vector; words used in similar contexts point in similar directions. Differences "
-            "between words are directions too: king − man points roughly the same way as queen − woman, so "
-            "king − man + woman lands near queen. Similarity here is the cosine of the angle between two vectors; "
-            "inside the model, logits and attention scores are raw dot products, where length counts too.",
-            "", "Try paris − france + italy, berlin − germany + japan, 0.5\\*hot + 0.5\\*cold. Untick *exclude "
+            "Words as vectors: directions carry meaning", INTRO, "", "Try paris − france + italy, berlin − germany + japan, 0.5\\*hot + 0.5\\*cold. Untick *exclude "
             "the input words* and see the inputs win. Switch to the language model's W_E: its first-layer token "
             "embeddings are a rougher space than GloVe's (they only have to get the next layers started), and "
             "a word there is a token such as ␣queen (with its leading space).",

@@ -77,3 +77,28 @@ def test_vector_field_arrows_paths_and_guidance(page):
     expect(page.locator("#vector-field-arrows")).to_contain_text("Three fields", timeout=30_000)
     expect(page.locator("#vector-field-guidance-note")).to_contain_text("upper moon", timeout=60_000)
     save_screenshot(page, "vector-field")
+
+
+ARROW_LENGTHS = """p => {                          // the shaft of every arrow in the field trace: start, tip, gap, ...
+    const trace = p._fullData[1], lengths = [];
+    for (let i = 0; i + 1 < trace.x.length; i += 7)
+        lengths.push(Math.hypot(trace.x[i + 1] - trace.x[i], trace.y[i + 1] - trace.y[i]));
+    return lengths;
+}"""
+
+
+def test_vector_field_arrows_grow_as_t_falls(page, app_url):
+    """Issue #37: the arrows at t = 20 and t = 900 were scaled alike. Opened from a link at each t, the drawn
+    arrows are more than twice as long at t = 20, and the figure says its scale."""
+    mean = {}
+    for t in (20, 900):
+        page.goto(f"{app_url}/vector-field?data=spiral&t={t}")
+        arrows = page.locator("#vector-field-arrows")
+        expect(arrows).to_contain_text(f"The learned field at t = {t}", timeout=60_000)
+        expect(arrows).to_contain_text("Arrows on one log scale for every t:")
+        expect(arrows).to_contain_text("|s| = 85 is 1 grid cell, 5 is ½, 1 is ¼")
+        lengths = arrows.locator(".js-plotly-plot").evaluate(ARROW_LENGTHS)
+        assert len(lengths) == 25 * 25
+        mean[t] = sum(lengths) / len(lengths)
+        save_screenshot(page, f"vector-field-t{t}")
+    assert mean[20] > 2 * mean[900]                   # 0.88 against 0.37 of a grid cell

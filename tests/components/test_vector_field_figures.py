@@ -1,12 +1,12 @@
 """2-D diffusion's figures: each arrow runs from its grid point to point + vector with a head of the stated size,
-every field shares one scale, the paths and samples are the arrays passed in, and the marginals are numpy's own
-histograms."""
+every field shares one fixed scale that the title states, the paths and samples are the arrays passed in, and the
+marginals are numpy's own histograms."""
 import numpy as np
 import pytest
 
-from components.vector_field_figures import (DATA_COLOUR, FIELD_COLOURS, HEAD, arrow_scale, arrow_segments,
-                                             class_traces, cloud_figure, field_figure, guidance_figure,
-                                             marginals_figure, paths_figure)
+from components.vector_field_figures import (DATA_COLOUR, FIELD_COLOURS, FULL_CELL, HEAD, arrow_lengths,
+                                             arrow_segments, class_traces, cloud_figure, drawn, field_figure,
+                                             guidance_figure, marginals_figure, paths_figure)
 
 RNG = np.random.default_rng(5)
 LIMITS = (-3.0, 3.0)
@@ -26,26 +26,40 @@ def test_each_arrow_is_a_shaft_and_a_two_stroke_head():
         np.testing.assert_allclose(cos, np.cos(0.5))                              # 0.5 rad off the shaft
 
 
-def test_one_scale_makes_the_longest_arrow_about_one_spacing_long():
-    fields = {"cond": np.array([[3.0, 4.0], [0.0, 1.0]]), "uncond": np.array([[1.0, 0.0], [0.0, 0.5]])}
-    assert arrow_scale(fields, 0.4) == pytest.approx(0.95 * 0.4 / 5.0)
-    assert arrow_scale({"score": np.zeros((3, 2))}, 0.4) == pytest.approx(0.95 * 0.4 / 1e-12)   # no division by 0
+def test_the_arrow_scale_is_fixed_as_the_title_says():
+    lengths = arrow_lengths(np.array([0.0, 1.0, 5.0, FULL_CELL, 10 * FULL_CELL]), 0.4)
+    np.testing.assert_allclose(lengths[:4], [0.0, 0.1, 0.2, 0.4])              # none, ¼, ½, one grid spacing
+    assert 0.4 < lengths[4] < 0.7                                              # ten times more: not 4 spacings
+    vectors = np.array([[3.0, 4.0], [0.0, 0.0], [-30.0, 0.0]])
+    five, thirty = arrow_lengths(np.array([5.0, 30.0]), 0.4)
+    np.testing.assert_allclose(drawn(vectors, 0.4), [[0.6 * five, 0.8 * five], [0, 0], [-thirty, 0]])   # own directions
 
 
-def test_the_field_figure_draws_every_field_with_the_same_scale():
+def test_the_field_figure_draws_every_field_with_the_same_stated_scale():
     grid = np.array([[0.0, 0.0], [1.0, 1.0]])
-    fields = {"cond": np.array([[1.0, 0.0], [0.0, 2.0]]), "guided": np.array([[0.5, 0.5], [1.0, 0.0]])}
+    fields = {"cond": np.array([[1.0, 0.0], [0.0, 2.0]]), "guided": np.array([[0.5, 0.5], [60.0, 0.0]])}
     data = RNG.normal(size=(10, 2))
     fig = field_figure(grid, fields, {"cond": "ε(x, c)", "guided": "guided"}, data, "the field", LIMITS, 0.5)
-    scale = arrow_scale(fields, 0.5)
     np.testing.assert_array_equal(np.asarray(fig.data[0].x), data[:, 0])
     for trace, name in zip(fig.data[1:], fields):
-        x, y = arrow_segments(grid, fields[name] * scale)
+        x, y = arrow_segments(grid, drawn(fields[name], 0.5))
         np.testing.assert_array_equal(np.asarray(trace.x, dtype=float), x)
         assert trace.line.color == FIELD_COLOURS[name]
     assert [t.name for t in fig.data[1:]] == ["ε(x, c)", "guided"]
     assert tuple(fig.layout.xaxis.range) == tuple(fig.layout.yaxis.range) == LIMITS
     assert fig.layout.yaxis.scaleanchor == "x"
+    assert lines_of(fig.layout.title.text) == ["the field", "Arrows on one log scale for every t:",
+                                               f"|s| = {FULL_CELL:g} is 1 grid cell, 5 is ½, 1 is ¼",
+                                               "mean |s| here: ε(x, c): 1.5 · guided: 30.4"]   # (1 + 2) / 2, (0.71 + 60) / 2
+    named = {"cond": "the upper moon", "guided": "guided, w = 3"}
+    long = lines_of(field_figure(grid, fields, named, data, "Three fields at t = 150: guided = past the class's",
+                                 LIMITS, 0.5).layout.title.text)
+    assert long[:2] == ["Three fields at t = 150: guided =", "past the class's"]   # every line fits a phone
+    assert long[4:] == ["mean |s| here: the upper moon: 1.5", "· guided, w = 3: 30.4"]  # broken between fields
+
+
+def lines_of(title: str) -> list[str]:
+    return [line.removeprefix("<sup>").removesuffix("</sup>") for line in title.split("<br>")]
 
 
 def test_a_labelled_cloud_has_a_trace_per_class_over_the_faint_data():
@@ -56,7 +70,7 @@ def test_a_labelled_cloud_has_a_trace_per_class_over_the_faint_data():
     assert faint.marker.color == DATA_COLOUR and len(faint.x) == 6
     np.testing.assert_array_equal(np.asarray(upper.x), noised[labels == 0, 0])
     np.testing.assert_array_equal(np.asarray(lower.y), noised[labels == 1, 1])
-    assert upper.name == "x_t at t = 400: upper moon" and fig.layout.title.text.endswith("t = 400")
+    assert upper.name == "xₜ at t = 400: upper moon" and fig.layout.title.text.endswith("t = 400")
     (unlabelled,) = class_traces(noised, labels, (), "samples")
     assert len(unlabelled.x) == 6 and unlabelled.name == "samples"
 

@@ -50,6 +50,35 @@ def test_the_formula_shows_the_probes_numbers():
     assert len(cloud.data) == 2                                   # the faint data and the noised cloud
 
 
+def drawn_lengths(figure, arrows: int) -> np.ndarray:
+    """The length of every arrow's shaft in the figure's field trace: from its grid point to its tip."""
+    trace = figure.data[1]
+    strokes = np.stack([np.asarray(trace.x, dtype=float), np.asarray(trace.y, dtype=float)], axis=1)
+    strokes = strokes.reshape(arrows, 7, 2)                             # start, tip, gap, left, tip, right, gap
+    return np.linalg.norm(strokes[:, 1] - strokes[:, 0], axis=1)
+
+
+def test_the_arrows_grow_as_t_falls_on_one_stated_scale():
+    """Issue #37: at t = 20, 100 and 900 the arrows were all scaled to the same longest length, so they looked
+    alike. On one fixed scale the drawn lengths follow the network's own |s| at every t."""
+    model = load_toy_diffusion("spiral")
+    grid, spacing = grid_points(25)
+    mean_length, mean_size = {}, {}
+    for t in (20, 100, 900):
+        _, _, figure = field_view("spiral", t, -1, 0.0, 25)
+        eps = prediction(model, grid, t, model.no_label)
+        sizes = (eps / math.sqrt(1 - float(model.alphas_cumprod[t]))).norm(dim=1).numpy()       # |s|, (625,)
+        lengths = drawn_lengths(figure, len(grid))
+        stated = spacing * np.log(1 + 3 * sizes) / np.log(256)          # |s| = 1, 5, 85: ¼, ½, 1 grid cell
+        np.testing.assert_allclose(lengths, stated, rtol=1e-4, atol=1e-6)
+        mean_length[t], mean_size[t] = lengths.mean(), sizes.mean()
+        assert "|s| = 85 is 1 grid cell, 5 is ½, 1 is ¼" in figure.layout.title.text
+        assert f"mean |s| here: {sizes.mean():.1f}" in figure.layout.title.text
+    assert mean_size[20] > 15 * mean_size[900]                          # the network's field: about 22 times
+    assert mean_length[20] > 2 * mean_length[900] and mean_length[20] > mean_length[100] > mean_length[900]
+    assert mean_length[20] < spacing                                    # and still within its grid cell
+
+
 def test_ddim_paths_repeat_and_ddpm_paths_follow_their_seed():
     ddim = [np.array(sample_paths_endpoint("spiral", "ddim", 20, 0.0, -1, 30, seed)["paths"]) for seed in (0, 5)]
     again = np.array(sample_paths_endpoint("spiral", "ddim", 20, 0.0, -1, 30, 5)["paths"])

@@ -58,7 +58,7 @@ def build(settings: Settings) -> PanelLink:
         chain_text = gr.Markdown(elem_id="noising-chain-text")
         with gr.Row():
             chain_plot = gr.Plot(label="chain vs jump", elem_id="noising-chain")
-            gif = gr.File(label="GIF of x_t for t = 0 … 999", height=70, elem_id="noising-gif")
+            gif = gr.File(label="GIF of xₜ for t = 0 … 999", height=70, elem_id="noising-gif")
         build_latent_noising(settings, choice, uploaded, t, seed)         # only with --image-model
         inputs = [choice, uploaded, t, schedule, seed]
         scenes([choice, t, schedule, seed], {

@@ -30,6 +30,6 @@ def compare_chain(choice, uploaded, t, schedule, seed):
             f"**{chains} copies × {t + 1} small steps** x_s = √(1−β_s)·x_(s−1) + √β_s·ε_s (β from "
             f"{significant(betas[0], 2, latex=False)} to {significant(betas[t], 2, latex=False)}): the noise part "
             f"has standard deviation **{chain_noise.std():.4f}** (chain) vs "
-            f"**{jump_noise.std():.4f}** (one jump) vs √(1−ᾱ_t) = **{std:.4f}** (theory); the chains' average "
-            f"image differs from √ᾱ_t·x_0 by {mean_error:.3f} per pixel (sampling noise). Different noise, same "
+            f"**{jump_noise.std():.4f}** (one jump) vs √(1−ᾱₜ) = **{std:.4f}** (theory); the chains' average "
+            f"image differs from √ᾱₜ·x₀ by {mean_error:.3f} per pixel (sampling noise). Different noise, same "
             "distribution: that is why training can jump straight to any t.")

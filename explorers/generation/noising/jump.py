@@ -44,7 +44,7 @@ def noised_view(choice, uploaded, t, schedule, seed):
     t, _, alphas_cumprod, seed = checked(t, schedule, seed)
     x0, _ = clean_image(choice, uploaded)                                               # (1, 1, h, w)
     x_t = add_noise(x0, fixed_noise(seed, x0.shape), alphas_cumprod, t)                 # (1, 1, h, w)
-    return (formula(t, alphas_cumprod), image_figure(x_t[0, 0].numpy(), f"x_t at t = {t} (colours clip at ±1)"),
+    return (formula(t, alphas_cumprod), image_figure(x_t[0, 0].numpy(), f"xₜ at t = {t} (colours clip at ±1)"),
             schedule_curves(alphas_cumprod.numpy(), t, schedule))
 
 
@@ -52,7 +52,7 @@ def noised_view(choice, uploaded, t, schedule, seed):
 def clean_view(choice, uploaded):
     x0, note = clean_image(choice, uploaded)
     h, w = x0.shape[-2:]
-    return image_figure(x0[0, 0].numpy(), "x_0: the clean image"), f"**Image:** {w}×{h} pixels. {note}."
+    return image_figure(x0[0, 0].numpy(), "x₀: the clean image"), f"**Image:** {w}×{h} pixels. {note}."
 
 
 @keeps_view
