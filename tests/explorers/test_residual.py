@@ -1,4 +1,5 @@
-"""The residual-stream panel's endpoints and view: the model's own numbers, the checks, the cache."""
+"""The residual-stream panel's endpoints and view: the model's own numbers, the checks, the cache; and the series'
+hand-built fact neuron, an AND gate, with its superposition measurement."""
 import json
 import math
 import re
@@ -7,8 +8,10 @@ import gradio as gr
 import pytest
 import torch
 
-from explorers.transformers.residual import (PRESETS, analysis, choose_preset, keep_layer, logit_lens_endpoint, show,
-                                             show_trace, trace_endpoint)
+from explorers.transformers.residual.fact_neuron import SCENES, show_neuron, show_part, show_superposition
+from explorers.transformers.residual.lens import (PRESETS, analysis, choose_preset, keep_layer, logit_lens_endpoint,
+                                                  show)
+from explorers.transformers.residual.trace import show_trace, trace_endpoint
 from tests.handlers import bound, refuses
 
 EIFFEL = "The Eiffel Tower is located in the city of"
@@ -163,3 +166,55 @@ def test_a_multi_token_target_uses_its_first_token_and_says_so(handlers):
     assert result["target"] == " Paris" and "its first token" in result["note"]
     with pytest.raises(gr.Error, match="at most 32"):
         lens("word " * 40, "x")
+
+
+def test_the_fact_neuron_fires_for_michael_and_jordan_only():
+    formula, figure, gate = show_neuron(1.0, 1.0, 0.0, -1.0)
+    assert "m + j + b = 1.00 + 1.00 − 1.00 = 1.000$$" in formula and "\\max(0,\\ 1.000) = 1.000$$" in formula
+    assert "1.000 \\times 1 = 1.000" in formula and "e_{\\text{swimming}} = 0.000$$" in formula
+    assert "the neuron **fires**" in formula and "(read 1.000)" in formula
+    added = figure.data[3]
+    assert list(added.y) == [0, 0, 0, 1, 0] and list(gate.data[2].text) == ["0", "0", "0", "1"]
+    for michael, jordan, phelps in ((1.0, 0.0, 1.0), (0.0, 1.0, 0.0), (0.5, 0.5, 0.0)):
+        formula, figure, _ = show_neuron(michael, jordan, phelps, -1.0)
+        assert "ReLU keeps the neuron **off**" in formula and "(read 0.000)" in formula
+        assert list(figure.data[3].y) == [0] * 5
+    formula, *_ = show_neuron(1.0, 0.0, 1.0, 0.0)                          # bias 0: Michael Phelps fires it
+    assert "(read 1.000)" in formula
+
+
+def test_the_scenes_set_the_neuron_as_labelled():
+    reads = {label: show_neuron(*values)[0].rsplit("(read ", 1)[1] for label, values in SCENES.items()}
+    assert [read[:5] for read in reads.values()] == ["1.000", "0.000", "0.000", "1.000"]
+
+
+def test_the_superposition_note_states_the_measurement():
+    note, figure = show_superposition(1000, 100)
+    assert "499,500 pairs:" in note and "mean |cos| **0.0799**" in note and "= 0.0800\n" in note
+    assert "largest |cos| **0.483**" in note and "= 0.607 (P pairs; with probability 1 − δ = 99% no pair exceeds it)" in note
+    assert "$1.55 \\times 10^{13}$" in note
+    assert "1,000 random directions in 100 dimensions" in figure.layout.title.text
+    assert len(show_part(1.0, 1.0, 0.0, -1.0, 1000, 100)) == 5           # the fold's first drawing: all of it
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: show_neuron(float("nan"), 1.0, 0.0, -1.0), "the amount of Michael must be a finite number"),
+    (lambda: show_neuron(1.0, 3.0, 0.0, -1.0), "the amount of Jordan must be between -1 and 1, got 3"),
+    (lambda: show_neuron(1.0, 1.0, None, -1.0), "the amount of Phelps must be a number"),
+    (lambda: show_neuron(1.0, 1.0, 0.0, 9.0), "bias b must be between -2 and 0.5"),
+    (lambda: show_superposition(10**6, 100), "directions must be between 2 and 2,000"),
+    (lambda: show_part(1.0, 1.0, 0.0, -1.0, 1000, float("nan")), "dimensions must be a finite number"),
+])
+def test_bad_fact_neuron_input_keeps_the_view_and_says_why(call, message):
+    refuses(call, message)
+
+
+def test_the_fact_neuron_is_folded_and_linked(settings):
+    from explorers.transformers.residual import build
+
+    with gr.Blocks():
+        link = build(settings)
+    (part,) = link.folds
+    assert part.accordion.open is False
+    assert all(part.holds(link.controls[name]) for name in ("michael", "jordan", "phelps", "bias", "n", "d"))
+    assert not part.holds(link.controls["layer"])

@@ -1,29 +1,29 @@
-"""The residual stream and MLP fact lookup (knowledge map: Residual Stream, Residual Connections, MLP Block: Fact
-Storage, Output logits): the logit lens, what each block writes, direct logit attribution, MLP neurons as keys and
-values, and causal tracing, on the bundled SmolLM2 (or a hub model when enabled)."""
+"""The logit lens, each block's writes, direct logit attribution and one MLP's top neurons as keys and values
+(knowledge map: Residual Stream, Residual Connections, MLP Block: Fact Storage, Output logits), on the bundled SmolLM2
+(or a hub model when enabled). The part of Residual stream & facts that opens with the page, its handlers and
+/logit_lens."""
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import gradio as gr
 
 from components.card import explanation_card
-from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.events import bind
 from components.formatting import number
 from components.residual_figures import (LENS_COLOURS, attribution_figure, layer_labels, lens_grid_figure,
-                                         neuron_figure, token_labels, trace_heatmap, write_norms_figure)
+                                         neuron_figure, token_labels, write_norms_figure)
 from components.scale import shape_line
-from components.page import panel_frame
-from core import residual, tracing
+from components.page import PanelFrame
+from core import residual
 from core.checks import whole
 from core.facts import promoted_tokens, read_neurons, top_neurons
 from core.residual import (direct_logit_attribution, logit_lens, readout_direction, record_residual,
                            target_token)
 from core.tokens import shown_token, tokenize
 from core.transformer import layout
-from models.language import LanguageModel, app_language_model, language_model_shape
+from models.language import LanguageModel, ModelShape, app_language_model
 from models.settings import Settings
-from server.gpu import gpu
 from server.memo import shared_cache
 from server.queue import HEAVY
 
@@ -40,7 +40,6 @@ PRESETS = {
     "Taj Mahal → India (p 0.61)": ("The Taj Mahal is located in the country of", "Taj Mahal", "India"),
     "Shakespeare → England (p 0.66)": ("Shakespeare was born in the country of", "Shakespeare", "England"),
 }
-KIND_CHOICES = [("hidden state (the whole stream)", "hidden"), ("MLP output", "mlp"), ("attention output", "attention")]
 
 
 @shared_cache(maxsize=8)      # prompt -> one forward pass with every block's writes; bounded LRU
@@ -52,11 +51,6 @@ def cached_record(lm: LanguageModel, ids: tuple[int, ...]):
 def analysis(lm: LanguageModel, ids: tuple[int, ...], target: int):
     record = cached_record(lm, ids)
     return record, logit_lens(lm.model, record, target), direct_logit_attribution(lm.model, record, target)
-
-
-@shared_cache(maxsize=8)      # a trace is 30 x T restored copies of the prompt: computed once per question
-def cached_trace(lm: LanguageModel, ids: tuple[int, ...], span: tuple[int, int], target: int, kind: str):
-    return tracing.causal_trace(lm.model, list(ids), span, target, kind)
 
 
 def question(settings: Settings, prompt, target, max_tokens, progress=None, top_guess_if_empty=False):
@@ -179,28 +173,6 @@ def keep_layer() -> bool:
     return False
 
 
-def traced(settings: Settings, prompt, subject, target, kind, progress=None):
-    kind = tracing.checked_kind(kind)                                    # cheap checks first
-    lm, ids, target_id, note = question(settings, prompt, target, tracing.MAX_TOKENS, progress)
-    span = tracing.subject_span(lm.tokenizer, prompt, subject)
-    if progress is not None:
-        progress(0.3, desc=f"Restoring {len(ids)} positions × {lm.n_layers} blocks in batches…")
-    return lm, ids, target_id, note, cached_trace(lm, tuple(ids), span, target_id, kind)
-
-
-@keeps_view
-@gpu(duration=120)
-def show_trace(settings: Settings, prompt, subject, target, kind, progress=gr.Progress()):
-    lm, ids, target_id, note, result = traced(settings, prompt, subject, target, kind, progress)
-    tokens, target = [shown_token(lm.tokenizer, i) for i in ids], shown_token(lm.tokenizer, target_id)
-    labels = token_labels(tokens, result.span)
-    layer, position = divmod(int(result.restored.argmax()), len(ids))
-    note = (f"Clean run: p({target}) = **{result.clean:.3f}**. Subject tokens {result.span[0]}–{result.span[1] - 1} "
-            f"corrupted with noise: **{result.corrupted:.3f}**. The most recovery: restoring block {layer} at "
-            f"{labels[position]} gives back **{result.restored[layer, position]:.3f}**. {note}")
-    return trace_heatmap(result.restored.numpy(), labels, result.kind, result.clean, result.corrupted, target), note
-
-
 @user_errors
 def logit_lens_endpoint(settings: Settings, prompt: str, target: str = "") -> dict:
     """Per layer (embedding, block 0, ...), p(target) at the last position and the top 5 tokens there; and the
@@ -220,93 +192,90 @@ def logit_lens_endpoint(settings: Settings, prompt: str, target: str = "") -> di
                      "target_rank": lens.target_rank.tolist(), "target_probability": lens.target_probability.tolist()}}
 
 
-@user_errors
-@gpu(duration=120)
-def trace_endpoint(settings: Settings, prompt: str, subject: str, target: str, kind: str = "hidden") -> dict:
-    """Causal trace: restored[layer][position] = p(target) with that one activation (kind: hidden, mlp or
-    attention) restored to its clean value, plus the clean and corrupted probabilities."""
-    lm, ids, target_id, note, result = traced(settings, prompt, subject, target, kind)
-    return {"tokens": [lm.tokenizer.decode([i]) for i in ids], "target": lm.tokenizer.decode([target_id]),
-            "note": note, "kind": result.kind, "subject_tokens": list(result.span),
-            "restored": result.restored.tolist(), "clean": result.clean, "corrupted": result.corrupted}
-
-
 def choose_preset(name):
     """A preset's prompt, subject and target; and True: the MLP-block slider opens on the note's block again."""
     return *PRESETS.get(name, next(iter(PRESETS.values()))), True
 
 
-def trace_section(settings: Settings, prompt, target, first_subject: str):
-    """The causal trace's controls, note and figure, wired; returns the subject box and the kind radio."""
-    gr.Markdown("### Causal tracing: where is the fact needed?")
+
+
+@dataclass(frozen=True)
+class LensView:
+    """The part's controls and outputs, as lens_layout lays them out."""
+    live: gr.Markdown           # the card's formula: the attribution and the top neuron, with the numbers
+    preset: gr.Dropdown
+    prompt: gr.Textbox
+    target: gr.Textbox
+    layer: gr.Slider            # the MLP block whose neurons are opened
+    note: gr.Markdown
+    colour: gr.Radio
+    lens: gr.Plot
+    table: gr.Dataframe
+    norms: gr.Plot
+    attribution: gr.Plot
+
+
+def lens_layout(shape: ModelShape) -> LensView:
+    """The card, the question (preset, prompt, target, block), the lens grid and table, the writes and the
+    attribution; the real neurons come after the series' toy neuron (real_neurons_layout)."""
+    first_prompt, _, first_target = next(iter(PRESETS.values()))
+    live = explanation_card(
+        "The residual stream: every block adds, and facts come from the MLPs",
+        "A token's vector flows up through the blocks like a stream: each attention block and each MLP reads it "
+        "and *adds* what it writes, never replacing it. Decoding the stream early (the logit lens) shows the "
+        "answer forming layer by layer; because the final stream is a sum, the target's logit splits into one "
+        "share per block. An MLP is a key/value memory: each neuron's key decides how strongly it fires on this "
+        "stream, and its value (a column of W_down) is the direction it then adds. The series draws the gate "
+        "as a ReLU of x·k; SmolLM2's MLP is gated (SwiGLU): SiLU(x·g) acts as a soft switch that multiplies a "
+        "second, signed key x·u, so a neuron can also fire negatively and write −v. Causal tracing (Meng et al. "
+        "2022) asks where the fact is needed: blur the subject, then put back one clean activation at a time.",
+        "", "Open the Eiffel Tower preset: Paris appears only in the last few blocks of the lens, and the biggest "
+        "MLP pushes come late. Run the causal trace: restoring the stream at the subject's last token in the "
+        "middle blocks brings Paris back; switch to *MLP output* to see which MLPs carry it. \"Michael Jordan "
+        "plays the sport of\" → basketball needs a larger model (p 0.002 here): run with `--online --lm "
+        "gpt2-xl` to try it, or unfold the series' own fact neuron below, built by hand.", elem_id="residual-formula")
     with gr.Row():
-        subject = gr.Textbox(first_subject, label="subject (words of the prompt to corrupt)",
-                             elem_id="residual-subject")
-        kind = gr.Radio(KIND_CHOICES, value="hidden", label="restore one", elem_id="residual-kind")
-        run_trace = gr.Button(f"Run the causal trace (prompts up to {tracing.MAX_TOKENS} tokens)",
-                              variant="primary", elem_id="residual-trace-run")
-    trace_note = gr.Markdown(elem_id="residual-trace-note")
-    traced = gr.Plot(label="causal trace", elem_id="residual-trace")
-    run_trace.click(bind(show_trace, settings), inputs=[prompt, subject, target, kind], outputs=[traced, trace_note],
-                    api_visibility="undocumented", **HEAVY)
-    return subject, kind
+        preset = gr.Dropdown(list(PRESETS), value=next(iter(PRESETS)), label="fact (p measured on SmolLM2)",
+                             elem_id="residual-preset")
+        prompt = gr.Textbox(first_prompt, label=f"prompt (at most {residual.MAX_TOKENS} tokens)", scale=3,
+                            elem_id="residual-prompt")
+    with gr.Row():
+        target = gr.Textbox(first_target, label="target (the next word; a multi-token word uses its first token)",
+                            elem_id="residual-target")
+        layer = gr.Slider(0, shape.layers - 1, shape.layers - 1, step=1, label="MLP block to open as keys and values",
+                          elem_id="residual-layer")    # the first view opens the note's block: opens_on_best_block
+    note = gr.Markdown(elem_id="residual-note")
+    colour = gr.Radio(LENS_COLOURS, value="top_probability", label="colour the logit lens by",
+                      elem_id="residual-lens-colour")
+    lens = gr.Plot(label="logit lens", elem_id="residual-lens")
+    table = gr.Dataframe(headers=["stream after", "p(target)", "top 5 at the last position"],
+                         label="the last position, decoded after each block", interactive=False, wrap=True,
+                         column_widths=["16%", "12%", "72%"], elem_id="residual-top", max_height=560)
+    with gr.Row():
+        norms = gr.Plot(label="what each block writes", elem_id="residual-norms")
+        attribution = gr.Plot(label="direct logit attribution", elem_id="residual-attribution")
+    return LensView(live, preset, prompt, target, layer, note, colour, lens, table, norms, attribution)
 
 
-PANEL = "residual"                    # its page: /residual, and ?panel=residual in a link (once /facts)
-TITLE = "Residual stream & facts"
-SUMMARY = "the residual stream, the logit lens, MLP neurons and where a fact is recalled"
+def real_neurons_layout() -> gr.Plot:
+    """From the series' toy neuron to the real ones: one sentence, then the opened block's top neurons."""
+    gr.Markdown("**The real model: SiLU(x·g)·(x·u).** Each neuron of a real MLP block has two learned keys "
+                "instead of the toy's one named key and bias: SiLU(x·g), a soft version of the ReLU switch, times "
+                "x·u, a signed amount, so a = SiLU(x·g)·(x·u) can also be negative and write −v; below, the "
+                "neurons of the opened block that push the target most, each with the tokens its value promotes.",
+                elem_id="residual-real-neurons")
+    return gr.Plot(label="MLP neurons as keys and values", elem_id="residual-neurons")
 
 
-def build(settings: Settings) -> PanelLink:
-    shape = language_model_shape(settings)
-    first_prompt, first_subject, first_target = next(iter(PRESETS.values()))
-    with panel_frame(PANEL) as tab:
-        live = explanation_card(
-            "The residual stream: every block adds, and facts come from the MLPs",
-            "A token's vector flows up through the blocks like a stream: each attention block and each MLP reads it "
-            "and *adds* what it writes, never replacing it. Decoding the stream early (the logit lens) shows the "
-            "answer forming layer by layer; because the final stream is a sum, the target's logit splits into one "
-            "share per block. An MLP is a key/value memory: each neuron's key decides how strongly it fires on this "
-            "stream, and its value (a column of W_down) is the direction it then adds. The series draws the gate "
-            "as a ReLU of x·k; SmolLM2's MLP is gated (SwiGLU): SiLU(x·g) acts as a soft switch that multiplies a "
-            "second, signed key x·u, so a neuron can also fire negatively and write −v. Causal tracing (Meng et al. "
-            "2022) asks where the fact is needed: blur the subject, then put back one clean activation at a time.",
-            "", "Open the Eiffel Tower preset: Paris appears only in the last few blocks of the lens, and the biggest "
-            "MLP pushes come late. Run the causal trace: restoring the stream at the subject's last token in the "
-            "middle blocks brings Paris back; switch to *MLP output* to see which MLPs carry it. \"Michael Jordan "
-            "plays the sport of\" → basketball needs a larger model (p 0.002 here): run with `--online --lm "
-            "gpt2-xl` to try it.", elem_id="residual-formula")
-        with gr.Row():
-            preset = gr.Dropdown(list(PRESETS), value=next(iter(PRESETS)), label="fact (p measured on SmolLM2)",
-                                 elem_id="residual-preset")
-            prompt = gr.Textbox(first_prompt, label=f"prompt (at most {residual.MAX_TOKENS} tokens)", scale=3,
-                                elem_id="residual-prompt")
-        with gr.Row():
-            target = gr.Textbox(first_target, label="target (the next word; a multi-token word uses its first token)",
-                                elem_id="residual-target")
-            layer = gr.Slider(0, shape.layers - 1, shape.layers - 1, step=1, label="MLP block to open as keys and values",
-                              elem_id="residual-layer")    # the first view opens the note's block: opens_on_best_block
-        note = gr.Markdown(elem_id="residual-note")
-        colour = gr.Radio(LENS_COLOURS, value="top_probability", label="colour the logit lens by",
-                          elem_id="residual-lens-colour")
-        lens = gr.Plot(label="logit lens", elem_id="residual-lens")
-        table = gr.Dataframe(headers=["stream after", "p(target)", "top 5 at the last position"],
-                             label="the last position, decoded after each block", interactive=False, wrap=True,
-                             column_widths=["16%", "12%", "72%"], elem_id="residual-top", max_height=560)
-        with gr.Row():
-            norms = gr.Plot(label="what each block writes", elem_id="residual-norms")
-            attribution = gr.Plot(label="direct logit attribution", elem_id="residual-attribution")
-        neurons = gr.Plot(label="MLP neurons as keys and values", elem_id="residual-neurons")
-        subject, kind = trace_section(settings, prompt, target, first_subject)
-        follow = gr.State(None)     # per user: does the MLP-block slider follow the note's block? None: first view
-        outputs = [live, lens, table, norms, attribution, neurons, note, layer, follow]
-        redraw = dict(fn=bind(show, settings), inputs=[prompt, target, layer, colour, follow], outputs=outputs,
-                      api_visibility="undocumented", **HEAVY)
-        preset.select(choose_preset, inputs=preset, outputs=[prompt, subject, target, follow],
-                     api_visibility="undocumented").then(**redraw)
-        gr.on([tab.opened, prompt.submit, target.submit, colour.input], **redraw, trigger_mode="always_last")
-        layer.release(keep_layer, outputs=follow, api_visibility="undocumented", queue=False).then(**redraw)
-        gr.api(bind(logit_lens_endpoint, settings), api_name="logit_lens", **HEAVY)
-        gr.api(bind(trace_endpoint, settings), api_name="trace", **HEAVY)
-        return link_box(PANEL, {"prompt": prompt, "subject": subject, "target": target, "layer": layer,
-                                  "kind": kind, "colour": colour})
+def wire_lens(settings: Settings, tab: PanelFrame, view: LensView, neurons: gr.Plot, subject: gr.Textbox) -> None:
+    """Redraw on the page's opening, a new prompt, target or colour, a moved block; a preset also sets the trace's
+    subject."""
+    follow = gr.State(None)     # per user: does the MLP-block slider follow the note's block? None: first view
+    outputs = [view.live, view.lens, view.table, view.norms, view.attribution, neurons, view.note, view.layer, follow]
+    redraw = dict(fn=bind(show, settings), inputs=[view.prompt, view.target, view.layer, view.colour, follow],
+                  outputs=outputs, api_visibility="undocumented", **HEAVY)
+    view.preset.select(choose_preset, inputs=view.preset, outputs=[view.prompt, subject, view.target, follow],
+                       api_visibility="undocumented").then(**redraw)
+    gr.on([tab.opened, view.prompt.submit, view.target.submit, view.colour.input], **redraw,
+          trigger_mode="always_last")
+    view.layer.release(keep_layer, outputs=follow, api_visibility="undocumented", queue=False).then(**redraw)
