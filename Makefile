@@ -10,6 +10,7 @@ run:
 test:
 	@bash scripts/setup.sh dev
 	@bash scripts/ensure-chromium.sh || { if [ -n "$$CI" ]; then echo "CI needs Chromium for the browser tests" >&2; exit 1; else echo "Chromium missing: browser tests will be skipped" >&2; fi; }
+	@bash scripts/ensure-redis.sh || { if [ -n "$$CI" ]; then echo "CI needs redis-server for the class-room tests" >&2; exit 1; else echo "redis-server missing: its tests will be skipped" >&2; fi; }
 	$(PY) -m pytest
 
 bench:

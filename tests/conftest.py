@@ -41,3 +41,13 @@ def digits():
     from models.digits import load_digits_split
 
     return load_digits_split()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real redis-server for this test session (tests/redis_server.py); each test's keys are its own prefix."""
+    from tests.redis_server import start_redis, stop_redis
+
+    process, url = start_redis()
+    yield url
+    stop_redis(process)
