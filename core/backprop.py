@@ -9,12 +9,18 @@ neuron j of layer l:
 
 At the output, how wrong = 2 (a_j - y_j). In an earlier layer, the blame of a_j is the sum over all paths from it
 to the next layer: dL/da_j^(l) = sum_i W^(l+1)_ij * f'(z_i^(l+1)) * dL/da_i^(l+1).
+
+The cost C averages L over the examples of a batch, so its gradient averages theirs:
+
+    dC/dw = (1/n) sum_m dL_m/dw
+
+and one gradient-descent step moves every weight and bias at once: theta <- theta - eta * dC/dtheta.
 """
 from dataclasses import dataclass
 
 import torch
 
-from core.mlp import LAYER_SIZES, forward_with_z, hidden_activation, one_hot
+from core.mlp import LAYER_SIZES, cost, forward_with_z, hidden_activation, one_hot
 
 N_LAYERS = len(LAYER_SIZES) - 1   # weight layers 1..3
 
@@ -54,8 +60,8 @@ def backprop(params: dict[str, torch.Tensor], x: torch.Tensor, label: int, activ
         delta = slopes[l - 1] * blame[l - 1]                                              # dL/dz^(l)
         grads[f"W{l}"] = torch.outer(delta, activations[l - 1])                           # (out, in)
         grads[f"b{l}"] = delta                                                            # dz/db = 1
-    cost = float(((activations[-1] - target) ** 2).sum())
-    return Backprop(activations, zs, slopes, blame, grads, cost)
+    cost_of_example = float(((activations[-1] - target) ** 2).sum())                     # L = sum_j (a_j - y_j)^2
+    return Backprop(activations, zs, slopes, blame, grads, cost_of_example)
 
 
 @dataclass(frozen=True)
@@ -111,3 +117,42 @@ def desired_nudges(result: Backprop, params: dict[str, torch.Tensor]) -> tuple[t
 def gradient_step(params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor], learning_rate: float):
     """theta <- theta - eta * grad L (a new dict; the shared network is never changed)."""
     return {name: value.double() - learning_rate * grads[name] for name, value in params.items()}
+
+
+@dataclass(frozen=True)
+class BatchGradient:
+    examples: list[Backprop]          # one backprop per example m of the batch, in order
+    grads: dict[str, torch.Tensor]    # dC/dtheta = (1/n) sum_m dL_m/dtheta, every weight (out, in) and bias (out,)
+    cost: float                       # C = (1/n) sum_m L_m
+
+
+def batch_backprop(params: dict[str, torch.Tensor], xs: torch.Tensor, labels: torch.Tensor,
+                   activation: str) -> BatchGradient:
+    """Backprop on each example of a batch, then the average of their gradients. xs: (n, 64), labels: (n,)."""
+    if len(xs) == 0 or len(xs) != len(labels):
+        raise ValueError(f"A batch needs one label per example and at least one example; got {len(xs)} examples "
+                         f"and {len(labels)} labels.")
+    examples = [backprop(params, x, int(label), activation) for x, label in zip(xs, labels)]
+    n = len(examples)
+    grads = {name: sum(example.grads[name] for example in examples) / n for name in examples[0].grads}
+    return BatchGradient(examples, grads, sum(example.cost for example in examples) / n)
+
+
+def weight_gradients(batch: BatchGradient, layer: int, to_neuron: int, from_neuron: int) -> torch.Tensor:
+    """dL_m/dW^(layer)[to_neuron, from_neuron] for each example m: (n,). Their mean is dC/dw."""
+    return torch.stack([example.grads[f"W{layer}"][to_neuron, from_neuron] for example in batch.examples])
+
+
+@dataclass(frozen=True)
+class BatchStep:
+    gradient: BatchGradient           # at theta: each example's gradient and their average
+    params: dict[str, torch.Tensor]   # theta - eta * dC/dtheta (float64, a new dict)
+    cost_after: float                 # the batch's C at the new theta
+
+
+def averaged_step(params: dict[str, torch.Tensor], xs: torch.Tensor, labels: torch.Tensor, activation: str,
+                  learning_rate: float) -> BatchStep:
+    """One gradient-descent step on a batch: every weight and bias moves by -eta times the average gradient."""
+    gradient = batch_backprop(params, xs, labels, activation)
+    stepped = gradient_step(params, gradient.grads, learning_rate)
+    return BatchStep(gradient, stepped, float(cost(stepped, xs.double(), labels, activation)))

@@ -57,11 +57,23 @@ def one_hot(y: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.one_hot(y.long(), LAYER_SIZES[-1]).to(torch.float32)
 
 
+def cost_terms(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(a_j - y_j)^2 for every output j, y the one-hot label: an example's L is their sum. output (B, 10) or (10,),
+    y the labels (B,) or one label ()."""
+    return (output - one_hot(y)) ** 2
+
+
 def cost(params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, activation: str) -> torch.Tensor:
-    """C = mean over examples of L = sum_j (a_j - y_j)^2."""
+    """C = mean over examples of L = sum_j (a_j - y_j)^2: the cost the digit network was trained to lower."""
     output = forward(params, x, activation)[-1]                              # (B, 10)
-    return ((output - one_hot(y)) ** 2).sum(dim=-1).mean()
+    return cost_terms(output, y).sum(dim=-1).mean()
 
 
 def predict(params: dict[str, torch.Tensor], x: torch.Tensor, activation: str) -> torch.Tensor:
     return forward(params, x, activation)[-1].argmax(dim=-1)
+
+
+def accuracy(params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, activation: str) -> float:
+    """The share of examples whose largest output is their label. x: (B, 64), y: (B,); x is read in the precision of
+    the params (a stepped copy is float64, the checkpoint float32)."""
+    return float((predict(params, x.to(params["W1"].dtype), activation) == y).double().mean())

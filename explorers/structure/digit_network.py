@@ -6,15 +6,15 @@ import torch
 from components.card import explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
-from components.formatting import number
+from components.formatting import number, significant
 from components.scenes import scenes
 from components.network_figures import digit_image, network_diagram, output_bars, weight_images
 from components.page import panel_frame
 from core.checks import finite_list, whole
-from core.mlp import HIDDEN_ACTIVATIONS, forward_with_z
+from core.mlp import HIDDEN_ACTIVATIONS, cost_terms, forward_with_z
 from core.sketch import drawing_to_digit
 from models.digit_network import load_digit_network
-from models.digits import N_TEST, load_digits_split
+from models.digits import N_TEST, N_TRAIN, load_digits_split
 from models.settings import Settings
 
 LAYER_NAMES = ["input (64 pixels)", "hidden 1 (16)", "hidden 2 (16)", "output (10)"]
@@ -51,6 +51,20 @@ def neuron_formula(network, zs, activations, activation: str) -> str:
             f"{number(float(zs[0][j]))}, \\quad a_{{{j}}} = {f}({number(float(zs[0][j]))}) = {number(float(activations[1][j]))}$$")
 
 
+def cost_line(outputs: np.ndarray, label: int | None) -> str:
+    """The cost of this digit, L = Σ_j (a_j − y_j)² with y the one-hot label: the cost the network was trained to
+    lower (core.mlp.cost averages it over the training digits). The label's term and the nine others' sum."""
+    if label is None:
+        return "Cost: none for a drawing (L compares the outputs with the true label y, and a drawing has none)."
+    terms = cost_terms(torch.tensor(outputs), torch.tensor(label)).numpy()                  # (10,) (a_j − y_j)²
+    others = float(terms.sum() - terms[label])
+    return (f"Cost of this digit L = Σⱼ (aⱼ − yⱼ)² = **{significant(float(terms.sum()), 3, latex=False)}**: the "
+            f"label's output ({significant(float(outputs[label]), 4, latex=False)} − 1)² = "
+            f"{significant(float(terms[label]), 3, latex=False)}, plus the nine others' (aⱼ − 0)² = "
+            f"{significant(others, 3, latex=False)}. Training lowered C, the average of L over the {N_TRAIN:,} "
+            "training digits.")
+
+
 def show(pixels: np.ndarray, label: int | None, activation: str, source: str):
     network, zs, activations = run_network(pixels, activation)
     outputs = activations[-1]
@@ -58,7 +72,8 @@ def show(pixels: np.ndarray, label: int | None, activation: str, source: str):
     share = outputs / outputs.sum()
     verdict = (f"**Prediction: {prediction}** (output {outputs[prediction]:.2f}; "
                f"{share[prediction]:.0%} of the total output activation)" +
-               (f" · true label {label}" if label is not None else "") + f" · {source}")
+               (f" · true label {label}" if label is not None else "") + f" · {source}\n\n" +
+               cost_line(outputs, label))
     weights = [network.params[f"W{l}"].numpy() for l in (1, 2, 3)]
     return (neuron_formula(network, zs, activations, activation), digit_image(pixels, "the input, 8x8"),
             network_diagram(activations, weights, LAYER_NAMES),

@@ -1,4 +1,5 @@
-"""The backprop panel in Chromium: a weight's chain-rule factors, the paths of an earlier layer, one step."""
+"""The backprop panel in Chromium: a weight's chain-rule factors, the paths of an earlier layer, one step; then a
+batch: each example's gradient for the weight and their average."""
 import re
 
 from playwright.sync_api import expect
@@ -6,7 +7,7 @@ from playwright.sync_api import expect
 from tests.browser.helpers import open_panel, save_screenshot
 
 
-def test_chain_rule_numbers_and_a_gradient_step(page):
+def test_chain_rule_numbers_a_gradient_step_and_a_batch(page):
     open_panel(page, "Learning · DL2–4", "Backpropagation")
     formula = page.locator("#backprop-formula")
     expect(formula).to_contain_text("how wrong")
@@ -15,5 +16,18 @@ def test_chain_rule_numbers_and_a_gradient_step(page):
     expect(formula).to_contain_text("sum over the 10 paths")
     expect(page.locator("#backprop-paths .js-plotly-plot")).to_be_visible()
     page.locator("#backprop-step").click()
-    expect(page.locator("#backprop-stepped")).to_contain_text(re.compile(r"cost [\d.e-]+ → [\d.e-]+"))
+    expect(page.locator("#backprop-stepped")).to_contain_text(re.compile(r"cost L [\d.e-]+ → [\d.e-]+"))
     save_screenshot(page, "backprop")
+    page.locator("#backprop-layer").get_by_text("3", exact=True).click()   # back to a weight into the outputs
+    batch = page.locator("#backprop-batch input[type=number]")
+    batch.fill("12")
+    batch.press("Enter")
+    average = page.locator("#backprop-batch-formula")
+    expect(average).to_contain_text("the 7 others")                       # 12 examples: the 5 largest, 7 summed
+    expect(average).to_contain_text("#940")
+    bars = page.locator("#backprop-batch-bars .js-plotly-plot .bars .point")
+    expect(bars).to_have_count(12)
+    expect(page.locator("#backprop-batch-bars")).to_contain_text("average = ∂C/∂w")
+    expect(page.locator("#backprop-batch-step")).to_contain_text("bridge to SGD")
+    page.locator("#backprop-batch-bars").scroll_into_view_if_needed()
+    save_screenshot(page, "backprop-batch")

@@ -3,7 +3,7 @@ figure, the wished nudges and what each output passes back (with their sums)."""
 import numpy as np
 import pytest
 
-from components.backprop_figures import gradient_heatmap, nudge_bars, passed_back, path_bars
+from components.backprop_figures import example_bars, gradient_heatmap, nudge_bars, passed_back, path_bars
 from components.formatting import significant
 from components.style import NEGATIVE, POSITIVE
 
@@ -19,7 +19,7 @@ def test_a_gradient_heatmap_is_the_gradient_with_the_chosen_weight_framed():
     (frame,) = fig.layout.shapes
     assert (frame.x0, frame.x1, frame.y0, frame.y1) == (10.5, 11.5, 3.5, 4.5)  # column k = 11, row j = 4
     assert fig.layout.xaxis.title.text == "hidden-2 neuron k" and fig.layout.yaxis.title.text == "output j (digit)"
-    assert "dC/dW³" in fig.layout.title.text
+    assert "∂L/∂W³" in fig.layout.title.text                                    # one example's cost L, not C
 
 
 def test_the_first_layers_gradient_is_drawn_as_sixteen_images():
@@ -38,9 +38,23 @@ def test_the_paths_add_up_to_the_blame_on_the_figure():
     assert list(fig.data[0].marker.color) == [POSITIVE, NEGATIVE, POSITIVE, POSITIVE]
     (line,) = fig.layout.shapes
     assert line.y0 == line.y1 == pytest.approx(products.sum())
-    assert fig.layout.annotations[0].text == f"sum = dC/da = {significant(products.sum(), 4, latex=False)}"
+    assert fig.layout.annotations[0].text == f"sum = ∂L/∂a = {significant(products.sum(), 4, latex=False)}"
     assert fig.layout.xaxis.title.text == "path through output digit i"
     assert fig.layout.title.text == "All paths from layer-2 neuron 4 to the next layer"
+
+
+def test_the_examples_gradients_stand_side_by_side_with_their_average():
+    gradients = np.array([0.0087, 0.0, -0.0016, -0.0088, 2e-7])
+    names = ["#940: a 5", "#941: a 3", "#942: a 7", "#943: a 9", "#944: a 9"]
+    fig = example_bars(gradients, names, "W¹[6, 11]")
+    np.testing.assert_array_equal(np.asarray(fig.data[0].x), gradients)       # lying bars, the first example on top
+    assert list(fig.data[0].y) == names and fig.layout.yaxis.autorange == "reversed"
+    assert list(fig.data[0].marker.color) == [POSITIVE, POSITIVE, NEGATIVE, NEGATIVE, POSITIVE]
+    assert list(fig.data[0].text) == ["0.0087", "0", "−0.0016", "−0.0088", "2 × 10⁻⁷"]
+    (line,) = fig.layout.shapes
+    assert line.x0 == line.x1 == pytest.approx(gradients.mean())                 # the dashed line: dC/dw, the mean
+    assert fig.layout.annotations[0].text == f"average = ∂C/∂w = {significant(gradients.mean(), 3, latex=False)}"
+    assert fig.layout.title.text == "Each example's gradient for w = W¹[6, 11], and their average"
 
 
 def test_the_nudges_are_minus_the_gradient_with_the_label_named():

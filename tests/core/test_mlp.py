@@ -3,8 +3,8 @@ loop over the examples and outputs."""
 import pytest
 import torch
 
-from core.mlp import (HIDDEN_ACTIVATIONS, LAYER_SIZES, N_PARAMETERS, cost, forward, forward_with_z,
-                      hidden_activation, init_params, one_hot, predict)
+from core.mlp import (HIDDEN_ACTIVATIONS, LAYER_SIZES, N_PARAMETERS, accuracy, cost, cost_terms, forward,
+                      forward_with_z, hidden_activation, init_params, one_hot, predict)
 
 TORCH_ACTIVATIONS = {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU}
 
@@ -64,6 +64,28 @@ def test_cost_is_the_mean_of_the_squared_errors_summed_over_outputs(activation):
     by_hand = sum(sum((output[i, j].item() - (1.0 if j == y[i] else 0.0)) ** 2 for j in range(10))
                   for i in range(6)) / 6
     assert cost(params, x, y, activation).item() == pytest.approx(by_hand, rel=1e-6)
+
+
+def test_cost_terms_are_each_outputs_squared_error_and_add_up_to_l():
+    params = init_params(seed=4)
+    x, y = some_pixels(3, seed=8), torch.tensor([2, 7, 0])
+    output = sequential(params, "sigmoid")(x)
+    terms = cost_terms(output, y)                                                          # (3, 10)
+    for i in range(3):
+        for j in range(10):
+            assert terms[i, j].item() == pytest.approx((output[i, j].item() - (j == y[i].item())) ** 2, rel=1e-6)
+    torch.testing.assert_close(cost_terms(output[1], y[1]), terms[1])                     # one example, no batch axis
+    assert terms.sum(dim=-1).mean().item() == pytest.approx(cost(params, x, y, "sigmoid").item(), rel=1e-6)
+
+
+def test_accuracy_counts_the_examples_whose_largest_output_is_their_label():
+    params, x = init_params(seed=6), some_pixels(40, seed=9)
+    output = sequential(params, "relu")(x)
+    y = torch.tensor([(i * 7) % 10 for i in range(40)])
+    right = sum(max(range(10), key=row.__getitem__) == label for row, label in zip(output.tolist(), y.tolist()))
+    assert accuracy(params, x, y, "relu") == pytest.approx(right / 40)
+    y[:] = predict(params, x, "relu")
+    assert accuracy({n: v.double() for n, v in params.items()}, x, y, "relu") == 1.0       # float32 x, float64 params
 
 
 def test_predict_is_the_largest_output():

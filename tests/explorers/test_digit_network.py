@@ -40,6 +40,24 @@ def test_the_panel_shows_the_formula_with_the_real_numbers(digits):
     np.testing.assert_allclose(outputs.data[0].y, activations[3].numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("index, activation", [(3, "sigmoid"), (38, "sigmoid"), (38, "relu")])
+def test_the_verdict_shows_the_digits_cost_as_the_network_was_trained_on(index, activation, digits):
+    from components.formatting import significant
+    from core.mlp import cost
+
+    verdict = show_held_out(index, activation)[-1]
+    params = load_digit_network(activation).params
+    outputs = forward(params, torch.tensor(digits.x_test[index]), activation)[-1].tolist()
+    label = int(digits.y_test[index])
+    terms = [(a - (1.0 if j == label else 0.0)) ** 2 for j, a in enumerate(outputs)]       # a direct loop
+    trained_on = cost(params, torch.tensor(digits.x_test[index:index + 1]), torch.tensor([label]), activation)
+    assert sum(terms) == pytest.approx(trained_on.item(), rel=1e-6)                       # the training loss, one digit
+    assert f"L = Σⱼ (aⱼ − yⱼ)² = **{significant(sum(terms), 3, latex=False)}**" in verdict
+    assert f"({significant(outputs[label], 4, latex=False)} − 1)² = {significant(terms[label], 3, latex=False)}" \
+        in verdict
+    assert f"(aⱼ − 0)² = {significant(sum(terms) - terms[label], 3, latex=False)}" in verdict
+
+
 def test_a_blank_drawing_gets_a_message():
     blank = {"background": None, "layers": [], "composite": np.full((280, 280, 4), 255, np.uint8)}
     refuses(lambda: show_drawing(blank, "sigmoid"), "blank")
@@ -66,6 +84,7 @@ def test_the_canvas_opens_white_with_the_brush_and_a_stroke_on_it_is_read():
     stroke[40:240, 130:150, :3] = 0                                                       # a vertical bar: a one
     verdict = show_drawing({**canvas, "composite": stroke}, "sigmoid")[-1]
     assert "Prediction: 1" in verdict and "your drawing" in verdict
+    assert "Cost: none for a drawing" in verdict                          # L needs the true label
 
 
 def test_first_layer_weights_are_the_checkpoints_weights():
