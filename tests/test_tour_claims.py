@@ -106,3 +106,40 @@ def test_text_to_image_stop_follows_the_prompt_and_the_reveal_does_not(settings)
     assert "'red' and 'seven' on the left" in s.narration                 # ... and its maps are where it says
     assert [maps[w] for w in ("red", "seven", "blue", "two")] == [True, True, False, False]
     assert sides({**s.settings, **s.reveal}) != ((7, "red"), (2, "blue"))  # at w = 0 it is not (the answer: no)
+
+
+def test_batch_stop_the_5_and_the_8_pull_apart_and_one_example_alone_is_far_larger():
+    """The stop says #940 (a 5) wants the weight smaller and #948 (an 8) larger by almost as much, so the batch's
+    average is far smaller than either; its reveal (n = 1) leaves #940's own gradient."""
+    from core.backprop import batch_backprop, weight_gradients
+    from explorers.learning.backprop.batch import training_batch
+    from models.digit_network import load_digit_network
+
+    s = stop("SGD — Mini-batch", "backprop")
+    activation, weight = s.settings["f"], (int(s.settings["l"]), int(s.settings["j"]), int(s.settings["k"]))
+
+    def gradients(n):
+        xs, labels, numbers = training_batch(int(s.settings["i"]), n)
+        batch = batch_backprop(load_digit_network(activation).params, xs, labels, activation)
+        return dict(zip(numbers, weight_gradients(batch, *weight).tolist())), labels.tolist()
+
+    each, labels = gradients(int(s.settings["n"]))
+    assert labels[0] == 5 and labels[8] == 8 and each[940] > 0 > each[948]       # smaller, larger
+    assert 0.5 < each[940] / -each[948] < 2                                      # by almost as much
+    average = sum(each.values()) / len(each)
+    assert abs(average) < 0.1 * min(each[940], -each[948])                        # far smaller than either
+    alone, _ = gradients(int(s.reveal["n"]))
+    assert alone == {940: pytest.approx(each[940])} and abs(alone[940]) > 10 * abs(average)
+
+
+def test_fact_neuron_stop_fires_for_michael_jordan_and_not_for_michael_phelps():
+    from core.fact_neuron import fact_mlp, fire, stream
+
+    s = stop("MLP Block (Fact Storage)", "residual")
+    mlp = fact_mlp(float(s.settings["bias"]))
+
+    def read(settings):
+        return fire(mlp, stream(mlp, {name.capitalize(): float(settings[name])
+                                      for name in ("michael", "jordan", "phelps")})).read
+
+    assert read(s.settings) == pytest.approx(1.0) and read({**s.settings, **s.reveal}) == 0.0
