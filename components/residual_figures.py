@@ -132,3 +132,20 @@ def trace_heatmap(restored: np.ndarray, labels: list[str], kind: str, clean: flo
                          f"(clean {clean:.3f}, corrupted {corrupted:.3f}; * = corrupted subject)",
                    x_title="restored token", y_title="restored at", zmin=0, zmax=top, colorbar_title="p",
                    hover="restore %{y} at %{x}: p = %{z:.3f}", height=760)
+
+
+def add_vs_replace_figure(p_add: np.ndarray, p_replace: np.ndarray, block: int, target: str) -> go.Figure:
+    """p(target) at the last position after the embedding and after every block (L + 1,), as the model runs (adds)
+    and with block `block` replacing the stream; the cut block marked."""
+    after = list(range(-1, len(p_add) - 1))                        # -1: the embedding, then after block 0, 1, ...
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=after, y=p_add, name="every block adds (the model)", mode="lines+markers",
+                             line=dict(color=COLORS[0], width=3)))
+    fig.add_trace(go.Scatter(x=after, y=p_replace, name=f"block {block} replaces the stream", mode="lines+markers",
+                             line=dict(color=COLORS[4], width=3, dash="dash")))
+    fig.add_vline(x=block, line=dict(color="#6b7280", dash="dot"), annotation_text=f"block {block} cut",
+                  annotation_position="top left")
+    fig.update_layout(xaxis=dict(title="stream after block (−1: the embedding)", dtick=2),
+                      yaxis=dict(title=f"p({as_typed(target)}) at the last position", range=[0, 1.02]),
+                      legend=dict(orientation="h", y=-0.22, x=0.5, xanchor="center", yanchor="top"))
+    return styled(fig, f"p({as_typed(target)}) read from the stream, block by block", height=440)

@@ -35,8 +35,9 @@ class ResidualRecord:
 
 
 @torch.inference_mode()
-def record_residual(model, token_ids: list[int]) -> ResidualRecord:
-    """One forward pass; every block's writes captured through hooks."""
+def record_residual(model, token_ids: list[int], replace_at: int | None = None) -> ResidualRecord:
+    """One forward pass; every block's writes captured through hooks. With replace_at = l, block l replaces the
+    stream instead of adding to it: x_(l+1) = attn_l + mlp_l (x_l dropped), every other block as trained."""
     parts = layout(model)
     L = len(parts.blocks)
     store: dict[str, torch.Tensor] = {}
@@ -49,6 +50,9 @@ def record_residual(model, token_ids: list[int]) -> ResidualRecord:
     reads = {"blocks.0.hook_resid_pre": keep("embed")}
     for l in range(L):
         reads |= {f"blocks.{l}.{part}": keep(f"{part}{l}") for part in ("attn", "hook_mlp_in", "mlp", "hook_resid_post")}
+    if replace_at is not None:
+        reads |= replacing(replace_at, reads[f"blocks.{replace_at}.hook_resid_post"],
+                           reads.get(f"blocks.{replace_at}.hook_resid_pre"))
     input_ids = torch.tensor([token_ids], device=model.device)            # (1, T)
     with hooks(model, reads):
         logits = model(input_ids).logits[0].float()                        # (T, V)
@@ -58,6 +62,22 @@ def record_residual(model, token_ids: list[int]) -> ResidualRecord:
 
     return ResidualRecord(tuple(token_ids), store["embed"].cpu(), stack("attn"), stack("mlp"), stack("hook_mlp_in"),
                           stack("hook_resid_post"), logits.cpu())
+
+
+def replacing(layer: int, after_read, before_read=None) -> dict:
+    """Hooks that make block `layer` replace the stream: its input x_l is kept, then subtracted in place from its
+    output x_l + attn_l + mlp_l before anything reads it (after_read, before_read: the reads already there)."""
+    kept = {}
+
+    def keep_input(x):
+        kept["x"] = x.clone()
+        if before_read is not None:
+            before_read(x)
+
+    def drop_input(x):
+        x.sub_(kept["x"])                                                  # x_(l+1) = attn_l + mlp_l
+        after_read(x)
+    return {f"blocks.{layer}.hook_resid_pre": keep_input, f"blocks.{layer}.hook_resid_post": drop_input}
 
 
 def streams(record: ResidualRecord) -> torch.Tensor:

@@ -33,6 +33,11 @@ def test_lens_attribution_and_trace(page):
     page.locator("#residual-trace-run").click()
     expect(page.locator("#residual-trace-note")).to_contain_text("Clean run: p(␣Paris) = 0.773", timeout=180_000)
     expect(page.locator("#residual-trace .js-plotly-plot")).to_be_visible()
+    # add, don't replace: block 10 replacing the stream loses the answer
+    page.locator("#residual-replace-button").click()
+    expect(page.locator("#residual-replace-formula")).to_contain_text("with block 10 replacing the stream",
+                                                                      timeout=120_000)
+    expect(page.locator("#residual-replace .js-plotly-plot")).to_be_visible()
     save_screenshot(page, "residual")
 
 

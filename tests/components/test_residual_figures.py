@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from components.residual_figures import (as_typed, attribution_figure, cell_text, layer_labels, lens_colour,
-                                         lens_grid_figure, neuron_figure, token_labels, trace_heatmap,
-                                         write_norms_figure)
+from components.residual_figures import (add_vs_replace_figure, as_typed, attribution_figure, cell_text,
+                                         layer_labels, lens_colour, lens_grid_figure, neuron_figure, token_labels,
+                                         trace_heatmap, write_norms_figure)
 from components.style import COLORS
 
 RNG = np.random.default_rng(4)
@@ -98,3 +98,11 @@ def test_the_causal_trace_is_p_target_with_each_state_restored():
     title = fig.layout.title.text
     assert "Restoring the MLP output" in title and "clean 0.900, corrupted 0.010" in title
     assert trace_heatmap(np.full((1, 1), 0.95), ["0·a"], "hidden", 0.9, 0.0, "x").data[0].zmax == 0.95
+
+
+def test_add_vs_replace_draws_both_curves_from_the_embedding_and_marks_the_cut():
+    p_add, p_replace = np.linspace(0, 0.7, 31), np.r_[np.linspace(0, 0.1, 11), np.zeros(20)]
+    fig = add_vs_replace_figure(p_add, p_replace, 10, "␣Paris")
+    adds, replaces = fig.data
+    assert list(adds.x) == list(range(-1, 30)) and np.allclose(adds.y, p_add) and np.allclose(replaces.y, p_replace)
+    assert "block 10" in replaces.name and fig.layout.shapes[0].x0 == 10 and "p(␣Paris)" in fig.layout.title.text

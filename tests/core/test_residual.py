@@ -142,3 +142,26 @@ def test_target_token_adds_the_leading_space_and_names_multi_token_targets(langu
 def test_an_unknown_architecture_is_named():
     with pytest.raises(ValueError, match="Unsupported architecture Linear"):
         layout(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize("architecture", ["llama", "gpt2"])
+def test_a_block_that_replaces_the_stream_drops_its_input_and_the_rest_runs_as_trained(architecture):
+    """x_(l+1) = attn_l + mlp_l instead of x_l + attn_l + mlp_l: the blocks before are untouched, block l writes what
+    it always writes, and the blocks after run on the new stream (checked against a pass that overwrites the
+    stream after block l with that value)."""
+    model, ids, l = tiny(architecture), [5, 17, 42, 8, 63, 2], 1
+    plain, cut = record_residual(model, ids), record_residual(model, ids, replace_at=l)
+    assert torch.equal(cut.embedding, plain.embedding) and torch.equal(cut.stream[:l], plain.stream[:l])
+    torch.testing.assert_close(cut.attention[l], plain.attention[l])
+    torch.testing.assert_close(cut.mlp[l], plain.mlp[l])
+    torch.testing.assert_close(cut.stream[l], plain.stream[l] - plain.stream[l - 1])          # x_l dropped
+    torch.testing.assert_close(cut.stream[l], plain.attention[l] + plain.mlp[l], atol=1e-5, rtol=1e-5)
+
+    def overwrite(x):
+        x.copy_(cut.stream[l][None])
+    with torch.inference_mode(), hooks(model, {f"blocks.{l}.hook_resid_post": overwrite}):
+        reference = model(torch.tensor([ids])).logits[0].float()
+    torch.testing.assert_close(cut.logits, reference)
+    torch.testing.assert_close(decode(model, cut.stream[-1]), cut.logits, atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(cut.logits, plain.logits)
+    torch.testing.assert_close(record_residual(model, ids).logits, plain.logits)             # the hooks are gone

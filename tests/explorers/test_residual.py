@@ -5,12 +5,15 @@ import math
 import re
 
 import gradio as gr
+import numpy as np
 import pytest
 import torch
 
+from components.formatting import significant
 from explorers.transformers.residual.fact_neuron import SCENES, show_neuron, show_part, show_superposition
 from explorers.transformers.residual.lens import (PRESETS, analysis, choose_preset, keep_layer, logit_lens_endpoint,
                                                   show)
+from explorers.transformers.residual.replace import show_replaced
 from explorers.transformers.residual.trace import show_trace, trace_endpoint
 from tests.handlers import bound, refuses
 
@@ -218,3 +221,19 @@ def test_the_fact_neuron_is_folded_and_linked(settings):
     assert part.accordion.open is False
     assert all(part.holds(link.controls[name]) for name in ("michael", "jordan", "phelps", "bias", "n", "d"))
     assert not part.holds(link.controls["layer"])
+
+
+def test_one_block_replacing_the_stream_loses_the_answer(settings, language_model):
+    """Adds: the last point is the model's own p(Paris) (transformers' logits). Replaces at block 10: the stream
+    after it is that block's writes alone, and the answer is gone."""
+    replaced = bound(settings, (show_replaced,))[0]
+    text, figure = replaced(EIFFEL, "Paris", 10)
+    adds, replaces = (np.asarray(trace.y) for trace in figure.data)
+    paris = language_model.tokenizer(" Paris", add_special_tokens=False).input_ids[0]
+    assert adds[-1] == pytest.approx(float(model_probabilities(language_model, EIFFEL)[paris]), abs=1e-5)
+    assert np.allclose(adds[:11], replaces[:11]) and replaces[-1] < adds[-1] / 10        # same until block 10
+    assert "x_{11}' = \\text{attn}_{10}" in text
+    assert f"p(␣Paris) = **{significant(float(adds[-1]), 3)}**" in text
+    assert "loses little" in replaced(EIFFEL, "Paris", 0)[0]          # block 0: the embedding is small next to its write
+    for block, message in ((30, "between 0 and 29"), (float("nan"), "finite"), (2.5, "whole")):
+        refuses(lambda: replaced(EIFFEL, "Paris", block), message)

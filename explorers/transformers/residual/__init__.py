@@ -3,8 +3,8 @@ Storage, Output logits): the logit lens, what each block writes, direct logit at
 neuron built by hand, the real model's MLP neurons as keys and values, and causal tracing, on the bundled SmolLM2
 (or a hub model when enabled).
 
-Three parts, in the page's order: lens.py (the lens, the writes, the attribution and the real neurons, drawn when the
-page opens), fact_neuron.py (Michael AND Jordan → basketball, folded before the real neurons) and trace.py (causal
+Four parts, in the page's order: lens.py (the lens, the writes, the attribution and the real neurons, drawn when the
+page opens), replace.py (one block replacing the stream instead of adding to it, on a button), fact_neuron.py (Michael AND Jordan → basketball, folded before the real neurons) and trace.py (causal
 tracing, on a button).
 """
 import gradio as gr
@@ -15,6 +15,7 @@ from components.page import panel_frame
 from explorers.transformers.residual.fact_neuron import build_fact_neuron_part
 from explorers.transformers.residual.lens import (PRESETS, lens_layout, logit_lens_endpoint, real_neurons_layout,
                                                   wire_lens)
+from explorers.transformers.residual.replace import build_replace_part
 from explorers.transformers.residual.trace import build_trace_part, trace_endpoint
 from models.language import language_model_shape
 from models.settings import Settings
@@ -28,7 +29,9 @@ SUMMARY = "the residual stream, the logit lens, MLP neurons and where a fact is 
 def build(settings: Settings) -> PanelLink:
     _, first_subject, _ = next(iter(PRESETS.values()))
     with panel_frame(PANEL) as tab:
-        view = lens_layout(language_model_shape(settings))
+        shape = language_model_shape(settings)
+        view = lens_layout(shape)
+        replaced = build_replace_part(settings, view.prompt, view.target, shape.layers)
         fact_links, fact_part = build_fact_neuron_part(tab)           # folded: drawn when unfolded (or linked)
         neurons = real_neurons_layout()
         subject, kind = build_trace_part(settings, view.prompt, view.target, first_subject)
@@ -36,4 +39,4 @@ def build(settings: Settings) -> PanelLink:
         gr.api(bind(logit_lens_endpoint, settings), api_name="logit_lens", **HEAVY)
         gr.api(bind(trace_endpoint, settings), api_name="trace", **HEAVY)
         return link_box(PANEL, {"prompt": view.prompt, "subject": subject, "target": view.target, "layer": view.layer,
-                                "kind": kind, "colour": view.colour, **fact_links}, folds=(fact_part,))
+                                "kind": kind, "colour": view.colour, "cut": replaced, **fact_links}, folds=(fact_part,))
