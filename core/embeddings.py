@@ -98,3 +98,14 @@ def cosine_and_dot(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """The cosine of the angle between a and b, and their raw dot product."""
     dot = float(np.dot(a, b))
     return dot / float(np.linalg.norm(a) * np.linalg.norm(b)), dot
+
+
+def embedding_lookup(w_e: np.ndarray, ids: list[int]) -> np.ndarray:
+    """x = W_E[id] for each token id: the model's first vector for a token is a row of a table, nothing computed
+    (the same as one_hot(id) · W_E). (n, d)"""
+    return w_e[np.asarray(ids, dtype=np.int64)]
+
+
+def tied(w_e: np.ndarray, w_u: np.ndarray) -> bool:
+    """Whether the unembedding W_U (V, d) is the embedding W_E itself (logit_t = x · W_E[t]): tied weights."""
+    return w_e.shape == w_u.shape and bool(np.array_equal(w_e, w_u))

@@ -22,3 +22,11 @@ def test_king_minus_man_plus_woman_is_queen(page):
     expect(page.locator("#embeddings-formula")).to_contain_text("rome")
     expect(page.locator("#embeddings-table")).to_contain_text("rome")
     expect(page.locator("#embeddings-plot .js-plotly-plot")).to_be_visible()
+    # W_E is a lookup: a word's row, and SmolLM2's W_U tied to it
+    page.get_by_text("W_E is a lookup table").click()
+    word = page.locator("#embeddings-lookup-word textarea")
+    word.fill("Tokyo Tower")
+    word.press("Enter")
+    expect(page.locator("#embeddings-lookup")).to_contain_text("is 2 tokens, so 2 rows", timeout=60_000)
+    expect(page.locator("#embeddings-lookup")).to_contain_text("W_U = W_Eᵀ")
+    expect(page.locator("#embeddings-lookup table")).to_contain_text("␣Tower")

@@ -1,6 +1,7 @@
 """Embedding arithmetic against brute force: the parser, nearest neighbours, projections."""
 import numpy as np
 import pytest
+import torch
 
 from core.embeddings import (Term, combine, cosine_and_dot, nearest, parse_expression, project_2d,
                              project_on_direction, suggestions)
@@ -86,3 +87,18 @@ def test_projections_keep_what_they_promise():
 
 def test_suggestions_find_close_spellings(glove):
     assert "queen" in suggestions("qween", glove.words)
+
+
+def test_a_lookup_is_a_row_of_w_e_the_same_as_a_one_hot_product_and_the_models_own_embedding():
+    from core.embeddings import embedding_lookup, tied
+    from tests.tiny_language_model import tiny
+
+    model = tiny("llama")
+    w_e = model.get_input_embeddings().weight.detach().numpy()
+    ids = [5, 17, 5, 96]
+    rows = embedding_lookup(w_e, ids)
+    np.testing.assert_array_equal(rows, np.eye(len(w_e))[ids] @ w_e)
+    np.testing.assert_array_equal(rows, model.get_input_embeddings()(torch.tensor(ids)).detach().numpy())
+    assert tied(w_e, model.get_output_embeddings().weight.detach().numpy())                  # tie_word_embeddings
+    assert not tied(w_e, tiny("gpt2").get_output_embeddings().weight.detach().numpy())      # another model's matrix
+    assert not tied(w_e, w_e + 1e-6) and not tied(w_e, w_e[:, :5])

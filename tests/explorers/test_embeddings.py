@@ -2,7 +2,9 @@
 import gradio as gr
 import pytest
 
+from components.formatting import number
 from explorers.transformers.embeddings import analogy_endpoint, direction, dot, probe
+from explorers.transformers.embeddings.lookup import look_up
 from tests.handlers import bound, refuses
 
 
@@ -82,3 +84,15 @@ def test_embedding_scenes(app_scene, settings):
     assert top("Token → Embedding · paris − france + italy")[0][0] == "rome"
     assert top("Token → Embedding · berlin − germany + japan")[0][0] == "tokyo"
     assert top("Vectors & Dot Products · not excluded")[0][0] in ("king", "man", "woman")   # the inputs win
+
+
+def test_w_e_is_a_lookup_and_smollm2_ties_w_u_to_it(settings, language_model):
+    lookup = bound(settings, (look_up,))[0]
+    text = lookup("queen")
+    queen = language_model.tokenizer(" queen", add_special_tokens=False).input_ids
+    row = language_model.model.get_input_embeddings().weight[queen[0]].float()
+    assert len(queen) == 1 and f"| ␣queen | {queen[0]} | " + ", ".join(number(float(v), 3) for v in row[:4]) in text
+    assert "W_U = W_Eᵀ" in text and language_model.model.config.tie_word_embeddings
+    assert "is 2 tokens, so 2 rows" in lookup("Tokyo Tower") and "\\*bold\\*" in lookup("*bold*")   # shown as typed
+    for bad, message in (("", "Type a word"), ("x" * 41, "at most 40"), (None, "Type a word")):
+        refuses(lambda: lookup(bad), message)
