@@ -1,6 +1,6 @@
 """CLIP's figures, built from data: the N x N similarity matrix with the images above their columns (its rows labelled
-with captions shortened where that keeps them apart), zero-shot bars, and the shared space with matching pairs
-joined."""
+with captions shortened where that keeps them apart), zero-shot bars, the shared space with matching pairs joined,
+and caption words ranked by their cosine with a difference of two images (the arithmetic)."""
 import base64
 import html
 import io
@@ -10,14 +10,18 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from components.formatting import percent
+from components.formatting import number, percent
 from components.heatmap import heatmap
 from components.style import COLORS, styled
 
+# The figure draws images as columns and captions as rows, so a softmax per image runs down each column (over the
+# captions) and a softmax per caption along each row (over the images): the one place the panel's texts take the
+# words from (the card, the scenes and the formula say the same; a test checks the sums of what is drawn).
+SOFTMAX_ALONG = {"per image": "column", "per caption": "row"}
 VIEWS = {                                   # what the matrix shows -> (title, colour-bar title)
     "similarity": ("s_ij = τ · cos(image i, caption j)", "s"),
-    "per image": ("softmax over each column: p(caption | image)", "p"),
-    "per caption": ("softmax over each row: p(image | caption)", "p"),
+    "per image": (f"softmax(s/T) over each {SOFTMAX_ALONG['per image']}: p(caption | image)", "p"),
+    "per caption": (f"softmax(s/T) over each {SOFTMAX_ALONG['per caption']}: p(image | caption)", "p"),
 }
 
 
@@ -165,3 +169,25 @@ def learning_curve(losses: Sequence[float], total_steps: int) -> go.Figure:
     fig.update_xaxes(title="training step", range=[0, total_steps])
     fig.update_yaxes(title="contrastive loss L", rangemode="tozero")
     return styled(fig, "The loss of the fresh copy", height=320)
+
+
+def word_bars(words: Sequence[str], cosines: Sequence[float], ranks: Sequence[int], total: int,
+              marked: Sequence[str] = (), title: str = "Which words point along d?") -> go.Figure:
+    """Words with their cos(T_word, d) as horizontal bars in rank order (rank 1 on top); a gap row where ranks are
+    skipped; the marked words (those the two scenes differ in, a word looked up) in colour, the others grey."""
+    rows = []                                                                       # (label, cos, colour, text)
+    for k, (word, value, rank) in enumerate(zip(words, cosines, ranks)):
+        if k and rank > ranks[k - 1] + 1:                                           # ranks left out: say how many
+            rows.append((f"⋯ {rank - ranks[k - 1] - 1} more ⋯", None, "#94a3b8", ""))
+        colour = (COLORS[0] if value >= 0 else COLORS[1]) if word in marked else "#94a3b8"
+        shown = number(float(value), 2)                                             # −0.00 never: 0.00
+        rows.append((f"{rank}. {word}", float(value), colour, "+" + shown if value > 0 and shown != "0.00" else shown))
+    labels, values, colours, texts = (list(column) for column in zip(*rows))
+    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colours, text=texts,
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="%{y}: cos = %{x:.3f}<extra></extra>"))
+    reach = max([abs(v) for v in values if v is not None] + [0.1])
+    fig.update_xaxes(range=[-1.25 * reach, 1.25 * reach], zeroline=True, zerolinecolor="#475569",
+                     title=f"cos(T_word, d), rank among {total} caption words")
+    fig.update_yaxes(automargin=True, type="category", autorange="reversed")
+    return styled(fig, title, height=130 + 30 * len(labels))

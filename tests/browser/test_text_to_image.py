@@ -1,5 +1,5 @@
 """The series' last chapter in Chromium: CLIP's matrix and zero-shot bars, a fresh CLIP learning its diagonal, its
-loss whole on a projector and its captions on a phone, and a prompt typed and sent with Enter in Text to image,
+arithmetic (a red seven − a blue seven puts 'red' on top), its loss whole on a projector and its captions on a phone, and a prompt typed and sent with Enter in Text to image,
 with its cross-attention maps (and an emptied prompt named as the fault beside the prompt box, not beside the
 slider that was moved)."""
 import re
@@ -33,6 +33,20 @@ def test_clip_matrix_zero_shot_and_watch_it_learn(page, tmp_path):
     page.locator("#clip-learn-run").click()
     expect(page.locator("#clip-learn-note")).to_contain_text("Done", timeout=120_000)
     save_screenshot(page, "clip")
+    # the arithmetic, folded (issue 39): a seven − a one, then a red seven − a blue seven puts 'red' on top
+    page.locator("#clip-arithmetic").get_by_text("Arithmetic in the shared space").click()
+    note = page.locator("#clip-arithmetic-note")
+    expect(note).to_contain_text("red ranks 1 of 28", timeout=60_000)
+    presets = page.locator("#clip-arithmetic-scenes")
+    presets.get_by_text("a seven − a one, both red").click()
+    expect(note).to_contain_text("not both at the ends", timeout=60_000)
+    presets.get_by_text("a red seven − a blue seven").click()
+    expect(note).to_contain_text("points from scene b's word to scene a's", timeout=60_000)
+    bars = page.locator("#clip-arithmetic-bars")
+    expect(bars).to_contain_text("28. blue")
+    assert page.evaluate(TOP_WORD) == "1. red"
+    bars.scroll_into_view_if_needed()
+    save_screenshot(page, "clip-arithmetic")
 
 
 def test_text_to_image_prompt_with_enter(page):
@@ -53,6 +67,8 @@ def test_text_to_image_prompt_with_enter(page):
     expect(page.locator("#t2i-w .dle-clamped")).to_have_count(0)
 
 
+TOP_WORD = """() => [...document.querySelectorAll('#clip-arithmetic-bars .ytick text')]
+  .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)[0].textContent"""
 FORMULAS = """() => [...document.querySelectorAll('#clip-formula .katex-display')].map((display) => ({
   loss: display.textContent.includes('softmax'), fitted: display.dataset.fitted || '',
   cut: display.scrollWidth - display.clientWidth,

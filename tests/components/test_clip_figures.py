@@ -1,6 +1,7 @@
 """CLIP's figures: the similarity matrix is the values passed in with captions as rows and each image above its
 column, its row labels keep the words in which the captions differ within a phone's width, the zero-shot bars are
-sorted with the winner highlighted, and every matching pair is joined."""
+sorted with the winner highlighted, every matching pair is joined, and the words ranked along a difference of images
+are drawn in rank order with the skipped ranks counted."""
 import base64
 import html
 import io
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from components.clip_figures import (LABEL_LINES, LABEL_WIDTH, VIEWS, caption_labels, learning_curve, png_uri,
-                                     shared_space, short_caption, similarity_matrix, zero_shot_bars)
+from components.clip_figures import (LABEL_LINES, LABEL_WIDTH, SOFTMAX_ALONG, VIEWS, caption_labels, learning_curve,
+                                     png_uri, shared_space, short_caption, similarity_matrix, word_bars, zero_shot_bars)
 from components.formatting import percent
 from components.style import COLORS
 
@@ -159,3 +160,25 @@ def test_the_learning_curve_counts_steps_from_one():
     fig = learning_curve([2.1, 1.5, 0.9], total_steps=10)
     assert list(fig.data[0].x) == [1, 2, 3] and list(fig.data[0].y) == [2.1, 1.5, 0.9]
     assert tuple(fig.layout.xaxis.range) == (0, 10)
+
+
+def test_each_softmax_view_names_the_side_of_the_figure_it_runs_along():
+    """The figure's images are columns: the per-image softmax runs down a column, the per-caption one along a row."""
+    assert SOFTMAX_ALONG == {"per image": "column", "per caption": "row"}
+    for view, along in SOFTMAX_ALONG.items():
+        other = ({"column", "row"} - {along}).pop()
+        assert f"over each {along}" in VIEWS[view][0] and other not in VIEWS[view][0]
+
+
+def test_word_bars_are_in_rank_order_with_the_skipped_ranks_counted_and_the_changed_words_coloured():
+    words, cosines, ranks = ["red", "large", "five", "blue"], [0.6, 0.21, -0.01, -0.4], [1, 2, 27, 28]
+    fig = word_bars(words, cosines, ranks, 28, marked=["red", "blue"], title="d")
+    bars = fig.data[0]
+    assert list(bars.y) == ["1. red", "2. large", "⋯ 24 more ⋯", "27. five", "28. blue"]
+    assert list(bars.x) == [0.6, 0.21, None, -0.01, -0.4]
+    assert list(bars.marker.color) == [COLORS[0], "#94a3b8", "#94a3b8", "#94a3b8", COLORS[1]]
+    assert list(bars.text) == ["+0.60", "+0.21", "", "−0.01", "−0.40"]
+    assert fig.layout.yaxis.autorange == "reversed"                              # rank 1 on top
+    assert "28 caption words" in fig.layout.xaxis.title.text
+    no_gap = word_bars(["a", "b"], [0.001, -0.001], [1, 2], 2).data[0]
+    assert list(no_gap.y) == ["1. a", "2. b"] and list(no_gap.text) == ["0.00", "0.00"]     # never −0.00
