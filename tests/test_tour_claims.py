@@ -143,3 +143,20 @@ def test_fact_neuron_stop_fires_for_michael_jordan_and_not_for_michael_phelps():
                                       for name in ("michael", "jordan", "phelps")})).read
 
     assert read(s.settings) == pytest.approx(1.0) and read({**s.settings, **s.reveal}) == 0.0
+
+
+def test_clip_arithmetic_stop_red_leads_blue_trails_and_seven_minus_one_does_not_lead_with_seven():
+    from explorers.generation.clip.arithmetic import show_arithmetic
+    from models.settings import Settings
+
+    s = next(x for x in SERIES.stops if x.panel == "clip" and "a_digit" in x.settings)
+
+    def labels(settings):
+        _, _, bars, _ = show_arithmetic(Settings(), settings["a_digit"], settings["a_colour"], settings["b_digit"],
+                                        settings["b_colour"], int(settings["arithmetic_seed"]), int(settings["K"]),
+                                        settings.get("word", ""))
+        return list(bars.data[0].y)
+
+    shown = labels(s.settings)
+    assert shown[0] == "1. red" and shown[-1] == "28. blue"
+    assert "1. seven" not in labels({**s.settings, **s.reveal})

@@ -23,8 +23,10 @@ def test_the_series_tour_has_a_stop_for_every_card_in_the_series_order():
     series = bundled_tours()["series"]
     cards = [stop.card for stop in series.stops]
     assert set(CARDS) <= set(cards) and not set(cards) - set(CARDS) - set(NOT_YET)
-    sections = ["neuron", "digit-network", "descent", "backprop", "playground", "embeddings", "attention", "next-token",
-                "residual", "editing", "clip", "noising", "denoising", "guidance", "text-to-image", "vector-field"]
+    # the series' order: the playground's layers with DL1, softmax and the output (DL5) before attention (DL6), the
+    # vector field before guidance (the video explains guidance with fields)
+    sections = ["neuron", "digit-network", "playground", "descent", "backprop", "embeddings", "next-token", "attention",
+                "residual", "editing", "clip", "noising", "denoising", "vector-field", "guidance", "text-to-image"]
     first_seen = list(dict.fromkeys(stop.panel for stop in series.stops))
     assert first_seen == [p for p in sections if p in first_seen]        # DL1 -> DL8, never back
     assert sum(bool(stop.question) for stop in series.stops) >= 5
@@ -142,10 +144,10 @@ def test_the_bar_escapes_the_files_text():
 
 
 def test_a_subscript_in_a_stops_text_is_shown_as_one():
-    """Stop 26 read 'x_t = √ᾱ_t·x₀' with its underscores; the series writes x with a subscript t."""
+    """Stop 27 read 'x_t = √ᾱ_t·x₀' with its underscores; the series writes x with a subscript t."""
     assert prose("x_t = √ᾱ_t·x₀ + ε_{cond} − W_down <b>") == ("x<sub>t</sub> = √ᾱ<sub>t</sub>·x₀ + ε<sub>cond</sub> − "
                                                             "W<sub>down</sub> &lt;b&gt;")
-    bar = tour_bar(bundled_tours()["series"], 26, False, False)
+    bar = tour_bar(bundled_tours()["series"], 27, False, False)
     assert "x<sub>t</sub>" in bar and "_t" not in bar.split("tour-narration")[1].split("</p>")[0]
 
 
