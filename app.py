@@ -64,7 +64,8 @@ def parse_settings(argv: list[str] | None = None) -> tuple[Settings, str]:
                         on_space=bool(os.environ.get("SPACE_ID")), max_jobs=max(1, args.max_jobs),
                         max_jobs_per_address=max(0, args.max_jobs_per_address), queue_size=max(1, args.queue_size),
                         max_upload_mb=max(1, args.max_upload_mb), upload_folder_mb=max(1, args.upload_folder_mb),
-                        cache_hours=max(0.01, args.cache_hours))
+                        cache_hours=max(0.01, args.cache_hours), rooms_redis=args.rooms_redis.strip(),
+                        max_rooms=max(1, args.max_rooms), max_students=max(500, args.max_students))
     return settings, parser.format_help()
 
 
@@ -89,6 +90,13 @@ def add_fair_share_flags(parser) -> None:
                              "DLE_UPLOAD_FOLDER_MB; default 1024)")
     parser.add_argument("--cache-hours", type=float, default=float(os.environ.get("DLE_CACHE_HOURS", "1")),
                         help="uploaded and generated files are deleted once this old (env DLE_CACHE_HOURS; default 1)")
+    parser.add_argument("--rooms-redis", default=os.environ.get("DLE_ROOMS_REDIS", ""),
+                        help="class rooms in this Redis (redis://host:6379/0), shared by every replica of the app; "
+                             "default: in this process (env DLE_ROOMS_REDIS)")
+    parser.add_argument("--max-rooms", type=int, default=int(os.environ.get("DLE_MAX_ROOMS", "50")),
+                        help="class rooms open at once (env DLE_MAX_ROOMS; default 50)")
+    parser.add_argument("--max-students", type=int, default=int(os.environ.get("DLE_MAX_STUDENTS", "1000")),
+                        help="students per class room, at least 500 (env DLE_MAX_STUDENTS; default 1000)")
 
 
 def set_environment(settings: Settings) -> None:
@@ -227,6 +235,14 @@ def checked_tours(settings: Settings, links) -> dict:
     return tours
 
 
+def tour_questions(tours: dict):
+    """(tour name, stop) -> the stop's question, for a class's results ("" where it has none)."""
+    def question(name: str, stop: int) -> str:
+        tour = tours.get(name)
+        return (tour.stops[stop - 1].question or "") if tour and 1 <= stop <= len(tour.stops) else ""
+    return question
+
+
 def page_theme():
     """Gradio's default look in large type, with whole bold faces: its default declares Source Sans Pro at 400 and
     600, and the 600 file it bundles holds only some capitals, so a heading or bold text was drawn in a fallback
@@ -246,7 +262,9 @@ def launch_options(settings: Settings, demo) -> dict:
     from components.page import linked_state, page_for
     from gradio.utils import get_upload_folder
 
+    from server.class_api import ClassApi
     from server.fair_share import FairShare, Limits
+    from server.rooms import RoomLimits, rooms_for
     from server.page_script import page_script
     from server.pages import LinkedPages
     from server.sessions import light_sessions
@@ -256,6 +274,9 @@ def launch_options(settings: Settings, demo) -> dict:
     fair_share = Middleware(FairShare, upload_folder=get_upload_folder(),
                             limits=Limits(settings.max_jobs, settings.max_jobs_per_address, settings.queue_size,
                                           settings.upload_folder_mb))
+    class_api = Middleware(ClassApi, rooms=rooms_for(settings.rooms_redis,
+                                                     RoomLimits(settings.max_rooms, settings.max_students)),
+                           questions=tour_questions(demo.tours))
     linked_pages = Middleware(LinkedPages, pages=list(demo.panel_pages),
                               page_for=page_for(demo.panel_pages, demo.tours),
                               state_for=linked_state(demo.panel_pages, demo.tours))
@@ -263,7 +284,7 @@ def launch_options(settings: Settings, demo) -> dict:
                 theme=page_theme(), css_paths=[ASSETS / "page.css"], js=page_script(),
                 show_error=False, allowed_paths=[], footer_links=["api", "settings"],
                 state_session_capacity=settings.max_sessions, max_file_size=f"{settings.max_upload_mb}mb",
-                app_kwargs={"middleware": [fair_share, linked_pages]})
+                app_kwargs={"middleware": [fair_share, class_api, linked_pages]})
 
 
 def queue_options(settings: Settings) -> dict:

@@ -33,6 +33,9 @@ class Settings:
     max_upload_mb: int = 10      # the largest file an upload takes (images, small CSVs)
     upload_folder_mb: int = 1024  # uploads are refused while the upload folder holds more than this
     cache_hours: float = 1.0     # uploaded and generated files are deleted once this old (checked as often)
+    rooms_redis: str = ""        # class rooms in this Redis (shared by replicas); "" = in this process (server/rooms.py)
+    max_rooms: int = 50          # class rooms open at once
+    max_students: int = 1000     # students per class room (at least 500: a lecture hall)
 
 
 def check_language_model(settings: Settings) -> None:

@@ -58,6 +58,11 @@ def student_id(student) -> str:
     return student
 
 
+def key_of(secret) -> str:
+    """The secret a lecturer's action carries; none at all counts as a wrong one (never as 'no check')."""
+    return secret if isinstance(secret, str) else ""
+
+
 def unknown(code: str) -> RoomError:
     return RoomError(f"No open room has the code {code}: check it on the lecturer's screen (a room closes after "
                      "some idle hours).")
@@ -142,24 +147,24 @@ class MemoryRooms:
 
     def go_to(self, code, secret, stop: int) -> None:
         with self.lock:
-            room = self._room(code, secret)
+            room = self._room(code, key_of(secret))
             room.update(stop=int(stop), revealed=False, model="")
 
     def reveal(self, code, secret, model_answer: str) -> None:
         with self.lock:
-            room = self._room(code, secret)
+            room = self._room(code, key_of(secret))
             room.update(revealed=True, model=str(model_answer)[:200])
 
     def results(self, code, secret) -> list[tuple[int, str, int]]:
         """(stop, answer, count) for every stop that got answers: nothing about who gave them."""
         with self.lock:
-            room = self._room(code, secret)
+            room = self._room(code, key_of(secret))
             return [(stop, answer, count) for stop in sorted(room["answers"])
                     for answer, count in tally(room["answers"][stop].values())]
 
     def close(self, code, secret) -> None:
         with self.lock:
-            self._room(code, secret)
+            self._room(code, key_of(secret))
             del self.rooms[read_code(code)]
 
 
@@ -276,21 +281,21 @@ class RedisRooms:
         return tally(self.client.hvals(f"{self.key(code)}:answers:{int(stop)}"))
 
     def go_to(self, code, secret, stop: int) -> None:
-        code, _ = self._room(code, secret)
+        code, _ = self._room(code, key_of(secret))
         self.client.hset(self.key(code), mapping=dict(stop=int(stop), revealed=0, model=""))
 
     def reveal(self, code, secret, model_answer: str) -> None:
-        code, _ = self._room(code, secret)
+        code, _ = self._room(code, key_of(secret))
         self.client.hset(self.key(code), mapping=dict(revealed=1, model=str(model_answer)[:200]))
 
     def results(self, code, secret) -> list[tuple[int, str, int]]:
-        code, _ = self._room(code, secret)
+        code, _ = self._room(code, key_of(secret))
         prefix = f"{self.key(code)}:answers:"
         stops = sorted(int(name[len(prefix):]) for name in self.client.scan_iter(prefix + "*"))
         return [(stop, answer, count) for stop in stops for answer, count in tally(self.client.hvals(prefix + str(stop)))]
 
     def close(self, code, secret) -> None:
-        code, _ = self._room(code, secret)
+        code, _ = self._room(code, key_of(secret))
         key = self.key(code)
         self.client.delete(key, key + ":students", *self.client.scan_iter(key + ":answers:*"))
         self.client.zrem(self.prefix + "rooms", code)

@@ -1,4 +1,6 @@
 """The app shell: flags and their environment variables, safe defaults, and the API through gradio_client."""
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -17,11 +19,13 @@ def test_help_documents_every_flag():
     out = subprocess.run([sys.executable, "app.py", "--help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     for flag in ("--host", "--port", "--share", "--device", "--lm", "--online", "--any-hub-model", "--cache-dir",
                  "--image-model", "--max-sessions", "--no-warm-up", "--max-jobs", "--max-jobs-per-address",
-                 "--queue-size", "--max-upload-mb", "--upload-folder-mb", "--cache-hours"):
+                 "--queue-size", "--max-upload-mb", "--upload-folder-mb", "--cache-hours", "--rooms-redis",
+                 "--max-rooms", "--max-students"):
         assert flag in out
     for variable in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "DLE_SHARE", "DLE_DEVICE", "DLE_LM", "DLE_ONLINE",
                      "DLE_IMAGE_MODEL", "DLE_MAX_SESSIONS", "DLE_WARM_UP", "DLE_MAX_JOBS", "DLE_QUEUE_SIZE",
-                     "DLE_MAX_UPLOAD_MB", "DLE_UPLOAD_FOLDER_MB", "DLE_CACHE_HOURS"):
+                     "DLE_MAX_UPLOAD_MB", "DLE_UPLOAD_FOLDER_MB", "DLE_CACHE_HOURS", "DLE_ROOMS_REDIS", "DLE_MAX_ROOMS",
+                     "DLE_MAX_STUDENTS"):
         assert variable in out
 
 
@@ -83,6 +87,34 @@ def test_no_trust_remote_code_and_no_pickle_loading_anywhere():
             assert "trust_remote_code=True" not in text, path
             if "torch.load(" in text:
                 assert "weights_only=True" in text, path
+
+
+def test_class_rooms_are_served_by_the_app_in_redis_when_asked(settings, redis_url):
+    """--rooms-redis: two app processes' worth of stores share one room (here two served apps on one Redis); without
+    it the rooms live in the process. The app's own tour gives the results their questions."""
+    import json
+    import urllib.request
+    from dataclasses import replace
+
+    def call(url, path, payload=None):
+        request = urllib.request.Request(url + path, data=json.dumps(payload).encode() if payload else None,
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    limits, _ = app.parse_settings(["--max-rooms", "3", "--max-students", "10", "--rooms-redis", redis_url])
+    assert (limits.max_rooms, limits.max_students, limits.rooms_redis) == (3, 500, redis_url)   # at least 500
+    shared = replace(settings, rooms_redis=redis_url, warm_up=False)
+    with served(shared) as (one, demo), served(shared) as (two, _):
+        room = json.loads(call(one, "/class/open", {"tour": "series"}))
+        call(one, "/class/go", {"code": room["code"], "secret": room["secret"], "stop": 2})
+        call(two, "/class/join", {"code": room["code"], "student": "phone-0000-abcd"})
+        call(two, "/class/answer", {"code": room["code"], "student": "phone-0000-abcd", "answer": " Rise"})
+        rows = list(csv.reader(io.StringIO(call(one, f"/class/results.csv?code={room['code']}&secret={room['secret']}"))))
+        question = demo.tours["series"].stops[1].question
+    assert rows == [["stop", "question", "answer", "count"], ["2", question, "rise", "1"]] and question
+    with served(replace(settings, warm_up=False)) as (local, _):
+        assert "code" in json.loads(call(local, "/class/open", {"tour": "series"}))
 
 
 @pytest.fixture(scope="module")

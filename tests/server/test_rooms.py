@@ -57,6 +57,8 @@ def test_a_student_cannot_steer_read_early_or_close_a_room(make_rooms):
     other, _ = rooms.open("series")
     rooms.join(code, STUDENT)
     for act in (lambda: rooms.go_to(code, "guess", 3), lambda: rooms.reveal(code, "", "x"),
+                lambda: rooms.reveal(code, None, "x"), lambda: rooms.go_to(code, None, 2),
+                lambda: rooms.close(code, None), lambda: rooms.results(code, None),
                 lambda: rooms.results(code, "x"), lambda: rooms.close(code, "x" * 40),
                 lambda: rooms.tally(code, 1, "wrong")):
         with pytest.raises(RoomError, match="Only the lecturer"):

@@ -1,0 +1,79 @@
+"""Class mode's HTTP routes on a bare Starlette app (the same middleware the app mounts), over both room stores:
+a class from open to results, and every refusal a 4xx with a message."""
+import csv
+import io
+import uuid
+
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from server.class_api import MAX_BODY, ClassApi
+from server.rooms import MemoryRooms, RedisRooms, RoomLimits
+
+QUESTIONS = {1: "Which token takes almost all the probability?", 2: "Will the neuron still write basketball?"}
+
+
+@pytest.fixture(params=["memory", "redis"])
+def client(request):
+    rooms = (MemoryRooms(RoomLimits()) if request.param == "memory" else
+             RedisRooms(request.getfixturevalue("redis_url"), prefix=f"api-{uuid.uuid4().hex[:8]}:"))
+    inner = Starlette(routes=[Route("/", lambda request: PlainTextResponse("the app"))])
+    return TestClient(ClassApi(inner, rooms, lambda tour, stop: QUESTIONS.get(stop, "")))
+
+
+def test_a_class_over_http_from_open_to_the_results(client):
+    assert client.get("/").text == "the app"                                 # everything else passes through
+    room = client.post("/class/open", json={"tour": "series"}).json()
+    code, secret = room["code"], room["secret"]
+    for i, said in enumerate(["Paris", " paris", "Rome"]):
+        student = f"phone-{i:04d}-abcd"
+        assert client.post("/class/join", json={"code": code.lower(), "student": student}).json()["students"] == i + 1
+        assert client.post("/class/answer", json={"code": code, "student": student, "answer": said}).status_code == 200
+    state = client.get("/class/state", params={"code": code, "student": "phone-0002-abcd"}).json()
+    assert (state["stop"], state["answered"], state["revealed"], state["my_answer"]) == (1, 3, False, "rome")
+    assert client.get("/class/tally", params={"code": code, "stop": 1, "secret": secret}).json()["rows"] == \
+        [["paris", 2], ["rome", 1]]
+    assert client.post("/class/reveal", json={"code": code, "secret": secret, "answer": "␣Paris"}).json()["revealed"]
+    assert client.get("/class/tally", params={"code": code, "stop": 1}).json()["rows"][0] == ["paris", 2]
+    assert client.post("/class/go", json={"code": code, "secret": secret, "stop": 2}).json()["stop"] == 2
+    client.post("/class/answer", json={"code": code, "student": "phone-0000-abcd", "answer": "No"})
+    response = client.get("/class/results.csv", params={"code": code, "secret": secret})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows == [["stop", "question", "answer", "count"], ["1", QUESTIONS[1], "paris", "2"],
+                    ["1", QUESTIONS[1], "rome", "1"], ["2", QUESTIONS[2], "no", "1"]]
+    assert client.post("/class/close", json={"code": code, "secret": secret}).status_code == 200
+    assert "No open room" in client.get("/class/state", params={"code": code}).json()["detail"]
+
+
+@pytest.mark.parametrize("method, path, payload, message", [
+    ("post", "/class/join", {"code": "ZZZZZ", "student": "phone-0000-abcd"}, "No open room has the code ZZZZZ"),
+    ("post", "/class/join", {"code": "<script>", "student": "phone-0000-abcd"}, "letters and digits"),
+    ("post", "/class/answer", {"code": "ROOM", "student": "phone-0000-abcd", "answer": "x" * 61}, "at most 60"),
+    ("post", "/class/answer", {"code": "ROOM", "student": "someone-else", "answer": "Paris"}, "Join the room first"),
+    ("post", "/class/go", {"code": "ROOM", "secret": "guess", "stop": 2}, "Only the lecturer"),
+    ("post", "/class/go", {"code": "ROOM", "secret": "SECRET", "stop": "two"}, "whole number"),
+    ("post", "/class/reveal", {"code": "ROOM", "answer": "Paris"}, "Only the lecturer"),
+    ("get", "/class/tally", {"code": "ROOM", "stop": 1}, "after the reveal"),
+    ("get", "/class/results.csv", {"code": "ROOM", "secret": "nope"}, "Only the lecturer"),
+    ("post", "/class/nothing", {}, "No class route"),
+    ("get", "/class/open", {}, "No class route"),
+])
+def test_refusals_are_4xx_with_a_message(client, method, path, payload, message):
+    room = client.post("/class/open", json={"tour": "series"}).json()
+    client.post("/class/join", json={"code": room["code"], "student": "phone-0000-abcd"})
+    filled = {k: (room["code"] if v == "ROOM" else room["secret"] if v == "SECRET" else v) for k, v in payload.items()}
+    if "secret" in filled and filled["secret"] is None:
+        filled.pop("secret")
+    response = client.post(path, json=filled) if method == "post" else client.get(path, params=filled)
+    assert 400 <= response.status_code < 500 and message in response.json()["detail"], response.text
+
+
+def test_malformed_and_huge_bodies_are_refused(client):
+    assert "not JSON" in client.post("/class/open", content=b"{nope").json()["detail"]
+    assert "JSON object" in client.post("/class/open", json=[1, 2]).json()["detail"]
+    response = client.post("/class/answer", content=b"{" + b" " * (MAX_BODY + 10) + b"}")
+    assert response.status_code == 400 and f"larger than {MAX_BODY}" in response.json()["detail"]
