@@ -1,8 +1,11 @@
-"""Figures of attention: scores and pattern for one head, one query's weights, bertviz-like lines, and an overview
-of every head (thumbnails and scores). Heatmaps all go through components/heatmap.py."""
+"""Figures of attention: scores and pattern for one head, one query's weights and each key's share of what the head
+writes, bertviz-like lines, an overview of every head (thumbnails and scores), the heads ranked for one (query, key)
+relation, and the tokens one head's write promotes and suppresses. Heatmaps all go through components/heatmap.py,
+signed bars through components/backprop_figures.signed_bars."""
 import numpy as np
 import plotly.graph_objects as go
 
+from components.backprop_figures import signed_bars
 from components.heatmap import heatmap
 from components.network_figures import tile_images
 from components.style import COLORS, styled
@@ -34,20 +37,59 @@ def pattern_figure(pattern: np.ndarray, labels: list[str], layer: int, head: int
                    hover="query %{y} · key %{x}: %{z:.3f}")
 
 
-def query_bars(weights: np.ndarray, value_norms: np.ndarray, labels: list[str], query: int) -> go.Figure:
-    """For one query: the weight on each earlier token, and weight × |v| (how much each key actually sends)."""
-    keys = labels[:query + 1]
-    sent = weights[:query + 1] * value_norms[:query + 1]
+def query_bars(weights: np.ndarray, key_shares: np.ndarray, labels: list[str], query: int) -> go.Figure:
+    """For one query: the weight a_ij on each earlier token, and each key's share of the head's write o (the part of
+    W_O a_ij v_j along o; signed, summing to |o|), which a weight alone does not tell."""
+    keys, shares = labels[:query + 1], key_shares[:query + 1]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=keys, y=weights[:query + 1], name="attention weight", marker_color=COLORS[0],
+    fig.add_trace(go.Bar(x=keys, y=weights[:query + 1], name="attention weight a_ij", marker_color=COLORS[0],
                          offsetgroup="weight"))
-    fig.add_trace(go.Bar(x=keys, y=sent, name="weight × |v| (what is sent)", marker_color=COLORS[4], yaxis="y2",
-                         offsetgroup="sent"))
-    fig.update_layout(barmode="group", yaxis=dict(title="weight", range=[0, 1]),
-                      yaxis2=dict(title="weight × |v|", overlaying="y", side="right", showgrid=False),
+    fig.add_trace(go.Bar(x=keys, y=shares, name="share of the write |o| (W_O a_ij v_j · o/|o|)",
+                         marker_color=COLORS[4], yaxis="y2", offsetgroup="share"))
+    top, low = max(float(shares.max()), 1e-9) * 1.05, min(float(shares.min()), 0.0) * 1.05
+    # both axes put 0 at the same height: a negative share (a key pushing against o) shows below the weights' 0
+    fig.update_layout(barmode="group", yaxis=dict(title="weight", range=[low / top, 1]),
+                      yaxis2=dict(title=f"share of |o| = {shares.sum():.1f}", overlaying="y", side="right",
+                                  showgrid=False, range=[low, top]),
                       legend=dict(orientation="h", y=-0.35))
     fig.update_xaxes(type="category", tickangle=-45)
     return styled(fig, f"What query {labels[query]} takes from each key", height=420)
+
+
+def relation_bars(ranking: list[tuple[int, int, float]], query_label: str, key_label: str, top: int) -> go.Figure:
+    """The `top` heads of a ranking [(layer, head, weight), ...] (largest first) as bars, with the mean over every
+    head as a dashed line."""
+    mean = float(np.mean([weight for _, _, weight in ranking]))
+    shown = ranking[:top]
+    fig = signed_bars([f"L{l} h{h}" for l, h, _ in shown], np.array([w for _, _, w in shown]), mean,
+                      f"mean of all {len(ranking)} heads = {mean:.3f}",
+                      "%{y}: weight %{x:.3f}<extra></extra>", text=[f"{w:.3f}" for _, _, w in shown], horizontal=True)
+    fig.update_xaxes(title=f"weight a[{query_label} → {key_label}]", range=[0, 1.12])
+    return styled(fig, f"Heads that look from {query_label} to {key_label}", height=max(380, 30 * len(shown) + 130))
+
+
+def unique(labels: list[str]) -> list[str]:
+    """Two tokens shown alike ('␣Mary' twice) stay two bars: a repeat gets ' (2)'."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
+def write_bars(promoted: list[tuple[str, float]], suppressed: list[tuple[str, float]], mean: float,
+               title: str) -> go.Figure:
+    """The tokens a head's write pushes up most (blue) and down most (red): their logits W_U · norm(o), most
+    promoted on top, with the mean over the vocabulary as a dashed line."""
+    rows = promoted + suppressed[::-1]                        # the most suppressed at the bottom
+    fig = signed_bars(unique([token for token, _ in rows]), np.array([logit for _, logit in rows]), mean,
+                      f"mean over the vocabulary = {mean:.1f}", "%{y}: logit %{x:.2f}<extra></extra>",
+                      text=[f"{logit:.1f}" for _, logit in rows], horizontal=True)
+    logits = [0.0] + [logit for _, logit in rows]
+    room = 0.22 * (max(logits) - min(logits))                          # for the numbers written beside the bars
+    fig.update_xaxes(title="logit of the token: W_U · norm(o)", range=[min(logits) - room, max(logits) + room])
+    return styled(fig, title, height=max(420, 26 * len(rows) + 130))
 
 
 def lines_view(patterns: dict[int, np.ndarray], tokens: list[str]) -> go.Figure:

@@ -1,18 +1,29 @@
 """Attention, read from one forward pass: for every layer and head, the raw scores Q·K/√d (causal mask as -inf),
-the pattern softmax(scores), and the size |V| of what each position sends.
+the pattern softmax(scores), and the values v_j every key offers; then, from that record alone, which heads link two
+chosen tokens and what one head writes.
 
     score_ij = q_i · k_j / √d_head      (j ≤ i)        pattern_i = softmax(score_i)        out_i = Σ_j pattern_ij v_j
 
 Queries and keys are recomputed from the attention module's own input with its own projections (and, for Llama-
 style models, its rotary position embedding) at the hook point blocks.{l}.attn.hook_qkv of core/transformer.py.
 SmolLM2 uses grouped-query attention: its 9 query heads share 3 key/value heads, so head h reads key/value head h // 3.
+
+What head h adds to the stream at query i is its mixed values through its slice of the output projection,
+
+    o = W_O^h Σ_j a_ij v_j         (d,)        W_O^h = W_O[:, h·d_head:(h+1)·d_head]
+
+and the attention block's output is the sum of its heads' o. Read alone through the final norm and the unembedding,
+logits = W_U · norm(o) says which tokens that one write pushes up or down: the logit lens of one head, which ignores
+every later layer (they may use the write for something else than the next token).
 """
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from core.transformer import hooks, layout
+from core.checks import whole
+from core.residual import decode
+from core.transformer import hooks, layout, output_projection
 
 MAX_TOKENS = 64     # at most 64 tokens are read: L x H patterns of T x T numbers
 
@@ -30,7 +41,7 @@ class AttentionRecord:
     token_ids: tuple[int, ...]
     scores: np.ndarray         # (L, H, T, T) float32, -inf where masked
     pattern: np.ndarray        # (L, H, T, T) the model's own attention weights (output_attentions)
-    value_norms: np.ndarray    # (L, H, T) |v_j| for the value head each query head reads
+    values: np.ndarray         # (L, H_kv, T, d_head) v_j of each key/value head; query head h reads h // (H / H_kv)
 
 
 @torch.inference_mode()
@@ -50,8 +61,11 @@ def record_attention(model, token_ids: list[int]) -> AttentionRecord:
         out = model.base_model(input_ids, output_attentions=True)
     pattern = torch.stack([a[0] for a in out.attentions]).float().cpu()           # (L, H, T, T)
     scores = torch.stack([masked_scores(q[0], k[0]) for q, k, _ in captured]).float().cpu()
-    value_norms = torch.stack([v[0].norm(dim=-1) for _, _, v in captured]).float().cpu()  # (L, H, T)
-    return AttentionRecord(tuple(token_ids), scores.numpy(), pattern.numpy(), value_norms.numpy())
+    H = pattern.shape[1]
+    group = H // (getattr(model.config, "num_key_value_heads", None) or H)        # query heads per key/value head
+    # the hook repeats each key/value head `group` times (one copy per query head): keep one copy of each
+    values = torch.stack([v[0, ::group] for _, _, v in captured]).float().cpu()   # (L, H_kv, T, d_head)
+    return AttentionRecord(tuple(token_ids), scores.numpy(), pattern.numpy(), values.numpy())
 
 
 def head_statistics(pattern: np.ndarray, token_ids: tuple[int, ...]) -> dict[str, np.ndarray]:
@@ -86,3 +100,47 @@ def most_focused_query(pattern: np.ndarray) -> int:
         return 0
     beyond_first = np.tril(pattern, 0)[1:, 1:]                    # (T-1, T-1): queries 1.., keys 1..
     return int(np.argmax(beyond_first.max(axis=1))) + 1
+
+
+def checked_relation(query, key, n_tokens: int) -> tuple[int, int]:
+    """A (query position, key position) pair of a prompt of n_tokens, the key at or before the query."""
+    query = whole("query position", query, 0, n_tokens - 1)
+    key = whole("key position", key, 0, n_tokens - 1)
+    if key > query:
+        raise ValueError(f"The key (position {key}) comes after the query (position {query}): a token attends only to "
+                         f"itself and earlier tokens (the causal mask). Pick a key at position {query} or before.")
+    return query, key
+
+
+def relation_ranking(pattern: np.ndarray, query: int, key: int) -> list[tuple[int, int, float]]:
+    """Every head (layer, head, a[query, key]) ranked by how much the query attends to the key, largest first; ties
+    keep the (layer, head) order. pattern: (L, H, T, T)."""
+    weights = pattern[:, :, query, key]                                           # (L, H)
+    order = np.argsort(-weights, axis=None, kind="stable")
+    layers, heads = np.unravel_index(order, weights.shape)
+    return [(int(l), int(h), float(weights[l, h])) for l, h in zip(layers, heads)]
+
+
+@dataclass(frozen=True)
+class HeadWrite:
+    value_head: int              # the key/value head this query head reads (grouped-query attention)
+    mixed: torch.Tensor          # (d_head,) Σ_j a_ij v_j: the values, mixed by the query's weights
+    output: torch.Tensor         # (d,) o = W_O^h Σ_j a_ij v_j: what the head adds to the stream at the query
+    key_shares: torch.Tensor     # (T,) (W_O^h a_ij v_j) · o/|o|: each key's part of |o|; they sum to |o|
+    logits: torch.Tensor         # (V,) W_U · norm(o): the write read alone through the final norm and W_U
+
+
+@torch.inference_mode()
+def head_write(model, record: AttentionRecord, layer: int, head: int, query: int) -> HeadWrite:
+    """What one head writes at one query, from the recorded pattern and values (no forward pass), decoded alone."""
+    H = record.pattern.shape[1]
+    value_head = head // (H // record.values.shape[1])                           # GQA: h reads value head h // group
+    weights = torch.from_numpy(record.pattern[layer, head, query])               # (T,) a_ij, 0 after the query
+    values = torch.from_numpy(record.values[layer, value_head])                  # (T, d_head) v_j
+    d_head = values.shape[1]
+    w_o = output_projection(layout(model).attentions[layer]).float().cpu()[:, head * d_head:(head + 1) * d_head]
+    mixed = weights @ values                                                     # (d_head,) Σ_j a_ij v_j
+    output = w_o @ mixed                                                         # (d,) o = W_O^h Σ_j a_ij v_j
+    sent = (weights[:, None] * values) @ w_o.T                                   # (T, d) W_O^h a_ij v_j, per key
+    key_shares = sent @ output / output.norm().clamp_min(1e-12)                  # (T,) sums to |o|
+    return HeadWrite(value_head, mixed, output, key_shares, decode(model, output))

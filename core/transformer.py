@@ -73,6 +73,15 @@ def queries_keys_values(attention, hidden: torch.Tensor, position_embeddings) ->
     return tuple(x.view(B, T, H, C // H).transpose(1, 2) for x in (q, k, v))
 
 
+def output_projection(attention) -> torch.Tensor:
+    """An attention module's W_O as a (d, H·d_head) matrix: query head h's mixed values Σ_j a_ij v_j (d_head,) are
+    written to the stream through its columns W_O[:, h·d_head:(h+1)·d_head]. Llama's o_proj is an nn.Linear (weight:
+    (out, in)); GPT-2's c_proj a Conv1D (weight: (in, out)), whose bias is added once for all heads, not per head."""
+    if hasattr(attention, "o_proj"):
+        return attention.o_proj.weight                                     # (d, H·d_head)
+    return attention.c_proj.weight.T                                       # (d, H·d_head)
+
+
 def first(output) -> torch.Tensor:
     """The activation a module returns (attention modules return (output, weights))."""
     return output[0] if isinstance(output, tuple) else output

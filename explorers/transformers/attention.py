@@ -1,17 +1,20 @@
 """Attention head viewer (knowledge map: Attention Block: Query, Key, Value; score = Q·K/√d -> softmax -> weights
--> Σ weight × V; many heads in parallel) on the bundled SmolLM2 or a hub model."""
+-> Σ weight × V; many heads in parallel, each learning a different type of relationship) on the bundled SmolLM2 or a
+hub model. One forward pass per prompt is recorded (cached_record); every view, the relation finder's ranking of all
+heads for a chosen (query, key) and what one head writes, is read from that record."""
 
 import gradio as gr
 import numpy as np
 
-from components.attention_figures import (lines_view, overview, pattern_figure, query_bars, scores_figure,
-                                          statistic_figure, token_labels)
-from components.card import explanation_card
+from components.attention_figures import (lines_view, overview, pattern_figure, query_bars, relation_bars,
+                                          scores_figure, statistic_figure, token_labels, write_bars)
+from components.card import LATEX, explanation_card
 from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.formulas import softmax_formula
 from components.scale import GPT3, WHY, shape_line
-from core.attention import MAX_TOKENS, AttentionRecord, head_statistics, most_focused_query, record_attention
+from core.attention import (MAX_TOKENS, AttentionRecord, HeadWrite, checked_relation, head_statistics, head_write,
+                            most_focused_query, record_attention, relation_ranking)
 from components.events import bind
 from components.page import panel_frame
 from core.checks import whole
@@ -29,6 +32,14 @@ PRESETS = {    # scenes for the Attention Block card: text where known head type
     "A list (previous-token heads)": "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14",
     "Names": "When Mary and John went to the store, John gave a drink to Mary.",
 }
+# the relation each preset opens the finder on: (query token, key token) as the panel shows them; the query is the
+# token's last occurrence, the key the key token's last occurrence at or before it
+RELATIONS = {"Repeated text (induction heads)": ("␣sat", "␣on"),     # the second 'sat' -> the 'on' after the first
+             "A pronoun (coreference)": ("␣it", "␣trophy"),
+             "A list (previous-token heads)": ("4", "1"),            # '14' is two tokens, '1' then '4'
+             "Names": ("␣to", "␣Mary")}                             # 'gave a drink to' -> the name not yet repeated
+TOP_HEADS = 10          # heads drawn in the relation ranking (of L × H = 270 on SmolLM2)
+TOP_TOKENS = 8          # tokens shown promoted, and suppressed, by one head's write
 STATISTICS = [("induction", "induction"), ("previous token", "previous_token"), ("first token (sink)", "first_token"),
               ("entropy (bits)", "entropy")]      # (label, core.attention.head_statistics key)
 
@@ -97,7 +108,7 @@ def run(settings: Settings, prompt, statistic, layer, head, query, progress=gr.P
 def open_panel(settings: Settings, prompt, statistic, layer, head, query, overlay, progress=gr.Progress()):
     """The page opened: the overview and the chosen head in one event (one round trip, each figure drawn once)."""
     controls = overview_and_controls(settings, prompt, statistic, layer, head, query, False, progress)
-    return *controls, *view(settings, prompt, layer, head, query, overlay)
+    return *controls, *head_view(settings, prompt, layer, head, query, overlay)
 
 
 @keeps_view
@@ -122,21 +133,129 @@ def formula(record: AttentionRecord, labels: list[str], layer: int, head: int, q
             f"min {row.min():.2f}) gives weight **{pattern[query, key]:.3f}**.")
 
 
+def write_text(write: HeadWrite, labels: list[str], tops: tuple[list, list], layer: int, head: int, query: int,
+               group: int) -> str:
+    """o = W_O^h Σ_j a_ij v_j with the live numbers, and the tokens it promotes and suppresses, in words."""
+    shared = [h for h in range(write.value_head * group, (write.value_head + 1) * group) if h != head]
+    size, strongest = float(write.output.norm()), int(write.key_shares.argmax())
+    promoted, suppressed = (", ".join(f"**{token}**" for token, _ in side[:4]) for side in tops)
+    return (f"$$o = W_O^{{({head})}} \\sum_{{j \\le {query}}} a_{{{query}j}}\\, v_j, \\qquad "
+            f"\\text{{logits}} = W_U \\cdot \\text{{norm}}(o)$$\n\n"
+            f"Layer {layer}, head {head} adds o to the stream at **{labels[query]}**: |o| = {size:.1f}, of which "
+            f"{float(write.key_shares[strongest]):.1f} comes from **{labels[strongest]}** (the orange bars above). "
+            f"Its values v_j come from key/value head {write.value_head}"
+            + (f", which heads {', '.join(map(str, shared))} read too (grouped-query attention)" if shared else "")
+            + ". Read alone through the final norm and W_U, the logit lens of one head (it ignores every later layer, "
+            "and the norm divides by o's own size: only o's direction counts here), it promotes "
+            f"{promoted} and suppresses {suppressed}.")
+
+
+def write_view(lm: LanguageModel, record: AttentionRecord, labels: list[str], layer: int, head: int, query: int):
+    """What one head writes at one query: its key shares, the promoted and suppressed tokens, and the text."""
+    write = head_write(lm.model, record, layer, head, query)
+    tops = tuple([(shown_token(lm.tokenizer, i), float(write.logits[i])) for i in ids]
+                 for ids in (write.logits.topk(TOP_TOKENS).indices, (-write.logits).topk(TOP_TOKENS).indices))
+    figure = write_bars(*tops, float(write.logits.mean()),
+                        f"What layer {layer}, head {head} writes at {labels[query]}: W_U · norm(o)")
+    group = record.pattern.shape[1] // record.values.shape[1]
+    return write, figure, write_text(write, labels, tops, layer, head, query, group)
+
+
 @keeps_view
+@gpu(duration=60)   # on a ZeroGPU Space: borrow a GPU for this call (the write is decoded through W_U)
 def view(settings: Settings, prompt, layer, head, query, overlay):
-    """One head: its scores, its pattern, one query's weights and the lines view (no forward pass: cached)."""
-    _, record, tokens, _ = record_for(settings, prompt)
+    """One head: its scores, its pattern, one query's weights, the lines view and what the head writes (no forward
+    pass: cached)."""
+    return head_view(settings, prompt, layer, head, query, overlay)
+
+
+def head_view(settings: Settings, prompt, layer, head, query, overlay) -> tuple:
+    lm, record, tokens, _ = record_for(settings, prompt)
     layer, head = checked(record, layer, head)
     # the query slider's range follows the prompt and can lag one event behind a new, shorter prompt
     query = min(whole("query", query, 0, MAX_TOKENS - 1), len(tokens) - 1)
     labels = token_labels(tokens)
     H = record.pattern.shape[1]
     heads = sorted({int(h) for h in (overlay or []) if str(h).isdigit() and int(h) < H} | {head})
+    write, write_figure, write_note = write_view(lm, record, labels, layer, head, query)
     return (formula(record, labels, layer, head, query),
             scores_figure(record.scores[layer, head], labels, layer, head),
             pattern_figure(record.pattern[layer, head], labels, layer, head),
-            query_bars(record.pattern[layer, head, query], record.value_norms[layer, head], labels, query),
-            lines_view({h: record.pattern[layer, h] for h in heads}, tokens))
+            query_bars(record.pattern[layer, head, query], write.key_shares.numpy(), labels, query),
+            lines_view({h: record.pattern[layer, h] for h in heads}, tokens), write_figure, write_note)
+
+
+def relation_note(ranking: list[tuple[int, int, float]], labels: list[str], query: int, key: int) -> str:
+    weights = np.array([weight for _, _, weight in ranking])
+    layer, head, weight = ranking[0]
+    return (f"$$a_{{{query},{key}}}^{{(l,h)}} = \\text{{pattern}}^{{(l,h)}}[{query}, {key}]$$ for each of the "
+            f"{len(ranking)} heads, read from the prompt's one recorded forward pass. Layer {layer}, head {head} looks "
+            f"from **{labels[query]}** to **{labels[key]}** hardest: weight **{weight:.3f}**; {(weights > 0.3).sum()} "
+            f"heads give it more than 0.3, the median head {np.median(weights):.3f}. A weight says where a head "
+            "looks, not what it moves: pick a head to see what it writes.")
+
+
+def relation_outputs(record: AttentionRecord, tokens: list[str], query, key, picked: str | None = None) -> tuple:
+    """The finder's dropdowns (the prompt's tokens), the ranked heads, the note and the heads to pick from."""
+    query, key = checked_relation(query, key, len(tokens))
+    labels = token_labels(tokens)
+    ranking = relation_ranking(record.pattern, query, key)
+    choices = list(zip(labels, range(len(labels))))
+    heads = [(f"#{n + 1} L{l} h{h}", f"{l},{h}") for n, (l, h, _) in enumerate(ranking[:TOP_HEADS])]
+    return (gr.Dropdown(choices=choices, value=query), gr.Dropdown(choices=choices, value=key),
+            relation_bars(ranking, labels[query], labels[key], TOP_HEADS), relation_note(ranking, labels, query, key),
+            gr.Radio(choices=heads, value=picked))
+
+
+def default_relation(prompt: str, tokens: list[str], record: AttentionRecord, layer: int, head: int):
+    """A new prompt's (query, key) and whether it is a preset's scene: its named pair (RELATIONS), else the chosen
+    head's most focused query and the key it looks at hardest past the first token."""
+    name = next((n for n, text in PRESETS.items() if text == prompt), None)
+    if name in RELATIONS and RELATIONS[name][0] in tokens:
+        query_token, key_token = RELATIONS[name]
+        query = len(tokens) - 1 - tokens[::-1].index(query_token)
+        before = tokens[:query + 1]
+        if key_token in before:
+            return query, len(before) - 1 - before[::-1].index(key_token), True
+    pattern = record.pattern[layer, head]
+    query = most_focused_query(pattern)
+    return query, int(np.argmax(pattern[query, 1:query + 1])) + 1 if query else 0, False
+
+
+@keeps_view
+def show_relations(settings: Settings, prompt, query, key, layer, head):
+    """The page opened: the ranking for the finder's (query, key) as a link set them; unset, the prompt's own."""
+    _, record, tokens, _ = record_for(settings, prompt)
+    if query is None or key is None:
+        query, key, _ = default_relation(prompt, tokens, record, *checked(record, layer, head))
+    return relation_outputs(record, tokens, query, key)
+
+
+@keeps_view
+def new_relation(settings: Settings, prompt, layer, head):
+    """A new prompt: a preset's scene opens its relation on the top head; a typed prompt keeps the chosen head."""
+    _, record, tokens, _ = record_for(settings, prompt)
+    layer, head = checked(record, layer, head)
+    query, key, scene = default_relation(prompt, tokens, record, layer, head)
+    if scene:
+        layer, head, _ = relation_ranking(record.pattern, query, key)[0]
+    return *relation_outputs(record, tokens, query, key, f"{layer},{head}" if scene else None), layer, head, query
+
+
+@keeps_view
+def find_relation(settings: Settings, prompt, query, key):
+    """The learner picked a query or a key token: every head ranked, and the top one shown at that query."""
+    _, record, tokens, _ = record_for(settings, prompt)
+    query, key = checked_relation(query, key, len(tokens))
+    layer, head, _ = relation_ranking(record.pattern, query, key)[0]
+    return *relation_outputs(record, tokens, query, key, f"{layer},{head}"), layer, head, query
+
+
+@keeps_view
+def inspect_head(picked, relation_query):
+    """One of the ranked heads picked ('16,3'): show it at the relation's query."""
+    layer, head = (int(part) for part in str(picked).split(","))
+    return layer, head, relation_query
 
 
 @user_errors
@@ -169,7 +288,29 @@ def choose_preset(name):
 
 PANEL = "attention"                       # its page: /attention, and ?panel=attention in a link
 TITLE = "Attention heads"
-SUMMARY = "every head of SmolLM2: the scores q·k/√d, the pattern, what each key sends"
+SUMMARY = "every head of SmolLM2: the scores q·k/√d, the pattern, which heads link two tokens and what one writes"
+
+
+def relation_layout() -> dict:
+    """The relation finder: a query and a key token, the heads ranked, one to pick, and what the shown head writes."""
+    gr.Markdown("### Each head learns a relation: which heads look from one token to another?")
+    positions = [(str(i), i) for i in range(MAX_TOKENS)]        # until a prompt is read: its tokens replace them
+    with gr.Row():
+        # unset until the page opens (or a link sets them): then the prompt's own pair, see default_relation
+        query = gr.Dropdown(positions, value=None, label="query token (the one that looks)", allow_custom_value=True,
+                            elem_id="attention-relation-query")
+        key = gr.Dropdown(positions, value=None, label="key token (the one looked at: at or before the query)",
+                          allow_custom_value=True, elem_id="attention-relation-key")
+    with gr.Row():
+        with gr.Column():
+            ranking = gr.Plot(label="heads ranked", elem_id="attention-relations")
+            note = gr.Markdown(latex_delimiters=LATEX, elem_id="attention-relation-note")
+            heads = gr.Radio([], label="show one of these heads (layer, head and query above follow)",
+                             elem_id="attention-relation-heads")
+        with gr.Column():
+            write = gr.Plot(label="what the head writes", elem_id="attention-write")
+            write_note = gr.Markdown(latex_delimiters=LATEX, elem_id="attention-write-note")
+    return dict(query=query, key=key, ranking=ranking, note=note, heads=heads, write=write, write_note=write_note)
 
 
 def build(settings: Settings) -> PanelLink:
@@ -182,8 +323,10 @@ def build(settings: Settings) -> PanelLink:
             "takes. Many heads do this in parallel, each learning its own kind of relation. "
             + shape_text(shape),
             "", "Pick the repeated-text preset and look for heads with a high induction score: at the second copy "
-            "they look at the token that followed the first copy. The list preset shows previous-token heads. Most "
-            "heads also park weight on the first token (an 'attention sink').", elem_id="attention-formula")
+            "they look at the token that followed the first copy. The relation finder ranks every head for one "
+            "query and one key: pick 'it' and 'trophy' in the pronoun preset, then see what the top head really "
+            "writes. The Names preset finds a head that copies 'Mary' and one that suppresses it.",
+            elem_id="attention-formula")
         with gr.Row():
             preset = gr.Dropdown(list(PRESETS), value=next(iter(PRESETS)), label="preset", elem_id="attention-preset")
             prompt = gr.Textbox(next(iter(PRESETS.values())), label=f"prompt (first {MAX_TOKENS} tokens are used)",
@@ -207,26 +350,48 @@ def build(settings: Settings) -> PanelLink:
                 overlay = gr.CheckboxGroup([str(h) for h in range(shape.heads)], label="overlay more heads of this layer",
                                            elem_id="attention-overlay")
                 lines = gr.Plot(label="lines", elem_id="attention-lines")
+        relation = relation_layout()
         with gr.Row():
             statistic = gr.Radio(STATISTICS, value=STATISTICS[0][1], label="score every head by",
                                  elem_id="attention-statistic")
         with gr.Row():
             stats = gr.Plot(label="head scores", elem_id="attention-stats")
             thumbnails = gr.Plot(label="all heads", elem_id="attention-overview")
-        views, asked = [prompt, layer, head, query, overlay], [prompt, statistic, layer, head, query]
-        shown = [live, scores, pattern, bars, lines]
-        controls = [thumbnails, stats, note, query, layer, head, overlay]
-        redraw = dict(fn=bind(view, settings), inputs=views, outputs=shown, api_visibility="undocumented")
-        new_prompt = dict(fn=bind(run_new_prompt, settings), inputs=asked, outputs=controls,
-                          api_visibility="undocumented", **HEAVY)
-        gr.on([tab.opened], bind(open_panel, settings), inputs=[*asked, overlay], outputs=[*controls, *shown],
-              api_visibility="undocumented", **HEAVY)
-        statistic.change(bind(run, settings), inputs=asked, outputs=controls, api_visibility="undocumented",
-                         **HEAVY).then(**redraw)
-        prompt.submit(**new_prompt).then(**redraw)
-        preset.select(choose_preset, inputs=preset, outputs=prompt, api_visibility="undocumented").then(
-            **new_prompt).then(**redraw)
-        gr.on([layer.change, head.change, query.change, overlay.change], **redraw, trigger_mode="always_last",
-              show_progress="hidden")
+        wire(settings, tab, dict(preset=preset, prompt=prompt, layer=layer, head=head, query=query, overlay=overlay,
+                                 statistic=statistic), [live, scores, pattern, bars, lines], [thumbnails, stats, note],
+             relation)
         gr.api(bind(attention_endpoint, settings), api_name="attention", **HEAVY)
-        return link_box("attention", {"prompt": prompt, "layer": layer, "head": head, "query": query})
+        return link_box("attention", {"prompt": prompt, "layer": layer, "head": head, "query": query,
+                                      "relation_query": relation["query"], "relation_key": relation["key"]})
+
+
+def wire(settings: Settings, tab, controls: dict, head_outputs: list, overview_outputs: list, relation: dict) -> None:
+    """The panel's events. controls by name; what view draws (then the write); the overview; the relation finder."""
+    prompt, layer, head, query = (controls[name] for name in ("prompt", "layer", "head", "query"))
+    views, asked = [prompt, layer, head, query, controls["overlay"]], [prompt, controls["statistic"], layer, head, query]
+    shown = [*head_outputs, relation["write"], relation["write_note"]]
+    drawn = [*overview_outputs, query, layer, head, controls["overlay"]]
+    relations = [relation[name] for name in ("query", "key", "ranking", "note", "heads")]
+    moved = [layer, head, query]                                     # a relation's head, shown at its query
+    redraw = dict(fn=bind(view, settings), inputs=views, outputs=shown, api_visibility="undocumented")
+    new_prompt = dict(fn=bind(run_new_prompt, settings), inputs=asked, outputs=drawn,
+                      api_visibility="undocumented", **HEAVY)
+    relate = dict(fn=bind(new_relation, settings), inputs=[prompt, layer, head], outputs=[*relations, *moved],
+                  api_visibility="undocumented")
+    gr.on([tab.opened], bind(open_panel, settings), inputs=[*asked, controls["overlay"]], outputs=[*drawn, *shown],
+          api_visibility="undocumented", **HEAVY).then(
+        bind(show_relations, settings), inputs=[prompt, relation["query"], relation["key"], layer, head],
+        outputs=relations,
+        api_visibility="undocumented")
+    controls["statistic"].change(bind(run, settings), inputs=asked, outputs=drawn, api_visibility="undocumented",
+                                 **HEAVY).then(**redraw)
+    prompt.submit(**new_prompt).then(**relate).then(**redraw)
+    controls["preset"].select(choose_preset, inputs=controls["preset"], outputs=prompt,
+                              api_visibility="undocumented").then(**new_prompt).then(**relate).then(**redraw)
+    gr.on([layer.change, head.change, query.change, controls["overlay"].change], **redraw,
+          trigger_mode="always_last", show_progress="hidden")
+    gr.on([relation["query"].input, relation["key"].input], bind(find_relation, settings),
+          inputs=[prompt, relation["query"], relation["key"]], outputs=[*relations, *moved],
+          api_visibility="undocumented", trigger_mode="always_last")
+    relation["heads"].select(inspect_head, inputs=[relation["heads"], relation["query"]], outputs=moved,
+                             api_visibility="undocumented")

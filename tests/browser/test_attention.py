@@ -1,4 +1,5 @@
-"""The attention viewer in Chromium: the induction head it opens on, a head switch, a deep link."""
+"""The attention viewer in Chromium: the induction head it opens on, a head switch, a deep link, the relation
+finder."""
 import re
 
 from playwright.sync_api import expect
@@ -36,3 +37,26 @@ def test_a_deep_link_opens_the_chosen_head_and_query(page, app_url):
     page.wait_for_timeout(1500)
     expect(prompt).to_have_value("My own sentence about cats and dogs.")
     expect(formula).to_contain_text("Layer 3, head 2: the query 4·␣is")
+
+
+def test_the_relation_finder_ranks_the_heads_and_shows_what_the_top_one_writes(page, app_url):
+    """Pick 'it' and 'trophy': every head ranked by a[it, trophy], the top one (16/3) shown at 'it' with the
+    tokens its write promotes, decoded through the final norm and W_U."""
+    prompt = "The+trophy+didn%27t+fit+in+the+suitcase+because+it+was+too+big."
+    page.goto(app_url + f"/?panel=attention&prompt={prompt}&layer=18&head=6&query=5")
+    note = page.locator("#attention-relation-note")
+    expect(note).to_contain_text("looks from", timeout=60_000)
+    for control, token in (("query", "10·␣it"), ("key", "1·␣trophy")):
+        page.locator(f"#attention-relation-{control} input").click()
+        page.get_by_role("option", name=token, exact=True).click()
+    expect(note).to_contain_text("Layer 16, head 3 looks from 10·␣it to 1·␣trophy hardest: weight 0.558")
+    expect(page.locator("#attention-relations")).to_contain_text("L13 h8")          # the runner-up, ranked
+    expect(page.locator("#attention-head input[type=number]")).to_have_value("3")   # the top head is shown
+    write = page.locator("#attention-write-note")
+    expect(write).to_contain_text("Layer 16, head 3 adds o to the stream at 10·␣it")
+    expect(write).to_contain_text("it promotes uming, paralleled, ␣it")
+    expect(page.locator("#attention-write")).to_contain_text("What layer 16, head 3 writes at 10·␣it")
+    page.locator("#attention-relations").scroll_into_view_if_needed()
+    save_screenshot(page, "attention-relations")
+    page.locator("#attention-relation-heads").get_by_text("#2 L13 h8").click()     # the runner-up, at 'it' too
+    expect(write).to_contain_text("Layer 13, head 8 adds o to the stream at 10·␣it")

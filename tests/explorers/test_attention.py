@@ -1,12 +1,15 @@
-"""The attention panel's endpoint and views: the model's own weights, the cache, the limits."""
+"""The attention panel's endpoint and views: the model's own weights, the cache, the limits; the relation finder
+(every head ranked from the one recorded pass) and what the shown head writes; bad input refused in words."""
 import gradio as gr
 import numpy as np
 import pytest
 import torch
 
 from core.attention import MAX_TOKENS
-from explorers.transformers.attention import PRESETS, attention_endpoint, cached_record, run, run_new_prompt, view
-from tests.handlers import bound
+from core.tokens import shown_token
+from explorers.transformers.attention import (PRESETS, attention_endpoint, cached_record, find_relation, inspect_head,
+                                             new_relation, run, run_new_prompt, show_relations, view)
+from tests.handlers import bound, refuses
 
 PROMPT = PRESETS["A pronoun (coreference)"]
 
@@ -44,7 +47,7 @@ def test_switching_head_reuses_the_single_forward_pass(handlers):
 
 def test_the_view_names_the_key_each_query_looks_at(handlers):
     run, run_new_prompt, view, endpoint = handlers
-    formula, scores, pattern, bars, lines = view(PROMPT, 0, 0, 3, [])
+    formula, scores, pattern, bars, lines, write, write_note = view(PROMPT, 0, 0, 3, [])
     weights = np.array(endpoint(PROMPT, 0, 0)["pattern"])[3, :4]
     assert f"weight **{weights.max():.3f}**" in formula
     np.testing.assert_allclose(bars.data[0].y, weights, atol=1e-6)
@@ -90,3 +93,104 @@ def test_a_new_prompt_opens_on_the_focused_query_and_a_tab_switch_keeps_the_link
     assert endpoint(prompt, 18, 6)["tokens"][int(np.argmax(pattern[16]))] == "␣on"
     assert run(prompt, "induction", 18, 6, 5)[3].value == 5     # e.g. set by a deep link: kept
     assert run(prompt, "induction", 18, 6, 63)[3].value == len(pattern) - 1   # clamped to the prompt
+
+
+@pytest.fixture(scope="module")
+def relations(settings):
+    return bound(settings, (show_relations, new_relation, find_relation))
+
+
+def test_the_finder_ranks_every_head_from_the_one_recorded_pass(handlers, relations, language_model):
+    """'it' (10) -> 'trophy' (1): the ranked heads are a brute-force loop over transformers' output_attentions, and
+    no forward pass runs beyond the prompt's first."""
+    show, new, find = relations
+    cached_record.cache_clear()
+    handlers[0](PROMPT, "induction", 18, 6, 5)                               # the page opened: one forward pass
+    *shown, layer, head, query = find(PROMPT, 10, 1)
+    assert cached_record.cache_info().misses == 1
+    ids = torch.tensor([language_model.tokenizer(PROMPT, add_special_tokens=False).input_ids])
+    with torch.inference_mode():
+        attentions = language_model.model(ids, output_attentions=True).attentions
+    brute = sorted(((l, h, float(attentions[l][0, h, 10, 1])) for l in range(30) for h in range(9)),
+                   key=lambda row: -row[2])
+    bars = shown[2].data[0]
+    assert list(bars.y) == [f"L{l} h{h}" for l, h, _ in brute[:10]]
+    np.testing.assert_allclose(bars.x, [w for *_, w in brute[:10]], atol=1e-7)
+    assert (layer, head, query) == (*brute[0][:2], 10) == (16, 3, 10)       # the top head is shown, at 'it'
+    assert shown[4].value == "16,3" and [value for _, value in shown[4].choices][:2] == ["16,3", "13,8"]
+    assert [label for label, _ in shown[0].choices][:2] == ["0·The", "1·␣trophy"] and shown[1].value == 1
+    assert "Layer 16, head 3 looks from **10·␣it** to **1·␣trophy** hardest: weight **0.565**" in shown[3]
+    assert show(PROMPT, 10, 1, 0, 0)[2].data[0].y == bars.y
+
+
+def test_the_write_shown_is_the_heads_own_decoded_through_norm_and_lm_head(handlers, language_model):
+    """View of layer 16, head 3 at 'it': its promoted tokens are the top of lm_head(norm(o)), o read from what the
+    model's o_proj receives from head 3 (a forward hook), and the orange bars are each key's share of |o|."""
+    run, run_new_prompt, view, endpoint = handlers
+    *_, bars, lines, write, note = view(PROMPT, 16, 3, 10, [])
+    model = language_model.model
+    ids = language_model.tokenizer(PROMPT, add_special_tokens=False).input_ids
+    seen = {}
+    projection = model.model.layers[16].self_attn.o_proj
+    handle = projection.register_forward_pre_hook(lambda module, args: seen.update(x=args[0][0, 10, 3 * 64:4 * 64]))
+    try:
+        with torch.inference_mode():
+            model(torch.tensor([ids]))
+            o = projection.weight[:, 3 * 64:4 * 64] @ seen["x"]                      # (576,)
+            logits = model.lm_head(model.model.norm(o))                              # (V,)
+    finally:
+        handle.remove()
+    top = [shown_token(language_model.tokenizer, int(i)) for i in logits.topk(8).indices]
+    assert list(write.data[0].y)[:8] == top
+    np.testing.assert_allclose(write.data[0].x[:8], logits.topk(8).values.numpy(), atol=1e-3)
+    np.testing.assert_allclose(write.data[0].x[8:], (-logits).topk(8).values.numpy()[::-1] * -1, atol=1e-3)
+    assert sum(bars.data[1].y) == pytest.approx(float(o.norm()), rel=1e-4)
+    assert f"|o| = {float(o.norm()):.1f}" in note and "key/value head 1, which heads 4, 5 read too" in note
+    assert "logit lens of one head" in note and "ignores every later layer" in note
+
+
+@pytest.mark.parametrize("preset, relation, shown", [
+    ("A pronoun (coreference)", (10, 1), (16, 3, 10)),           # 'it' -> 'trophy'
+    ("Repeated text (induction heads)", (16, 3), (18, 6, 16)),   # the second 'sat' -> the 'on' after the first
+    ("Names", (13, 1), (24, 4, 13)),                             # 'to' -> the first 'Mary'
+])
+def test_a_preset_opens_its_relation_on_the_top_head(relations, preset, relation, shown):
+    show, new, find = relations
+    *outputs, layer, head, query = new(PRESETS[preset], 18, 6)
+    assert (outputs[0].value, outputs[1].value) == relation and (layer, head, query) == shown
+
+
+def test_a_typed_prompt_keeps_the_chosen_head_and_finds_where_it_looks(relations, handlers):
+    show, new, find = relations
+    prompt = "My own sentence about cats and dogs, and cats again."
+    *outputs, layer, head, query = new(prompt, 5, 2)
+    pattern = np.array(handlers[3](prompt, 5, 2)["pattern"])
+    assert (layer, head) == (5, 2) and outputs[4].value is None
+    assert outputs[1].value == int(np.argmax(pattern[query, 1:query + 1])) + 1     # past the sink, at or before
+
+
+@pytest.mark.parametrize("query, key, message", [
+    (5, 9, r"The key \(position 9\) comes after the query \(position 5\): .* \(the causal mask\)"),
+    (15, 1, "query position must be between 0 and 14, got 15"),
+    (float("nan"), 1, "query position must be a finite number, got nan"),
+    (3, float("inf"), "key position must be a finite number, got inf"),
+    ("it", 1, "query position must be a number, got 'it'"),          # typed into the dropdown
+])
+def test_a_bad_relation_is_refused_in_words_and_the_view_kept(relations, query, key, message):
+    show, new, find = relations
+    refuses(lambda: find(PROMPT, query, key), message)
+    refuses(lambda: show(PROMPT, query, key, 18, 6), message)          # e.g. a hand-made link
+
+
+def test_the_page_opens_on_the_prompts_own_relation_unless_a_link_set_one(relations):
+    show, new, find = relations
+    repeated = PRESETS["Repeated text (induction heads)"]
+    opened = show(repeated, None, None, 18, 6)
+    assert (opened[0].value, opened[1].value) == (16, 3)              # the second 'sat' -> the first 'on'
+    assert list(opened[2].data[0].y)[:2] == ["L18 h6", "L17 h4"]
+    linked = show(repeated, 22, 9, 18, 6)                                # 'dog' -> 'ran'
+    assert (linked[0].value, linked[1].value) == (22, 9) and linked[2].data[0].y[0] == "L24 h4"
+
+
+def test_picking_a_ranked_head_shows_it_at_the_relations_query():
+    assert inspect_head("13,8", 10) == (13, 8, 10)
