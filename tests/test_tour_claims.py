@@ -160,3 +160,20 @@ def test_clip_arithmetic_stop_red_leads_blue_trails_and_seven_minus_one_does_not
     shown = labels(s.settings)
     assert shown[0] == "1. red" and shown[-1] == "28. blue"
     assert "1. seven" not in labels({**s.settings, **s.reveal})
+
+
+def test_relation_stop_16_3_looks_hardest_from_it_to_trophy_and_does_not_write_trophy(language_model):
+    """The question's premise and its answer, on the live model: head 16/3 ranks first for 'it' -> 'trophy', and the
+    tokens its write promotes (its logit lens) do not include trophy."""
+    from core.attention import head_write, record_attention, relation_ranking
+
+    s = next(x for x in SERIES.stops if x.panel == "attention" and "relation_query" in x.settings)
+    ids = language_model.tokenizer(s.settings["prompt"], add_special_tokens=False).input_ids
+    query, key = int(s.settings["relation_query"]), int(s.settings["relation_key"])
+    assert language_model.tokenizer.decode(ids[query]).strip() == "it"
+    assert language_model.tokenizer.decode(ids[key]).strip() == "trophy"
+    record = record_attention(language_model.model, ids)
+    layer, head, weight = relation_ranking(record.pattern, query, key)[0]
+    assert (layer, head) == (int(s.reveal["layer"]), int(s.reveal["head"])) and weight > 0.5
+    promoted = head_write(language_model.model, record, layer, head, query).logits.topk(20).indices.tolist()
+    assert not {t for t in promoted if "trophy" in language_model.tokenizer.decode([t]).lower()}
