@@ -52,3 +52,36 @@ def test_the_canvas_label_is_not_cut_off(page):
     toolbar = page.locator("#digit-network-sketch button[aria-label='Pan']").bounding_box()
     box = label.bounding_box()
     assert not clipped and box["x"] + box["width"] <= toolbar["x"], (box, toolbar)
+
+
+def test_watch_it_learn_then_noise_gets_a_confident_answer(page):
+    """Unfold Watch it learn: One step twice moves the counter and the cost; Play then Pause; then the surprises'
+    noise picture gets its answer with a probability."""
+    import re
+
+    open_panel(page, "Structure · DL1", "Digit network")
+    expect(page.locator("#digit-network-learn-weights .js-plotly-plot")).to_have_count(0)     # folded: not drawn
+    page.locator("#digit-network-learn").get_by_text("Watch it learn").click()
+    status = page.locator("#digit-network-learn-status")
+    expect(status).to_contain_text("step 0 ")
+    expect(page.locator("#digit-network-learn-formula")).to_contain_text("C on all the training digits is 2.62")
+    page.locator("#digit-network-step").click()
+    expect(status).to_contain_text("step 1 (16 of 1,347")
+    expect(status).to_contain_text("C on the training digits 0.97")
+    page.locator("#digit-network-step").click()
+    expect(status).to_contain_text("step 2 (32 of 1,347")
+    expect(status).not_to_contain_text("C on the training digits 0.97")
+    page.locator("#digit-network-play").click()
+    expect(status).to_contain_text(re.compile(r"Epoch [1-9]"), timeout=60_000)
+    page.locator("#digit-network-pause").click()
+    page.wait_for_timeout(1500)
+    paused = status.inner_text()
+    page.wait_for_timeout(1500)
+    assert status.inner_text() == paused                               # Pause stopped the loop
+    expect(page.locator("#digit-network-learn-weights .js-plotly-plot")).to_be_visible()
+    save_screenshot(page, "digit-network-learn")
+    page.locator("#digit-network-surprises").get_by_text("Two surprises").click()
+    noise = page.locator("#digit-network-noise")
+    expect(noise).to_contain_text(re.compile(r"Pure noise, read as a \d: a[₀-₉] = [01]\.\d\d"))
+    expect(noise).to_contain_text(re.compile(r"\d+% get a largest output above 0.5"))
+    expect(page.locator("#digit-network-break")).to_contain_text("intact")

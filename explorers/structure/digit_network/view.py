@@ -1,21 +1,20 @@
-"""Digit network layers (knowledge map: Layers, Forward Pass, Weights & Bias) on the trained 64-16-16-10 network."""
+"""The digit network's first part (knowledge map: Layers, Forward Pass, Weights & Bias): the forward pass of the
+trained 64-16-16-10 network on a held-out digit or a drawing, and what its first layer's neurons look for."""
 import gradio as gr
 import numpy as np
 import torch
 
 from components.card import explanation_card
-from components.deeplink import PanelLink, link_box
 from components.errors import keeps_view, user_errors
 from components.formatting import number, significant
 from components.scenes import scenes
 from components.network_figures import digit_image, network_diagram, output_bars, weight_images
-from components.page import panel_frame
+from components.page import PanelFrame
 from core.checks import finite_list, whole
 from core.mlp import HIDDEN_ACTIVATIONS, cost_terms, forward_with_z
 from core.sketch import drawing_to_digit
 from models.digit_network import load_digit_network
 from models.digits import N_TEST, N_TRAIN, load_digits_split
-from models.settings import Settings
 
 LAYER_NAMES = ["input (64 pixels)", "hidden 1 (16)", "hidden 2 (16)", "output (10)"]
 SYMBOL = {"sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}"}
@@ -137,53 +136,49 @@ SCENES = {
 }
 
 
-PANEL = "digit-network"             # its page: /digit-network, and ?panel=digit-network in a link (once /digits)
-TITLE = "Digit network"
-SUMMARY = "the forward pass of a 64-16-16-10 network trained here on real handwritten digits"
-
-
-def build(settings: Settings) -> PanelLink:
-    with panel_frame(PANEL) as tab:   # drawn when opened (fast start)
-        live = explanation_card(
-            "Layers: pixels in, a digit out",
-            "A network is layers of neurons. Each layer's activations are computed from the previous layer's: "
-            "weight every input, add a bias, squash. This one was trained here on 1,347 handwritten 8x8 digits "
-            "(64 pixels → 16 → 16 → 10, like the series' 784-16-16-10) and reads the 450 it never saw at about 97%.",
-            "", "Slide through held-out digits and watch which hidden neurons light up; find one it gets wrong. "
-            "Draw your own digit and press *Read my drawing*. Switch to the ReLU network. Below, look at what the "
-            "first layer's neurons respond to: judge for yourself whether they look like edges.",
-            elem_id="digit-network-formula")
-        with gr.Row():
-            with gr.Column(scale=1, min_width=300):
-                activation = gr.Radio(list(HIDDEN_ACTIVATIONS), value="sigmoid", label="hidden activation",
-                                      elem_id="digit-network-activation")
-                index = gr.Slider(0, N_TEST - 1, 0, step=1, label="held-out digit #",
-                                  elem_id="digit-network-index")
-                scenes([index, activation], SCENES, elem_id="digit-network-scenes")
-                image = gr.Plot(label="input", elem_id="digit-network-image")
-                sketch = gr.Sketchpad(blank_canvas(), label="or draw a digit", type="numpy", image_mode="RGBA",
-                                      canvas_size=(CANVAS_SIDE, CANVAS_SIDE), transforms=(), layers=False,
-                                      brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"],
-                                                     color_mode="fixed"), elem_id="digit-network-sketch")
-                read = gr.Button("Read my drawing", elem_id="digit-network-read")
-            with gr.Column(scale=2):
-                verdict = gr.Markdown(elem_id="digit-network-verdict")
-                diagram = gr.Plot(label="layers", elem_id="digit-network-diagram")
-                outputs = gr.Plot(label="outputs", elem_id="digit-network-outputs")
-        weights = gr.Plot(label="first-layer weights", elem_id="digit-network-weights")
-        gr.Markdown(
-            "**What the first layer really learned.** Each tile is one hidden-1 neuron's 64 incoming weights, laid "
-            "out as the 8x8 image they multiply (blue: ink on this pixel raises the neuron, red: lowers it). On this "
-            "small trained network most tiles are scattered blotches of blue and red; a few follow part of a "
-            "stroke. They are not clean edge detectors: the tidy 'pixels → edges → shapes' story is an "
-            "idealization, and a network keeps whatever features lower its cost.",
-            elem_classes=["dle-explanation"])
-        shown = [live, image, diagram, outputs, verdict]
-        gr.on([tab.opened, index.change, activation.change], show_held_out, inputs=[index, activation], outputs=shown,
-              trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
-        read.click(show_drawing, inputs=[sketch, activation], outputs=shown, api_visibility="undocumented")
-        sketch.clear(blank_canvas, outputs=sketch, api_visibility="undocumented", queue=False)
-        gr.on([tab.opened, activation.change], first_layer_weights, inputs=activation, outputs=weights,
-              api_visibility="undocumented")
-        gr.api(forward_endpoint, api_name="forward")
-        return link_box(PANEL, {"i": index, "f": activation})
+def build_view_part(tab: PanelFrame) -> tuple[dict, gr.Radio]:
+    """The forward pass and the first layer's weights, drawn when the page opens; returns the link's controls and the
+    hidden activation radio (the surprises below read the same network)."""
+    live = explanation_card(
+        "Layers: pixels in, a digit out",
+        "A network is layers of neurons. Each layer's activations are computed from the previous layer's: "
+        "weight every input, add a bias, squash. This one was trained here on 1,347 handwritten 8x8 digits "
+        "(64 pixels → 16 → 16 → 10, like the series' 784-16-16-10) and reads the 450 it never saw at about 97%.",
+        "", "Slide through held-out digits and watch which hidden neurons light up; find one it gets wrong. "
+        "Draw your own digit and press *Read my drawing*. Switch to the ReLU network. Below, look at what the "
+        "first layer's neurons respond to: judge for yourself whether they look like edges. Then unfold *Watch it "
+        "learn* and train the same network from random weights.",
+        elem_id="digit-network-formula")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            activation = gr.Radio(list(HIDDEN_ACTIVATIONS), value="sigmoid", label="hidden activation",
+                                  elem_id="digit-network-activation")
+            index = gr.Slider(0, N_TEST - 1, 0, step=1, label="held-out digit #",
+                              elem_id="digit-network-index")
+            scenes([index, activation], SCENES, elem_id="digit-network-scenes")
+            image = gr.Plot(label="input", elem_id="digit-network-image")
+            sketch = gr.Sketchpad(blank_canvas(), label="or draw a digit", type="numpy", image_mode="RGBA",
+                                  canvas_size=(CANVAS_SIDE, CANVAS_SIDE), transforms=(), layers=False,
+                                  brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"],
+                                                 color_mode="fixed"), elem_id="digit-network-sketch")
+            read = gr.Button("Read my drawing", elem_id="digit-network-read")
+        with gr.Column(scale=2):
+            verdict = gr.Markdown(elem_id="digit-network-verdict")
+            diagram = gr.Plot(label="layers", elem_id="digit-network-diagram")
+            outputs = gr.Plot(label="outputs", elem_id="digit-network-outputs")
+    weights = gr.Plot(label="first-layer weights", elem_id="digit-network-weights")
+    gr.Markdown(
+        "**What the first layer really learned.** Each tile is one hidden-1 neuron's 64 incoming weights, laid "
+        "out as the 8x8 image they multiply (blue: ink on this pixel raises the neuron, red: lowers it). On this "
+        "small trained network most tiles are scattered blotches of blue and red; a few follow part of a "
+        "stroke. They are not clean edge detectors: the tidy 'pixels → edges → shapes' story is an "
+        "idealization, and a network keeps whatever features lower its cost.",
+        elem_classes=["dle-explanation"])
+    shown = [live, image, diagram, outputs, verdict]
+    gr.on([tab.opened, index.change, activation.change], show_held_out, inputs=[index, activation], outputs=shown,
+          trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden")
+    read.click(show_drawing, inputs=[sketch, activation], outputs=shown, api_visibility="undocumented")
+    sketch.clear(blank_canvas, outputs=sketch, api_visibility="undocumented", queue=False)
+    gr.on([tab.opened, activation.change], first_layer_weights, inputs=activation, outputs=weights,
+          api_visibility="undocumented")
+    return {"i": index, "f": activation}, activation
