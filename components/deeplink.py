@@ -86,12 +86,18 @@ def link_for(page_url: str, panel: str, names: list[str], values: list) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "&".join(q for q in [query, *kept] if q), ""))
 
 
-def link_follower(panel: str, names: list[str]):
+def link_follower(panel: str, names: list[str], folded: dict | None = None):
     """The handler that rewrites a panel's link when a control moves (the page's own address comes from the
-    request's referer, so the link works behind a Space's proxy too)."""
+    request's referer, so the link works behind a Space's proxy too). folded: {name: default} of the controls
+    inside a fold, left out of the link while at their default: a link that sets one unfolds its fold (and draws
+    it), so a copied link unfolds only the parts the learner changed."""
+    folded = folded or {}
+
     def follow_link(request: gr.Request, *values):
         page = request.headers.get("referer", "") if request is not None else ""
-        return link_for(page, panel, names, values)
+        kept = [None if name in folded and link_text(value) == link_text(folded[name]) else value
+                for name, value in zip(names, values)]
+        return link_for(page, panel, names, kept)
     return follow_link
 
 
@@ -104,7 +110,8 @@ def link_box(panel: str, controls: dict, folds: tuple = ()) -> PanelLink:
     # a slider's release as well: when a typed value is applied on leaving the box, a change event can be lost
     # among the others (seen under load), and the release carries the value the view was computed with
     triggers = [control.change for control in inputs] + [c.release for c in inputs if isinstance(c, gr.Slider)]
-    gr.on(triggers, link_follower(panel, names), inputs=inputs, outputs=box, trigger_mode="always_last",
+    folded = {name: control.value for name, control in controls.items() if any(f.holds(control) for f in folds)}
+    gr.on(triggers, link_follower(panel, names, folded), inputs=inputs, outputs=box, trigger_mode="always_last",
           api_visibility="undocumented", show_progress="hidden", queue=False)
     return PanelLink(panel, controls, box, tuple(folds))
 

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 import gradio as gr
 import pytest
 
-from components.deeplink import MAX_TEXT, PanelLink, link_for, parse_setting, restore_updates
+from components.deeplink import MAX_TEXT, PanelLink, link_box, link_for, parse_setting, restore_updates
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +50,22 @@ def test_a_link_is_the_panels_page_with_its_settings_and_presenter_mode():
 def test_a_link_writes_whole_numbers_without_a_decimal_point():
     url = link_for("/", "guidance", ["samples", "w", "seed", "on"], [4.0, 0.25, 0, False])
     assert url == "/guidance?samples=4&w=0.25&seed=0&on=0"
+
+
+def test_a_folds_controls_are_written_only_once_changed_so_a_copied_link_unfolds_only_what_was_changed():
+    """A link that sets a fold's control unfolds it and draws it: the link box leaves a folded control out while it
+    holds its default (every digit-network link used to unfold both of its folds)."""
+    from types import SimpleNamespace
+
+    from components.page import fold
+
+    with gr.Blocks():
+        bias = gr.Slider(-5, 5, 0, label="b")
+        with fold("learn", "test-learn") as part:
+            eta = gr.Slider(0.1, 10, 3.0, label="eta")
+        link = link_box("neuron", {"b": bias, "eta": eta}, folds=(part,))
+        follow = next(fn.fn for fn in gr.context.Context.root_block.fns.values() if link.box in fn.outputs)
+    request = SimpleNamespace(headers={"referer": "http://127.0.0.1:7860/neuron"})
+    assert follow(request, 2, 3) == "http://127.0.0.1:7860/neuron?b=2"                  # eta at its default: left out
+    assert follow(request, 2, 3.5) == "http://127.0.0.1:7860/neuron?b=2&eta=3.5"        # changed: written, unfolds
+    assert follow(request, 0, 3) == "http://127.0.0.1:7860/neuron?b=0"                  # outside a fold: always
