@@ -177,3 +177,25 @@ def test_relation_stop_16_3_looks_hardest_from_it_to_trophy_and_does_not_write_t
     assert (layer, head) == (int(s.reveal["layer"]), int(s.reveal["head"])) and weight > 0.5
     promoted = head_write(language_model.model, record, layer, head, query).logits.topk(20).indices.tolist()
     assert not {t for t in promoted if "trophy" in language_model.tokenizer.decode([t]).lower()}
+
+
+def test_digit_learning_stop_a_plateau_near_0_9_then_a_fall_past_95_percent():
+    from core.mlp_training import start_training, train
+    from explorers.structure.digit_network.training import digits_split
+
+    s = next(x for x in SERIES.stops if x.panel == "digit-network" and "eta" in x.settings)
+    split = digits_split()
+    run = train(start_training(split, s.settings["learn_f"], int(s.settings["seed"])), split,
+                float(s.settings["eta"]), int(s.settings["batch"]), 10**6, int(s.settings["epochs"]))
+    assert all(0.8 < c < 1.0 for c in run.train_cost[1:4]) and run.train_cost[-1] < 0.1
+    assert run.test_accuracy[-1] > 0.95
+
+
+def test_noise_stop_the_network_picks_a_digit_often_confidently():
+    from core.mlp_probes import noise_images, top_outputs
+    from models.digit_network import load_digit_network
+
+    s = next(x for x in SERIES.stops if x.panel == "digit-network" and "noise_seed" in x.settings)
+    sure, _ = top_outputs(load_digit_network(s.settings["f"]).params, noise_images(1000, int(s.settings["noise_seed"])),
+                          s.settings["f"])
+    assert float((sure > 0.5).float().mean()) > 0.5 and float(sure.max()) > 0.9

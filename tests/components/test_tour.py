@@ -144,10 +144,10 @@ def test_the_bar_escapes_the_files_text():
 
 
 def test_a_subscript_in_a_stops_text_is_shown_as_one():
-    """Stop 28 read 'x_t = √ᾱ_t·x₀' with its underscores; the series writes x with a subscript t."""
+    """Stop 30 read 'x_t = √ᾱ_t·x₀' with its underscores; the series writes x with a subscript t."""
     assert prose("x_t = √ᾱ_t·x₀ + ε_{cond} − W_down <b>") == ("x<sub>t</sub> = √ᾱ<sub>t</sub>·x₀ + ε<sub>cond</sub> − "
                                                             "W<sub>down</sub> &lt;b&gt;")
-    bar = tour_bar(bundled_tours()["series"], 28, False, False)
+    bar = tour_bar(bundled_tours()["series"], 30, False, False)
     assert "x<sub>t</sub>" in bar and "_t" not in bar.split("tour-narration")[1].split("</p>")[0]
 
 
