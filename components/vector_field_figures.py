@@ -11,9 +11,10 @@ from components.formatting import wrapped
 from components.style import COLORS, styled
 
 DATA_COLOUR = "#9ca3af"             # the clean data, drawn faintly under everything
-FIELD_COLOURS = {"cond": COLORS[0], "uncond": COLORS[4], "guided": COLORS[1], "score": COLORS[3]}
-FIELD_WIDTHS = {"uncond": 5, "cond": 3.5, "guided": 1.6, "score": 2}   # drawn in this order: where the fields agree,
-                                                                      # each still shows around the one on top
+FIELD_COLOURS = {"cond": COLORS[0], "uncond": COLORS[4], "classifier": COLORS[2], "guided": COLORS[1],
+                 "score": COLORS[3]}
+FIELD_WIDTHS = {"uncond": 5, "cond": 3.5, "classifier": 2.5, "guided": 1.6, "score": 2}   # drawn in this order: where
+                                                                      # the fields agree, each shows around the next
 HEAD = 0.35                         # arrowhead length, as a fraction of the arrow
 MARKER = dict(size=4, opacity=0.55)
 
@@ -95,15 +96,19 @@ def scale_note(fields: dict[str, np.ndarray], labels: dict[str, str]) -> list[st
 
 
 def field_figure(grid: np.ndarray, fields: dict[str, np.ndarray], labels: dict[str, str], data: np.ndarray,
-                 title: str, limits: tuple[float, float], spacing: float) -> go.Figure:
+                 title: str, limits: tuple[float, float], spacing: float,
+                 probe: tuple[float, float] | None = None) -> go.Figure:
     """Arrow fields at grid points (N, 2), each (N, 2), drawn over the data (faint), all on one fixed scale, which
-    the title states under its first line."""
+    the title states under its first line; probe: the point whose numbers a formula reads, marked ◆."""
     traces = [go.Scattergl(x=data[:, 0], y=data[:, 1], mode="markers", name="the data x₀",
                            marker=dict(MARKER, color=DATA_COLOUR, opacity=0.25))]
     for name, vectors in fields.items():
         x, y = arrow_segments(grid, drawn(vectors, spacing))
         traces.append(go.Scattergl(x=x, y=y, mode="lines", name=labels[name], hoverinfo="skip",
                                    line=dict(color=FIELD_COLOURS[name], width=FIELD_WIDTHS[name])))
+    if probe is not None:
+        marker = dict(symbol="diamond", size=13, color="black", line=dict(color="white", width=2))
+        traces.append(go.Scatter(x=[probe[0]], y=[probe[1]], mode="markers", name="◆ the card's point", marker=marker))
     fig = go.Figure(traces)
     lines = wrapped(title, TITLE_WIDTH).split("<br>") + [f"<sup>{line}</sup>" for line in scale_note(fields, labels)]
     fig.update_layout(legend=dict(orientation="h", y=-0.12), margin_t=66 + LINE * len(lines),   # title, note, plot
@@ -113,7 +118,7 @@ def field_figure(grid: np.ndarray, fields: dict[str, np.ndarray], labels: dict[s
 
 def paths_figure(panels: dict[str, np.ndarray], data: np.ndarray, shown: int, limits: tuple[float, float]) -> go.Figure:
     """Side by side, one sampler a panel: paths (S + 1, n, 2) from the same starting noise, the first `shown` of them
-    drawn whole, every sample's end marked."""
+    drawn whole, every sample's end marked. A panel's title may have lines (<br>): the figure makes room for them."""
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.06)
     for col, (name, path) in enumerate(panels.items(), start=1):
         fig.add_trace(go.Scattergl(x=data[:, 0], y=data[:, 1], mode="markers", showlegend=col == 1, name="the data",
@@ -127,22 +132,34 @@ def paths_figure(panels: dict[str, np.ndarray], data: np.ndarray, shown: int, li
         fig.add_trace(go.Scattergl(x=path[-1, :, 0], y=path[-1, :, 1], mode="markers", name="samples",
                                    showlegend=col == 1, marker=dict(MARKER, color=COLORS[1])), row=1, col=col)
     fig.update_layout(legend=dict(orientation="h", y=-0.12))
-    return styled(square(fig, limits, len(panels)), None, height=480)
+    lines = max(title.count("<br>") for title in panels) + 1
+    styled(square(fig, limits, len(panels)), None, height=456 + LINE * lines)
+    return fig.update_layout(margin_t=LINE * lines)                             # room for the titles' lines
+
+
+OFF_SCALE = 3.0                     # the marginals' y axis ends at this many times the data's highest density
 
 
 def marginals_figure(samples: dict[str, np.ndarray], data: np.ndarray, limits: tuple[float, float]) -> go.Figure:
     """Densities of x and of y as step lines (40 bins over the plotted range): the data, thick and grey, against
-    each sampler's samples, so that every curve stays visible where they overlap."""
+    each sampler's samples, so that every curve stays visible where they overlap. The y axis ends at OFF_SCALE
+    times the data's highest density: a pile's spike runs off the top (its legend says how high) rather than
+    flattening every other curve."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=["x", "y"], horizontal_spacing=0.08)
     edges = np.linspace(*limits, 41)
     centres = (edges[:-1] + edges[1:]) / 2
     named = {"the data": data, **samples}
-    for i, (name, points) in enumerate(named.items()):
-        for col in (1, 2):
-            density, _ = np.histogram(points[:, col - 1], bins=edges, density=True)
-            fig.add_trace(go.Scatter(x=centres, y=density, mode="lines", line_shape="hvh", name=name,
+    densities = {name: [np.histogram(points[:, col], bins=edges, density=True)[0] for col in (0, 1)]
+                 for name, points in named.items()}                                 # name -> [(40,), (40,)]
+    ceiling = OFF_SCALE * max(d.max() for d in densities["the data"])
+    for i, (name, pair) in enumerate(densities.items()):
+        peak = max(d.max() for d in pair)
+        label = f"{name} (peak {peak:.1f}, off the scale)" if peak > ceiling else name
+        for col, density in enumerate(pair, start=1):
+            fig.add_trace(go.Scatter(x=centres, y=density, mode="lines", line_shape="hvh", name=label,
                                      showlegend=col == 1, line=dict(color=DATA_COLOUR if i == 0 else COLORS[i],
                                                                     width=5 if i == 0 else 2)), row=1, col=col)
+    fig.update_yaxes(range=[0, ceiling])
     fig.update_layout(legend=dict(orientation="h", y=-0.18))
     return styled(fig, "Final samples against the data: densities of x and y", height=360)
 

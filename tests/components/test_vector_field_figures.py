@@ -58,6 +58,18 @@ def test_the_field_figure_draws_every_field_with_the_same_stated_scale():
     assert long[4:] == ["mean |s| here: the upper moon: 1.5", "· guided, w = 3: 30.4"]  # broken between fields
 
 
+def test_the_implicit_classifier_has_its_own_colour_and_the_probe_is_marked():
+    grid, data = np.array([[0.0, 0.0], [1.0, 0.0]]), RNG.normal(size=(5, 2))
+    fields = {name: RNG.normal(size=(2, 2)) for name in ("uncond", "classifier", "guided")}
+    fig = field_figure(grid, fields, {name: name for name in fields}, data, "arithmetic", LIMITS, 0.5,
+                       probe=(1.0, 0.5))
+    assert [t.line.color for t in fig.data[1:4]] == [FIELD_COLOURS[name] for name in fields]
+    assert len(set(FIELD_COLOURS.values())) == len(FIELD_COLOURS)                  # every field its own colour
+    probe = fig.data[-1]
+    assert (probe.x, probe.y, probe.marker.symbol) == ((1.0,), (0.5,), "diamond")
+    assert "◆" in probe.name
+
+
 def lines_of(title: str) -> list[str]:
     return [line.removeprefix("<sup>").removesuffix("</sup>") for line in title.split("<br>")]
 
@@ -88,6 +100,17 @@ def test_paths_start_at_the_noise_and_end_at_the_samples():
     assert fig.data[4].showlegend is False                                        # one legend for both panels
 
 
+def test_three_samplers_side_by_side_with_two_line_titles_get_room_for_them():
+    path = RNG.normal(size=(4, 6, 2))
+    titles = [f"{name}<br><sup>nearest 0.020 · SW₁ 0.082</sup>" for name in ("DDPM", "DDIM", "no noise")]
+    fig = paths_figure(dict(zip(titles, [path, path, path[:, :1].repeat(6, 1)])), RNG.normal(size=(4, 2)), 3, LIMITS)
+    assert [a.text for a in fig.layout.annotations] == titles and len(fig.data) == 12
+    one_line = paths_figure({"DDPM": path}, RNG.normal(size=(4, 2)), 3, LIMITS)
+    assert fig.layout.margin.t == 2 * one_line.layout.margin.t                     # a line more for the distances
+    assert fig.layout.height - one_line.layout.height == one_line.layout.margin.t  # the panels keep their size
+    assert fig.layout.yaxis3.scaleanchor == "x3" and tuple(fig.layout.xaxis3.range) == LIMITS
+
+
 def test_the_marginals_are_numpys_histograms_over_the_plotted_range():
     data, ddim = RNG.normal(size=(200, 2)), RNG.normal(1, 0.5, size=(100, 2))
     fig = marginals_figure({"DDIM": ddim}, data, LIMITS)
@@ -97,6 +120,15 @@ def test_the_marginals_are_numpys_histograms_over_the_plotted_range():
         np.testing.assert_allclose(np.asarray(trace.y), density)
         np.testing.assert_allclose(np.asarray(trace.x), (edges[:-1] + edges[1:]) / 2)
     assert fig.data[0].line.color == DATA_COLOUR and fig.data[0].line.width == 5
+    assert fig.data[2].name == "DDIM"                                             # on the scale: its own name
+
+
+def test_a_pile_runs_off_the_marginals_scale_and_says_how_high():
+    data, pile = RNG.normal(size=(400, 2)), np.full((50, 2), 0.1)
+    fig = marginals_figure({"no noise": pile}, data, LIMITS)
+    top = 3 * max(np.histogram(data[:, c], bins=np.linspace(*LIMITS, 41), density=True)[0].max() for c in (0, 1))
+    assert tuple(fig.layout.yaxis.range) == tuple(fig.layout.yaxis2.range) == (0, pytest.approx(top))
+    assert fig.data[2].name == "no noise (peak 6.7, off the scale)"              # all in one bin 0.15 wide
 
 
 def test_guided_samples_get_a_panel_per_weight():
