@@ -199,3 +199,16 @@ def test_noise_stop_the_network_picks_a_digit_often_confidently():
     sure, _ = top_outputs(load_digit_network(s.settings["f"]).params, noise_images(1000, int(s.settings["noise_seed"])),
                           s.settings["f"])
     assert float((sure > 0.5).float().mean()) > 0.5 and float(sure.max()) > 0.9
+
+
+def test_no_noise_stop_ddpm_without_its_noise_piles_up_where_ddpm_spreads():
+    import re
+
+    from explorers.generation.vector_field.sampling import sampling_view
+
+    s = next(x for x in SERIES.stops if x.panel == "vector-field" and "samplers" in x.settings)
+    args = (s.settings["data"], -1, 0.0, int(s.settings["steps"]), int(s.settings["n"]), int(s.settings["seed"]))
+    note = sampling_view(*args, s.reveal["samplers"].split(","))[3]
+    spread = {name: float(value) for name, value in re.findall(r"^\| ([^|]+) \|[^|]+\|[^|]+\| ([\d.]+) \|$", note, re.M)}
+    assert spread["DDPM without its noise"] < 0.05 < 1.0 < spread["DDPM (fresh noise each step)"]
+    assert "DDPM without its noise" not in sampling_view(*args, s.settings["samplers"].split(","))[3]
