@@ -171,15 +171,50 @@ def guided_ddim(predict, weights, noise: torch.Tensor, alphas_cumprod: torch.Ten
 
 
 def sample(unet, digit: int, weights, noise: torch.Tensor, alphas_cumprod: torch.Tensor, timesteps: list[int],
-           no_label: int, record: bool = False) -> Trajectory:
+           no_label: int, record: bool = False, eta: float = 0.0,
+           generator: torch.Generator | None = None) -> Trajectory:
     """The digit model's guided sampling: the condition is a class label, "no label" is one extra class.
-    unet(x, t, class_labels=...) returns an object with .sample (diffusers' UNet2DModel)."""
+    unet(x, t, class_labels=...) returns an object with .sample (diffusers' UNet2DModel). eta = 0: DDIM; eta = 1:
+    DDPM, its fresh noise z drawn from `generator` (guided_ddim)."""
     def predict(x_cond, x_uncond, t):
         labels = torch.cat([torch.full((len(x_cond),), digit), torch.full((len(x_uncond),), no_label)])
         eps = unet(torch.cat([x_cond, x_uncond]), torch.tensor(t), class_labels=labels.to(x_cond.device)).sample
         return eps[:len(x_cond)], eps[len(x_cond):]
 
-    return guided_ddim(predict, weights, noise, alphas_cumprod, timesteps, clip=True, record=record)
+    return guided_ddim(predict, weights, noise, alphas_cumprod, timesteps, clip=True, record=record, eta=eta,
+                       generator=generator)
+
+
+SAMPLER_ETA = {"ddim": 0.0, "ddpm": 1.0}   # a sampler of the digit U-Net -> its eta (DDIM paper, formula 16)
+
+
+def step_sigma(abar_t, abar_prev, eta: float = 1.0) -> float:
+    """The size of the fresh noise one step adds (ddim_step's sigma): 0 for DDIM (eta = 0); for DDPM (eta = 1) the
+    standard deviation of its posterior q(x_prev | x_t, x_0), sqrt(beta_tilde) (DDPMScheduler's "fixed_small")."""
+    abar_t, abar_prev = float(abar_t), float(abar_prev)
+    return eta * ((1 - abar_prev) / (1 - abar_t)) ** 0.5 * (1 - abar_t / abar_prev) ** 0.5
+
+
+def prediction_loss(predict, x0: torch.Tensor, eps: torch.Tensor, alphas_cumprod: torch.Tensor,
+                    t) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One training example made by hand, with the noise eps known: noise the clean x0 (B, ...) to level t (an int
+    or (B,)) with the shortcut formula, ask predict(x_t, t) for the noise, and score it as training does (the mean
+    over pixels of (eps_hat - eps)^2, denoising_loss's mse_loss). Returns x_t, eps_hat (B, ...) and the loss (B,)."""
+    x_t = add_noise(x0, eps, alphas_cumprod, t)                           # (B, ...)
+    eps_hat = predict(x_t, t)                                             # (B, ...)
+    loss = ((eps_hat - eps) ** 2).flatten(1).mean(1)                      # (B,)
+    return x_t, eps_hat, loss
+
+
+def loss_across_t(predict, x0: torch.Tensor, noises: torch.Tensor, alphas_cumprod: torch.Tensor,
+                  timesteps) -> torch.Tensor:
+    """The training loss of one clean image x0 (1, ...) at each of the K timesteps for each of the N noises
+    (N, ...), in one batch of K * N: (K, N)."""
+    K, N = len(timesteps), len(noises)
+    t = torch.as_tensor(list(timesteps), device=x0.device).repeat_interleave(N)   # (K*N,): t_0 N times, t_1 ...
+    eps = noises.repeat(K, *[1] * (noises.dim() - 1))                     # (K*N, ...): the N noises at every t
+    _, _, loss = prediction_loss(predict, x0.expand_as(eps), eps, alphas_cumprod, t)
+    return loss.reshape(K, N)
 
 
 def grid(final: torch.Tensor, K: int) -> torch.Tensor:

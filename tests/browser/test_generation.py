@@ -44,6 +44,10 @@ def test_an_upload_that_is_not_an_image_is_refused_in_words(page, tmp_path):
 
 
 def test_denoising_stepper(page):
+    """The stepper; DDPM from the same noise adds σ_t z to the card; the U-Net opened up, its 16×16 skips cut, with
+    the change measured; Ask the U-Net, its loss across t."""
+    import re
+
     open_panel(page, "Generation · DL8", "Denoising")
     status = page.locator("#denoising-status")
     expect(status).to_contain_text("Step 1 of 20", timeout=60_000)
@@ -53,6 +57,22 @@ def test_denoising_stepper(page):
     expect(status).to_contain_text("final sample")
     expect(page.locator("#denoising-x0 .js-plotly-plot")).to_be_visible()
     save_screenshot(page, "denoising")
+    page.locator("#denoising-sampler").get_by_text("DDPM", exact=False).click()
+    page.locator("#denoising-step input[type=range]").fill("10")
+    expect(status).to_contain_text("DDPM adds σₜ·z", timeout=60_000)
+    expect(status).to_contain_text("Step 10 of 20")
+    expect(page.locator("#denoising-formula")).to_contain_text("\\sigma_t z")
+    page.locator("#denoising-unet").get_by_text("The U-Net opened up").click()
+    note = page.locator("#denoising-unet-note")
+    expect(note).to_contain_text("Nothing cut", timeout=60_000)
+    page.locator("#denoising-cut").get_by_text("skips at 16×16").click()
+    expect(note).to_contain_text(re.compile(r"MSE between them \d\.\d{4}"), timeout=60_000)
+    expect(page.locator("#denoising-unet-levels")).to_contain_text("skips cut")
+    save_screenshot(page, "denoising-unet")
+    page.locator("#denoising-ask").get_by_text("Ask the U-Net").click()
+    expect(page.locator("#denoising-ask-note")).to_contain_text("Across t", timeout=60_000)
+    expect(page.locator("#denoising-ask-curve .js-plotly-plot")).to_be_visible()
+    save_screenshot(page, "denoising-ask")
 
 
 def test_guidance_sweep(page):
@@ -64,17 +84,29 @@ def test_guidance_sweep(page):
 
 
 def test_vector_field_arrows_paths_and_guidance(page):
-    """The learned field, the two samplers' paths from the same noise, and the guided moons, as a learner opens them."""
+    """The learned field, the three samplers' paths from the same noise with their distances to the data, and the
+    guided moons with the implicit classifier's field, as a learner opens them."""
     open_panel(page, "Generation · DL8", "Vector field")
     formula = page.locator("#vector-field-formula")
     expect(formula).to_contain_text("\\bar\\alpha_{300}", timeout=60_000)
-    expect(page.locator("#vector-field-note")).to_contain_text("DDIM", timeout=60_000)
+    note = page.locator("#vector-field-note")
+    expect(note).to_contain_text("DDPM without its noise", timeout=60_000)          # issue #39: beside DDPM and DDIM
+    expect(note).to_contain_text("times DDPM's")
+    expect(page.locator("#vector-field-sampler-formula")).to_contain_text("x_{979}")
+    page.locator("#vector-field-paths").scroll_into_view_if_needed()
+    save_screenshot(page, "vector-field-samplers")
+    page.locator("#vector-field-samplers").get_by_text("DDIM (deterministic, η = 0)").click()   # pick two of three
+    page.locator("#vector-field-run").click()
+    expect(note).not_to_contain_text("DDIM (deterministic", timeout=60_000)
+    expect(note).to_contain_text("DDPM without its noise")
     page.locator("#vector-field-t input[type=range]").fill("900")
     expect(formula).to_contain_text("\\bar\\alpha_{900}")
     page.locator("#vector-field-dataset").get_by_text("moons", exact=True).click()
     page.locator("#vector-field-class input").click()
     page.get_by_role("option", name="0: upper moon · cluster A").click()
-    expect(page.locator("#vector-field-arrows")).to_contain_text("Three fields", timeout=30_000)
+    page.locator("#vector-field-fields").get_by_text("implicit classifier", exact=False).click()
+    expect(page.locator("#vector-field-arrows")).to_contain_text("classifier ∇log p(c|x)", timeout=30_000)
+    expect(formula).to_contain_text("s_{\\text{guided}} = s_\\varnothing + (w+1)")
     expect(page.locator("#vector-field-guidance-note")).to_contain_text("upper moon", timeout=60_000)
     save_screenshot(page, "vector-field")
 

@@ -130,21 +130,21 @@ def test_the_guidance_card_shows_the_headline_weight(settings):
 
 def test_the_vector_field_card_shows_the_fields_numbers():
     from core.vector_field import field_at
-    from explorers.generation.vector_field import PROBE, field_view
+    from explorers.generation.vector_field.field import DEFAULT_FIELDS, PROBE, field_view
     from models.toy_diffusion import load_toy_diffusion
 
     w, t = 3.0, 150
-    card = field_view("moons", t, 0, w, 9)[0]
+    card = field_view("moons", t, 0, w, 9, DEFAULT_FIELDS)[0]
     model = load_toy_diffusion("moons")
     at = field_at(model.network, torch.tensor([PROBE]), t, 0, w, model.no_label, model.alphas_cumprod)
     shown_w, scale, cond, minus, uncond = guidance_line(card)
     assert (shown_w, scale, minus) == (w, w + 1, w)
     np.testing.assert_allclose(vector(cond), at["cond"][0].numpy(), atol=5e-4)
     np.testing.assert_allclose(vector(uncond), at["uncond"][0].numpy(), atol=5e-4)
-    guided = re.search(r"\\big\) = (\\begin\{pmatrix\}.+?\\end\{pmatrix\})", card).group(1)
+    guided = re.search(r"\\hat\\varepsilon = (\\begin\{pmatrix\}.+?\\end\{pmatrix\})", card).group(1)   # at the probe
     np.testing.assert_allclose(vector(guided), guided_noise(at["cond"], at["uncond"], w)[0].numpy(), atol=5e-4)
     assert noising_formula() in card and f"\\bar\\alpha_{{{t}}}" in card
-    assert "w = " not in field_view("moons", t, -1, w, 9)[0]                     # no class: no guidance line
+    assert "w = " not in field_view("moons", t, -1, w, 9, DEFAULT_FIELDS)[0]                     # no class: no guidance line
 
 
 def test_the_noising_card_shows_the_slider_t(settings):
@@ -244,12 +244,13 @@ def test_every_panel_view_refuses_a_w_above_the_maximum(settings):
     from explorers.generation.denoising import step_view
     from explorers.generation.guidance.digit_sweep import run_sweep
     from explorers.generation.text_to_image import show_image
-    from explorers.generation.vector_field import field_view, sampling_view
+    from explorers.generation.vector_field.field import DEFAULT_FIELDS, field_view
+    from explorers.generation.vector_field.sampling import sampling_view
 
     step_view, run_sweep, show_image = bound(settings, (step_view, run_sweep, show_image))
     above, words = MAX_GUIDANCE + 0.5, ABOVE
     refuses(lambda: step_view(3, 0, 5, above, 1), words)
     refuses(lambda: run_sweep(3, f"0, {above:g}", 1, 2, 0), words)
     refuses(lambda: show_image("a red seven", "", above, 2, 0), words)
-    refuses(lambda: field_view("moons", 100, 0, above, 5), words)
-    refuses(lambda: sampling_view("moons", 0, above, 5, 10, 0), words)
+    refuses(lambda: field_view("moons", 100, 0, above, 5, DEFAULT_FIELDS), words)
+    refuses(lambda: sampling_view("moons", 0, above, 5, 10, 0, ["ddpm"]), words)

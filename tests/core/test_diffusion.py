@@ -5,8 +5,9 @@ import pytest
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
 
-from core.diffusion import (SCHEDULES, add_noise, ddim_step, denoising_loss, grid, guided_noise, image_for_noising,
-                            noise_schedule, noise_step_by_step, sample, sampling_timesteps, signal_to_noise)
+from core.diffusion import (SAMPLER_ETA, SCHEDULES, add_noise, ddim_step, denoising_loss, grid, guided_noise,
+                            image_for_noising, loss_across_t, noise_schedule, noise_step_by_step, prediction_loss,
+                            sample, sampling_timesteps, signal_to_noise, step_sigma)
 
 NO_LABEL = 10
 
@@ -241,3 +242,97 @@ def test_the_training_loss_noises_with_diffusers_formula_and_drops_labels():
     torch.testing.assert_close(seen["x_t"], scheduler.add_noise(x0, eps, t))
     assert torch.equal(seen["t"], t) and torch.equal(seen["classes"], torch.where(drop, 10, labels))
     torch.testing.assert_close(loss, (eps ** 2).mean())          # predicting 0: the loss is the noise's power
+
+
+# ---- DDPM through sample(), the step's sigma, the loss of one example (the Denoising panel) ----
+
+@pytest.mark.parametrize("steps", [4, 7])       # 7 does not divide 1000: DDPMScheduler steps to the listed timestep
+def test_ddpm_sampling_equals_diffusers_ddpm_scheduler_with_the_same_generator(tiny_unet, steps):
+    """Every step of sample(eta = 1) = DDPMScheduler.step(generator=...) from the same x_t on the guided noise, the
+    starting noise and every z drawn from one generator in the same order (diffusers' DDPMPipeline: the noise
+    first, then one z per step). Step by step: a random U-Net amplifies float rounding over a whole run."""
+    _, alphas_cumprod = noise_schedule("cosine")
+    timesteps, digit, w = sampling_timesteps(steps), 3, 1.5
+    generator = torch.Generator().manual_seed(5)
+    noise = torch.randn((2, 1, 8, 8), generator=generator)
+    mine = sample(tiny_unet, digit, [w], noise, alphas_cumprod, timesteps, NO_LABEL, record=True,
+                  eta=SAMPLER_ETA["ddpm"], generator=generator)
+    scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", clip_sample=True,
+                              timestep_spacing="trailing")
+    scheduler.set_timesteps(steps)
+    assert [int(t) for t in scheduler.timesteps] == timesteps
+    generator = torch.Generator().manual_seed(5)
+    torch.testing.assert_close(mine.x_t[0], torch.randn((2, 1, 8, 8), generator=generator))
+    after = [*mine.x_t[1:], mine.final]                                   # what each step returned
+    with torch.inference_mode():
+        for i, t in enumerate(scheduler.timesteps):
+            x = mine.x_t[i]
+            eps_cond = tiny_unet(x, t, class_labels=torch.full((2,), digit)).sample
+            eps_uncond = tiny_unet(x, t, class_labels=torch.full((2,), NO_LABEL)).sample
+            eps = eps_uncond + (w + 1) * (eps_cond - eps_uncond)
+            torch.testing.assert_close(mine.eps[i], eps, rtol=1e-4, atol=1e-5)
+            out = scheduler.step(eps, t, x, generator=generator)
+            torch.testing.assert_close(mine.x0_hat[i], out.pred_original_sample, rtol=1e-4, atol=1e-5)
+            # at t = 999 (abar = 2.4e-9) ddim_step's sqrt(1 - abar_prev - sigma^2) is a float32 difference of two
+            # numbers near 1: 3e-4 off (float64 agrees with diffusers to 1e-7); at every other t to 1e-5
+            atol = 5e-4 if alphas_cumprod[t] < 1e-6 else 1e-5
+            torch.testing.assert_close(after[i], out.prev_sample.clamp(-1, 1) if i + 1 == steps else out.prev_sample,
+                                       rtol=1e-4, atol=atol)
+
+
+def test_ddim_and_ddpm_start_from_the_same_noise_and_part(tiny_unet):
+    _, alphas_cumprod = noise_schedule("cosine")
+    runs = {}
+    for sampler, eta in SAMPLER_ETA.items():
+        generator = torch.Generator().manual_seed(2)
+        noise = torch.randn((1, 1, 8, 8), generator=generator)
+        runs[sampler] = sample(tiny_unet, 4, [0.5], noise, alphas_cumprod, sampling_timesteps(5), NO_LABEL,
+                               record=True, eta=eta, generator=generator)
+    assert torch.equal(runs["ddim"].x_t[0], runs["ddpm"].x_t[0]) and torch.equal(runs["ddim"].x0_hat[0],
+                                                                                  runs["ddpm"].x0_hat[0])
+    assert not torch.allclose(runs["ddim"].x_t[1], runs["ddpm"].x_t[1])        # DDPM's first z moved it
+
+
+@pytest.mark.parametrize("t, t_prev", [(999, 949), (599, 549), (49, -1)])
+def test_step_sigma_is_ddpms_posterior_standard_deviation(t, t_prev):
+    """step_sigma(eta = 1) = sqrt of DDPMScheduler._get_variance over a spaced schedule; eta = 0 adds nothing."""
+    _, alphas_cumprod = noise_schedule("cosine")
+    scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", timestep_spacing="trailing")
+    scheduler.set_timesteps(20)
+    abar_prev = float(alphas_cumprod[t_prev]) if t_prev >= 0 else 1.0
+    variance = float(scheduler._get_variance(t))
+    assert step_sigma(alphas_cumprod[t], abar_prev) == pytest.approx(variance ** 0.5 if t_prev >= 0 else 0.0,
+                                                                      rel=1e-4, abs=1e-6)
+    assert step_sigma(alphas_cumprod[t], abar_prev, eta=0.0) == 0.0
+
+
+def test_prediction_loss_is_the_mse_of_a_direct_computation_with_diffusers_add_noise(tiny_unet):
+    scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2")
+    x0, eps = images(n=1), images(n=1, seed=3)
+
+    def predict(x_t, t):
+        return tiny_unet(x_t, torch.as_tensor(t), class_labels=torch.full((len(x_t),), 2)).sample
+
+    with torch.inference_mode():
+        x_t, eps_hat, loss = prediction_loss(predict, x0, eps, scheduler.alphas_cumprod, 300)
+        expected_x_t = scheduler.add_noise(x0, eps, torch.tensor([300]))
+        expected_eps = tiny_unet(expected_x_t, 300, class_labels=torch.tensor([2])).sample
+    torch.testing.assert_close(x_t, expected_x_t)
+    torch.testing.assert_close(eps_hat, expected_eps)
+    torch.testing.assert_close(loss, torch.nn.functional.mse_loss(expected_eps, eps).reshape(1))
+
+
+def test_loss_across_t_equals_one_example_at_a_time(tiny_unet):
+    _, alphas_cumprod = noise_schedule("cosine")
+    x0, noises, timesteps = images(n=1), images(n=3, seed=9), [0, 250, 999]
+
+    def predict(x_t, t):
+        return tiny_unet(x_t, torch.as_tensor(t), class_labels=torch.full((len(x_t),), 5)).sample
+
+    with torch.inference_mode():
+        losses = loss_across_t(predict, x0, noises, alphas_cumprod, timesteps)
+        assert losses.shape == (3, 3)
+        for k, t in enumerate(timesteps):
+            for n in range(3):
+                _, _, alone = prediction_loss(predict, x0, noises[n:n + 1], alphas_cumprod, t)
+                torch.testing.assert_close(losses[k, n], alone[0], rtol=1e-4, atol=1e-6)
