@@ -95,7 +95,7 @@ def attention_formula(r: dict) -> str:
     c, h, w = r["latent_shape"]
     S = r["image_side"]
     head = (f"$$A = \\mathrm{{softmax}}\\Big(\\frac{{Q K^\\top}}{{\\sqrt d}}\\Big),\\quad Q = W_Q\\,h_{{\\text{{latent}}}},"
-            f"\\ K = W_K\\,c_{{\\text{{text}}}},\\ V = W_V\\,c_{{\\text{{text}}}};\\qquad {S}\\times{S}\\times 3 = "
+            f"\\ K = W_K\\,c_{{\\text{{text}}}},\\ V = W_V\\,c_{{\\text{{text}}}}$$\n\n$${S}\\times{S}\\times 3 = "
             f"{thousands(S * S * 3)} \\to {h}\\times{w}\\times{c} = {thousands(c * h * w)}\\ "
             f"({S * S * 3 / (c * h * w):.0f}\\times)$$")
     if not tokens:
@@ -103,12 +103,15 @@ def attention_formula(r: dict) -> str:
     first, _ = tokens[0]
     row, col = np.unravel_index(int(maps[first].argmax()), maps[first].shape)
     cell = maps[:, row, col]                                                            # (L,) sums to 1
-    words = " + ".join(f"\\underbrace{{{number(float(cell[i]), 2)}}}_{{\\text{{{latex_word(t)}}}}}" for i, t in tokens[:6])
+    terms = [f"\\underbrace{{{number(float(cell[i]), 2)}}}_{{\\text{{{latex_word(t)}}}}}" for i, t in tokens[:6]]
     more = " + \\dots" if len(tokens) > 6 else ""
     rest = float(cell[max(i for i, _ in tokens) + 1:].sum())                           # the end token and padding
-    return head + (f"\n\n$$\\text{{at latent cell }}({row},{col}):\\ A = {words}{more} + "
+    # two lines (a 1024 px projector in presenter mode cut one): the first three words, then the rest
+    return head + (f"\n\n$$\\begin{{aligned}}\\text{{at latent cell }}({row},{col}):\\ A &= {' + '.join(terms[:3])}"
+                   + (f"\\\\ &\\quad + {' + '.join(terms[3:])}" if len(terms) > 3 else "") + f"{more} + "
                    f"\\underbrace{{{number(float(cell[0]), 2)}}}_{{\\langle\\text{{start}}\\rangle}} + "
-                   f"\\underbrace{{{number(rest, 2)}}}_{{\\langle\\text{{end}}\\rangle\\text{{ and padding}}}} = 1$$")
+                   f"\\underbrace{{{number(rest, 2)}}}_{{\\langle\\text{{end}}\\rangle\\text{{ and padding}}}} = 1"
+                   "\\end{aligned}$$")
 
 
 @keeps_view
