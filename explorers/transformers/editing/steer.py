@@ -75,8 +75,8 @@ def steer_view(result: dict, prompt: str):
     what = (f"r = W_U[\\text{{{r['token'].strip() or r['token']}}}]" if r["direction"] == "token" else
             "r = \\overline{x_l}(\\text{positive}) - \\overline{x_l}(\\text{negative})")
     formula = (f"$$x_{{{r['layer']}}} \\leftarrow x_{{{r['layer']}}} + \\alpha\\, s\\, \\hat r = x_{{{r['layer']}}} "
-               f"{plus(r['alpha'], 1)} \\times {number(r['stream_size'], 1)} \\times \\hat r, \\qquad {what},\\ "
-               f"|r| = {number(r['direction_norm'], 2)}$$\n\n"
+               f"{plus(r['alpha'], 1)} \\times {number(r['stream_size'], 1)} \\times \\hat r$$\n\n"
+               f"$${what},\\quad |r| = {number(r['direction_norm'], 2)}$$\n\n"
                f"s is the stream's typical size at block {r['layer']} (the median |x| over the prompt), so α = 1 adds a "
                "vector as long as the stream itself, at every position, including each new token.")
     text = (f"**Without steering:** {continued(prompt, r['continuation_before'])}\n\n"
@@ -128,9 +128,11 @@ def build_steer_part(settings: Settings, tab, layers: int) -> dict:
         tokens = gr.Slider(1, MAX_NEW_TOKENS, 20, step=1, label="tokens to write", elem_id="steer-tokens")
         run = gr.Button("Steer", variant="primary", elem_id="steer-run")
     formula = gr.Markdown(elem_id="steer-formula")
-    with gr.Row():
-        text = gr.Markdown(elem_id="steer-text")
-        bars = gr.Plot(label="next token", elem_id="steer-bars", scale=2)
+    with gr.Row():                           # side by side on a screen, stacked on a phone (min widths)
+        with gr.Column(scale=1, min_width=280):
+            text = gr.Markdown(elem_id="steer-text")
+        with gr.Column(scale=2, min_width=340):
+            bars = gr.Plot(label="next token", elem_id="steer-bars")
     inputs, outputs = [prompt, positive, negative, layer, alpha, tokens], [formula, text, bars]
     preset.select(choose_steer, inputs=preset, outputs=inputs[:5], api_visibility="undocumented").then(
         bind(show_steer, settings), inputs=inputs, outputs=outputs, api_visibility="undocumented", **HEAVY)
