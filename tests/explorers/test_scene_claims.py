@@ -14,18 +14,21 @@ def test_clip_scenes(app_scene, settings):
     clip = load_scene_clip()
 
     def matrix(start):
-        n, seed, held_out, view = app_scene("clip-scenes", start)
+        n, seed, held_out, view, temperature = app_scene("clip-scenes", start)
         images, batch = held_out_batch(n, seed, held_out)
         result = contrastive(similarity(clip.image_embeddings(images), clip.text_embeddings(
-            [s.caption for s in batch]), clip.logit_scale))
+            [s.caption for s in batch]), clip.logit_scale) / temperature)
         return n, held_out, view, result
 
     n, held_out, view, result = matrix("CLIP · the diagonal")
     assert held_out and view == "similarity" and float(recall_at(result.logits, 1)) >= 0.75   # the diagonal wins
     assert float(result.loss) < 0.5 * math.log(n)                                            # far below chance
-    n, held_out, view, result = matrix("Softmax · each row")
+    n, held_out, view, result = matrix("Softmax · each image's")
     assert view == "per image" and torch.allclose(result.per_image.sum(dim=1), torch.ones(n), atol=1e-5)
-    assert float((result.per_image.argmax(dim=1) == torch.arange(n)).float().mean()) >= 0.75  # a classifier per row
+    assert float((result.per_image.argmax(dim=1) == torch.arange(n)).float().mean()) >= 0.75  # one per image
+    sure = float(result.per_image.diagonal().mean())
+    n, held_out, view, flat = matrix("Softmax · T = 20")
+    assert float(flat.per_image.diagonal().mean()) < 0.8 * sure                               # T = 20 flattens it
     n, held_out, view, result = matrix("Vectors & Dot Products · 16 pairs")
     assert result.logits.shape == (16, 16)
 
