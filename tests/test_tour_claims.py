@@ -86,6 +86,7 @@ def test_text_to_image_stop_follows_the_prompt_and_the_reveal_does_not(settings)
     import torch
 
     from explorers.generation.text_to_image import generate
+    from models.image_pipeline import app_image_pipeline
     from models.scene_judge import COLOUR_NAMES, SLOTS, load_scene_judge, read_scenes
 
     s = stop("Latent Diffusion (Speed)", "text-to-image")
@@ -105,7 +106,12 @@ def test_text_to_image_stop_follows_the_prompt_and_the_reveal_does_not(settings)
     assert sides(s.settings) == ((7, "red"), (2, "blue"))                 # the stop's image is what it asks for
     assert "'red' and 'seven' on the left" in s.narration                 # ... and its maps are where it says
     assert [maps[w] for w in ("red", "seven", "blue", "two")] == [True, True, False, False]
-    assert sides({**s.settings, **s.reveal}) != ((7, "red"), (2, "blue"))  # at w = 0 it is not (the answer: no)
+    pipe = app_image_pipeline(settings)
+    c, h, w = pipe.latent_shape
+    pixels, latent = 3 * pipe.image_side ** 2, c * h * w
+    assert f"= {pixels:,} numbers become" in s.narration and f"= {latent}." in s.narration
+    assert f"{pixels:,}" in s.question and f"{latent}-number" in s.question
+    assert s.reveal == {"runs": "5"}                      # the reveal times one step (a link that sets it unfolds it)
 
 
 def test_batch_stop_the_5_and_the_8_pull_apart_and_one_example_alone_is_far_larger():
@@ -212,3 +218,50 @@ def test_no_noise_stop_ddpm_without_its_noise_piles_up_where_ddpm_spreads():
     spread = {name: float(value) for name, value in re.findall(r"^\| ([^|]+) \|[^|]+\|[^|]+\| ([\d.]+) \|$", note, re.M)}
     assert spread["DDPM without its noise"] < 0.05 < 1.0 < spread["DDPM (fresh noise each step)"]
     assert "DDPM without its noise" not in sampling_view(*args, s.settings["samplers"].split(","))[3]
+
+
+def denoising_stop(title_starts: str):
+    return next(x for x in SERIES.stops if x.panel == "denoising" and x.title.startswith(title_starts))
+
+
+def test_ask_stop_the_noise_is_easier_to_find_at_t_950_than_at_t_20(settings):
+    from explorers.generation.denoising.ask import asked
+
+    s = denoising_stop("What it is trained to do")
+    loss = {t: asked(settings, int(s.settings["ask_digit"]), int(t), int(s.settings["ask_seed"]), True)["loss"]
+            for t in (s.settings["ask_t"], s.reveal["ask_t"])}
+    assert loss[s.reveal["ask_t"]] < loss[s.settings["ask_t"]] / 10          # smaller, by far (0.0008 vs 0.09)
+
+
+def final_reading(settings_: dict, cuts: tuple = ()) -> tuple:
+    """The last x0_hat of the stepper's run and the digit classifier's reading of it."""
+    import torch
+
+    from explorers.generation.denoising.unet import checked_cuts, trajectory
+    from models.digit_classifier import load_digit_classifier
+    from models.digit_diffusion import load_digit_diffusion
+
+    skips, bottleneck = checked_cuts(list(cuts), load_digit_diffusion(device="cpu").config)
+    run = trajectory(int(settings_["digit"]), int(settings_["seed"]), int(settings_["steps"]), float(settings_["w"]),
+                     settings_["sampler"], "cpu", skips, bottleneck)
+    final = run["x0_hat"][-1]
+    return final, load_digit_classifier().probabilities(torch.tensor(final)[None, None]).numpy()[0]
+
+
+def test_two_samplers_stop_ddpm_draws_another_3_from_the_same_noise():
+    import numpy as np
+
+    s = denoising_stop("Same noise, two samplers")
+    assert s.settings["step"] == s.settings["steps"]                               # the last step is shown
+    ddim, read_ddim = final_reading(s.settings)
+    ddpm, read_ddpm = final_reading({**s.settings, **s.reveal})
+    assert read_ddim.argmax() == read_ddpm.argmax() == 3 and min(read_ddim[3], read_ddpm[3]) > 0.9
+    assert np.sqrt(np.mean((ddim - ddpm) ** 2)) > 0.1                              # another picture, not the same
+
+
+def test_skips_stop_cutting_4x4_keeps_the_3_and_cutting_16x16_loses_it():
+    s = denoising_stop("A U-Net's skips concatenate")
+    _, kept = final_reading(s.settings, s.settings["cut"].split(","))
+    _, lost = final_reading(s.settings, s.reveal["cut"].split(","))
+    assert kept.argmax() == 3 and kept[3] > 0.9 and "still read as a 3" in s.narration
+    assert lost.argmax() != 3 and lost[3] < 0.5

@@ -18,7 +18,7 @@ from components.checked_number import CheckedNumber
 from components.formatting import number, wrapped
 from components.formulas import GUIDANCE_LABEL, guidance_note
 from components.scenes import scenes
-from components.page import panel_frame
+from components.page import drawn_when_unfolded, fold, panel_frame
 from core.checks import MAX_SEED, checked_prompt, in_range, whole
 from core.cross_attention import cross_attention_maps, recording_cross_attention
 from core.diffusion import MAX_GUIDANCE, sampling_timesteps
@@ -37,6 +37,7 @@ OVERSHOOT_W = 4.0            # the scenes' model: above it, colours on a coloure
 SPECIAL = ("<|startoftext|>", "<|endoftext|>")
 FUNCTION_WORDS = {"a", "an", "the", "on", "and", "of", "in"}    # their maps are drawn only if nothing else is left
 MAX_MAPS = 12
+MAX_TIMED_RUNS = 15
 
 
 def word_tokens(tokenizer, prompt: str) -> list[tuple[int, str]]:
@@ -154,10 +155,12 @@ def pixel_unet(pipe) -> torch.nn.Module:
 
 @keeps_view
 @gpu(duration=60)
-def time_steps(settings: Settings, progress=gr.Progress()):
-    """One U-Net step with guidance (batch 2) in the latent space and on pixels, timed here and now (median of 5)."""
+def time_steps(settings: Settings, runs=5, progress=gr.Progress()):
+    """One U-Net step with guidance (batch 2) in the latent space and on pixels, timed here and now (the median of
+    `runs`, after one run that warms up)."""
     import time
 
+    runs = whole("timed runs", runs, 3, MAX_TIMED_RUNS)
     pipe = app_image_pipeline(settings, progress)
     d = pipe.unet.config.cross_attention_dim
     text = torch.randn((2, pipe.tokenizer.model_max_length, d), device=pipe.device, dtype=pipe.unet.dtype)
@@ -166,20 +169,20 @@ def time_steps(settings: Settings, progress=gr.Progress()):
     for name, unet, x in (("latent", pipe.unet, torch.randn((2, *pipe.latent_shape))),
                           ("pixels", unet_pixels, torch.randn((2, 3, pipe.image_side, pipe.image_side)))):
         x = x.to(pipe.device, pipe.unet.dtype)
-        runs = []
+        seconds = []
         with torch.inference_mode():
-            for _ in range(6):
+            for _ in range(runs + 1):
                 start = time.perf_counter()
                 unet(x, torch.tensor(500, device=pipe.device), encoder_hidden_states=text)
-                runs.append(time.perf_counter() - start)
-        times[name] = float(np.median(runs[1:]))                                       # the first run warms up
+                seconds.append(time.perf_counter() - start)
+        times[name] = float(np.median(seconds[1:]))                                    # the first run warms up
     c, h, w = pipe.latent_shape
     S = pipe.image_side
     return (f"**One denoising step** (batch 2: with and without the prompt), timed on this machine just now: in the "
             f"{h}×{w}×{c} latent **{1000 * times['latent']:.1f} ms**; the same U-Net (same blocks and widths, "
             f"untrained) on the {S}×{S}×3 pixels **{1000 * times['pixels']:.1f} ms**: the latent step is "
             f"**{times['pixels'] / times['latent']:.1f}× faster**, for {S * S * 3 / (c * h * w):.0f}× fewer numbers. "
-            "That is why Stable Diffusion fits on a consumer GPU.")
+            f"(median of {runs} runs each). That is why Stable Diffusion fits on a consumer GPU.")
 
 
 @user_errors
@@ -215,8 +218,9 @@ def build(settings: Settings) -> PanelLink:
             "", "Look at the maps of 'a red seven on the left and a blue two on the right': 'red' and 'seven' are read "
             "on the left, where the red seven is drawn, 'blue' and 'two' on the right. Swap the sides in the prompt "
             "('a blue two on the left and a red seven on the right'): the digits and their words' maps move "
-            "together. Then lower w to 0 and watch the prompt lose its grip, or raise it to the card's typical 7-15 "
-            "with 'a green nine on a yellow background': the green overshoots to teal. Put 'blue' in the negative "
+            "together. Then lower w to 0 and watch the prompt lose its grip, or raise it toward the map's typical 7-15 (those "
+            "are Stable Diffusion's guidance_scale = w + 1, so w = 6-14 here) with 'a green nine on a yellow "
+            "background': the green overshoots to teal. Put 'blue' in the negative "
             "prompt.",
             elem_id="t2i-formula")
         with gr.Row():
@@ -234,10 +238,7 @@ def build(settings: Settings) -> PanelLink:
         with gr.Row():
             picture = gr.Plot(label="image", elem_id="t2i-image", scale=2)
             overlays = gr.Plot(label="cross-attention per word", elem_id="t2i-maps", scale=3)
-        with gr.Row():
-            timing = gr.Button("Time one step: latent vs pixels", elem_id="t2i-time", scale=0, min_width=240)
-            timed = gr.Markdown(elem_id="t2i-timed")
-        timing.click(bind(time_steps, settings), outputs=timed, api_visibility="undocumented", **HEAVY)
+        runs, timing_part = build_timing_part(settings, tab)
         inputs, outputs = [prompt, negative, w, steps, seed], [formula, picture, overlays, note]
         scenes(inputs, {"U-Net Denoising · where is each word of a pair read?":
                         ["a red seven on the left and a blue two on the right", "", 7.5, 30, 2],
@@ -249,4 +250,19 @@ def build(settings: Settings) -> PanelLink:
               trigger_mode="always_last", **HEAVY)
         gr.api(bind(text_to_image_endpoint, settings), api_name="text_to_image", **HEAVY)
         return link_box("text-to-image", {"prompt": prompt, "negative": negative, "w": w, "steps": steps,
-                                          "seed": seed})
+                                          "seed": seed, "runs": runs}, folds=(timing_part,))
+
+
+def build_timing_part(settings: Settings, tab):
+    """The fold that times one step in the latent and on the pixels, drawn at its first unfolding (or by a link
+    that sets its runs); returns its control and the fold."""
+    with fold("How much faster is a step in the latent? Time one", "t2i-timing") as part:
+        with gr.Row():
+            runs = gr.Slider(3, MAX_TIMED_RUNS, 5, step=1, label="timed runs of each (the median is shown)",
+                             elem_id="t2i-runs")
+            timing = gr.Button("Time it again", elem_id="t2i-time", scale=0, min_width=160)
+        timed = gr.Markdown(elem_id="t2i-timed")
+    timer = bind(time_steps, settings)
+    drawn_when_unfolded(part, tab.opened, timer, [runs], [timed], **HEAVY)
+    gr.on([timing.click, runs.release], timer, inputs=runs, outputs=timed, api_visibility="undocumented", **HEAVY)
+    return runs, part

@@ -45,6 +45,13 @@ def test_the_slider_view_shows_the_same_numbers():
     assert list(curves.data[4].x) == [500, 500] and list(curves.data[3].x) == [500, 500]
 
 
+def test_the_formula_says_how_it_counts_t():
+    """t = 0 is diffusers' first noised image (the paper's x_1), not the clean x_0: the card says so."""
+    formula, *_ = jump.noised_view("digit 3", None, 0, "cosine", 0)
+    abar = float(DDPMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2").alphas_cumprod[0])
+    assert abar < 1 and "t = 0 is already one step of noise (the paper's x₁)" in formula
+
+
 def test_moving_t_slides_along_one_noise_sample():
     """Same seed, two t: both are the same eps mixed in different proportions, so x0 and eps can be solved for."""
     a, b = (np.asarray(jump.noise_endpoint("digit 5", t, "cosine", 2)["image"]) for t in (100, 600))
@@ -138,12 +145,13 @@ def test_noising_gif_has_a_frame_per_25_steps():
 def test_the_noising_formula_writes_large_and_small_numbers_as_powers_of_ten(schedule, t, alpha_bar, snr):
     _, alphas_cumprod = noise_schedule(schedule)
     shown = jump.formula(t, alphas_cumprod)
-    assert alpha_bar in shown and shown.endswith(snr)
+    assert alpha_bar in shown and shown.removesuffix("\n\n" + jump.COUNTING).endswith(snr)
     assert "e+" not in shown and "e-0" not in shown
 
 
 def test_with_no_noise_at_all_the_snr_is_infinite():
-    assert jump.formula(0, torch.ones(1000, dtype=torch.float64)).endswith(r"= \infty$$")
+    shown = jump.formula(0, torch.ones(1000, dtype=torch.float64))
+    assert shown.removesuffix("\n\n" + jump.COUNTING).endswith(r"= \infty$$")
 
 
 def test_the_latent_view_states_the_sizes_and_draws_four_pictures(sd_settings):
@@ -202,7 +210,7 @@ def test_noising_scenes(app_scene):
         return noise_endpoint(image, t, schedule, seed)
 
     clean = at("Forward Diffusion · t = 0")
-    assert clean["sqrt_alpha_bar"] > 0.999                                           # the clean digit
+    assert 0.999 < clean["sqrt_alpha_bar"] < 1                       # still clean, but one step of noise is in it
     assert at("Forward Diffusion · t = 250")["snr"] > 1                              # signal still dominates
     assert 0.4 < at("Forward Diffusion · t = 500")["sqrt_alpha_bar"] ** 2 < 0.6      # half and half
     assert at("Forward Diffusion · t = 999")["sqrt_alpha_bar"] ** 2 < 0.01           # nothing but noise

@@ -100,8 +100,10 @@ def test_the_default_w_is_the_scenes_models_own_and_the_cards_for_another(settin
 def test_the_step_timing_names_both_sizes_and_a_ratio(sd_settings):
     from explorers.generation.text_to_image import time_steps
 
-    text, = [time_steps(sd_settings)]
-    assert "8×8×4" in text and "16×16×3" in text and "× faster" in text
+    text, = [time_steps(sd_settings, 3)]
+    assert "8×8×4" in text and "16×16×3" in text and "× faster" in text and "median of 3 runs" in text
+    for runs, words in ((0, "timed runs must be between 3 and 15"), (float("nan"), "timed runs"), ("x", "timed runs")):
+        refuses(lambda: time_steps(sd_settings, runs), words)
 
 
 def test_the_coloured_background_note_says_what_the_model_does(settings):

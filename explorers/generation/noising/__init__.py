@@ -62,7 +62,7 @@ def build(settings: Settings) -> PanelLink:
         build_latent_noising(settings, choice, uploaded, t, seed)         # only with --image-model
         inputs = [choice, uploaded, t, schedule, seed]
         scenes([choice, t, schedule, seed], {
-            "Forward Diffusion · t = 0: the clean digit": ["digit 3", 0, "cosine", 0],
+            "Forward Diffusion · t = 0: one step of noise, still clean": ["digit 3", 0, "cosine", 0],
             "Forward Diffusion · t = 250: still readable": ["digit 3", 250, "cosine", 0],
             "Forward Diffusion · t = 500: half signal, half noise": ["digit 3", 500, "cosine", 0],
             "Forward Diffusion · t = 999: nothing but noise": ["digit 3", 999, "cosine", 0],

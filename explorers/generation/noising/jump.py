@@ -13,6 +13,9 @@ from core.checks import MAX_SEED, whole
 from core.diffusion import T, add_noise, image_for_noising, noise_schedule
 from models.images import UPLOAD, clean_image, read_image_file
 
+# the paper numbers the noised images x_1 … x_T; diffusers (and this panel) count t from 0, so t = 0 is x_1
+COUNTING = ("t counts from 0 as in diffusers: t = 0 is already one step of noise (the paper's x₁), t = 999 the "
+            "last (x₁₀₀₀); x₀ on the right is always the clean image.")
 GIF_EVERY = 25               # the noising-sweep GIF shows t = 0, 25, 50, ... 975, 999
 
 
@@ -35,7 +38,7 @@ def formula(t: int, alphas_cumprod: torch.Tensor) -> str:
     return (f"$${noising_formula()},\\qquad \\bar\\alpha_t = \\prod_{{s \\le t}} (1-\\beta_s)$$\n\n"
             f"$${noising_formula(abar, t, symbolic=False)},\\qquad "
             f"\\bar\\alpha_{{{t}}} = {kept},\\quad \\text{{SNR}} = \\frac{{\\bar\\alpha_t}}{{1-\\bar\\alpha_t}} = "
-            f"{significant(snr, 4)}$$")
+            f"{significant(snr, 4)}$$\n\n{COUNTING}")
 
 
 @keeps_view
