@@ -90,6 +90,27 @@ def test_the_lens_shows_paris_forming_in_the_last_blocks(smollm2):
     assert p[:20].max() < 0.01 < p[-1]
 
 
+def test_block_11_writes_a_massive_activation_at_the_first_position_and_the_lens_reads_it_flat(smollm2,
+                                                                                               language_model):
+    """What the residual panel's Try-this says (and docs/panels.md, "The odd block of SmolLM2"): block 11's MLP
+    writes a vector about 150 times the usual size into the first position, almost all along one dimension, and
+    the lens's first column is flat (' the', p 0.03, about 10 bits) from block 11 to block 28."""
+    model, _, paris, record = smollm2
+    size = write_norms(record)["stream"]                               # (L + 1, T); row l + 1: after block l
+    others = size[:, 1:].median(dim=1).values                          # (L + 1,) the usual size at each layer
+    assert size[11, 0] < 2 * others[11]                                # after block 10: an ordinary first position
+    assert 100 < size[12, 0] / others[12] < 250                        # after block 11: about 150 times the rest
+    assert record.mlp[11, 0].norm() > 0.99 * size[12, 0]               # written by block 11's MLP, not carried up
+    first = record.stream[11, 0]                                       # (d,) the first position after block 11
+    assert first.abs().max() ** 2 > 0.95 * first.pow(2).sum()          # almost all along one of the 576 dimensions
+    lens = logit_lens(model, record, paris)
+    flat = slice(12, 30)                                               # the stream after blocks 11 .. 28
+    assert {language_model.tokenizer.decode([i]) for i in lens.top_id[flat, 0].tolist()} == {" the"}
+    assert (lens.top_probability[flat, 0] - 0.03).abs().max() < 0.015
+    assert (lens.entropy[flat, 0] - 10).abs().max() < 0.5
+    assert lens.top_probability[11, 0] > 0.5 and lens.entropy[11, 0] < 2   # after block 10 it still reads a word
+
+
 def test_contributions_and_embedding_sum_to_the_final_logit_exactly(recorded):
     """With the final norm's scale held at its value for the full stream, the readout is linear."""
     model, _, target, record = recorded
