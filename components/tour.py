@@ -31,7 +31,8 @@ from urllib.parse import urlencode
 from components.deeplink import link_text, presenter_on
 
 BUNDLED = Path(__file__).resolve().parents[1] / "tours"
-FIELDS = {"card", "panel", "title", "narration", "settings", "question", "reveal", "focus"}
+FIELDS = {"card", "panel", "title", "narration", "settings", "question", "reveal", "focus", "choices", "answer"}
+MAX_CHOICES, MAX_CHOICE = 6, 40          # a class answers from a phone: a few short choices
 REQUIRED = ("panel", "title", "narration")
 # Panels renamed so that a panel's id is its module's name. Links, page paths and tour files that name the old id open
 # the panel under its new one (here, components/page.py's page_for and server/pages.py).
@@ -48,6 +49,8 @@ class Stop:
     question: str = ""
     reveal: dict = field(default_factory=dict)
     focus: str = ""
+    choices: tuple[str, ...] = ()   # a multiple-choice question (class mode); none: a short free answer
+    answer: str = ""                # what the live model shows at the reveal (tests/test_tour_claims.py checks it)
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,25 @@ def parse_stop(raw, where: str) -> Stop:
             raise ValueError(f"{where}: field {name!r} must be a table of settings, e.g. {{ T = 0.1 }}.")
     if raw.get("reveal") and not raw.get("question"):
         raise ValueError(f"{where}: a reveal needs a question.")
-    return Stop(**{**raw, "panel": current_id(raw["panel"]), "focus": current_id(raw.get("focus", "")),
+    choices, answer = checked_choices(raw, where)
+    return Stop(**{**raw, "choices": choices, "answer": answer, "panel": current_id(raw["panel"]),
+                   "focus": current_id(raw.get("focus", "")),
                    "settings": {k: link_text(v) for k, v in raw.get("settings", {}).items()},
                    "reveal": {k: link_text(v) for k, v in raw.get("reveal", {}).items()}})
+
+
+def checked_choices(raw: dict, where: str) -> tuple[tuple[str, ...], str]:
+    """A stop's choices and answer: both need a question; the answer is one of the choices when there are any."""
+    choices, answer = raw.get("choices", []), raw.get("answer", "")
+    if (choices or answer) and not raw.get("question"):
+        raise ValueError(f"{where}: choices and an answer need a question.")
+    texts = isinstance(choices, list) and all(isinstance(c, str) and 0 < len(c.strip()) <= MAX_CHOICE for c in choices)
+    if not texts or len(choices) == 1 or len(choices) > MAX_CHOICES:
+        raise ValueError(f"{where}: field 'choices' must be a list of 2 to {MAX_CHOICES} texts of at most "
+                         f"{MAX_CHOICE} characters, e.g. [\"yes\", \"no\"].")
+    if not isinstance(answer, str) or (choices and answer not in choices):
+        raise ValueError(f"{where}: field 'answer' must be a text, one of the choices when there are any.")
+    return tuple(choices), answer.strip()
 
 
 def parse_tour(text: str, name: str) -> Tour:

@@ -30,12 +30,14 @@ def test_gradient_stop_lingers_at_step_13_leaves_later_and_never_leaves_from_y_0
     k = int(s.settings["k"])
     assert abs(path.points[k]).max() < 0.15 and abs(float(path.points[-1][1])) > 1.0     # by the saddle, then off
     assert float(toy_path({**s.settings, **s.reveal}).points[-1][1]) == 0.0              # y = 0: never leaves
+    assert s.answer == "no"
 
 
 def test_gradient_descent_stop_reaches_the_bottom_and_the_reveal_diverges():
     s = stop("Gradient Descent", "descent")
     assert float(toy_path(s.settings).costs[-1]) < 1e-3
     assert toy_path({**s.settings, **s.reveal}).diverged or float(toy_path({**s.settings, **s.reveal}).costs[-1]) > 100
+    assert s.answer == "no"                                                 # the class's answer: it does not
 
 
 @pytest.mark.slow
@@ -148,7 +150,7 @@ def test_fact_neuron_stop_fires_for_michael_jordan_and_not_for_michael_phelps():
         return fire(mlp, stream(mlp, {name.capitalize(): float(settings[name])
                                       for name in ("michael", "jordan", "phelps")})).read
 
-    assert read(s.settings) == pytest.approx(1.0) and read({**s.settings, **s.reveal}) == 0.0
+    assert read(s.settings) == pytest.approx(1.0) and read({**s.settings, **s.reveal}) == 0.0 and s.answer == "no"
 
 
 def test_clip_arithmetic_stop_red_leads_blue_trails_and_seven_minus_one_does_not_lead_with_seven():
@@ -165,7 +167,7 @@ def test_clip_arithmetic_stop_red_leads_blue_trails_and_seven_minus_one_does_not
 
     shown = labels(s.settings)
     assert shown[0] == "1. red" and shown[-1] == "28. blue"
-    assert "1. seven" not in labels({**s.settings, **s.reveal})
+    assert "1. seven" not in labels({**s.settings, **s.reveal}) and s.answer == "no"
 
 
 def test_relation_stop_16_3_looks_hardest_from_it_to_trophy_and_does_not_write_trophy(language_model):
@@ -183,6 +185,7 @@ def test_relation_stop_16_3_looks_hardest_from_it_to_trophy_and_does_not_write_t
     assert (layer, head) == (int(s.reveal["layer"]), int(s.reveal["head"])) and weight > 0.5
     promoted = head_write(language_model.model, record, layer, head, query).logits.topk(20).indices.tolist()
     assert not {t for t in promoted if "trophy" in language_model.tokenizer.decode([t]).lower()}
+    assert s.answer == "no"
 
 
 def test_digit_learning_stop_a_plateau_near_0_9_then_a_fall_past_95_percent():
@@ -231,6 +234,7 @@ def test_ask_stop_the_noise_is_easier_to_find_at_t_950_than_at_t_20(settings):
     loss = {t: asked(settings, int(s.settings["ask_digit"]), int(t), int(s.settings["ask_seed"]), True)["loss"]
             for t in (s.settings["ask_t"], s.reveal["ask_t"])}
     assert loss[s.reveal["ask_t"]] < loss[s.settings["ask_t"]] / 10          # smaller, by far (0.0008 vs 0.09)
+    assert s.answer == "smaller"
 
 
 def final_reading(settings_: dict, cuts: tuple = ()) -> tuple:
@@ -257,6 +261,7 @@ def test_two_samplers_stop_ddpm_draws_another_3_from_the_same_noise():
     ddpm, read_ddpm = final_reading({**s.settings, **s.reveal})
     assert read_ddim.argmax() == read_ddpm.argmax() == 3 and min(read_ddim[3], read_ddpm[3]) > 0.9
     assert np.sqrt(np.mean((ddim - ddpm) ** 2)) > 0.1                              # another picture, not the same
+    assert s.answer == "another 3"
 
 
 def test_skips_stop_cutting_4x4_keeps_the_3_and_cutting_16x16_loses_it():
@@ -264,4 +269,4 @@ def test_skips_stop_cutting_4x4_keeps_the_3_and_cutting_16x16_loses_it():
     _, kept = final_reading(s.settings, s.settings["cut"].split(","))
     _, lost = final_reading(s.settings, s.reveal["cut"].split(","))
     assert kept.argmax() == 3 and kept[3] > 0.9 and "still read as a 3" in s.narration
-    assert lost.argmax() != 3 and lost[3] < 0.5
+    assert lost.argmax() != 3 and lost[3] < 0.5 and s.answer == "no"

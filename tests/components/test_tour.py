@@ -85,10 +85,23 @@ narration = "Two."
     ("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\nsettings = 3", "'settings' must be a table"),
     ("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\nreveal = { b = 1 }", "a reveal needs a question"),
     ("[[stop]\npanel = ", "not valid TOML"),
+    ("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\nanswer = 'yes'", "need a question"),
+    ("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\nquestion = 'q'\nchoices = ['yes']", "2 to 6 texts"),
+    ("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\nquestion = 'q'\nchoices = ['y', '']", "2 to 6 texts"),
+    ("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\nquestion = 'q'\nchoices = 'yes'", "2 to 6 texts"),
+    ("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\nquestion = 'q'\nchoices = ['a', 'b']\n"
+     "answer = 'c'", "one of the choices"),
 ])
 def test_a_broken_tour_file_is_refused_naming_the_stop_and_field(text, message):
     with pytest.raises(ValueError, match=message):
         parse_tour(text, "mine")
+
+
+def test_a_multiple_choice_question_keeps_its_choices_and_answer():
+    stop, = parse_tour("[[stop]]\npanel = 'neuron'\ntitle = 'A'\nnarration = 'n'\nquestion = 'Rise or fall?'\n"
+                       "choices = ['rise', 'fall']\nanswer = 'fall'", "mine").stops
+    assert stop.choices == ("rise", "fall") and stop.answer == "fall"
+    assert sum(bool(s.choices) for s in bundled_tours()["series"].stops) >= 5
 
 
 def test_a_stop_with_an_unknown_panel_or_a_bad_setting_is_refused():
