@@ -270,3 +270,23 @@ def test_skips_stop_cutting_4x4_keeps_the_3_and_cutting_16x16_loses_it():
     _, lost = final_reading(s.settings, s.reveal["cut"].split(","))
     assert kept.argmax() == 3 and kept[3] > 0.9 and "still read as a 3" in s.narration
     assert lost.argmax() != 3 and lost[3] < 0.5 and s.answer == "no"
+
+
+def test_field_arithmetic_stop_the_classifier_arrows_are_half_at_t_150_and_almost_nothing_at_t_900():
+    import torch
+
+    from explorers.generation.vector_field.field import field_at, grid_points, load_toy_diffusion, score
+
+    s = next(x for x in SERIES.stops if x.panel == "vector-field" and x.title == "Guidance is field arithmetic")
+    model = load_toy_diffusion(s.settings["data"])
+    grid, _ = grid_points(int(s.settings["grid"]))
+
+    def classifier_share(t: int) -> float:
+        """The mean length of the classifier's arrows over the grid, over that of the no-class arrows."""
+        at = field_at(model.network, torch.from_numpy(grid), t, int(s.settings["class"]), float(s.settings["w"]),
+                      model.no_label, model.alphas_cumprod)
+        uncond, cond = (score(at[k], model.alphas_cumprod[t]) for k in ("uncond", "cond"))
+        return float((cond - uncond).norm(dim=1).mean() / uncond.norm(dim=1).mean())
+
+    assert 0.3 < classifier_share(int(s.settings["t"])) < 0.7 and "about half as long" in s.narration
+    assert classifier_share(int(s.reveal["t"])) < 0.05 and s.answer == "almost nothing"
