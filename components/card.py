@@ -14,3 +14,10 @@ def explanation_card(title: str, intuition: str, formula: str, try_this: str, el
         live = gr.Markdown(formula, latex_delimiters=LATEX, elem_classes=["dle-formula"], elem_id=elem_id)
         gr.Markdown(f"**Try this.** {try_this}", elem_classes=["dle-explanation"])
     return live
+
+
+def part_opening(explanation: str, elem_id: str) -> gr.Markdown:
+    """Lay out the opening of a part of a panel (below the panel's card): its explanation, then its formula, which
+    is returned for the handlers' live numbers (elem_id names it)."""
+    gr.Markdown(explanation, elem_classes=["dle-explanation"])
+    return gr.Markdown(latex_delimiters=LATEX, elem_classes=["dle-formula"], elem_id=elem_id)

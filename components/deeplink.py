@@ -49,6 +49,8 @@ def parse_setting(component, raw: str):
         if unknown:
             raise ValueError(f"must be a comma-separated list of {', '.join(choices)}")
         return [choices[part] for part in picked]
+    if isinstance(component, gr.Dropdown) and component.allow_custom_value and not _choices(component):
+        return raw[:MAX_TEXT]       # built without choices, it gets them with the view: its handler checks the text
     if isinstance(component, (gr.Radio, gr.Dropdown)):
         choices = _choices(component)
         for choice in choices:
@@ -91,14 +93,21 @@ def link_follower(panel: str, names: list[str], folded: dict | None = None):
     request's referer, so the link works behind a Space's proxy too). folded: {name: default} of the controls
     inside a fold, left out of the link while at their default: a link that sets one unfolds its fold (and draws
     it), so a copied link unfolds only the parts the learner changed."""
-    folded = folded or {}
-
     def follow_link(request: gr.Request, *values):
         page = request.headers.get("referer", "") if request is not None else ""
-        kept = [None if name in folded and link_text(value) == link_text(folded[name]) else value
-                for name, value in zip(names, values)]
-        return link_for(page, panel, names, kept)
+        return link_for(page, panel, names, unfolded_only(names, values, folded or {}))
     return follow_link
+
+
+def folded_defaults(controls: dict, folds: tuple) -> dict:
+    """{name: default} of the controls laid out inside one of the folds."""
+    return {name: control.value for name, control in controls.items() if any(f.holds(control) for f in folds)}
+
+
+def unfolded_only(names: list[str], values, folded: dict) -> list:
+    """The values a link writes: a folded control's left out (None) while it is at its default."""
+    return [None if name in folded and link_text(value) == link_text(folded[name]) else value
+            for name, value in zip(names, values)]
 
 
 def link_box(panel: str, controls: dict, folds: tuple = ()) -> PanelLink:
@@ -110,9 +119,8 @@ def link_box(panel: str, controls: dict, folds: tuple = ()) -> PanelLink:
     # a slider's release as well: when a typed value is applied on leaving the box, a change event can be lost
     # among the others (seen under load), and the release carries the value the view was computed with
     triggers = [control.change for control in inputs] + [c.release for c in inputs if isinstance(c, gr.Slider)]
-    folded = {name: control.value for name, control in controls.items() if any(f.holds(control) for f in folds)}
-    gr.on(triggers, link_follower(panel, names, folded), inputs=inputs, outputs=box, trigger_mode="always_last",
-          api_visibility="undocumented", show_progress="hidden", queue=False)
+    gr.on(triggers, link_follower(panel, names, folded_defaults(controls, folds)), inputs=inputs, outputs=box,
+          trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden", queue=False)
     return PanelLink(panel, controls, box, tuple(folds))
 
 

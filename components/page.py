@@ -25,7 +25,8 @@ from html import escape
 import gradio as gr
 from gradio.context import get_blocks_context
 
-from components.deeplink import PanelLink, config_value, link_for, presenter_on, restore_updates
+from components.deeplink import (PanelLink, config_value, folded_defaults, link_for, presenter_on, restore_updates,
+                                 unfolded_only)
 from components.tour import OLD_PANEL_IDS, current_id, tour_stop
 
 
@@ -140,7 +141,8 @@ def page_opener(link: PanelLink | None, tours: dict, panels: list[str]):
         for problem in problems + (["Ignored in the link: " + "; ".join(ignored)] if ignored else []):
             gr.Warning(problem)
         page = request.headers.get("referer", "") if request is not None else ""
-        return link_for(page, link.panel, list(link.controls), [values.get(c, c.value) for c in link.controls.values()])
+        names, shown = list(link.controls), [values.get(c, c.value) for c in link.controls.values()]
+        return link_for(page, link.panel, names, unfolded_only(names, shown, folded_defaults(link.controls, link.folds)))
     return open_page
 
 

@@ -31,3 +31,17 @@ def test_chain_rule_numbers_a_gradient_step_and_a_batch(page):
     expect(page.locator("#backprop-batch-step")).to_contain_text("bridge to SGD")
     page.locator("#backprop-batch-bars").scroll_into_view_if_needed()
     save_screenshot(page, "backprop-batch")
+
+
+def test_a_typed_expression_gets_its_graph_and_gradient(page):
+    open_panel(page, "Learning · DL2–4", "Backpropagation")
+    page.locator("#backprop-graph").get_by_text("Backprop as a graph").click()           # the fold: drawn now
+    formula = page.locator("#backprop-graph-formula")
+    expect(formula).to_contain_text("w1.grad = 7.2")
+    expression = page.locator("#backprop-graph-expression textarea, #backprop-graph-expression input").first
+    expression.fill("L = (w1*x1 + b - y)**2")
+    expression.press("Enter")
+    expect(formula).to_contain_text("w1.grad = 1.2")                     # 2 (w1·x1 + b − y) · x1 = 2 · 0.3 · 2
+    expect(page.locator("#backprop-graph-step-text")).to_contain_text("Step 9 of 9")
+    page.locator("#backprop-graph-figure").scroll_into_view_if_needed()
+    save_screenshot(page, "backprop-graph")

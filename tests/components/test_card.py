@@ -2,7 +2,7 @@
 to try, in that order, with the maths delimiters every formula uses."""
 import gradio as gr
 
-from components.card import LATEX, explanation_card
+from components.card import LATEX, explanation_card, part_opening
 
 
 def markdowns(block) -> list[gr.Markdown]:
@@ -28,3 +28,12 @@ def test_the_card_is_intuition_then_formula_then_try_this():
 def test_display_maths_is_matched_before_inline_maths():
     # "$$" must be tried first: read as two inline "$", a display formula would be split in pieces
     assert [d["left"] for d in LATEX] == ["$$", "$"] and [d["display"] for d in LATEX] == [True, False]
+
+
+def test_a_parts_opening_is_its_explanation_then_its_live_formula():
+    with gr.Blocks() as demo:
+        live = part_opening("Average the examples' gradients.", "backprop-batch-formula")
+    explanation, formula = markdowns(demo)
+    assert explanation.value == "Average the examples' gradients." and explanation.elem_classes == ["dle-explanation"]
+    assert formula is live and live.elem_id == "backprop-batch-formula" and live.latex_delimiters == LATEX
+    assert live.elem_classes == ["dle-formula"]

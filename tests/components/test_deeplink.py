@@ -31,6 +31,16 @@ def test_values_outside_what_a_control_allows_are_refused(controls, name, raw, m
         parse_setting(controls[name], raw)
 
 
+def test_a_dropdown_whose_choices_come_with_the_view_takes_any_text_and_others_only_their_choices():
+    with gr.Blocks():
+        open_ended = gr.Dropdown([], value="w1", allow_custom_value=True)          # its handler checks the text
+        with_choices = gr.Dropdown(["0", "1"], value="0", allow_custom_value=True)
+    assert parse_setting(open_ended, "x · path 2 of 3") == "x · path 2 of 3"
+    assert parse_setting(open_ended, "x" * 1000) == "x" * MAX_TEXT
+    with pytest.raises(ValueError, match="one of 0, 1"):
+        parse_setting(with_choices, "7")
+
+
 def test_restore_sets_good_values_and_reports_bad_ones(controls):
     link = PanelLink("neuron", {"b": controls["b"], "f": controls["f"]}, controls["text"])
     values, ignored = restore_updates({"panel": "neuron", "b": "2", "f": "softmax", "zzz": "1"}, link)

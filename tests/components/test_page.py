@@ -134,9 +134,12 @@ def request(query: dict, referer: str = "") -> SimpleNamespace:
 
 def test_opening_a_page_says_what_its_link_could_not_apply_and_shows_its_link(page):
     open_page = page_opener(page.link, TOURS, ["descent", "neuron"])
-    assert open_page(request({"b": "1"}, "http://host/descent")) == "http://host/descent?b=1&lr=0.1"
+    assert open_page(request({"b": "1"}, "http://host/descent")) == "http://host/descent?b=1"
     with pytest.warns(UserWarning, match=r"^Ignored in the link: b='99' \(must be a number between -5 and 5\)$"):
-        assert open_page(request({"b": "99"}, "http://host/descent")) == "http://host/descent?b=0&lr=0.1"
+        assert open_page(request({"b": "99"}, "http://host/descent")) == "http://host/descent?b=0"
+    # a fold's control is written once it differs from its default, as the link box then writes it: a link copied
+    # from a page just opened unfolds only the folds its own link had unfolded
+    assert open_page(request({"lr": "0.5"}, "http://host/descent")) == "http://host/descent?b=0&lr=0.5"
 
 
 def test_the_landing_says_when_a_linked_panel_does_not_exist():

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from components.backprop_figures import example_bars
-from components.card import LATEX
+from components.card import part_opening
 from components.errors import keeps_view
 from components.formatting import percent, significant
 from components.page import PanelFrame
@@ -105,12 +105,11 @@ def explain_batch(index, activation, layer, to_neuron, from_neuron, batch_size, 
 def build_batch_part(tab: PanelFrame, controls: list, batch_size: gr.Slider, learning_rate: gr.Slider) -> None:
     """The average over a batch: its size (batch_size, made by the tab unrendered, for the scenes), the formula with
     every example's number, their bars, and one step with the average (the learning rate of the part above)."""
-    gr.Markdown("### From one example to the gradient: average over a batch\n\n"
-                "Everything above is one example's wish. The network's cost C is the average of the examples' costs "
-                "L, so the gradient of C is the average of their gradients: each example nudges each weight its own "
-                "way, and a gradient-descent step follows the average of the nudges.",
-                elem_classes=["dle-explanation"])
-    formula = gr.Markdown(latex_delimiters=LATEX, elem_classes=["dle-formula"], elem_id="backprop-batch-formula")
+    formula = part_opening("### From one example to the gradient: average over a batch\n\n"
+                           "Everything above is one example's wish. The network's cost C is the average of the "
+                           "examples' costs L, so the gradient of C is the average of their gradients: each example "
+                           "nudges each weight its own way, and a gradient-descent step follows the average of the "
+                           "nudges.", "backprop-batch-formula")
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             batch_size.render()
