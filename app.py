@@ -235,12 +235,17 @@ def checked_tours(settings: Settings, links) -> dict:
     return tours
 
 
-def tour_questions(tours: dict):
-    """(tour name, stop) -> the stop's question, for a class's results ("" where it has none)."""
-    def question(name: str, stop: int) -> str:
+def tour_stops(tours: dict):
+    """(tour name, stop) -> what a class room shows of the stop (its title, question, choices, the live model's
+    answer, the tour's length), or None when there is no such tour or stop."""
+    def describe(name: str, stop: int) -> dict | None:
         tour = tours.get(name)
-        return (tour.stops[stop - 1].question or "") if tour and 1 <= stop <= len(tour.stops) else ""
-    return question
+        if tour is None or not 1 <= stop <= len(tour.stops):
+            return None
+        here = tour.stops[stop - 1]
+        return {"title": here.title, "question": here.question, "choices": list(here.choices),
+                "answer": here.answer, "stops": len(tour.stops), "tour_title": tour.title}
+    return describe
 
 
 def page_theme():
@@ -276,7 +281,7 @@ def launch_options(settings: Settings, demo) -> dict:
                                           settings.upload_folder_mb))
     class_api = Middleware(ClassApi, rooms=rooms_for(settings.rooms_redis,
                                                      RoomLimits(settings.max_rooms, settings.max_students)),
-                           questions=tour_questions(demo.tours))
+                           stops=tour_stops(demo.tours))
     linked_pages = Middleware(LinkedPages, pages=list(demo.panel_pages),
                               page_for=page_for(demo.panel_pages, demo.tours),
                               state_for=linked_state(demo.panel_pages, demo.tours))

@@ -182,6 +182,12 @@ def prose(text: str) -> str:
     return SUBSCRIPT.sub(lambda m: f"{m[1]}<sub>{m[2] or m[3]}</sub>", escape(text))
 
 
+def class_link(tour: Tour, number: int) -> str:
+    """The lecturer's console for a class on this tour from this stop (server/class_pages.py), in a new tab."""
+    href = escape("./class/lecturer?" + urlencode({"tour": tour.name, "stop": number}))
+    return f'<a class="tour-class" href="{href}" target="_blank" rel="noopener">start a class ↗</a>'
+
+
 def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
     """The tour's bar as HTML: progress, the stop's narration and question, and the navigation links that the
     page script also drives from the keyboard (→ or space: next, ←: previous, r: reveal, f: full screen). A
@@ -206,7 +212,7 @@ def tour_bar(tour: Tour, number: int, revealed: bool, presenter: bool) -> str:
             + f' {" ".join(nav)}</div>')
     return (f'<div class="tour-bar" data-focus="{escape(stop.focus)}">{mini}'
             f'<div class="tour-head"><b>{escape(tour.title)}</b> · stop {number} of {total}{card}'
-            f'<progress value="{number}" max="{total}"></progress>{" ".join(nav)}</div>'
+            f'<progress value="{number}" max="{total}"></progress>{" ".join(nav)}{class_link(tour, number)}</div>'
             f'<h3 class="tour-title">{prose(stop.title)}</h3><p class="tour-narration">{prose(stop.narration)}</p>'
             f'{question}<details><summary>all stops</summary><ul class="tour-jump">{jump}</ul></details>'
             '<p class="tour-keys">keys: → or space next · ← previous · r reveal · f full screen</p></div>')

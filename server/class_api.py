@@ -11,14 +11,18 @@ server/fair_share.py: small JSON in, small JSON out, every refusal a 4xx with a 
     GET  /class/results.csv?code=&secret=                  -> stop, question, answer, count (nothing about students)
     POST /class/close    {"code", "secret"}                -> {}
 
-A page polls /class/state about once a second; each call is a few dict or Redis operations, no model run.
+A page polls /class/state about once a second; each call is a few dict or Redis operations, no model run. A room's
+view (state, join, go, reveal) also carries its current stop's title, question and choices from the tour (never the
+answer before the reveal); a reveal without an answer takes the tour's. The pages and the QR code are
+server/class_pages.py's; `/?join=CODE` on the app is sent to the student's page.
 """
 import csv
 import io
 import json
 from dataclasses import asdict
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
+from server.class_pages import headers_for, join_link, page_file, qr_svg
 from server.rooms import RoomError
 
 MAX_BODY = 4096                  # bytes of a request body: codes, ids and short answers only
@@ -46,60 +50,91 @@ def stop_number(value) -> int:
 
 
 class ClassApi:
-    """ASGI middleware: /class/... answered from `rooms`; `questions(tour, stop)` gives a stop's question for the
-    results (or "" when the tour has none there)."""
+    """ASGI middleware: /class/... answered from `rooms`; `stops(tour, stop)` describes a tour's stop as
+    {"title", "question", "choices", "answer", "stops": how many the tour has}, or None when there is no such tour
+    or stop."""
 
-    def __init__(self, app, rooms, questions=lambda tour, stop: ""):
-        self.app, self.rooms, self.questions = app, rooms, questions
+    def __init__(self, app, rooms, stops=lambda tour, stop: {}):
+        self.app, self.rooms, self.stops = app, rooms, stops
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "") if scope["type"] == "http" else ""
+        query = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
+        if path.rstrip("/") == "" and "join" in query and scope["type"] == "http":    # /?join=CODE: a phone
+            await respond(send, 307, "", "html", [(b"location", f"./class/student?code={quote(query['join'][:20])}"
+                                                   .encode("latin-1", "replace"))])
+            return
         if PREFIX not in path:
             await self.app(scope, receive, send)
             return
         action = path.rsplit(PREFIX, 1)[1]
-        query = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
         try:
             body = await read_limited(receive) if scope["method"] == "POST" else b""
-            status, payload, kind = 200, *self.answer(scope["method"], action, query, body)
+            status, (payload, kind) = 200, self.answer(scope, action, query, body)
         except ValueError as error:                  # a RoomError, or a code or an answer the rules refuse
             status, payload, kind = 400, {"detail": str(error)}, "json"
         except LookupError:
             status, payload, kind = 404, {"detail": f"No class route {action!r}."}, "json"
         await respond(send, status, payload, kind)
 
-    def answer(self, method: str, action: str, query: dict, body: bytes):
+    def answer(self, scope: dict, action: str, query: dict, body: bytes):
         """(payload, kind) for one route; RoomError for a refusal, LookupError for an unknown route."""
-        rooms = self.rooms
+        rooms, method = self.rooms, scope["method"]
         if method == "GET" and action == "state":
-            view = rooms.view(query.get("code"))
+            view = self.described(rooms.view(query.get("code")))
             mine = rooms.my_answer(query["code"], query["student"]) if query.get("student") else None
-            return {**asdict(view), "my_answer": mine}, "json"
+            return {**view, "my_answer": mine}, "json"
         if method == "GET" and action == "tally":
             rows = rooms.tally(query.get("code"), stop_number(query.get("stop")), query.get("secret"))
             return {"rows": rows}, "json"
         if method == "GET" and action == "results.csv":
             return self.results_csv(query.get("code"), query.get("secret")), "csv"
+        if method == "GET" and action == "qr.svg":
+            rooms.view(query.get("code"))                       # a room that is open: nothing else gets a QR code
+            return qr_svg(join_link(scope, query["code"])), "svg"
+        if method == "GET":
+            return page_file(action)
         if method != "POST":
             raise LookupError(action)
-        data = read_json(body)
+        return self.act(action, read_json(body))
+
+    def act(self, action: str, data: dict):
+        """A POST: open, join, answer, or one of the lecturer's moves (they answer with the room's view)."""
+        rooms, code = self.rooms, data.get("code")
         if action == "open":
-            code, secret = rooms.open(str(data.get("tour", ""))[:64])
+            tour = str(data.get("tour", ""))[:64]
+            if self.stops(tour, 1) is None:
+                raise RoomError(f"There is no tour {tour[:40]!r} on this server: start the class from a tour's bar.")
+            code, secret = rooms.open(tour)
             return {"code": code, "secret": secret}, "json"
         if action == "join":
-            return asdict(rooms.join(data.get("code"), data.get("student"))), "json"
+            return self.described(rooms.join(code, data.get("student"))), "json"
         if action == "answer":
-            return {"answer": rooms.answer(data.get("code"), data.get("student"), data.get("answer"))}, "json"
+            return {"answer": rooms.answer(code, data.get("student"), data.get("answer"))}, "json"
         if action == "go":
-            rooms.go_to(data.get("code"), data.get("secret"), stop_number(data.get("stop")))
+            stop = stop_number(data.get("stop"))
+            tour = rooms.view(code).tour
+            if self.stops(tour, stop) is None:
+                raise RoomError(f"The tour {tour[:40]!r} has no stop {stop}.")
+            rooms.go_to(code, data.get("secret"), stop)
         elif action == "reveal":
-            rooms.reveal(data.get("code"), data.get("secret"), str(data.get("answer", "")))
+            view = rooms.view(code)
+            told = str(data.get("answer") or (self.stops(view.tour, view.stop) or {}).get("answer", ""))
+            rooms.reveal(code, data.get("secret"), told)
         elif action == "close":
-            rooms.close(data.get("code"), data.get("secret"))
+            rooms.close(code, data.get("secret"))
             return {}, "json"
         else:
             raise LookupError(action)
-        return asdict(rooms.view(data.get("code"))), "json"
+        return self.described(rooms.view(code)), "json"
+
+    def described(self, view) -> dict:
+        """The room's view with its stop's title, question and choices; never the stop's answer (model_answer
+        carries it once it is revealed)."""
+        stop = self.stops(view.tour, view.stop) or {}
+        return {**asdict(view), "title": stop.get("title", ""), "question": stop.get("question", ""),
+                "choices": list(stop.get("choices", ())), "stops": stop.get("stops", 0),
+                "tour_title": stop.get("tour_title", "")}
 
     def results_csv(self, code, secret) -> str:
         tour = self.rooms.view(code).tour
@@ -107,7 +142,7 @@ class ClassApi:
         writer = csv.writer(out)
         writer.writerow(["stop", "question", "answer", "count"])
         for stop, answer, count in self.rooms.results(code, secret):
-            writer.writerow([stop, self.questions(tour, stop), answer, count])
+            writer.writerow([stop, (self.stops(tour, stop) or {}).get("question", ""), answer, count])
         return out.getvalue()
 
 
@@ -126,13 +161,9 @@ async def read_limited(receive) -> bytes:
     return b"".join(chunks)
 
 
-async def respond(send, status: int, payload, kind: str) -> None:
-    if kind == "csv":
-        body, content_type = payload.encode(), b"text/csv; charset=utf-8"
-        extra = [(b"content-disposition", b'attachment; filename="class-results.csv"')]
-    else:
-        body, content_type, extra = json.dumps(payload).encode(), b"application/json", []
+async def respond(send, status: int, payload, kind: str, extra: list | None = None) -> None:
+    body = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                            (b"cache-control", b"no-store"), *extra]})
+                "headers": [*headers_for(kind), (b"content-length", str(len(body)).encode()),
+                            (b"cache-control", b"no-store"), *(extra or [])]})
     await send({"type": "http.response.body", "body": body})

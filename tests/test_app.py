@@ -112,6 +112,9 @@ def test_class_rooms_are_served_by_the_app_in_redis_when_asked(settings, redis_u
         call(two, "/class/answer", {"code": room["code"], "student": "phone-0000-abcd", "answer": " Rise"})
         rows = list(csv.reader(io.StringIO(call(one, f"/class/results.csv?code={room['code']}&secret={room['secret']}"))))
         question = demo.tours["series"].stops[1].question
+        state = json.loads(call(two, f"/class/state?code={room['code']}"))
+        assert (state["title"], state["question"], state["stops"]) == \
+            (demo.tours["series"].stops[1].title, question, len(demo.tours["series"].stops))
     assert rows == [["stop", "question", "answer", "count"], ["2", question, "rise", "1"]] and question
     with served(replace(settings, warm_up=False)) as (local, _):
         assert "code" in json.loads(call(local, "/class/open", {"tour": "series"}))
@@ -186,7 +189,8 @@ def test_heavy_model_events_share_one_queue_slot_and_light_ones_keep_their_own(s
     by_name = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
     heavy = {"attention", "next_token", "logit_lens", "trace", "landscape", "denoise", "cfg_sweep", "edit_fact", "steer",
              "text_to_image"}
-    light = {"neuron", "forward", "backprop", "descend", "analogy", "noise", "clip_similarity", "playground_train"}
+    light = {"neuron", "forward", "backprop", "compute_graph", "descend", "analogy", "noise", "clip_similarity",
+             "playground_train"}
     for name in heavy:
         assert (by_name[name].concurrency_id, by_name[name].concurrency_limit) == (HEAVY["concurrency_id"], 1), name
     for name in light:
@@ -199,8 +203,8 @@ def test_the_public_api_is_exactly_the_documented_endpoints(settings):
     """A UI handler named like an endpoint would take its name and push the endpoint to '/trace_1': checked here."""
     demo = app.create_app(settings)
     public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public" and fn.api_name}
-    assert public == {"neuron", "forward", "descend", "landscape", "backprop", "analogy", "next_token", "attention",
-                      "logit_lens", "trace", "noise", "denoise", "cfg_sweep", "vector_field", "sample_paths",
+    assert public == {"neuron", "forward", "descend", "landscape", "backprop", "compute_graph", "analogy", "next_token",
+                      "attention", "logit_lens", "trace", "noise", "denoise", "cfg_sweep", "vector_field", "sample_paths",
                       "edit_fact", "steer", "clip_similarity", "text_to_image", "latent_noise", "text_cfg_sweep",
                       "playground_train"}
 

@@ -190,3 +190,8 @@ def test_a_teachers_tour_file_is_offered_and_a_broken_one_stops_the_start(settin
         app.create_app(replace(settings, tour=str(own)))
     with pytest.raises(ValueError, match="No tour file at"):
         app.create_app(replace(settings, tour=str(tmp_path / "missing.toml")))
+
+
+def test_the_bar_links_to_a_class_console_on_this_tour_from_this_stop():
+    bar = tour_bar(bundled_tours()["series"], 9, False, False)
+    assert '<a class="tour-class" href="./class/lecturer?tour=series&amp;stop=9" target="_blank"' in bar

@@ -14,6 +14,15 @@ from server.class_api import MAX_BODY, ClassApi
 from server.rooms import MemoryRooms, RedisRooms, RoomLimits
 
 QUESTIONS = {1: "Which token takes almost all the probability?", 2: "Will the neuron still write basketball?"}
+STOPS = {1: {"title": "Softmax", "question": QUESTIONS[1], "choices": [], "answer": "Paris"},
+         2: {"title": "A fact's neuron", "question": QUESTIONS[2], "choices": ["yes", "no"], "answer": "no"},
+         3: {"title": "No question here", "question": "", "choices": [], "answer": ""}}
+
+
+def tour_stop(tour: str, stop: int):
+    """The lookup app.py gives the middleware: one tour, 'series', of three stops."""
+    return {**STOPS[stop], "stops": len(STOPS), "tour_title": "Three stops"} if tour == "series" and stop in STOPS \
+        else None
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -21,7 +30,7 @@ def client(request):
     rooms = (MemoryRooms(RoomLimits()) if request.param == "memory" else
              RedisRooms(request.getfixturevalue("redis_url"), prefix=f"api-{uuid.uuid4().hex[:8]}:"))
     inner = Starlette(routes=[Route("/", lambda request: PlainTextResponse("the app"))])
-    return TestClient(ClassApi(inner, rooms, lambda tour, stop: QUESTIONS.get(stop, "")))
+    return TestClient(ClassApi(inner, rooms, tour_stop))
 
 
 def test_a_class_over_http_from_open_to_the_results(client):
@@ -77,3 +86,50 @@ def test_malformed_and_huge_bodies_are_refused(client):
     assert "JSON object" in client.post("/class/open", json=[1, 2]).json()["detail"]
     response = client.post("/class/answer", content=b"{" + b" " * (MAX_BODY + 10) + b"}")
     assert response.status_code == 400 and f"larger than {MAX_BODY}" in response.json()["detail"]
+
+
+def test_a_rooms_view_carries_its_stops_question_and_choices_but_not_its_answer_before_the_reveal(client):
+    room = client.post("/class/open", json={"tour": "series"}).json()
+    code, secret = room["code"], room["secret"]
+    joined = client.post("/class/join", json={"code": code, "student": "phone-0000-abcd"}).json()
+    assert (joined["title"], joined["question"], joined["choices"], joined["stops"]) == ("Softmax", QUESTIONS[1], [], 3)
+    moved = client.post("/class/go", json={"code": code, "secret": secret, "stop": 2}).json()
+    assert (moved["question"], moved["choices"], moved["model_answer"]) == (QUESTIONS[2], ["yes", "no"], "")
+    state = client.get("/class/state", params={"code": code, "student": "phone-0000-abcd"}).json()
+    assert state["choices"] == ["yes", "no"] and "no" not in [v for k, v in state.items() if k != "choices"]
+    revealed = client.post("/class/reveal", json={"code": code, "secret": secret}).json()     # the tour's answer
+    assert (revealed["revealed"], revealed["model_answer"]) == (True, "no")
+    assert "has no stop 4" in client.post("/class/go", json={"code": code, "secret": secret, "stop": 4}).json()["detail"]
+    assert "no tour 'nope'" in client.post("/class/open", json={"tour": "nope"}).json()["detail"]
+
+
+def test_the_qr_code_is_an_svg_of_the_join_link_for_an_open_room_only(client):
+    code = client.post("/class/open", json={"tour": "series"}).json()["code"]
+    response = client.get("/class/qr.svg", params={"code": code.lower()}, headers={"host": "hall.example:7860"})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/svg+xml"
+    assert response.text.startswith("<svg") and f"http://hall.example:7860/?join={code}" in response.text
+    for bad in ("<script>", "ZZZZZ", ""):
+        response = client.get("/class/qr.svg", params={"code": bad})
+        assert response.status_code == 400 and response.json()["detail"], bad
+
+
+def test_the_pages_are_plain_files_that_run_only_their_own_script(client):
+    """The code in the address is read by the page's script, never written into the page by the server."""
+    for page, script in (("student", "student.js"), ("lecturer", "lecturer.js")):
+        response = client.get(f"/class/{page}", params={"code": "<script>alert(1)</script>", "tour": "<b>x</b>"})
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+        assert "alert(1)" not in response.text and "<b>x</b>" not in response.text
+        assert f'<script src="{script}"></script>' in response.text and "innerHTML" not in response.text
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        assert "<script>" not in response.text            # no inline script: the policy would refuse it anyway
+        assert client.get(f"/class/{script}").headers["content-type"].startswith("text/javascript")
+    assert "innerHTML" not in "".join(client.get(f"/class/{name}").text for name in ("class.js", "student.js",
+                                                                                     "lecturer.js"))
+    assert client.get("/class/class.css").headers["content-type"].startswith("text/css")
+    assert client.get("/class/../app.py").status_code == 404
+
+
+def test_a_join_link_on_the_app_leads_to_the_students_page(client):
+    response = client.get("/", params={"join": "k7pq2"}, follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "./class/student?code=k7pq2"
+    assert client.get("/").text == "the app"

@@ -1,0 +1,97 @@
+"""Class mode in one Chromium, on the one app the browser tests share: the lecturer's console (1024 px) and two
+students' phones (390 px), each student in a context of their own (the anonymous id lives in the browser's storage).
+The lecturer starts a class at a multiple-choice stop followed by a free-answer one; the students join (one by the
+join link, one by typing the code), answer (one right, one wrong), the histogram counts them, the reveal marks the
+model's answer with the share that predicted it, the students see it, ▶ takes everyone to the next question, and
+answers written as HTML, a script or a Markdown link are shown on the lecturer's page as the characters they are."""
+import re
+from urllib.parse import urlparse
+
+from playwright.sync_api import expect
+
+from components.tour import bundled_tours
+from tests.browser.conftest import LOCAL_HOSTS
+from tests.browser.helpers import save_screenshot
+
+HOSTILE = ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>", "[click me](javascript:alert(3))"]
+
+
+def choice_then_free_question() -> int:
+    """The first stop of the series with choices whose next stop asks a free question."""
+    stops = bundled_tours()["series"].stops
+    return next(i for i in range(1, len(stops)) if stops[i - 1].choices and stops[i].question and not stops[i].choices)
+
+
+def open_page(browser, url: str, width: int, outside: list, dialogs: list):
+    context = browser.new_context(viewport={"width": width, "height": 900 if width > 500 else 844})
+    context.on("request", lambda r: outside.append(r.url) if (urlparse(r.url).hostname or "") not in LOCAL_HOSTS
+               and r.url.startswith(("http", "ws")) else None)
+    page = context.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept() if d.type == "confirm" else d.dismiss()))
+    page.goto(url)
+    return page
+
+
+def test_a_class_answers_sees_the_reveal_and_follows_the_lecturer(browser, app_url):
+    number = choice_then_free_question()
+    stop, after = bundled_tours()["series"].stops[number - 1], bundled_tours()["series"].stops[number]
+    right, wrong = stop.answer, next(c for c in stop.choices if c != stop.answer)
+    outside, dialogs = [], []
+    lecturer = open_page(browser, f"{app_url}/class/lecturer?tour=series&stop={number}", 1024, outside, dialogs)
+    expect(lecturer.locator("#start-tour")).to_have_text("series")
+    save_screenshot(lecturer, "class-lecturer-start-1024")
+    lecturer.get_by_role("button", name="Start a class").click()
+    expect(lecturer.locator("#code")).to_have_text(re.compile(r"^[A-Z2-9]{5}$"))
+    code = lecturer.locator("#code").inner_text()
+    assert f"code={code}&secret=" in lecturer.url                      # the console lives in the fragment
+    expect(lecturer.locator("#question")).to_have_text(stop.question)
+    assert lecturer.locator("#qr").evaluate("img => img.complete && img.naturalWidth > 0")
+
+    one = open_page(browser, f"{app_url}/?join={code}", 390, outside, dialogs)        # the join link (the QR's)
+    two = open_page(browser, f"{app_url}/class/student", 390, outside, dialogs)       # the code typed
+    expect(two.locator("#code-input")).to_be_visible()
+    save_screenshot(two, "class-student-join-390")
+    two.locator("#code-input").fill(code.lower())
+    two.get_by_role("button", name="Join").click()
+    for phone in (one, two):
+        expect(phone.locator("#question")).to_have_text(stop.question)
+    one.get_by_role("button", name=right).click()
+    two.get_by_role("button", name=wrong).click()
+    expect(two.locator("#mine")).to_contain_text(f"your answer: {wrong}")
+    two.reload()                                                        # the anonymous id keeps the answer
+    expect(two.locator("#mine")).to_contain_text(f"your answer: {wrong}")
+
+    expect(lecturer.locator("#count")).to_have_text("2 of 2 answered")
+    expect(lecturer.locator(".bar", has_text=right).locator(".bar-count")).to_have_text("1 · 50 %")
+    lecturer.get_by_role("button", name="reveal").click()
+    expect(lecturer.locator(".bar.model .bar-label")).to_have_text(right)
+    expect(lecturer.locator("#share")).to_contain_text("50 % of the room predicted the model's answer")
+    expect(one.locator("#model")).to_have_text(f"The model's answer: {right} · you predicted it ✓")
+    expect(two.locator("#model")).to_have_text(f"The model's answer: {right}")
+    expect(two.locator("#share")).to_contain_text("50 %")
+    expect(lecturer.locator("#panel-link")).to_have_attribute("href", f"../?tour=series&stop={number}&reveal=1")
+    save_screenshot(lecturer, "class-lecturer-1024")
+    save_screenshot(one, "class-student-390")
+
+    lecturer.get_by_role("button", name="▶").click()
+    for phone in (one, two):
+        expect(phone.locator("#question")).to_have_text(after.question)
+    expect(one.locator("#panel-link")).to_have_attribute("href", f"../?tour=series&stop={number + 1}")
+    for said in HOSTILE[:2]:                                            # a changed answer replaces the first
+        one.locator("#free-input").fill(said)
+        one.get_by_role("button", name="Send").click()
+        expect(lecturer.locator("#bars .bar-label")).to_have_text([said.lower()])
+    two.locator("#free-input").fill(HOSTILE[2])
+    two.get_by_role("button", name="Send").click()
+    expect(lecturer.locator("#bars .bar-label")).to_have_count(2)
+    expect(lecturer.locator("#bars")).to_contain_text(HOSTILE[2])
+    assert lecturer.locator("#bars img, #bars script, #bars a").count() == 0
+    save_screenshot(lecturer, "class-lecturer-free-answers-1024")
+    save_screenshot(two, "class-student-free-answer-390")
+
+    lecturer.get_by_role("button", name="close the class").click()
+    expect(lecturer.locator("#status")).to_contain_text(f"The class {code} is closed")
+    expect(one.locator("#status")).to_contain_text("The class has ended")
+    assert [d for d in dialogs if "Close the class" not in d] == [] and outside == []
+    for page in (lecturer, one, two):
+        page.context.close()
