@@ -290,3 +290,17 @@ def test_field_arithmetic_stop_the_classifier_arrows_are_half_at_t_150_and_almos
 
     assert 0.3 < classifier_share(int(s.settings["t"])) < 0.7 and "about half as long" in s.narration
     assert classifier_share(int(s.reveal["t"])) < 0.05 and s.answer == "almost nothing"
+
+
+def test_two_paths_stop_x_grad_is_one_paths_product_then_the_sum_of_both_and_flips_sign():
+    from core.compute_graph import compute_graph, path_product, paths_to, snapshot
+
+    s = next(x for x in SERIES.stops if x.panel == "backprop" and x.title.startswith("Two paths"))
+    graph = compute_graph(s.settings["expr"], s.settings["vals"])
+    x = next(i for i in graph.variables if graph.nodes[i].name == "x")
+    products = [path_product(graph, path) for path in paths_to(graph, x)]
+    before, after = (snapshot(graph, int(k)).grads[x] for k in (s.settings["step"], s.reveal["step"]))
+    assert len(products) == 2 and before == pytest.approx(0.0645, abs=5e-5) and "0.0645" in s.narration
+    assert sorted(round(p, 3) for p in products) == [-0.111, 0.064] and "−0.111" in s.narration
+    assert after == pytest.approx(sum(products)) == pytest.approx(graph.grads[x]) and after < 0
+    assert s.answer == "below 0: its sign flips"
