@@ -116,7 +116,9 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, abar_t, abar_prev, clip: boo
         x0_hat = x0_hat.clamp(-1, 1)                                      # images live in [-1, 1]
         eps = (x_t - abar_t.sqrt() * x0_hat) / (1 - abar_t).sqrt()        # the noise that this x0_hat implies
     sigma = eta * ((1 - abar_prev) / (1 - abar_t)).sqrt() * (1 - abar_t / abar_prev).sqrt()   # 0 for DDIM
-    x_prev = abar_prev.sqrt() * x0_hat + (1 - abar_prev - sigma ** 2).sqrt() * eps   # same direction, less of it
+    # for DDPM (eta = 1) 1 - abar_prev - sigma^2 is a difference of near-equal numbers when abar_t is tiny: float32
+    # can take it just below 0, and its square root would be NaN
+    x_prev = abar_prev.sqrt() * x0_hat + (1 - abar_prev - sigma ** 2).clamp(min=0).sqrt() * eps   # same direction
     if eta != 0:
         if z is None:
             raise ValueError("ddim_step with eta > 0 adds fresh noise: pass z, shaped like x_t.")

@@ -157,10 +157,12 @@ def test_the_bar_escapes_the_files_text():
 
 
 def test_a_subscript_in_a_stops_text_is_shown_as_one():
-    """Stop 30 read 'x_t = √ᾱ_t·x₀' with its underscores; the series writes x with a subscript t."""
+    """A stop read 'x_t = √ᾱ_t·x₀' with its underscores; the series writes x with a subscript t."""
     assert prose("x_t = √ᾱ_t·x₀ + ε_{cond} − W_down <b>") == ("x<sub>t</sub> = √ᾱ<sub>t</sub>·x₀ + ε<sub>cond</sub> − "
                                                             "W<sub>down</sub> &lt;b&gt;")
-    bar = tour_bar(bundled_tours()["series"], 30, False, False)
+    tour = bundled_tours()["series"]
+    number = next(i for i, stop in enumerate(tour.stops, 1) if "x_t" in stop.narration)
+    bar = tour_bar(tour, number, False, False)
     assert "x<sub>t</sub>" in bar and "_t" not in bar.split("tour-narration")[1].split("</p>")[0]
 
 
