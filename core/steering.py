@@ -7,6 +7,13 @@ so α = 1 adds a vector as long as the stream itself. The direction is either
 - the difference of the mean stream of two contrasting prompts at block l (Turner et al. 2023's activation
   addition, averaged over positions): r = mean_t x_l("I love this") − mean_t x_l("I hate this"), or
 - a token's unembedding row W_U[token]: the direction the final layer reads as that token.
+
+Each contrast prompt is read after one fixed leading token (LEAD, a newline), and the mean runs over the prompt's own
+positions only. The first position of any text is special: many models make it an attention sink, and SmolLM2-135M's
+block 11 writes a vector of size about 22,700 there (about 150 times every other position) whatever the token is.
+Read alone, a one-token prompt ("Paris", "London") has no other position, so from block 11 on its mean IS the sink
+and r would be the difference of two sink vectors (size 1,113, cosine −1.00 with the sink), which steers nothing.
+After the lead, the sink is the lead's position, the same in both prompts, and the mean skips it.
 """
 from dataclasses import dataclass
 
@@ -16,6 +23,7 @@ from core.transformer import hooks, layout, right_padded, run_to
 
 MAX_ALPHA = 2.0        # α = 1 already doubles the stream's size: past about 0.5 the text breaks down
 MAX_NEW_TOKENS = 40
+LEAD = "\n"            # read before each contrast prompt: its position takes the first-position sink, the mean skips it
 
 
 @dataclass(frozen=True)
@@ -38,16 +46,17 @@ def streams_at(model, layer: int, texts: list[list[int]]) -> list[torch.Tensor]:
     return [x[b, :len(t)] for b, t in enumerate(texts)]
 
 
-def direction_and_size(model, layer: int, prompt: list[int], positive: list[int],
-                       negative: list[int] | None) -> tuple[torch.Tensor, float]:
-    """r (d,) = mean_t x_l(positive) − mean_t x_l(negative), or W_U[positive's first token] without a negative;
-    and s, the median |x_l| over the prompt's positions."""
-    streams = streams_at(model, layer, [prompt, positive] + ([negative] if negative else []))
-    if negative:
-        direction = streams[1].mean(0) - streams[2].mean(0)
-    else:
-        direction = token_direction(model, positive[0])
-    return direction, float(streams[0].norm(dim=-1).median())
+def direction_and_size(model, layer: int, prompt: list[int], positive: list[int], negative: list[int] | None,
+                       lead: list[int]) -> tuple[torch.Tensor, float]:
+    """r (d,) = mean_t x_l(positive) − mean_t x_l(negative), each prompt read after the `lead` tokens and the mean
+    taken over its own positions; or W_U[positive's first token] without a negative. And s, the median |x_l| over
+    the prompt's positions."""
+    streams = streams_at(model, layer, [prompt] + ([lead + positive, lead + negative] if negative else []))
+    size = float(streams[0].norm(dim=-1).median())
+    if not negative:
+        return token_direction(model, positive[0]), size
+    own = len(lead)                                                        # the lead's positions are skipped
+    return streams[1][own:].mean(0) - streams[2][own:].mean(0), size       # (d,), s
 
 
 def token_direction(model, token: int) -> torch.Tensor:

@@ -167,6 +167,24 @@ def test_the_eiffel_trace(eiffel_trace, smollm2):
     assert float(trace.restored[:10, span[0]:span[1]].max()) > 0.4          # early subject tokens carry the fact
 
 
+@pytest.mark.slow
+def test_the_residual_cards_trace_sentence(eiffel_trace, smollm2, language_model):
+    """The residual panel's *Try this* (explorers/transformers/residual/lens.py), measured: on SmolLM2 the subject's
+    last token (' Tower') brings Paris back hardly at all; 'iffel' does through block 20, and the last token takes
+    over from block 23. With MLP outputs, only block 0's MLP at 'iffel' brings much back."""
+    model, ids, span, target = smollm2
+    trace, tower, iffel = eiffel_trace.restored, span[1] - 1, span[1] - 2           # (L, T)
+    assert [language_model.tokenizer.decode([ids[p]]) for p in (iffel, tower)] == ["iffel", " Tower"]
+    assert (eiffel_trace.corrupted, eiffel_trace.clean) == pytest.approx((0.04, 0.70), abs=0.005)
+    assert float(trace[:, tower].max()) == pytest.approx(0.05, abs=0.005)
+    assert 0.445 <= float(trace[:21, iffel].min()) and float(trace[:21, iffel].max()) < 0.645
+    assert float(trace[:23, -1].max()) < 0.1 and float(trace[23, -1]) == pytest.approx(0.77, abs=0.005)
+    mlp = causal_trace(model, ids, span, target, "mlp").restored                     # (L, T)
+    assert float(mlp[0, iffel]) == pytest.approx(0.30, abs=0.005)
+    mlp[0, iffel] = 0
+    assert float(mlp.max()) < 0.095
+
+
 def test_hooks_are_removed_after_a_failing_trace(smollm2):
     model, ids, span, target = smollm2
     input_ids = torch.tensor([ids])

@@ -126,7 +126,8 @@ def test_steering_reports_the_models_own_numbers_and_no_steering_changes_nothing
 
 
 def test_the_love_hate_direction_moves_the_review_both_ways(handlers, language_model):
-    """The scene's claim, measured: +0.3 makes 'great' likelier than without steering, −0.3 less likely."""
+    """The scene's claim, measured: at block 6, +0.3 makes the movie 'a dream come true', −0.3 'a nightmare'; the card
+    shows the mean over each contrast prompt's own tokens, read after a newline, which is what core computes."""
     steer = handlers[1]
     prompt, positive, negative, layer, _ = STEERS["love − hate: the review turns warm (α < 0: cold)"]
 
@@ -135,6 +136,18 @@ def test_the_love_hate_direction_moves_the_review_both_ways(handlers, language_m
     assert warm["continuation_before"] == cold["continuation_before"]
     formula = handlers[4](prompt, positive, negative, layer, -0.3, 12)[0]          # the panel's card
     assert "\\hat r = x_{6} − 0.3 \\times" in formula and "+ −" not in formula        # not "+ −0.3"
+    assert "\\sum_{t=1}^{T_p} x_l(\\text{newline},\\, p)_t" in formula and "read after a newline" in formula
+
+
+def test_the_paris_london_preset_steers_to_paris_at_its_block_and_past_block_11(handlers):
+    """Two one-token prompts: read alone, from block 11 on they would be SmolLM2's first-position sink only and steer
+    nothing (tests/core/test_steering.py); after the newline the trip goes to Paris at block 6 and at block 12."""
+    prompt, positive, negative, layer, alpha = STEERS["Paris − London: the trip goes to Paris"]
+    for block in (layer, 12):
+        result = handlers[1](prompt, positive, negative, block, alpha, 8)
+        before, after = (dict(result[side]).get(" Paris", 0.0) for side in ("top_before", "top_after"))
+        assert result["continuation_before"].startswith(" Rome") and result["continuation_after"].startswith(" Paris")
+        assert after > max(2 * before, 0.05)
 
 
 def test_a_token_direction_makes_that_token_likelier(handlers):

@@ -9,7 +9,7 @@ from components.events import bind
 from components.formatting import continued, number, plus
 from core.checks import in_range, whole
 from core.sampling import top_k
-from core.steering import MAX_ALPHA, MAX_NEW_TOKENS, direction_and_size, greedy, steering
+from core.steering import LEAD, MAX_ALPHA, MAX_NEW_TOKENS, direction_and_size, greedy, steering
 from core.tokens import shown_token, tokenize
 from models.language import LanguageModel, app_language_model
 from models.settings import Settings
@@ -52,7 +52,8 @@ def steer(lm: LanguageModel, prompt, positive, negative, layer, alpha, tokens) -
     ids = checked(lm, prompt, "prompt")
     plus = checked(lm, positive, "positive prompt (or a word whose direction to add)")
     minus = checked(lm, negative, "negative prompt") if isinstance(negative, str) and negative.strip() else None
-    direction, size = direction_and_size(lm.model, layer, ids, plus, minus)
+    lead = lm.tokenizer(LEAD, add_special_tokens=False).input_ids        # the newline each contrast prompt follows
+    direction, size = direction_and_size(lm.model, layer, ids, plus, minus, lead)
     steered = steering(layer, direction, size, alpha)
     before, plain = unsteered(lm, tuple(ids), tokens)
     after, pushed = greedy(lm.model, ids, tokens, steered)
@@ -73,12 +74,17 @@ def steer_view(result: dict, prompt: str):
     """The formula with the live numbers, the two continuations, and the bars."""
     r = result
     what = (f"r = W_U[\\text{{{r['token'].strip() or r['token']}}}]" if r["direction"] == "token" else
-            "r = \\overline{x_l}(\\text{positive}) - \\overline{x_l}(\\text{negative})")
+            "r = \\overline{x_l}(\\text{positive}) - \\overline{x_l}(\\text{negative}),\\quad "
+            "\\overline{x_l}(p) = \\frac{1}{T_p} \\sum_{t=1}^{T_p} x_l(\\text{newline},\\, p)_t")
+    mean_note = ("" if r["direction"] == "token" else
+                 " Each contrast prompt p is read after a newline (position 0) and averaged over its own T_p tokens "
+                 "only: the first position of any text becomes an attention sink (in SmolLM2, from block 11 on, a "
+                 "vector about 150 times the others), which would swamp a one-token prompt like 'Paris'.")
     formula = (f"$$x_{{{r['layer']}}} \\leftarrow x_{{{r['layer']}}} + \\alpha\\, s\\, \\hat r = x_{{{r['layer']}}} "
                f"{plus(r['alpha'], 1)} \\times {number(r['stream_size'], 1)} \\times \\hat r$$\n\n"
                f"$${what},\\quad |r| = {number(r['direction_norm'], 2)}$$\n\n"
                f"s is the stream's typical size at block {r['layer']} (the median |x| over the prompt), so α = 1 adds a "
-               "vector as long as the stream itself, at every position, including each new token.")
+               f"vector as long as the stream itself, at every position, including each new token.{mean_note}")
     text = (f"**Without steering:** {continued(prompt, r['continuation_before'])}\n\n"
             f"**Steered (α = {r['alpha']:g} at block {r['layer']}):** {continued(prompt, r['continuation_after'])}")
     (shown_before, shown_after) = r["_shown"]
@@ -102,8 +108,9 @@ def show_steer(settings: Settings, prompt, positive, negative, layer, alpha, tok
 @gpu(duration=60)
 def steer_endpoint(settings: Settings, prompt: str, positive: str, negative: str = "", layer: int = 6,
                    alpha: float = 0.3, tokens: int = 20) -> dict:
-    """Add α · s · r̂ to the stream after block `layer` (r = mean stream of positive − of negative; negative empty:
-    r = W_U[positive's first token]): the greedy continuation and the top 8 next tokens, before and after."""
+    """Add α · s · r̂ to the stream after block `layer` (r = mean stream of positive − of negative, each read after
+    a newline and averaged over its own tokens; negative empty: r = W_U[positive's first token]): the greedy
+    continuation and the top 8 next tokens, before and after."""
     lm = app_language_model(settings)
     result = steer(lm, prompt, positive, negative, layer, alpha, tokens)
     return {key: value for key, value in result.items() if not key.startswith("_")}
