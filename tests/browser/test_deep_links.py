@@ -3,6 +3,8 @@ what it shows. Panels whose figures need a model wait longer for their first dra
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import save_screenshot
+
 # panel query, then (control selector, value it must show), then (element, text the view must contain)
 LINKS = [
     ("panel=neuron&f=step&b=1.5", "#neuron-bias input[type=number]", "1.5", "#neuron-formula", "step"),
@@ -43,3 +45,17 @@ def test_a_link_to_a_renamed_panel_opens_it_with_its_settings(page, app_url):
     expect(page.locator("#residual-note")).to_contain_text("p(␣Paris) at the last position", timeout=90_000)
     expect(page.locator("#residual-layer input[type=number]")).to_have_value("20")
     assert page.url.split("?")[0].endswith("/residual")
+
+
+def test_a_link_to_the_guidance_text_prompt_opens_its_fold_drawn(page, app_url):
+    """The text sweep is a fold of the Guidance page: a link that sets its prompt opens it already drawn, with the
+    link's weights (shared with the digit part) as its columns."""
+    page.goto(f"{app_url}/guidance?prompt=a+yellow+three+on+the+left+and+a+blue+eight+on+the+right&weights=0,1,2,4"
+              "&samples=2&steps=20")
+    expect(page.locator("#guidance-prompt textarea")).to_have_value(
+        "a yellow three on the left and a blue eight on the right")
+    status = page.locator("#guidance-text-status")
+    expect(status).to_contain_text("w=4: ", timeout=240_000)
+    expect(status).to_contain_text("Faithful")
+    expect(page.locator("#guidance-text-grid .js-plotly-plot")).to_be_visible()
+    save_screenshot(page, "guidance-text")

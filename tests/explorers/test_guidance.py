@@ -128,10 +128,64 @@ def test_guidance_scenes(app_scene):
     assert result["relative_diversity"][1] < result["relative_diversity"][0]      # pushed harder, more alike
 
 
-def test_the_text_sweeps_default_prompt_shows_guidance_trading_diversity_for_faithfulness(settings):
-    from explorers.generation.guidance.digit_sweep import DEFAULT_STEPS, DEFAULT_WEIGHTS
+def test_the_text_scenes_show_faithfulness_growing_with_w_and_a_negative_prompt_pushing_away(app_scene, settings):
+    """The digit model reads as the digit at w = 0 already (its sweep shows only the cost); the default prompt's
+    faithfulness grows with w: 0 of 4 samples of seed 0 right at w = 0, 3 of 4 at w = 0.5 and 1, all 4 from w = 2
+    on, and the diversity of what they show falls with it, then levels off (it does not keep falling). With the
+    negative prompt 'red', no seven at w = 3 is red or orange (4 of 8 at w = 0, which never reads it)."""
     from explorers.generation.guidance.text import DEFAULT_PROMPT, text_sweep
+    from models.scene_judge import COLOUR_NAMES, SLOTS, load_scene_judge, read_scenes
 
-    r = text_sweep(settings, DEFAULT_PROMPT, ", ".join(f"{w:g}" for w in DEFAULT_WEIGHTS), 4, DEFAULT_STEPS, 0)
-    assert r["accuracy"][0] <= 0.25 and min(r["accuracy"][3:]) == 1.0                 # w = 0 vs w >= 2
-    assert max(r["clip_diversity"][3:]) < 0.5 * r["clip_diversity"][0]                   # and less diverse
+    def sweep(start):
+        prompt, negative, weights, samples, steps, seed = app_scene("guidance-text-scenes", start)
+        return text_sweep(settings, prompt, weights, samples, steps, seed, negative)
+
+    r = sweep("Classifier-Free Guidance · a prompt")
+    assert r["prompt"] == DEFAULT_PROMPT and r["negative"] == ""
+    faithful, diversity = dict(zip(r["weights"], r["accuracy"])), dict(zip(r["weights"], r["clip_diversity"]))
+    assert faithful[0] <= 0.25 < 0.75 <= faithful[1] and all(faithful[w] == 1.0 for w in r["weights"] if w >= 2)
+    assert max(diversity[w] for w in r["weights"] if w >= 2) < 0.5 * diversity[0]       # faithful and alike
+    assert min(diversity[w] for w in r["weights"] if w >= 2) > 0.5 * diversity[2]       # then level, not falling
+    assert digit_sweep.sweep(3, (0.0,), 4, 50, 0)["accuracy"] == [1.0]                   # the digit: right at w = 0
+
+    r = sweep("Classifier-Free Guidance · a seven, negative")
+    assert (r["prompt"], r["negative"], r["weights"]) == ("a seven", "red", [0.0, 3.0])
+    warm = [COLOUR_NAMES.index("red"), COLOUR_NAMES.index("orange")]
+    warm_samples = []
+    for k in range(2):
+        images = torch.from_numpy(np.ascontiguousarray(r["table"][:, k].transpose(0, 3, 1, 2)))   # (n, 3, S, S)
+        _, colours = read_scenes(load_scene_judge(), images)
+        warm_samples.append(int(np.isin(colours[:, SLOTS.index("centre")].numpy(), warm).sum()))
+    assert warm_samples[0] >= 3 and warm_samples[1] == 0                # 4 of 8 at w = 0, none at w = 3
+
+
+def test_a_link_that_sets_the_prompt_opens_the_text_part_drawn(settings):
+    """/guidance?prompt=...&weights=0,1,2,4: the text part is a fold the link opens (and draws, components/page.py);
+    its prompt and negative prompt are in the link, the weights shared with the digit part."""
+    from components.page import Page, linked_state
+    from explorers.generation.guidance import build
+
+    with gr.Blocks():
+        link = build(settings)
+        presenter, bar = gr.Checkbox(False), gr.HTML("")
+    (part,) = link.folds
+    prompt, negative, weights = (link.controls[name] for name in ("prompt", "negative", "weights"))
+    assert part.accordion.open is False and part.holds(prompt) and part.holds(negative) and not part.holds(weights)
+    state = linked_state({"guidance": Page(link, presenter, bar)}, {})
+    opened = state("guidance", {"prompt": "a yellow three on the left and a blue eight on the right",
+                                "weights": "0,1,2,4"})
+    assert opened[part.accordion._id] == {"open": True} and opened[part.unfolded._id] == {"value": True}
+    assert opened[prompt._id]["value"].startswith("a yellow three") and opened[weights._id] == {"value": "0,1,2,4"}
+    assert part.accordion._id not in state("guidance", {"digit": "7"})                  # the digit part alone
+
+
+def test_the_card_says_stable_diffusions_typical_scales_in_this_apps_w(settings):
+    """A real checkpoint's 7-15 are guidance_scale values (w + 1): w = 6-14 here, below the app's largest w."""
+    from core.diffusion import MAX_GUIDANCE
+    from explorers.generation.guidance import build
+
+    with gr.Blocks() as demo:
+        build(settings)
+    texts = " ".join(str(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown))
+    assert "`guidance_scale` is w + 1" in texts and "7-15" in texts and "w = 6-14 here" in texts
+    assert f"w goes up to {MAX_GUIDANCE:g}" in texts and 14 < MAX_GUIDANCE

@@ -1,7 +1,8 @@
 """Classifier-free guidance (knowledge map: Classifier-Free Guidance): one grid, a column per guidance weight w,
 the same starting noise along each row; beside it the trade-off, measured by a separate digit classifier.
 
-One part per module: digit_sweep.py (the digit model's sweep, judged), text.py (the same sweep with a text prompt)."""
+One part per module: digit_sweep.py (the digit model's sweep, judged), text.py (the same sweep with a text prompt,
+folded; a link that sets its prompt opens it drawn)."""
 import gradio as gr
 
 from components.card import explanation_card
@@ -33,11 +34,14 @@ def build(settings: Settings) -> PanelLink:
             "Classifier-free guidance: how hard to push toward the prompt",
             "Run the U-Net twice per step, once told which digit to draw and once told nothing, then "
             "extrapolate past the conditional prediction, away from the unconditional one. The weight w sets "
-            "how far: w = 0 is plain conditional sampling.",
+            "how far: w = 0 is plain conditional sampling. Stable Diffusion's `guidance_scale` is w + 1, so "
+            f"the typical 7-15 of a real checkpoint are w = 6-14 here (w goes up to {MAX_GUIDANCE:g}).",
             guidance_formula(),
-            "Read a row left to right: the same noise, pushed harder. Where does the digit become reliable, and "
-            "where do the samples start to look alike (diversity falling) and the strokes saturate? Try a 7 or a "
-            "9, and a single row with many weights.", elem_id="guidance-formula")
+            "Read a row left to right: the same noise, pushed harder. This small model draws a digit the "
+            "classifier reads even at w = 0; what guidance changes is how alike the samples are: diversity falls "
+            "until about w = 3, then climbs again as the strokes saturate. Try a 7 or a 9, a single row with many "
+            "weights, and a text prompt (below), where guidance is what makes the samples follow the words.",
+            elem_id="guidance-formula")
         with gr.Row():
             digit = gr.Dropdown(list(range(10)), value=3, label="digit to ask for (the prompt)",
                                 elem_id="guidance-digit")
@@ -53,7 +57,6 @@ def build(settings: Settings) -> PanelLink:
                 grid_plot = gr.Plot(label="samples", elem_id="guidance-grid")
             with gr.Column(scale=2):
                 curves = gr.Plot(label="trade-off", elem_id="guidance-curves")
-        build_text_sweep(settings, weights, samples, steps, seed)          # only with --image-model
         inputs = [digit, weights, samples, steps, seed]
         scenes(inputs, {
             "Classifier-Free Guidance · a w sweep 0 … 12 for a 3": [3, "0, 0.5, 1, 2, 3, 5, 8, 12", 4, 50, 0],
@@ -64,5 +67,6 @@ def build(settings: Settings) -> PanelLink:
               outputs=[live, grid_plot, curves, status], trigger_mode="always_last", api_visibility="undocumented",
               **HEAVY)
         gr.api(bind(cfg_sweep_endpoint, settings), api_name="cfg_sweep", **HEAVY)
-        return link_box("guidance", {"digit": digit, "weights": weights, "samples": samples, "steps": steps,
-                                     "seed": seed})
+        text_links, text_part = build_text_sweep(settings, tab, weights, samples, steps, seed)   # folded
+        return link_box(PANEL, {"digit": digit, "weights": weights, "samples": samples, "steps": steps, "seed": seed,
+                                **text_links}, folds=(text_part,) if text_part else ())

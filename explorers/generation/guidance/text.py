@@ -2,7 +2,8 @@
 sweep as the digit grid, asked with a text prompt (and a negative prompt in place of the empty one) and sampled in
 the latent space of the text-to-image model (by default the one trained here; see models/image_pipeline.py). For
 a prompt in the scenes' grammar ("a red seven", "a yellow three on the left and a blue eight on the right"), the
-scenes' judge says how many samples per w show the asked digits and colours."""
+scenes' judge says how many samples per w show the asked digits and colours. Folded: drawn when unfolded, or when a
+link sets its prompt (/guidance?prompt=a+red+seven&weights=0,1,2,4)."""
 import gradio as gr
 import numpy as np
 import torch
@@ -10,6 +11,8 @@ import torch
 from components.diffusion_figures import colour_grid
 from components.errors import keeps_view, user_errors
 from components.events import bind
+from components.page import Fold, PanelFrame, drawn_when_unfolded, fold
+from components.scenes import scenes
 from components.formulas import guidance_note
 from core.diffusion import sampling_timesteps
 from core.checks import checked_prompt
@@ -75,17 +78,26 @@ def run_text_sweep(settings: Settings, prompt, negative_prompt, weights, samples
     figure = colour_grid(r["table"], [f"w={w:g}" for w in r["weights"]],
                          [f"noise {i + 1}" for i in range(len(r["table"]))],
                          f"“{r['prompt'][:60]}”: a column per w, a row per noise ({r['name']})")
-    spread = " · ".join(f"w={w:g}: {d:.3f}" for w, d in zip(r["weights"], r["diversity"]))
-    seen = ("" if r["clip_diversity"] is None else "**Diversity of what they show** (mean 1 − cos between the "
-            "samples' CLIP image embeddings): " + " · ".join(f"w={w:g}: {d:.3f}" for w, d in zip(
-                r["weights"], r["clip_diversity"])) + ". ")
-    judged = ("**Faithful** (the scenes' judge reads every asked digit and colour): " + " · ".join(
-        f"w={w:g}: {a:.0%}" for w, a in zip(r["weights"], r["accuracy"])) + ". " if r["accuracy"] is not None else
-        "No judge reads this prompt (it is outside the scenes' grammar, or the model is not the bundled one). ")
-    return figure, (judged + seen + f"**Pixel distance** (mean RMS between the samples of a column; it also counts "
-                    f"contrast and brightness, which guidance changes too): "
-                    f"{spread if len(r['table']) > 1 else 'needs 2 samples per weight'}. "
-                    + guidance_note(r["negative"]))
+    return figure, "\n\n".join(sweep_notes(r))
+
+
+def per_weight(weights, values, form: str) -> str:
+    return " · ".join(f"w={w:g}: {v:{form}}" for w, v in zip(weights, values))
+
+
+def sweep_notes(r: dict) -> list[str]:
+    """The status's paragraphs: faithfulness (when the judge can read the prompt), the diversity of what the samples
+    show (CLIP) and of their pixels, per w, and what the unconditional branch read."""
+    w = r["weights"]
+    judged = ("**Faithful** (the scenes' judge reads every asked digit and colour): "
+              f"{per_weight(w, r['accuracy'], '.0%')}." if r["accuracy"] is not None else
+              "No judge reads this prompt (it is outside the scenes' grammar, or the model is not the bundled one).")
+    seen = ([] if r["clip_diversity"] is None else [
+        "**Diversity of what they show** (mean 1 − cos between the samples' CLIP image embeddings): "
+        f"{per_weight(w, r['clip_diversity'], '.3f')}."])
+    pixels = per_weight(w, r["diversity"], ".3f") if len(r["table"]) > 1 else "needs 2 samples per weight"
+    return [judged, *seen, f"**Pixel distance** (mean RMS between the samples of a column; it also counts contrast and "
+                           f"brightness, which guidance changes too): {pixels}.", guidance_note(r["negative"])]
 
 
 @user_errors
@@ -103,26 +115,39 @@ def text_cfg_sweep_endpoint(settings: Settings, prompt: str, weights: list[float
 # a pair: at w = 0 none of the 4 samples of seed 0 has all four attributes right, from w = 2 on every one has (a
 # scene test); "a red seven on a white background", the old default, the judge read as orange at almost every w
 DEFAULT_PROMPT = "a yellow three on the left and a blue eight on the right"
+SWEEP = "0, 0.5, 1, 2, 3, 5, 8"     # the scenes' weights: past w = 8 this model only saturates
+
+INTRO = ("The digit model above draws a recognisable digit even at w = 0, so its sweep shows only what guidance "
+         "costs. A prompt that names two digits, their colours and their sides is harder: at w = 0 this model rarely "
+         "gets all four right, and guidance is what makes it follow the words. The scenes' judge (a separate "
+         "network) reads each sample's digits and colours; read the columns left to right: the samples become "
+         "faithful, and alike.")
 
 
-def build_text_sweep(settings: Settings, weights, samples, steps, seed) -> None:
-    """Inside the Guidance tab: the same weights, samples, steps and seed, asked with a text prompt."""
+def build_text_sweep(settings: Settings, tab: PanelFrame, weights, samples, steps, seed) -> tuple[dict, Fold | None]:
+    """Inside the Guidance tab, folded: the same weights, samples, steps and seed, asked with a text prompt. Returns
+    the link's controls (prompt, negative) and the fold; none without a text-to-image model."""
     name = image_model_name(settings)
     if not name:
-        return
-    with gr.Accordion(f"A text prompt instead of a digit ({shown_name(name)})", open=False,
-                      elem_id="guidance-text"):
+        return {}, None
+    view = bind(run_text_sweep, settings)
+    with fold(f"A text prompt instead of a digit ({shown_name(name)})", "guidance-text") as part:
+        gr.Markdown(INTRO, elem_id="guidance-text-intro")
         with gr.Row():
-            prompt = gr.Textbox(DEFAULT_PROMPT, label="prompt", max_lines=2,
-                                elem_id="guidance-prompt")
+            prompt = gr.Textbox(DEFAULT_PROMPT, label="prompt", max_lines=2, elem_id="guidance-prompt")
             negative = gr.Textbox("", label="negative prompt (replaces the empty one)", max_lines=2,
                                   elem_id="guidance-negative")
             button = gr.Button("Sample the sweep for this prompt", elem_id="guidance-text-run", scale=0,
                                min_width=160)
         status = gr.Markdown(elem_id="guidance-text-status")
         figure = gr.Plot(label="text prompt samples", elem_id="guidance-text-grid")
-
-    gr.on([button.click, prompt.submit, negative.submit], bind(run_text_sweep, settings),
-          inputs=[prompt, negative, weights, samples, steps, seed],
-          outputs=[figure, status], api_visibility="undocumented", **HEAVY)
+        controls, outputs = [prompt, negative, weights, samples, steps, seed], [figure, status]
+        scenes(controls, {
+            "Classifier-Free Guidance · a prompt is followed from w = 2": [DEFAULT_PROMPT, "", SWEEP, 4, 50, 0],
+            "Classifier-Free Guidance · a seven, negative prompt: red": ["a seven", "red", "0, 3", 8, 50, 0],
+        }, fn=view, outputs=outputs, elem_id="guidance-text-scenes", **HEAVY)
+    drawn_when_unfolded(part, tab.opened, view, controls, outputs, **HEAVY)
+    gr.on([button.click, prompt.submit, negative.submit], view, inputs=controls, outputs=outputs,
+          api_visibility="undocumented", **HEAVY)
     gr.api(bind(text_cfg_sweep_endpoint, settings), api_name="text_cfg_sweep", **HEAVY)
+    return {"prompt": prompt, "negative": negative}, part
