@@ -1,6 +1,8 @@
 """What the series tour's narration and reveals claim, checked on the live computations (a retrained model or a
 changed default must not leave a lecture saying something the view contradicts)."""
+import numpy as np
 import pytest
+import torch
 
 from components.tour import bundled_tours
 from core.landscape import descend_surface
@@ -40,16 +42,45 @@ def test_gradient_descent_stop_reaches_the_bottom_and_the_reveal_diverges():
     assert s.answer == "no"                                                 # the class's answer: it does not
 
 
-@pytest.mark.slow
-def test_guidance_stop_diversity_falls_as_w_grows(settings):
-    from explorers.generation.guidance import cfg_sweep_endpoint
+def titled(title: str):
+    return next(s for s in SERIES.stops if s.title == title)
 
-    s = stop("Classifier-Free Guidance", "guidance")
-    weights = [float(w) for w in s.settings["weights"].split(",")]
-    result = cfg_sweep_endpoint(settings, int(s.settings["digit"]), weights, int(s.settings["samples"]),
-                                int(s.settings["steps"]), int(s.settings["seed"]))
-    diversity = result["relative_diversity"]
-    assert diversity[-1] < diversity[0] and min(result["accuracy"]) >= 0.75      # a recognisable 3 even at w = 0
+
+def sweep_of(settings, stop_settings: dict) -> dict:
+    from explorers.generation.guidance.text import text_sweep
+
+    s = stop_settings
+    return text_sweep(settings, s["prompt"], s["weights"], int(s["samples"]), int(s["steps"]), int(s["seed"]),
+                      s["negative"])
+
+
+@pytest.mark.slow
+def test_guidance_stop_no_sample_is_faithful_at_w_0_and_every_one_is_from_the_answer_on(settings):
+    s = titled("Guidance: (w+1)·ε_cond − w·ε_uncond")
+    assert sweep_of(settings, s.settings)["accuracy"] == [0.0]                  # none of the four at w = 0
+    r = sweep_of(settings, {**s.settings, **s.reveal})
+    faithful = dict(zip(r["weights"], r["accuracy"]))
+    first = float(s.answer.removeprefix("w = "))
+    assert all(faithful[w] == 1.0 for w in r["weights"] if w >= first)          # every sample from w = 2 on
+    assert all(faithful[w] < 1.0 for w in r["weights"] if w < first)            # and not before
+    assert s.answer in s.choices
+
+
+@pytest.mark.slow
+def test_negative_prompt_stop_some_sevens_are_warm_at_w_3_and_none_after_the_reveal(settings):
+    from models.scene_judge import COLOUR_NAMES, SLOTS, load_scene_judge, read_scenes
+
+    def warm_at_w_3(stop_settings: dict) -> int:
+        r = sweep_of(settings, stop_settings)
+        column = r["table"][:, r["weights"].index(3.0)]                          # (n, S, S, 3)
+        images = torch.from_numpy(np.ascontiguousarray(column.transpose(0, 3, 1, 2)))           # (n, 3, S, S)
+        _, colours = read_scenes(load_scene_judge(), images)
+        warm = [COLOUR_NAMES.index("red"), COLOUR_NAMES.index("orange")]
+        return int(np.isin(colours[:, SLOTS.index("centre")].numpy(), warm).sum())
+
+    s = titled("A negative prompt is what the push points away from")
+    assert warm_at_w_3(s.settings) >= 2                                         # "some ... red or orange"
+    assert warm_at_w_3({**s.settings, **s.reveal}) == 0 and s.answer == "none"
 
 
 def test_clip_stop_every_held_out_image_picks_its_own_caption_and_the_reveal_is_sure(settings):

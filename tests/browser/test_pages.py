@@ -63,7 +63,7 @@ def test_an_old_one_page_link_opens_the_panels_page_with_its_settings(page, app_
     expect(page.locator("#presenter input")).to_be_checked()
     page.goto(app_url + "/?tour=series&stop=9")                   # a tour stop: the page of its panel
     assert urlsplit(page.url).path == "/descent"
-    expect(page.locator("#tour")).to_contain_text("stop 9 of 40")
+    expect(page.locator("#tour")).to_contain_text("stop 9 of 41")
 
 
 def test_an_unknown_panel_is_said_and_the_landing_page_shown(page, app_url):

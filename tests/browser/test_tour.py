@@ -10,7 +10,7 @@ from tests.browser.helpers import save_screenshot
 def test_a_stop_reveals_and_moves_on_by_keyboard(page, app_url):
     page.goto(f"{app_url}/?tour=series&stop=19")
     bar = page.locator("#tour .tour-bar")
-    expect(bar).to_contain_text("stop 19 of 40", timeout=60_000)
+    expect(bar).to_contain_text("stop 19 of 41", timeout=60_000)
     expect(bar).to_contain_text("which token will take almost all the probability?")
     expect(page.locator("#next-temperature input[type=number]")).to_have_value("1")
     expect(page.locator("#next-formula")).to_contain_text("0.702", timeout=120_000)       # p(Paris) at T = 1
@@ -28,7 +28,7 @@ def test_a_stop_reveals_and_moves_on_by_keyboard(page, app_url):
     page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")      # the figure far below the bar...
     mini = page.locator("#tour .tour-mini")                                     # ...and its one-line copy pinned
     expect(mini).to_be_visible()
-    expect(mini).to_contain_text("19/40")
+    expect(mini).to_contain_text("19/41")
     assert page.evaluate("() => document.querySelector('#tour .tour-mini').getBoundingClientRect().top") == 0
     page.evaluate("() => window.scrollTo(0, 0)")
     save_screenshot(page, "tour")
@@ -43,7 +43,7 @@ def test_a_stop_reveals_and_moves_on_by_keyboard(page, app_url):
     page.locator("#tour .tour-title").click()
     page.keyboard.press("ArrowRight")
     expect(page).to_have_url(f"{app_url}/next-token?tour=series&stop=20")
-    expect(page.locator("#tour")).to_contain_text("stop 20 of 40", timeout=60_000)
+    expect(page.locator("#tour")).to_contain_text("stop 20 of 41", timeout=60_000)
     expect(page.locator("#next-prompt textarea")).to_have_value("Once upon a time, there was a")
 
 
