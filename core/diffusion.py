@@ -81,7 +81,7 @@ def noise_step_by_step(x0: torch.Tensor, betas: torch.Tensor, t: int, generator:
 
 
 MAX_GUIDANCE = 20.0     # the largest w of every panel and endpoint (guidance_scale 21): room past Stable Diffusion's
-                        # typical 7-15; above it the digits only saturate and the toy clusters overshoot their class
+                        # typical guidance_scale 7-15 (w 6-14); above it the digits only saturate and the toy clusters overshoot their class
 
 
 def guided_noise(eps_cond: torch.Tensor, eps_uncond: torch.Tensor, w) -> torch.Tensor:

@@ -86,10 +86,11 @@ def default_w(settings) -> float:
     """The guidance weight Text to image starts at. The scenes' model trained here: 3, where it is faithful on
     every background (measured by training/text_to_image_quality.py, the model card: above about 4 its colours on a coloured
     background overshoot toward a brighter neighbour, a green nine on yellow turns teal: the card's "less
-    realistic"). Any other pipeline: 7.5, in the card's typical 7-15."""
+    realistic"). Any other pipeline: 6.5, which is diffusers' default guidance_scale of 7.5 (guidance_scale = w + 1;
+    the card's typical 7-15 are w = 6-14)."""
     from models.scene_pipeline import DEFAULT_W
 
-    return DEFAULT_W if shown_name(image_model_name(settings)) == BUNDLED_NAME else 7.5
+    return DEFAULT_W if shown_name(image_model_name(settings)) == BUNDLED_NAME else 6.5
 
 
 def shown_name(name: str) -> str:

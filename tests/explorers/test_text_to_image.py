@@ -91,9 +91,9 @@ def test_the_coloured_background_note_is_only_for_the_scenes_model(sd_settings):
 def test_the_default_w_is_the_scenes_models_own_and_the_cards_for_another(settings, sd_settings):
     from models.image_pipeline import default_w
 
-    assert default_w(settings) == 3.0 and default_w(sd_settings) == 7.5
+    assert default_w(settings) == 3.0 and default_w(sd_settings) == 6.5   # guidance_scale 7.5
     unset = text_to_image_endpoint(sd_settings, "a red seven", steps=2, seed=1)
-    assert unset == text_to_image_endpoint(sd_settings, "a red seven", w=7.5, steps=2, seed=1)
+    assert unset == text_to_image_endpoint(sd_settings, "a red seven", w=6.5, steps=2, seed=1)
     assert unset != text_to_image_endpoint(sd_settings, "a red seven", w=3.0, steps=2, seed=1)
 
 
