@@ -88,20 +88,29 @@ def link_for(page_url: str, panel: str, names: list[str], values: list) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "&".join(q for q in [query, *kept] if q), ""))
 
 
-def link_follower(panel: str, names: list[str], folded: dict | None = None):
+def link_follower(panel: str, names: list[str], folded: dict | None = None, members: tuple = ()):
     """The handler that rewrites a panel's link when a control moves (the page's own address comes from the
     request's referer, so the link works behind a Space's proxy too). folded: {name: default} of the controls
-    inside a fold, left out of the link while at their default: a link that sets one unfolds its fold (and draws
-    it), so a copied link unfolds only the parts the learner changed."""
+    inside a fold, left out of the link while at their default and their fold never unfolded: a link that sets one
+    unfolds its fold (and draws it), so a copied link unfolds the parts the learner changed or opened. members: the
+    names each fold holds; the handler's values are the controls', then one flag per fold (unfolded: drawn)."""
     def follow_link(request: gr.Request, *values):
         page = request.headers.get("referer", "") if request is not None else ""
-        return link_for(page, panel, names, unfolded_only(names, values, folded or {}))
+        controls, flags = values[:len(names)], values[len(names):]
+        shown = {name for held, unfolded in zip(members, flags) if unfolded for name in held}
+        left_out = {name: value for name, value in (folded or {}).items() if name not in shown}
+        return link_for(page, panel, names, unfolded_only(names, controls, left_out))
     return follow_link
 
 
 def folded_defaults(controls: dict, folds: tuple) -> dict:
     """{name: default} of the controls laid out inside one of the folds."""
     return {name: control.value for name, control in controls.items() if any(f.holds(control) for f in folds)}
+
+
+def fold_members(controls: dict, folds: tuple) -> tuple[frozenset, ...]:
+    """Per fold, the names of the link's controls laid out inside it."""
+    return tuple(frozenset(name for name, control in controls.items() if f.holds(control)) for f in folds)
 
 
 def unfolded_only(names: list[str], values, folded: dict) -> list:
@@ -119,7 +128,9 @@ def link_box(panel: str, controls: dict, folds: tuple = ()) -> PanelLink:
     # a slider's release as well: when a typed value is applied on leaving the box, a change event can be lost
     # among the others (seen under load), and the release carries the value the view was computed with
     triggers = [control.change for control in inputs] + [c.release for c in inputs if isinstance(c, gr.Slider)]
-    gr.on(triggers, link_follower(panel, names, folded_defaults(controls, folds)), inputs=inputs, outputs=box,
+    triggers += [f.unfolded.change for f in folds]                          # a fold drawn: its controls join the link
+    follow = link_follower(panel, names, folded_defaults(controls, folds), fold_members(controls, folds))
+    gr.on(triggers, follow, inputs=inputs + [f.unfolded for f in folds], outputs=box,
           trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden", queue=False)
     return PanelLink(panel, controls, box, tuple(folds))
 

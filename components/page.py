@@ -25,8 +25,8 @@ from html import escape
 import gradio as gr
 from gradio.context import get_blocks_context
 
-from components.deeplink import (PanelLink, config_value, folded_defaults, link_for, presenter_on, restore_updates,
-                                 unfolded_only)
+from components.deeplink import (PanelLink, config_value, fold_members, folded_defaults, link_for, presenter_on,
+                                 restore_updates, unfolded_only)
 from components.tour import OLD_PANEL_IDS, current_id, tour_stop
 
 
@@ -142,7 +142,10 @@ def page_opener(link: PanelLink | None, tours: dict, panels: list[str]):
             gr.Warning(problem)
         page = request.headers.get("referer", "") if request is not None else ""
         names, shown = list(link.controls), [values.get(c, c.value) for c in link.controls.values()]
-        return link_for(page, link.panel, names, unfolded_only(names, shown, folded_defaults(link.controls, link.folds)))
+        opened = {name for part, held in zip(link.folds, fold_members(link.controls, link.folds))
+                  if any(part.holds(c) for c in values) for name in held}          # as linked_state unfolds them
+        folded = {name: v for name, v in folded_defaults(link.controls, link.folds).items() if name not in opened}
+        return link_for(page, link.panel, names, unfolded_only(names, shown, folded))
     return open_page
 
 

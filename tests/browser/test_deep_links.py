@@ -1,5 +1,7 @@
 """A lecturer's deck of links: every panel opens from a link with the linked settings in its controls and in
 what it shows. Panels whose figures need a model wait longer for their first draw."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -58,4 +60,6 @@ def test_a_link_to_the_guidance_text_prompt_opens_its_fold_drawn(page, app_url):
     expect(status).to_contain_text("w=4: ", timeout=240_000)
     expect(status).to_contain_text("Faithful")
     expect(page.locator("#guidance-text-grid .js-plotly-plot")).to_be_visible()
+    link = page.locator("#guidance-link textarea, #guidance-link input").first     # the prompt is the default, but
+    expect(link).to_have_value(re.compile(r"[?&]prompt=a(\+|%20)yellow"))          # the fold is open: a copy opens it
     save_screenshot(page, "guidance-text")

@@ -79,3 +79,6 @@ def test_a_folds_controls_are_written_only_once_changed_so_a_copied_link_unfolds
     assert follow(request, 2, 3) == "http://127.0.0.1:7860/neuron?b=2"                  # eta at its default: left out
     assert follow(request, 2, 3.5) == "http://127.0.0.1:7860/neuron?b=2&eta=3.5"        # changed: written, unfolds
     assert follow(request, 0, 3) == "http://127.0.0.1:7860/neuron?b=0"                  # outside a fold: always
+    # the fold unfolded (drawn): its controls are written even at their defaults, so the copied link opens it too
+    assert follow(request, 2, 3, True) == "http://127.0.0.1:7860/neuron?b=2&eta=3"
+    assert follow(request, 2, 3, False) == "http://127.0.0.1:7860/neuron?b=2"

@@ -140,6 +140,9 @@ def test_opening_a_page_says_what_its_link_could_not_apply_and_shows_its_link(pa
     # a fold's control is written once it differs from its default, as the link box then writes it: a link copied
     # from a page just opened unfolds only the folds its own link had unfolded
     assert open_page(request({"lr": "0.5"}, "http://host/descent")) == "http://host/descent?b=0&lr=0.5"
+    # a link that sets a fold's control to its default still unfolds it (linked_state), and its link says so
+    assert open_page(request({"lr": str(page.lr.value)}, "http://host/descent")) == \
+        f"http://host/descent?b=0&lr={page.lr.value:g}"
 
 
 def test_the_landing_says_when_a_linked_panel_does_not_exist():
