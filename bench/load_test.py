@@ -76,15 +76,17 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_app(port: int, app_dir: Path = REPO, temp_dir: str | None = None) -> subprocess.Popen:
+def start_app(port: int, app_dir: Path = REPO, temp_dir: str | None = None, args=()) -> subprocess.Popen:
+    """app.py (with `args`) on `port`, once it answers; the process carries its port."""
     env = dict(os.environ, GRADIO_SERVER_PORT=str(port), HF_HUB_OFFLINE="1", DLE_CACHE_DIR=str(REPO / ".cache"))
     if temp_dir:
         env["GRADIO_TEMP_DIR"] = temp_dir             # Gradio's upload folder, measured by --abuse
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=app_dir, env=env, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen([sys.executable, "app.py", *args], cwd=app_dir, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     for _ in range(600):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2)
+            process.port = port
             return process
         except OSError:
             time.sleep(0.2)

@@ -3,12 +3,16 @@ server/fair_share.py: small JSON in, small JSON out, every refusal a 4xx with a 
 
     POST /class/open     {"tour"}                          -> {"code", "secret"}        the lecturer's page
     POST /class/join     {"code", "student"}               -> the room's view           a student's phone
-    POST /class/answer   {"code", "student", "answer"}     -> {"answer"}                (normalised)
+    POST /class/answer   {"code", "student", "answer"[, "stop"]} -> {"answer"}          (normalised; refused if the
+                                                                                       room is past that stop)
     GET  /class/state?code=&student=                       -> the room's view, and this student's answer
-    GET  /class/tally?code=&stop=[&secret=]                -> {"rows": [[answer, count], ...]}   (students: after the reveal)
+    GET  /class/tally?code=&stop=                          -> {"rows": [[answer, count], ...]}   (students: after the reveal)
     POST /class/go       {"code", "secret", "stop"}        -> the room's view           the lecturer moves on
     POST /class/reveal   {"code", "secret", "answer"}      -> the room's view           the live model's answer
-    GET  /class/results.csv?code=&secret=                  -> stop, question, answer, count (nothing about students)
+    GET  /class/results.csv?code=                          -> stop, question, answer, count (nothing about students)
+
+A lecturer's GET (tally before the reveal, results.csv) carries the room's secret in an `X-Class-Secret` header, never
+in the query string: addresses end up in proxies' and servers' logs; a POST carries it in its body.
     POST /class/close    {"code", "secret"}                -> {}
 
 A page polls /class/state about once a second; each call is a few dict or Redis operations, no model run. A room's
@@ -21,6 +25,8 @@ import io
 import json
 from dataclasses import asdict
 from urllib.parse import parse_qs, quote
+
+from anyio import to_thread
 
 from server.class_pages import headers_for, join_link, page_file, qr_svg
 from server.rooms import RoomError
@@ -70,7 +76,8 @@ class ClassApi:
         action = path.rsplit(PREFIX, 1)[1]
         try:
             body = await read_limited(receive) if scope["method"] == "POST" else b""
-            status, (payload, kind) = 200, self.answer(scope, action, query, body)
+            # in a worker thread: a Redis round trip must not hold the event loop that serves the app's pages too
+            status, (payload, kind) = 200, await to_thread.run_sync(self.answer, scope, action, query, body)
         except ValueError as error:                  # a RoomError, or a code or an answer the rules refuse
             status, payload, kind = 400, {"detail": str(error)}, "json"
         except LookupError:
@@ -85,10 +92,10 @@ class ClassApi:
             mine = rooms.my_answer(query["code"], query["student"]) if query.get("student") else None
             return {**view, "my_answer": mine}, "json"
         if method == "GET" and action == "tally":
-            rows = rooms.tally(query.get("code"), stop_number(query.get("stop")), query.get("secret"))
+            rows = rooms.tally(query.get("code"), stop_number(query.get("stop")), secret_of(scope))
             return {"rows": rows}, "json"
         if method == "GET" and action == "results.csv":
-            return self.results_csv(query.get("code"), query.get("secret")), "csv"
+            return self.results_csv(query.get("code"), secret_of(scope)), "csv"
         if method == "GET" and action == "qr.svg":
             rooms.view(query.get("code"))                       # a room that is open: nothing else gets a QR code
             return qr_svg(join_link(scope, query["code"])), "svg"
@@ -110,7 +117,8 @@ class ClassApi:
         if action == "join":
             return self.described(rooms.join(code, data.get("student"))), "json"
         if action == "answer":
-            return {"answer": rooms.answer(code, data.get("student"), data.get("answer"))}, "json"
+            stop = None if data.get("stop") is None else stop_number(data.get("stop"))   # the stop the phone showed
+            return {"answer": rooms.answer(code, data.get("student"), data.get("answer"), stop)}, "json"
         if action == "go":
             stop = stop_number(data.get("stop"))
             tour = rooms.view(code).tour
@@ -144,6 +152,14 @@ class ClassApi:
         for stop, answer, count in self.rooms.results(code, secret):
             writer.writerow([stop, (self.stops(tour, stop) or {}).get("question", ""), answer, count])
         return out.getvalue()
+
+
+def secret_of(scope: dict) -> str | None:
+    """The lecturer's secret from the X-Class-Secret header, None without one."""
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"x-class-secret":
+            return value.decode("latin-1")[:200]
+    return None
 
 
 async def read_limited(receive) -> bytes:

@@ -63,6 +63,10 @@ def key_of(secret) -> str:
     return secret if isinstance(secret, str) else ""
 
 
+def moved_on(stop) -> RoomError:
+    return RoomError(f"The lecturer has moved on to stop {stop}: your answer was not counted; answer its question.")
+
+
 def unknown(code: str) -> RoomError:
     return RoomError(f"No open room has the code {code}: check it on the lecturer's screen (a room closes after "
                      "some idle hours).")
@@ -120,12 +124,16 @@ class MemoryRooms:
             room["students"].add(student)
         return self.view(code)
 
-    def answer(self, code, student, text) -> str:
+    def answer(self, code, student, text, stop: int | None = None) -> str:
+        """The student's answer to the current stop; with `stop` (the stop the phone showed), refused if the
+        lecturer has moved on since, so an answer never lands on the next question."""
         student, answer = student_id(student), normalised_answer(text)
         with self.lock:
             room = self._room(code)
             if student not in room["students"]:
                 raise RoomError("Join the room first (its code is on the lecturer's screen).")
+            if stop is not None and stop != room["stop"]:
+                raise moved_on(room["stop"])
             if room["revealed"]:
                 raise RoomError("The answer has been revealed: wait for the next question.")
             room["answers"].setdefault(room["stop"], {})[student] = answer
@@ -179,8 +187,9 @@ return 0
 ANSWER = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return -3 end
-if redis.call('HGET', KEYS[1], 'revealed') == '1' then return -4 end
 local stop = redis.call('HGET', KEYS[1], 'stop')
+if ARGV[4] ~= '' and ARGV[4] ~= stop then return -5 end
+if redis.call('HGET', KEYS[1], 'revealed') == '1' then return -4 end
 redis.call('HSET', KEYS[1] .. ':answers:' .. stop, ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1] .. ':answers:' .. stop, tonumber(ARGV[3]))
 return tonumber(stop)
@@ -256,16 +265,19 @@ class RedisRooms:
             raise RoomError(f"This room is full ({self.limits.max_students} students).")
         return self.view(code)
 
-    def answer(self, code, student, text) -> str:
+    def answer(self, code, student, text, stop: int | None = None) -> str:
         student, answer, code = student_id(student), normalised_answer(text), read_code(code)
         key = self.key(code)
-        status = self.answer_script(keys=[key, key + ":students"], args=[student, answer, self.idle_s])
+        status = self.answer_script(keys=[key, key + ":students"],
+                                    args=[student, answer, self.idle_s, "" if stop is None else int(stop)])
         if status == -1:
             raise unknown(code)
         if status == -3:
             raise RoomError("Join the room first (its code is on the lecturer's screen).")
         if status == -4:
             raise RoomError("The answer has been revealed: wait for the next question.")
+        if status == -5:
+            raise moved_on(self.client.hget(key, "stop"))
         self._touch(code, status)
         return answer
 

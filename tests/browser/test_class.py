@@ -1,10 +1,14 @@
 """Class mode in one Chromium, on the one app the browser tests share: the lecturer's console (1024 px) and two
 students' phones (390 px), each student in a context of their own (the anonymous id lives in the browser's storage).
-The lecturer starts a class at a multiple-choice stop followed by a free-answer one; the students join (one by the
+The lecturer starts a class from the tour's bar at a multiple-choice stop followed by a free-answer one; the students join (one by the
 join link, one by typing the code), answer (one right, one wrong), the histogram counts them, the reveal marks the
 model's answer with the share that predicted it, the students see it, ▶ takes everyone to the next question, and
-answers written as HTML, a script or a Markdown link are shown on the lecturer's page as the characters they are."""
+answers written as HTML, a script or a Markdown link are shown on the lecturer's page as the characters they are;
+the results CSV downloads, and no address the console asked for carried its secret."""
+import csv
+import io
 import re
+from pathlib import Path
 from urllib.parse import urlparse
 
 from playwright.sync_api import expect
@@ -37,8 +41,15 @@ def test_a_class_answers_sees_the_reveal_and_follows_the_lecturer(browser, app_u
     stop, after = bundled_tours()["series"].stops[number - 1], bundled_tours()["series"].stops[number]
     right, wrong = stop.answer, next(c for c in stop.choices if c != stop.answer)
     outside, dialogs = [], []
-    lecturer = open_page(browser, f"{app_url}/class/lecturer?tour=series&stop={number}", 1024, outside, dialogs)
+    tour = open_page(browser, f"{app_url}/?tour=series&stop={number}", 1024, outside, dialogs)   # the lecturer's tour
+    with tour.expect_popup() as opened:
+        tour.get_by_role("link", name="start a class ↗").click()
+    lecturer = opened.value
+    lecturer.on("dialog", lambda d: (dialogs.append(d.message), d.accept() if d.type == "confirm" else d.dismiss()))
+    expect(lecturer).to_have_url(re.compile(rf"/class/lecturer\?tour=series&stop={number}$"))
     expect(lecturer.locator("#start-tour")).to_have_text("series")
+    addresses = []
+    lecturer.on("request", lambda r: addresses.append(r.url))
     save_screenshot(lecturer, "class-lecturer-start-1024")
     lecturer.get_by_role("button", name="Start a class").click()
     expect(lecturer.locator("#code")).to_have_text(re.compile(r"^[A-Z2-9]{5}$"))
@@ -63,8 +74,12 @@ def test_a_class_answers_sees_the_reveal_and_follows_the_lecturer(browser, app_u
 
     expect(lecturer.locator("#count")).to_have_text("2 of 2 answered")
     expect(lecturer.locator(".bar", has_text=right).locator(".bar-count")).to_have_text("1 · 50 %")
+    lecturer.locator("#hide-bars").check()                              # the projector hides the answers...
+    expect(lecturer.locator("#bars")).to_be_hidden()
+    expect(lecturer.locator("#count")).to_have_text("2 of 2 answered")
     lecturer.get_by_role("button", name="reveal").click()
-    expect(lecturer.locator(".bar.model .bar-label")).to_have_text(right)
+    expect(lecturer.locator(".bar.model .bar-label")).to_have_text(right)   # ...until the reveal
+    lecturer.locator("#hide-bars").uncheck()
     expect(lecturer.locator("#share")).to_contain_text("50 % of the room predicted the model's answer")
     expect(one.locator("#model")).to_have_text(f"The model's answer: {right} · you predicted it ✓")
     expect(two.locator("#model")).to_have_text(f"The model's answer: {right}")
@@ -88,6 +103,12 @@ def test_a_class_answers_sees_the_reveal_and_follows_the_lecturer(browser, app_u
     assert lecturer.locator("#bars img, #bars script, #bars a").count() == 0
     save_screenshot(lecturer, "class-lecturer-free-answers-1024")
     save_screenshot(two, "class-student-free-answer-390")
+
+    with lecturer.expect_download() as saved:                           # fetched with the secret in a header
+        lecturer.get_by_role("link", name="results (CSV)").click()
+    rows = list(csv.reader(io.StringIO(Path(saved.value.path()).read_text())))
+    assert rows[0] == ["stop", "question", "answer", "count"] and [r[0] for r in rows[1:]].count(str(number)) == 2
+    assert not [a for a in addresses if "secret" in a]                  # no address carried the lecturer's key
 
     lecturer.get_by_role("button", name="close the class").click()
     expect(lecturer.locator("#status")).to_contain_text(f"The class {code} is closed")

@@ -43,13 +43,16 @@ def test_a_class_over_http_from_open_to_the_results(client):
         assert client.post("/class/answer", json={"code": code, "student": student, "answer": said}).status_code == 200
     state = client.get("/class/state", params={"code": code, "student": "phone-0002-abcd"}).json()
     assert (state["stop"], state["answered"], state["revealed"], state["my_answer"]) == (1, 3, False, "rome")
-    assert client.get("/class/tally", params={"code": code, "stop": 1, "secret": secret}).json()["rows"] == \
+    lecturer = {"x-class-secret": secret}                            # a GET's secret: a header, never the address
+    assert client.get("/class/tally", params={"code": code, "stop": 1}, headers=lecturer).json()["rows"] == \
         [["paris", 2], ["rome", 1]]
     assert client.post("/class/reveal", json={"code": code, "secret": secret, "answer": "␣Paris"}).json()["revealed"]
     assert client.get("/class/tally", params={"code": code, "stop": 1}).json()["rows"][0] == ["paris", 2]
     assert client.post("/class/go", json={"code": code, "secret": secret, "stop": 2}).json()["stop"] == 2
     client.post("/class/answer", json={"code": code, "student": "phone-0000-abcd", "answer": "No"})
-    response = client.get("/class/results.csv", params={"code": code, "secret": secret})
+    in_the_address = client.get("/class/results.csv", params={"code": code, "secret": secret})
+    assert in_the_address.status_code == 400 and "Only the lecturer" in in_the_address.json()["detail"]
+    response = client.get("/class/results.csv", params={"code": code}, headers=lecturer)
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows == [["stop", "question", "answer", "count"], ["1", QUESTIONS[1], "paris", "2"],
@@ -63,6 +66,10 @@ def test_a_class_over_http_from_open_to_the_results(client):
     ("post", "/class/join", {"code": "<script>", "student": "phone-0000-abcd"}, "letters and digits"),
     ("post", "/class/answer", {"code": "ROOM", "student": "phone-0000-abcd", "answer": "x" * 61}, "at most 60"),
     ("post", "/class/answer", {"code": "ROOM", "student": "someone-else", "answer": "Paris"}, "Join the room first"),
+    ("post", "/class/answer", {"code": "ROOM", "student": "phone-0000-abcd", "answer": "Paris", "stop": 3},
+     "moved on to stop 1"),
+    ("post", "/class/answer", {"code": "ROOM", "student": "phone-0000-abcd", "answer": "Paris", "stop": "x"},
+     "whole number"),
     ("post", "/class/go", {"code": "ROOM", "secret": "guess", "stop": 2}, "Only the lecturer"),
     ("post", "/class/go", {"code": "ROOM", "secret": "SECRET", "stop": "two"}, "whole number"),
     ("post", "/class/reveal", {"code": "ROOM", "answer": "Paris"}, "Only the lecturer"),
@@ -77,7 +84,8 @@ def test_refusals_are_4xx_with_a_message(client, method, path, payload, message)
     filled = {k: (room["code"] if v == "ROOM" else room["secret"] if v == "SECRET" else v) for k, v in payload.items()}
     if "secret" in filled and filled["secret"] is None:
         filled.pop("secret")
-    response = client.post(path, json=filled) if method == "post" else client.get(path, params=filled)
+    headers = {"x-class-secret": filled.pop("secret")} if method == "get" and "secret" in filled else {}
+    response = client.post(path, json=filled) if method == "post" else client.get(path, params=filled, headers=headers)
     assert 400 <= response.status_code < 500 and message in response.json()["detail"], response.text
 
 

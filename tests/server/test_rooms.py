@@ -51,6 +51,21 @@ def test_a_class_from_the_first_question_to_the_results(make_rooms):
         rooms.view(code)
 
 
+def test_an_answer_sent_for_a_stop_the_lecturer_has_left_is_refused_not_moved(make_rooms):
+    """A phone shows stop 1; the lecturer goes to stop 2 before the tap arrives: the answer must not count for stop
+    2's question (and the student is told why)."""
+    rooms = make_rooms()
+    code, secret = rooms.open("series")
+    rooms.join(code, STUDENT)
+    assert rooms.answer(code, STUDENT, "Paris", stop=1) == "paris"
+    rooms.go_to(code, secret, 2)
+    with pytest.raises(RoomError, match="moved on to stop 2: your answer was not counted"):
+        rooms.answer(code, STUDENT, "Rome", stop=1)
+    assert rooms.view(code).answered == 0 and rooms.my_answer(code, STUDENT) is None     # stop 2 untouched
+    assert rooms.answer(code, STUDENT, "Yes", stop=2) == "yes"
+    assert rooms.results(code, secret) == [(1, "paris", 1), (2, "yes", 1)]
+
+
 def test_a_student_cannot_steer_read_early_or_close_a_room(make_rooms):
     rooms = make_rooms()
     code, secret = rooms.open("series")

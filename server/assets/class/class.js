@@ -4,18 +4,24 @@
 
 const Class = {
   // POST (data given) or GET one of /class/...; the answer's JSON, or an Error carrying the server's words.
-  async call(route, data) {
-    const options = data === undefined ? {} :
-      {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(data)};
-    let response;
-    try {
-      response = await fetch(route, {cache: "no-store", ...options});
-    } catch (error) {
-      throw new Error("The server cannot be reached: check the connection.");
-    }
+  async call(route, data, secret) {
+    const response = await Class.fetched(route, data, secret);
     const payload = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(payload.detail || `The server answered ${response.status}.`);
     return payload;
+  },
+
+  // The response itself; a lecturer's GET carries the room's secret in a header, never in the address (addresses
+  // end up in proxies' and servers' logs).
+  async fetched(route, data, secret) {
+    const headers = secret ? {"x-class-secret": secret} : {};
+    const options = data === undefined ? {headers} :
+      {method: "POST", headers: {...headers, "content-type": "application/json"}, body: JSON.stringify(data)};
+    try {
+      return await fetch(route, {cache: "no-store", ...options});
+    } catch (error) {
+      throw new Error("The server cannot be reached: check the connection.");
+    }
   },
 
   query(params) {

@@ -45,15 +45,31 @@ function showConsole() {
   const [host, path] = link.replace(/^https?:\/\//, "").split(/(?=\/\?)/);   // one line each, never cut inside
   document.getElementById("join-link").replaceChildren(Class.el("span", "", host), Class.el("span", "", path));
   document.getElementById("qr").src = "qr.svg?" + Class.query({code: room.code});
-  document.getElementById("results").href = "results.csv?" + Class.query({code: room.code, secret: room.secret});
+  document.getElementById("results").onclick = download;
   clearInterval(room.timer);
   room.timer = Class.every(1000, poll);
+}
+
+// The results CSV, fetched with the secret in a header, then saved from memory (a link would put it in the address).
+async function download(event) {
+  event.preventDefault();
+  try {
+    const response = await Class.fetched("results.csv?" + Class.query({code: room.code}), undefined, room.secret);
+    if (!response.ok) throw new Error((await response.json().catch(() => ({}))).detail || "No results.");
+    const saved = Class.el("a");
+    saved.href = URL.createObjectURL(await response.blob());
+    saved.download = "class-results.csv";
+    saved.click();
+    setTimeout(() => URL.revokeObjectURL(saved.href), 10000);
+  } catch (error) {
+    Class.show("status", error.message);
+  }
 }
 
 async function poll() {
   try {
     const state = await Class.call("state?" + Class.query({code: room.code}));
-    const {rows} = await Class.call("tally?" + Class.query({code: room.code, stop: state.stop, secret: room.secret}));
+    const {rows} = await Class.call("tally?" + Class.query({code: room.code, stop: state.stop}), undefined, room.secret);
     render(state, rows);
     Class.show("status", "");
   } catch (error) {
@@ -71,6 +87,7 @@ function render(state, rows) {
   Class.show("students", `${state.students} ${state.students === 1 ? "student" : "students"} joined`);
   Class.show("count", state.question ? `${state.answered} of ${state.students} answered` : "");
   Class.bars(document.getElementById("bars"), rows, {choices: state.choices, model: state.model_answer});
+  document.getElementById("bars").hidden = document.getElementById("hide-bars").checked && !state.revealed;
   Class.show("share", state.revealed ? Class.shareLine(rows, state.model_answer) ||
                                        "Revealed: the panel shows the answer." : "");
   document.getElementById("prev").disabled = state.stop <= 1;

@@ -112,7 +112,7 @@ async function showReveal(state) {
 
 async function send(text) {
   try {
-    const {answer} = await Class.call("answer", {code: room.code, student: studentId(), answer: text});
+    const {answer} = await Class.call("answer", {code: room.code, student: studentId(), answer: text, stop: room.stop});
     for (const button of document.querySelectorAll("#choices button")) {
       button.classList.toggle("chosen", Class.normal(button.textContent) === answer);
     }
