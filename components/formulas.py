@@ -34,7 +34,7 @@ def guidance_note(negative: str = "") -> str:
     """Guidance with a text prompt, for a Markdown note: the formula, and what its unconditional branch reads (the
     negative prompt if there is one, else the empty prompt)."""
     reads = f"the negative prompt **{as_plain(negative)}**" if negative else "the empty prompt"
-    return (f"ε̂ = (w + 1)·ε(z_t, prompt) − w·ε(z_t, {'negative' if negative else 'empty'}) (diffusers' "
+    return (f"ε̂ = (w + 1)·ε(zₜ, prompt) − w·ε(zₜ, {'negative' if negative else 'empty'}) (diffusers' "
             f"`guidance_scale` is w + 1): the unconditional branch reads {reads}.")
 
 

@@ -62,8 +62,8 @@ def test_the_guidance_card_shows_the_coefficients_core_applies(w):
 
 
 def test_the_text_prompt_note_names_the_unconditional_branch():
-    assert "ε(z_t, empty)" in guidance_note() and "the empty prompt" in guidance_note()
-    assert "ε(z_t, negative)" in guidance_note("a *dog*") and r"**a \*dog\***" in guidance_note("a *dog*")
+    assert "ε(zₜ, empty)" in guidance_note() and "the empty prompt" in guidance_note()
+    assert "ε(zₜ, negative)" in guidance_note("a *dog*") and r"**a \*dog\***" in guidance_note("a *dog*")
     assert "`guidance_scale` is w + 1" in guidance_note()
 
 

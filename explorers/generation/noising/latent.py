@@ -63,8 +63,8 @@ def latent_view(settings: Settings, choice, uploaded, t, seed):
     pixels, values = int(np.prod(r["image_shape"])), C * h * w
     side = r["image_shape"][0]
     figure = colour_grid(np.stack([r["x0"], r["round_trip"], latent_picture(r["latent"], side), r["decoded"]])[None],
-                         ["x (the image)", "D(E(x)): the VAE round trip", f"z_t: the {C} latent channels",
-                          "D(z_t): decoded"], [""], f"Latent diffusion with {r['name']}", height=360)
+                         ["x (the image)", "D(E(x)): the VAE round trip", f"zₜ: the {C} latent channels",
+                          "D(zₜ): decoded"], [""], f"Latent diffusion with {r['name']}", height=360)
     text = (f"$$z_0 = s\\,E(x):\\ {side}\\times{side}\\times 3 = {pixels:,} \\text{{ numbers}} \\;\\to\\; "
             f"{h}\\times{w}\\times{C} = {values:,}\\ \\ ({pixels / values:.0f}\\times \\text{{ fewer}})$$\n\n"
             f"$${noising_formula(r['alpha_bar'], r['t'], x='z', x0='z_0', symbolic=False)}"
