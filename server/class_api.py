@@ -10,6 +10,8 @@ server/fair_share.py: small JSON in, small JSON out, every refusal a 4xx with a 
     POST /class/go       {"code", "secret", "stop"}        -> the room's view           the lecturer moves on
     POST /class/reveal   {"code", "secret", "answer"}      -> the room's view           the live model's answer
     GET  /class/results.csv?code=                          -> stop, question, answer, count (nothing about students)
+    GET  /class/summary?code=                              -> {"tour_title", "stops": [{"stop", "title", "question",
+                                                              "choices", "answer", "rows"}, ...]}: the class in one page
 
 A lecturer's GET (tally before the reveal, results.csv) carries the room's secret in an `X-Class-Secret` header, never
 in the query string: addresses end up in proxies' and servers' logs; a POST carries it in its body.
@@ -96,6 +98,8 @@ class ClassApi:
             return {"rows": rows}, "json"
         if method == "GET" and action == "results.csv":
             return self.results_csv(query.get("code"), secret_of(scope)), "csv"
+        if method == "GET" and action == "summary":
+            return self.summary(query.get("code"), secret_of(scope)), "json"
         if method == "GET" and action == "qr.svg":
             rooms.view(query.get("code"))                       # a room that is open: nothing else gets a QR code
             return qr_svg(join_link(scope, query["code"])), "svg"
@@ -143,6 +147,21 @@ class ClassApi:
         return {**asdict(view), "title": stop.get("title", ""), "question": stop.get("question", ""),
                 "choices": list(stop.get("choices", ())), "stops": stop.get("stops", 0),
                 "tour_title": stop.get("tour_title", "")}
+
+    def summary(self, code, secret) -> dict:
+        """Every stop that got answers, in order: its title, question, choices, the tour's answer and the room's
+        answers counted (the lecturer's one-page summary at the end of a class)."""
+        tour = self.rooms.view(code).tour
+        by_stop: dict[int, list] = {}
+        for stop, answer, count in self.rooms.results(code, secret):
+            by_stop.setdefault(stop, []).append([answer, count])
+        described = {stop: self.stops(tour, stop) or {} for stop in by_stop}
+        return {"tour_title": next((d.get("tour_title", "") for d in described.values()), ""),
+                "stops": [{"stop": stop, "title": described[stop].get("title", ""),
+                           "question": described[stop].get("question", ""),
+                           "choices": list(described[stop].get("choices", ())),
+                           "answer": described[stop].get("answer", ""), "rows": rows}
+                          for stop, rows in sorted(by_stop.items())]}
 
     def results_csv(self, code, secret) -> str:
         tour = self.rooms.view(code).tour

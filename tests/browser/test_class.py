@@ -110,6 +110,14 @@ def test_a_class_answers_sees_the_reveal_and_follows_the_lecturer(browser, app_u
     assert rows[0] == ["stop", "question", "answer", "count"] and [r[0] for r in rows[1:]].count(str(number)) == 2
     assert not [a for a in addresses if "secret" in a]                  # no address carried the lecturer's key
 
+    lecturer.get_by_role("button", name="the class in one page").click()
+    summary = lecturer.locator("#summary")
+    expect(summary.locator(".summary-stop")).to_have_count(2)           # both questions, in order
+    expect(summary.locator(".summary-stop").first).to_contain_text(stop.question)
+    expect(summary.locator(".summary-stop").first.locator(".share")).to_contain_text("50 % of the room predicted")
+    expect(summary.locator(".summary-stop").nth(1)).to_contain_text(after.question)
+    save_screenshot(lecturer, "class-summary-1024")
+
     lecturer.get_by_role("button", name="close the class").click()
     expect(lecturer.locator("#status")).to_contain_text(f"The class {code} is closed")
     expect(one.locator("#status")).to_contain_text("The class has ended")

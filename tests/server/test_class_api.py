@@ -111,6 +111,27 @@ def test_a_rooms_view_carries_its_stops_question_and_choices_but_not_its_answer_
     assert "no tour 'nope'" in client.post("/class/open", json={"tour": "nope"}).json()["detail"]
 
 
+def test_the_class_in_one_page_lists_each_answered_question_with_its_answer_for_the_lecturer_only(client):
+    room = client.post("/class/open", json={"tour": "series"}).json()
+    code, lecturer = room["code"], {"x-class-secret": room["secret"]}
+    for i, said in enumerate(["Paris", "paris", "Rome"]):
+        student = f"phone-{i:04d}-abcd"
+        client.post("/class/join", json={"code": code, "student": student})
+        client.post("/class/answer", json={"code": code, "student": student, "answer": said})
+    client.post("/class/go", json={"code": code, "secret": room["secret"], "stop": 2})
+    for i, said in enumerate(["no", "yes"]):                                       # the third does not answer
+        client.post("/class/answer", json={"code": code, "student": f"phone-{i:04d}-abcd", "answer": said})
+    summary = client.get("/class/summary", params={"code": code}, headers=lecturer).json()
+    assert summary["tour_title"] == "Three stops"
+    assert summary["stops"] == [
+        {"stop": 1, "title": "Softmax", "question": QUESTIONS[1], "choices": [], "answer": "Paris",
+         "rows": [["paris", 2], ["rome", 1]]},
+        {"stop": 2, "title": "A fact's neuron", "question": QUESTIONS[2], "choices": ["yes", "no"], "answer": "no",
+         "rows": [["no", 1], ["yes", 1]]}]
+    refused = client.get("/class/summary", params={"code": code})                  # a student's phone
+    assert refused.status_code == 400 and "Only the lecturer" in refused.json()["detail"]
+
+
 def test_the_qr_code_is_an_svg_of_the_join_link_for_an_open_room_only(client):
     code = client.post("/class/open", json={"tour": "series"}).json()["code"]
     response = client.get("/class/qr.svg", params={"code": code.lower()}, headers={"host": "hall.example:7860"})

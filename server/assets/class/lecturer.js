@@ -66,6 +66,30 @@ async function download(event) {
   }
 }
 
+// Every question the room answered, in one page: the bars, the model's answer marked and the share that predicted it.
+async function summary() {
+  try {
+    const {stops} = await Class.call("summary?" + Class.query({code: room.code}), undefined, room.secret);
+    const blocks = stops.map((item) => {
+      const block = Class.el("article", "summary-stop");
+      const bars = Class.el("div", "bars");
+      Class.bars(bars, item.rows, {choices: item.choices, model: item.answer});
+      const line = Class.shareLine(item.rows, item.answer);
+      block.append(Class.el("h3", "", `stop ${item.stop} · ${item.title}`),
+                   Class.el("p", "summary-question", item.question), bars,
+                   Class.el("p", line ? "share" : "hint", line || "The model's answer is on the stop's panel."));
+      return block;
+    });
+    document.getElementById("summary-list").replaceChildren(
+      ...(blocks.length ? blocks : [Class.el("p", "", "No answers yet.")]));
+    const section = document.getElementById("summary");
+    section.hidden = false;
+    section.scrollIntoView({behavior: "smooth"});
+  } catch (error) {
+    Class.show("status", error.message);
+  }
+}
+
 async function poll() {
   try {
     const state = await Class.call("state?" + Class.query({code: room.code}));
@@ -124,6 +148,7 @@ document.getElementById("prev").addEventListener("click", () => act("go", {stop:
 document.getElementById("next").addEventListener("click", () => act("go", {stop: room.stop + 1}));
 document.getElementById("reveal").addEventListener("click", () => act("reveal", {}));
 document.getElementById("close").addEventListener("click", closeClass);
+document.getElementById("summary-button").addEventListener("click", summary);
 
 if (fromFragment()) showConsole();
 else showStart("");
