@@ -15,6 +15,11 @@ students), and the server's memory.
 
     .venv/bin/python -m bench.load_test --class-size 200 --arrival 60 --link "attention?prompt=...&layer=18&head=6"
 
+Class mode (issue 40): --class-room N students in one room answer three of the tour's questions while a lecturer
+moves through them (bench/class_room_load.py; --replicas 2 --rooms-redis URL: two app processes behind a proxy).
+
+    .venv/bin/python -m bench.load_test --class-room 200 --replicas 2 --rooms-redis redis://127.0.0.1:6379/0
+
 Fair share (issue 41): --abuse runs the class twice, alone and beside one visitor who floods the model queue (100
 joins from one session) and loops uploads of the largest file the app takes; it reports the students' p95 against
 the run without the flood, what the flooder was told, and the upload folder's peak size.
@@ -423,16 +428,28 @@ if __name__ == "__main__":
     parser.add_argument("--churn", type=int, default=0,
                         help="then this many new visitors, one request each (sessions are capped by --max-sessions)")
     parser.add_argument("--class-size", type=int, default=0, help="the class scenario: this many students")
-    parser.add_argument("--arrival", type=float, default=60, help="the class arrives within this many seconds")
+    parser.add_argument("--class-room", type=int, default=0, help="class mode: this many students in one room "
+                        "answering the tour's questions (bench/class_room_load.py; --arrival, --replicas, "
+                        "--rooms-redis)")
+    parser.add_argument("--replicas", type=int, default=1, help="with --class-room: app processes behind a proxy")
+    parser.add_argument("--rooms-redis", default="", help="with --class-room: the Redis the replicas share")
+    parser.add_argument("--arrival", type=float, default=None, help="the class arrives within this many seconds "
+                        "(default 60; with --class-room 30)")
     parser.add_argument("--link", default="attention?prompt=The+cat+sat+on+the+mat+and+the+dog+ran+to+the+"
                         "park.+The+cat+sat+on+the+mat+and+the+dog+ran+to+the+park.&layer=18&head=6")
     parser.add_argument("--app-dir", type=Path, default=REPO, help="the tree whose app.py runs (default this repo)")
     parser.add_argument("--abuse", action="store_true", help="the class (--class-size, default 30) twice: alone, "
                         "then beside one visitor flooding the model queue and the uploads (issue 41)")
     options = parser.parse_args()
-    if options.abuse:
-        run_abuse(options.class_size or 30, options.arrival, options.link, app_dir=options.app_dir)
+    arrival = 60.0 if options.arrival is None else options.arrival
+    if options.class_room:
+        from bench.class_room_load import run_room
+
+        run_room(options.class_room, 3, options.replicas, options.rooms_redis,
+                 30.0 if options.arrival is None else options.arrival)
+    elif options.abuse:
+        run_abuse(options.class_size or 30, arrival, options.link, app_dir=options.app_dir)
     elif options.class_size:
-        run_class(options.class_size, options.arrival, options.link, app_dir=options.app_dir)
+        run_class(options.class_size, arrival, options.link, app_dir=options.app_dir)
     else:
         run(options.users, options.seconds, options.churn)
