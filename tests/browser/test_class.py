@@ -88,10 +88,19 @@ def test_a_class_answers_sees_the_reveal_and_follows_the_lecturer(browser, app_u
     save_screenshot(lecturer, "class-lecturer-1024")
     save_screenshot(one, "class-student-390")
 
+    one.get_by_role("button", name="follow the lecturer's panel here").click()          # follow me: the panel
+    frame = one.frame_locator("#follow-frame")
+    expect(frame.locator("#tour")).to_contain_text(f"stop {number} of", timeout=60_000)
+
     lecturer.get_by_role("button", name="▶").click()
     for phone in (one, two):
         expect(phone.locator("#question")).to_have_text(after.question)
     expect(one.locator("#panel-link")).to_have_attribute("href", f"../?tour=series&stop={number + 1}")
+    expect(frame.locator("#tour")).to_contain_text(f"stop {number + 1} of", timeout=60_000)   # it moved along
+    save_screenshot(one, "class-student-follow-390")
+    one.get_by_role("button", name="explore on my own").click()
+    expect(one.locator("#follow-note")).to_have_text(f"Exploring on your own: the lecturer is at stop {number + 1}.")
+    expect(one.get_by_role("button", name="follow the lecturer again")).to_be_visible()
     for said in HOSTILE[:2]:                                            # a changed answer replaces the first
         one.locator("#free-input").fill(said)
         one.get_by_role("button", name="Send").click()

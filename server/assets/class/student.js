@@ -1,10 +1,11 @@
 // A student's phone (GET /class/student?code=CODE): join under an anonymous id this browser keeps, follow the
 // lecturer's stop about once a second, answer (a tap, or a few words), and after the reveal see the model's answer
-// and how the room did. Every text from the room is set with textContent (Class.el, Class.show).
+// and how the room did; on request, the lecturer's panel in a frame that follows each stop (follow me), until the
+// student explores on their own. Every text from the room is set with textContent (Class.el, Class.show).
 "use strict";
 
 const ID_KEY = "dle-class-student";
-const room = {code: "", stop: 0, revealed: false, tallied: "", timer: 0};
+const room = {code: "", stop: 0, revealed: false, tallied: "", timer: 0, follow: "off", shown: ""};
 
 function studentId() {
   let id = localStorage.getItem(ID_KEY);
@@ -72,7 +73,31 @@ async function render(state) {
   showMine(state.my_answer, state.revealed, Boolean(state.question));
   const panel = document.getElementById("panel-link");
   panel.href = Class.panelHref(state.tour, state.stop, state.revealed);
+  follow(panel.href, state.stop);
   await showReveal(state);
+}
+
+// Follow me: "off" (no panel here), "on" (the frame shows the lecturer's stop, with its reveal, and moves with it),
+// "explore" (the frame stays where the student took it; "follow again" brings it back to the lecturer's stop).
+function follow(href, stop) {
+  const frame = document.getElementById("follow-frame");
+  const button = document.getElementById("follow");
+  frame.hidden = room.follow === "off";
+  button.textContent = {off: "follow the lecturer's panel here", on: "explore on my own",
+                        explore: "follow the lecturer again"}[room.follow];
+  const note = document.getElementById("follow-note");
+  note.hidden = room.follow !== "explore";
+  note.textContent = room.follow === "explore" ? `Exploring on your own: the lecturer is at stop ${stop}.` : "";
+  if (room.follow === "on" && room.shown !== href) {
+    room.shown = href;
+    frame.src = href;
+  }
+}
+
+function toggleFollow() {
+  room.follow = room.follow === "on" ? "explore" : "on";
+  if (room.follow === "on") room.shown = "";                      // back with the lecturer: their settings again
+  follow(document.getElementById("panel-link").href, room.stop);
 }
 
 function drawChoices(choices) {
@@ -125,6 +150,7 @@ async function send(text) {
   }
 }
 
+document.getElementById("follow").addEventListener("click", toggleFollow);
 document.getElementById("join-form").addEventListener("submit", (event) => {
   event.preventDefault();
   join(document.getElementById("code-input").value);
