@@ -64,10 +64,16 @@ def nav_html(sections: list[tuple[str, list[tuple[str, str]]]], current: str) ->
             + (f'<nav class="dle-panels" aria-label="panels">{panels_row}</nav>' if panels_row else ""))
 
 
+JOIN_FORM = ('<form class="dle-join" action="./class/student" method="get">'
+             '<label for="dle-join-code">In a class? Type the code on the lecturer\'s screen</label>'
+             '<input id="dle-join-code" name="code" maxlength="12" autocomplete="off" autocapitalize="characters" '
+             'spellcheck="false" placeholder="e.g. K7PQ2"><button type="submit">Join</button></form>')
+
+
 def landing_html(sections: list[tuple[str, list[tuple[str, str, str, str]]]]) -> str:
-    """The first page: every panel with one line and a picture. sections: [(title, [(panel, panel title, one line,
-    picture URL), ...]), ...]."""
-    parts = []
+    """The first page: a class's join form (class mode: the student's page, server/class_pages.py), then every panel
+    with one line and a picture. sections: [(title, [(panel, panel title, one line, picture URL), ...]), ...]."""
+    parts = [JOIN_FORM]
     for section, panels in sections:
         cards = "".join(
             f'<a class="dle-card-link" href="./{panel}"><img src="{escape(picture)}" alt="" loading="lazy" '
@@ -106,10 +112,11 @@ def drawn_when_unfolded(part: Fold, opened, handler, inputs: list, outputs: list
         if unfolded:
             return gr.skip()
         drawn = handler(*values)
-        if isinstance(drawn, dict) and drawn == gr.skip():     # refused (components/errors.keeps_view): still folded, undrawn
-            return gr.skip()
+        if isinstance(drawn, dict) and drawn == gr.skip():     # refused (components/errors.keeps_view): still folded,
+            return gr.skip()                                   # undrawn
         drawn = (drawn,) if len(outputs) == 1 else drawn
-        return (True, *drawn) if isinstance(drawn, tuple) and len(drawn) == len(outputs) else gr.skip()  # an error: skip
+        complete = isinstance(drawn, tuple) and len(drawn) == len(outputs)
+        return (True, *drawn) if complete else gr.skip()                    # an error: skip
 
     settings = dict(api_visibility="undocumented", show_progress="hidden") | event
     gr.on([opened], on_open, inputs=[part.unfolded, *inputs], outputs=outputs, **settings)

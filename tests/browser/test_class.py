@@ -1,10 +1,12 @@
 """Class mode in one Chromium, on the one app the browser tests share: the lecturer's console (1024 px) and two
 students' phones (390 px), each student in a context of their own (the anonymous id lives in the browser's storage).
-The lecturer starts a class from the tour's bar at a multiple-choice stop followed by a free-answer one; the students join (one by the
-join link, one by typing the code), answer (one right, one wrong), the histogram counts them, the reveal marks the
-model's answer with the share that predicted it, the students see it, ▶ takes everyone to the next question, and
-answers written as HTML, a script or a Markdown link are shown on the lecturer's page as the characters they are;
-the results CSV downloads, and no address the console asked for carried its secret."""
+The lecturer starts a class from the tour's bar at a multiple-choice stop followed by a free-answer one; the
+students join (one by the join link, one by typing the code on the app's first page), answer (one right, one
+wrong), the histogram counts them (hidden on request until the reveal), the reveal marks the model's answer with
+the share that predicted it, the students see it, one follows the lecturer's panel in a frame, ▶ takes everyone to
+the next question, and answers written as HTML, a script or a Markdown link are shown on the lecturer's page as the
+characters they are; the class in one page lists both questions, the results CSV downloads, and no address the
+console asked for carried its secret."""
 import csv
 import io
 import re
@@ -59,11 +61,10 @@ def test_a_class_answers_sees_the_reveal_and_follows_the_lecturer(browser, app_u
     assert lecturer.locator("#qr").evaluate("img => img.complete && img.naturalWidth > 0")
 
     one = open_page(browser, f"{app_url}/?join={code}", 390, outside, dialogs)        # the join link (the QR's)
-    two = open_page(browser, f"{app_url}/class/student", 390, outside, dialogs)       # the code typed
-    expect(two.locator("#code-input")).to_be_visible()
+    two = open_page(browser, app_url, 390, outside, dialogs)           # the code typed on the app's first page
+    two.locator("#dle-join-code").fill(code.lower())
     save_screenshot(two, "class-student-join-390")
-    two.locator("#code-input").fill(code.lower())
-    two.get_by_role("button", name="Join").click()
+    two.locator("#dle-join-code").press("Enter")
     for phone in (one, two):
         expect(phone.locator("#question")).to_have_text(stop.question)
     one.get_by_role("button", name=right).click()
