@@ -96,9 +96,10 @@ def test_class_rooms_are_served_by_the_app_in_redis_when_asked(settings, redis_u
     import urllib.request
     from dataclasses import replace
 
-    def call(url, path, payload=None):
+    def call(url, path, payload=None, secret=None):
+        headers = {"content-type": "application/json"} | ({"x-class-secret": secret} if secret else {})
         request = urllib.request.Request(url + path, data=json.dumps(payload).encode() if payload else None,
-                                         headers={"content-type": "application/json"})
+                                         headers=headers)
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read().decode()
 
@@ -110,7 +111,7 @@ def test_class_rooms_are_served_by_the_app_in_redis_when_asked(settings, redis_u
         call(one, "/class/go", {"code": room["code"], "secret": room["secret"], "stop": 2})
         call(two, "/class/join", {"code": room["code"], "student": "phone-0000-abcd"})
         call(two, "/class/answer", {"code": room["code"], "student": "phone-0000-abcd", "answer": " Rise"})
-        rows = list(csv.reader(io.StringIO(call(one, f"/class/results.csv?code={room['code']}&secret={room['secret']}"))))
+        rows = list(csv.reader(io.StringIO(call(one, f"/class/results.csv?code={room['code']}", secret=room["secret"]))))
         question = demo.tours["series"].stops[1].question
         state = json.loads(call(two, f"/class/state?code={room['code']}"))
         assert (state["title"], state["question"], state["stops"]) == \
@@ -177,7 +178,7 @@ def test_every_cache_is_bounded():
                 found.append(f"{module.__name__}.{name}")
                 if value.cache_info().maxsize is None and found[-1] != "models.device.pick_device":
                     unbounded.append(found[-1])
-    assert {"explorers.transformers.attention.cached_record", "models.language._load", "models.device.pick_device"} <= set(found)
+    assert {"explorers.transformers.attention.heads.cached_record", "models.language._load", "models.device.pick_device"} <= set(found)
     assert unbounded == []
 
 
