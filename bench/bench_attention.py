@@ -10,7 +10,7 @@ import torch
 
 from core.attention import record_attention
 from components.events import bind
-from explorers.transformers.attention import cached_record, view as attention_view
+from explorers.transformers.attention.heads import cached_record, view as attention_view
 from models.language import load_language_model
 from models.settings import Settings
 from bench.timing import median_time

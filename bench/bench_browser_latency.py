@@ -67,7 +67,7 @@ def handler_times() -> dict:
     from explorers.generation.noising import noised_view
     from explorers.learning.descent.toy import update_toy
     from explorers.structure.neuron import update
-    from explorers.transformers.attention import PRESETS, view
+    from explorers.transformers.attention.heads import PRESETS, view
     from models.settings import Settings
 
     settings = Settings(cache_dir=str(REPO / ".cache"))

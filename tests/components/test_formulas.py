@@ -176,7 +176,7 @@ def test_the_next_token_card_shows_torchs_softmax(settings, language_model):
 
 
 def test_the_attention_card_shows_torchs_softmax_of_the_scores(settings):
-    from explorers.transformers.attention import PRESETS, WEIGHT, attention_endpoint, view
+    from explorers.transformers.attention.heads import PRESETS, WEIGHT, attention_endpoint, view
 
     view, endpoint = bound(settings, (view, attention_endpoint))
     prompt, layer, head, query = PRESETS["A pronoun (coreference)"], 5, 3, 6

@@ -7,8 +7,8 @@ import torch
 
 from core.attention import MAX_TOKENS
 from core.tokens import shown_token
-from explorers.transformers.attention import (PRESETS, attention_endpoint, cached_record, find_relation, inspect_head,
-                                             new_relation, run, run_new_prompt, show_relations, view)
+from explorers.transformers.attention.heads import PRESETS, attention_endpoint, cached_record, run, run_new_prompt, view
+from explorers.transformers.attention.relations import find_relation, inspect_head, new_relation, show_relations
 from tests.handlers import bound, refuses
 
 PROMPT = PRESETS["A pronoun (coreference)"]
