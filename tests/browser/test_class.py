@@ -80,6 +80,7 @@ def test_a_class_answers_sees_the_reveal_and_follows_the_lecturer(browser, app_u
     expect(lecturer.locator("#count")).to_have_text("2 of 2 answered")
     lecturer.get_by_role("button", name="reveal").click()
     expect(lecturer.locator(".bar.model .bar-label")).to_have_text(right)   # ...until the reveal
+    expect(tour).to_have_url(re.compile(rf"stop={number}&reveal=1"))  # the projector's tour tab revealed with it
     lecturer.locator("#hide-bars").uncheck()
     expect(lecturer.locator("#share")).to_contain_text("50 % of the room predicted the model's answer")
     expect(one.locator("#model")).to_have_text(f"The model's answer: {right} · you predicted it ✓")
@@ -94,6 +95,7 @@ def test_a_class_answers_sees_the_reveal_and_follows_the_lecturer(browser, app_u
     expect(frame.locator("#tour")).to_contain_text(f"stop {number} of", timeout=60_000)
 
     lecturer.get_by_role("button", name="▶").click()
+    expect(tour).to_have_url(re.compile(rf"stop={number + 1}$"))       # and moves on with the console
     for phone in (one, two):
         expect(phone.locator("#question")).to_have_text(after.question)
     expect(one.locator("#panel-link")).to_have_attribute("href", f"../?tour=series&stop={number + 1}")

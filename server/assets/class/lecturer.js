@@ -122,10 +122,14 @@ function render(state, rows) {
   document.getElementById("panel-link").href = Class.panelHref(state.tour, state.stop, state.revealed);
 }
 
+// The console's moves, announced to this browser's tour tabs (server/assets/scripts/tour.js follows them).
+const moves = "BroadcastChannel" in window ? new BroadcastChannel("dle-class") : null;
+
 async function act(route, extra) {
   try {
     const state = await Class.call(route, {code: room.code, secret: room.secret, ...extra});
     room.stop = state.stop;
+    if (moves) moves.postMessage({tour: state.tour, stop: state.stop, revealed: state.revealed});
     await poll();
   } catch (error) {
     Class.show("status", error.message);

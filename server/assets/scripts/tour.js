@@ -63,3 +63,15 @@ setInterval(() => {
     hold(target);
   }
 }, 100);
+// Class mode: the lecturer's console (server/assets/class/lecturer.js) announces its moves (▶, ◀, reveal) to this
+// browser's other tabs; a tab on the same tour follows them, so the projector's panel changes and reveals with the
+// console. Only the console's own moves are sent: opening a console never moves a tab.
+if ("BroadcastChannel" in window) {
+  new BroadcastChannel("dle-class").onmessage = ({data}) => {
+    const here = new URLSearchParams(window.location.search);
+    if (!data || !document.querySelector("#tour .tour-bar") || here.get("tour") !== data.tour) return;
+    if (here.get("stop") === String(data.stop) && (here.get("reveal") === "1") === Boolean(data.revealed)) return;
+    const query = new URLSearchParams({tour: data.tour, stop: String(data.stop), ...(data.revealed ? {reveal: "1"} : {})});
+    window.location.assign(carried(`./?${query}`));
+  };
+}
