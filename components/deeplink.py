@@ -88,29 +88,28 @@ def link_for(page_url: str, panel: str, names: list[str], values: list) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "&".join(q for q in [query, *kept] if q), ""))
 
 
-def link_follower(panel: str, names: list[str], folded: dict | None = None, members: tuple = ()):
+def link_follower(panel: str, names: list[str], per_fold: tuple = ()):
     """The handler that rewrites a panel's link when a control moves (the page's own address comes from the
-    request's referer, so the link works behind a Space's proxy too). folded: {name: default} of the controls
-    inside a fold, left out of the link while at their default and their fold never unfolded: a link that sets one
-    unfolds its fold (and draws it), so a copied link unfolds the parts the learner changed or opened. members: the
-    names each fold holds; the handler's values are the controls', then one flag per fold (unfolded: drawn)."""
+    request's referer, so the link works behind a Space's proxy too). per_fold: fold_defaults of the panel's folds;
+    the handler's values are the controls', then one flag per fold (unfolded: drawn), see left_out_at_default."""
     def follow_link(request: gr.Request, *values):
         page = request.headers.get("referer", "") if request is not None else ""
-        controls, flags = values[:len(names)], values[len(names):]
-        shown = {name for held, unfolded in zip(members, flags) if unfolded for name in held}
-        left_out = {name: value for name, value in (folded or {}).items() if name not in shown}
-        return link_for(page, panel, names, unfolded_only(names, controls, left_out))
+        controls, unfolded = values[:len(names)], values[len(names):]
+        return link_for(page, panel, names, unfolded_only(names, controls, left_out_at_default(per_fold, unfolded)))
     return follow_link
 
 
-def folded_defaults(controls: dict, folds: tuple) -> dict:
-    """{name: default} of the controls laid out inside one of the folds."""
-    return {name: control.value for name, control in controls.items() if any(f.holds(control) for f in folds)}
+def fold_defaults(controls: dict, folds: tuple) -> tuple[dict, ...]:
+    """Per fold, {name: default} of the link's controls laid out inside it."""
+    return tuple({name: control.value for name, control in controls.items() if f.holds(control)} for f in folds)
 
 
-def fold_members(controls: dict, folds: tuple) -> tuple[frozenset, ...]:
-    """Per fold, the names of the link's controls laid out inside it."""
-    return tuple(frozenset(name for name, control in controls.items() if f.holds(control)) for f in folds)
+def left_out_at_default(per_fold: tuple, unfolded) -> dict:
+    """{name: default} of the controls a link leaves out while they hold their default: those of every fold not
+    unfolded (one flag per fold; a missing flag is folded). A link that sets one unfolds its fold (and draws it), so
+    a copied link unfolds only the parts the learner changed or opened."""
+    flags = list(unfolded) + [False] * (len(per_fold) - len(unfolded))
+    return {name: value for defaults, shown in zip(per_fold, flags) if not shown for name, value in defaults.items()}
 
 
 def unfolded_only(names: list[str], values, folded: dict) -> list:
@@ -129,7 +128,7 @@ def link_box(panel: str, controls: dict, folds: tuple = ()) -> PanelLink:
     # among the others (seen under load), and the release carries the value the view was computed with
     triggers = [control.change for control in inputs] + [c.release for c in inputs if isinstance(c, gr.Slider)]
     triggers += [f.unfolded.change for f in folds]                          # a fold drawn: its controls join the link
-    follow = link_follower(panel, names, folded_defaults(controls, folds), fold_members(controls, folds))
+    follow = link_follower(panel, names, fold_defaults(controls, folds))
     gr.on(triggers, follow, inputs=inputs + [f.unfolded for f in folds], outputs=box,
           trigger_mode="always_last", api_visibility="undocumented", show_progress="hidden", queue=False)
     return PanelLink(panel, controls, box, tuple(folds))

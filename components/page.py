@@ -25,7 +25,7 @@ from html import escape
 import gradio as gr
 from gradio.context import get_blocks_context
 
-from components.deeplink import (PanelLink, config_value, fold_members, folded_defaults, link_for, presenter_on,
+from components.deeplink import (PanelLink, config_value, fold_defaults, left_out_at_default, link_for, presenter_on,
                                  restore_updates, unfolded_only)
 from components.tour import OLD_PANEL_IDS, current_id, tour_stop
 
@@ -130,6 +130,12 @@ class Page:
     tour_bar: gr.HTML           # the guided tour's bar
 
 
+def unfolded_by(link: PanelLink, values: dict) -> list[bool]:
+    """Per fold of the panel, whether a link that sets `values` ({control: value}) opens it: it sets one of the
+    fold's controls (even to its default)."""
+    return [any(part.holds(control) for control in values) for part in link.folds]
+
+
 def page_opener(link: PanelLink | None, tours: dict, panels: list[str]):
     """The page's load event (link None: the landing page): what a link asked for that cannot be applied is said (a
     warning; the view stays), and the link box shows the view's link. The settings themselves are already in the
@@ -149,9 +155,7 @@ def page_opener(link: PanelLink | None, tours: dict, panels: list[str]):
             gr.Warning(problem)
         page = request.headers.get("referer", "") if request is not None else ""
         names, shown = list(link.controls), [values.get(c, c.value) for c in link.controls.values()]
-        opened = {name for part, held in zip(link.folds, fold_members(link.controls, link.folds))
-                  if any(part.holds(c) for c in values) for name in held}          # as linked_state unfolds them
-        folded = {name: v for name, v in folded_defaults(link.controls, link.folds).items() if name not in opened}
+        folded = left_out_at_default(fold_defaults(link.controls, link.folds), unfolded_by(link, values))
         return link_for(page, link.panel, names, unfolded_only(names, shown, folded))
     return open_page
 
@@ -178,8 +182,8 @@ def linked_state(pages: dict, tours: dict):
         query, bar, _ = tour_stop(query, tours)
         values, _ = restore_updates(query, pages[page].link)
         patches = {c._id: {"value": config_value(c, v)} for c, v in values.items()}
-        for part in pages[page].link.folds:
-            if any(part.holds(c) for c in values):
+        for part, unfolded in zip(pages[page].link.folds, unfolded_by(pages[page].link, values)):
+            if unfolded:
                 patches[part.accordion._id] = {"open": True}
                 patches[part.unfolded._id] = {"value": True}
         if presenter_on(query):

@@ -12,10 +12,10 @@ server/fair_share.py: small JSON in, small JSON out, every refusal a 4xx with a 
     GET  /class/results.csv?code=                          -> stop, question, answer, count (nothing about students)
     GET  /class/summary?code=                              -> {"tour_title", "stops": [{"stop", "title", "question",
                                                               "choices", "answer", "rows"}, ...]}: the class in one page
-
-A lecturer's GET (tally before the reveal, results.csv) carries the room's secret in an `X-Class-Secret` header, never
-in the query string: addresses end up in proxies' and servers' logs; a POST carries it in its body.
     POST /class/close    {"code", "secret"}                -> {}
+
+A lecturer's GET (tally before the reveal, results.csv, summary) carries the room's secret in an `X-Class-Secret`
+header, never in the query string: addresses end up in proxies' and servers' logs; a POST carries it in its body.
 
 A page polls /class/state about once a second; each call is a few dict or Redis operations, no model run. A room's
 view (state, join, go, reveal) also carries its current stop's title, question and choices from the tour (never the
@@ -164,12 +164,12 @@ class ClassApi:
                           for stop, rows in sorted(by_stop.items())]}
 
     def results_csv(self, code, secret) -> str:
-        tour = self.rooms.view(code).tour
+        """The summary's answers, a row per (stop, answer): stop, question, answer, count."""
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["stop", "question", "answer", "count"])
-        for stop, answer, count in self.rooms.results(code, secret):
-            writer.writerow([stop, (self.stops(tour, stop) or {}).get("question", ""), answer, count])
+        for stop in self.summary(code, secret)["stops"]:
+            writer.writerows([stop["stop"], stop["question"], answer, count] for answer, count in stop["rows"])
         return out.getvalue()
 
 
