@@ -222,7 +222,7 @@ def build(settings: Settings) -> PanelLink:
             "are Stable Diffusion's guidance_scale = w + 1, so w = 6-14 here) with 'a green nine on a yellow "
             "background': the green overshoots to teal. Put 'blue' in the negative "
             "prompt.",
-            elem_id="t2i-formula")
+            elem_id="t2i-formula", reserve=248)
         with gr.Row():
             prompt = gr.Textbox("a red seven on the left and a blue two on the right", label="prompt (Enter draws)",
                                 scale=3, elem_id="t2i-prompt")

@@ -82,7 +82,7 @@ def build(settings: Settings) -> PanelLink:
             "", "Move the **bias**: the dashed line w·a + b = 0 slides across the plane, so the neuron fires for "
             "more or fewer inputs. Change the **weights**: the line turns. Switch sigmoid to step to see the "
             "all-or-nothing perceptron, or to ReLU to see a neuron that is simply off below its threshold.",
-            elem_id="neuron-formula")
+            elem_id="neuron-formula", reserve=138)
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
                 n_inputs = gr.Radio([2, 3], value=DEFAULTS["n_inputs"], label="number of inputs", elem_id="neuron-n")

@@ -146,7 +146,7 @@ def build(settings: Settings) -> PanelLink:
             "chance and the entropy climbs. Press *Sample next token* a few times; the same seed gives the same "
             "text, another seed another text. Set top-p to 0.5 here, then on an open prompt such as *Once upon a "
             "time, there was a*: top-p keeps one token when the model is sure and dozens when it is not; top-k "
-            "keeps k either way. top-k = 1 is greedy whatever the seed.", elem_id="next-formula")
+            "keeps k either way. top-k = 1 is greedy whatever the seed.", elem_id="next-formula", reserve=267)
         with gr.Row():
             with gr.Column(scale=3):
                 prompt = gr.Textbox(PROMPT, label="prompt (Enter or the button runs it)", lines=1, max_lines=4,

@@ -57,6 +57,9 @@ def test_presenter_mode_enlarges_the_type_and_hides_long_text(page, app_url):
 
 
 def test_a_scene_from_the_series_sets_the_controls_and_redraws(page):
+    # as a learner does: the formula read, then a scene picked (test_pages checks that the scenes stay put while it
+    # arrives; in CI a click before it once landed beside the scene)
+    expect(page.locator("#neuron-formula")).to_contain_text("0.622")
     page.locator("#neuron-scenes").get_by_text("bias −3: it needs strong input to fire").click()
     expect(page.locator("#neuron-bias input[type=number]")).to_have_value("-3")
     expect(page.locator("#neuron-formula")).to_contain_text("(−3.00)")

@@ -1,5 +1,6 @@
 """Fast pages: the landing page lists every panel, each panel is a page of its own that a link opens in its linked
 state with each figure drawn once, and the one-page app's links still work (redirected, settings kept)."""
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -94,3 +95,21 @@ def test_headings_and_bold_text_are_drawn_in_one_font(page):
         node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
         fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
         assert fonts and all(font["isCustomFont"] for font in fonts), (selector, fonts)
+
+
+@pytest.mark.parametrize("panel, drawn", [("neuron", "0.622"), ("clip", "cos")])
+def test_the_page_below_the_formula_stays_put_while_the_numbers_arrive(page, app_url, panel, drawn):
+    """A formula's live numbers come with the page's first event, after the page is shown: the space they take is held
+    from the start, so the scenes and controls below do not jump under a learner's click (in CI a click on a neuron
+    scene once landed beside it, 139 px up, before the formula had arrived)."""
+    below = f"() => document.querySelector('#tab-{panel} .dle-card').getBoundingClientRect().bottom + scrollY"
+    events = re.compile(r"/gradio_api/(queue/join|run/)")
+    page.route(events, lambda route: route.abort())         # the page as it starts: no event answered, nothing drawn
+    page.goto(f"{app_url}/{panel}")
+    expect(page.locator(f"#tab-{panel} .dle-card")).to_be_visible()
+    expect(page.locator(f"#{panel}-formula .katex")).to_have_count(0)
+    start = page.evaluate(below)
+    page.unroute(events)
+    page.goto(f"{app_url}/{panel}")
+    expect(page.locator(f"#{panel}-formula")).to_contain_text(drawn)
+    assert abs(page.evaluate(below) - start) <= 8, (start, page.evaluate(below))

@@ -44,7 +44,7 @@ TRY_THIS = (
 def build(settings: Settings) -> PanelLink:
     with panel_frame(PANEL) as tab:
         formula = explanation_card("CLIP: one space for images and words", INTUITION, "", TRY_THIS,
-                                   elem_id="clip-formula")
+                                   elem_id="clip-formula", reserve=316)
         batch_links = build_batch_part(settings, tab, formula)
         zero_shot_links = build_zero_shot_part(settings, tab)
         retrieval_links = build_retrieval_part(settings, tab)

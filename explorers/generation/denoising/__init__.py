@@ -34,7 +34,7 @@ def build(settings: Settings) -> PanelLink:
             "Press a step: the formula fills in with that step's numbers.", "Step from 1 to the end and watch x̂₀: "
             "blurry average digit first, details last. Switch the sampler to DDPM with the same seed: the same "
             "starting noise, a different digit. Try guidance w = 0 and w = 8. Then open the U-Net and cut its "
-            "skips, and ask it to find the noise in a real digit.", elem_id="denoising-formula")
+            "skips, and ask it to find the noise in a real digit.", elem_id="denoising-formula", reserve=275)
         stepper = build_stepper(settings, tab, live)
         unet_links, unet_part = build_unet_part(settings, tab, stepper)
         ask_links, ask_part = build_ask_part(settings, tab)

@@ -41,7 +41,7 @@ def build(settings: Settings) -> PanelLink:
             "classifier reads even at w = 0; what guidance changes is how alike the samples are: diversity falls "
             "until about w = 3, then climbs again as the strokes saturate. Try a 7 or a 9, a single row with many "
             "weights, and a text prompt (below), where guidance is what makes the samples follow the words.",
-            elem_id="guidance-formula")
+            elem_id="guidance-formula", reserve=138)
         with gr.Row():
             digit = gr.Dropdown(list(range(10)), value=3, label="digit to ask for (the prompt)",
                                 elem_id="guidance-digit")

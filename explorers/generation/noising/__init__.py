@@ -34,7 +34,7 @@ def build(settings: Settings) -> PanelLink:
             "noise level t can be reached in a single jump, a weighted sum of the image and one noise sample.",
             "", "Slide t slowly: the image fades while the noise grows, along one fixed noise sample. Compare "
             "the schedules at t = 500: the linear one has destroyed the digit, the cosine one has not. Then press "
-            "the step-by-step button: a different path, the same distribution.", elem_id="noising-formula")
+            "the step-by-step button: a different path, the same distribution.", elem_id="noising-formula", reserve=180)
         uploaded = gr.State(None)
         with gr.Row():
             with gr.Column(scale=1, min_width=280):

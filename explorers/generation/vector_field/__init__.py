@@ -37,7 +37,7 @@ def build(settings: Settings) -> PanelLink:
             "small t the arrows grow long (one scale for every t, said under the title) and lead into the fine "
             "structure. Pick the moons, a class, tick the implicit classifier, and raise w: the guided arrow is "
             "the no-class arrow plus w + 1 classifier arrows (the card's numbers at ◆).",
-            elem_id="vector-field-formula")
+            elem_id="vector-field-formula", reserve=216)
         with gr.Row():
             dataset = gr.Radio(list(DATASETS), value="spiral", label="data set", elem_id="vector-field-dataset")
             label = gr.Dropdown(class_choices(), value=NO_CLASS, label="class (the moons and the clusters have them)",

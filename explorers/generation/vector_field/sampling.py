@@ -180,7 +180,7 @@ def build_sampling_part(tab, dataset, label, w) -> dict:
         "", "Compare the three panels: the same starting noise, DDPM spreads over the spiral, DDPM without its noise "
         "piles up in one spot. Read the table: the nearest-point distance is fooled by the pile (it sits on the "
         "data), the sliced Wasserstein distance is not. Try 10 and 1000 steps, and the moons.",
-        elem_id="vector-field-sampler-formula")
+        elem_id="vector-field-sampler-formula", reserve=327)
     with gr.Row():
         samplers = gr.CheckboxGroup([(name, key) for key, name in SAMPLER_NAMES.items()], value=list(SAMPLERS),
                                     label="samplers", elem_id="vector-field-samplers")

@@ -35,7 +35,7 @@ def build(settings: Settings) -> PanelLink:
             "a gradient step and watch the cost of this example drop; try a huge learning rate. Below, change the "
             "batch size n: each example's nudge for the same weight, and their average, the gradient. Last, type a "
             "formula of your own and step through its graph, forward then backward.",
-            elem_id="backprop-formula")
+            elem_id="backprop-formula", reserve=249)
         batch_size = batch_size_slider()
         controls, learning_rate = build_one_example_part(tab, formula, batch_size)
         build_batch_part(tab, controls, batch_size, learning_rate)

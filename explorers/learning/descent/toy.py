@@ -166,7 +166,7 @@ def build_toy_part(tab: gr.Tab) -> dict:
         "", "Raise η on the bowl past 1: each step overshoots further and the descent diverges. On the "
         "narrow valley, plain descent zig-zags: add momentum μ = 0.5 (μ = 0.9 overshoots the far end instead). "
         "On *several minima*, move the start and land in a different valley. Start the saddle at y = 0 exactly.",
-        elem_id="descent-formula")
+        elem_id="descent-formula", reserve=188)
     with gr.Row():
         controls = toy_controls()
         with gr.Column(scale=1, min_width=280):

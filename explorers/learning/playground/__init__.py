@@ -38,7 +38,7 @@ def build(settings: Settings) -> PanelLink:
             "bends around the points. Each small square is one neuron: its own activation over the same plane.",
             "", "Start with **XOR and no hidden layer**: one neuron draws one straight line, so the cost stays "
             "high. Add a hidden layer and press Play again. Then try the spiral, and a linear activation.",
-            elem_id="playground-formula")
+            elem_id="playground-formula", reserve=200)
         rates = checked_rates(DEFAULTS["learning_rate"], DEFAULTS["batch_size"], DEFAULTS["l2"])
         desk = gr.State(Desk(first_session, rates))           # per user: this learner's data, network and rates
         with gr.Row():                                        # above the controls: on a phone, right under the formula

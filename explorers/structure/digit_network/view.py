@@ -148,7 +148,7 @@ def build_view_part(tab: PanelFrame) -> tuple[dict, gr.Radio]:
         "Draw your own digit and press *Read my drawing*. Switch to the ReLU network. Below, look at what the "
         "first layer's neurons respond to: judge for yourself whether they look like edges. Then unfold *Watch it "
         "learn* and train the same network from random weights.",
-        elem_id="digit-network-formula")
+        elem_id="digit-network-formula", reserve=172)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             activation = gr.Radio(list(HIDDEN_ACTIVATIONS), value="sigmoid", label="hidden activation",

@@ -37,7 +37,7 @@ def build(settings: Settings) -> PanelLink:
             "they look at the token that followed the first copy. The relation finder ranks every head for one "
             "query and one key: pick 'it' and 'trophy' in the pronoun preset, then see what the top head really "
             "writes. The Names preset finds a head that copies 'Mary' and one that suppresses it.",
-            elem_id="attention-formula")
+            elem_id="attention-formula", reserve=124)
         with gr.Row():
             preset = gr.Dropdown(list(PRESETS), value=next(iter(PRESETS)), label="preset", elem_id="attention-preset")
             prompt = gr.Textbox(next(iter(PRESETS.values())), label=f"prompt (first {MAX_TOKENS} tokens are used)",

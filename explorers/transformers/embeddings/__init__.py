@@ -36,7 +36,7 @@ def build(settings: Settings) -> PanelLink:
             "the input words* and see the inputs win. Switch to the language model's W_E: its first-layer token "
             "embeddings are a rougher space than GloVe's (they only have to get the next layers started), and "
             "a word there is a token such as ␣queen (with its leading space).",
-            elem_id="embeddings-formula")
+            elem_id="embeddings-formula", reserve=113)
         with gr.Row():
             expression = gr.Textbox("king - man + woman", label="expression (words joined by + and -, weights "
                                     "like 0.5*hot)", scale=3, elem_id="embeddings-expression")

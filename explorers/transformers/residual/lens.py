@@ -238,7 +238,8 @@ def lens_layout(shape: ModelShape) -> LensView:
         "block 23 the last token takes over (0.77 at block 23; clean 0.70). Switch to *MLP output*: only block 0's "
         "MLP at 'iffel' brings much back (0.30; any other MLP 0.09 at most). \"Michael Jordan "
         "plays the sport of\" → basketball needs a larger model (p 0.002 here): run with `--online --lm "
-        "gpt2-xl` to try it, or unfold the series' own fact neuron below, built by hand.", elem_id="residual-formula")
+        "gpt2-xl` to try it, or unfold the series' own fact neuron below, built by hand.",
+        elem_id="residual-formula", reserve=275)
     with gr.Row():
         preset = gr.Dropdown(list(PRESETS), value=next(iter(PRESETS)), label="fact (p measured on SmolLM2)",
                              elem_id="residual-preset")
