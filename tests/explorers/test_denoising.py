@@ -11,6 +11,7 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 from PIL import Image
 
+from components.formatting import significant
 from core.diffusion import noise_schedule
 from explorers.generation import denoising
 from explorers.generation.denoising import ask, unet
@@ -52,6 +53,15 @@ def test_the_stepper_view_and_its_controls(settings):
     assert denoising.step_back(1) == 1 and denoising.step_forward(8, 8) == 8 and denoising.step_forward(8, 3) == 4
     assert list(denoising.play(4, 4)) == [1, 2, 3, 4] and list(denoising.play(4, 2)) == [2, 3, 4]
     assert Image.open(denoising.denoising_gif(settings, 3, 0, 8, 2.0)).n_frames == 8
+
+
+def test_the_first_steps_formula_divides_by_the_small_root_of_abar_it_uses(settings):
+    """At t = 999 √ᾱ is 5 x 10⁻⁵: the card writes it in significant digits (0.000 would read as ÷ 0)."""
+    formula = denoising.step_view(settings, 3, 0, 20, 0.5, 1)[0]
+    t = denoising.trajectory(3, 0, 20, 0.5)["timesteps"][0]
+    root = float(noise_schedule(load_digit_diffusion().schedule)[1][t]) ** 0.5          # diffusers' alphas_cumprod
+    assert 0 < root < 1e-3 and "\\hat\\varepsilon}{" + significant(root) + "}$$" in formula, formula[:400]
+    assert "{0.000}" not in formula
 
 
 @pytest.mark.parametrize("args, words", [((3, 0, 51, 2.0), "between 1 and 50"), ((3, 0, 10, 21.0), "between 0 and 20"),

@@ -14,7 +14,7 @@ from components.diffusion_figures import NOISE_RANGE, denoising_frame, image_fig
 from components.errors import keeps_view, user_errors
 from components.events import bind
 from components.checked_number import CheckedNumber
-from components.formatting import number
+from components.formatting import number, significant
 from components.formulas import GUIDANCE_LABEL, guidance_formula, noising_formula
 from components.scenes import scenes
 from components.export import write_gif
@@ -105,9 +105,9 @@ def formula(run: dict, i: int, digit: int, w: float) -> str:
     return (guidance_formula(w, condition=str(digit)) + "\n\n"
             f"$$\\hat x_0 = \\frac{{x_{{{t}}} - \\sqrt{{1-\\bar\\alpha_{{{t}}}}}\\,\\hat\\varepsilon}}"
             f"{{\\sqrt{{\\bar\\alpha_{{{t}}}}}}} = \\frac{{x_{{{t}}} - {number((1 - abar) ** 0.5)}\\,\\hat\\varepsilon}}"
-            f"{{{number(abar ** 0.5)}}}$$\n\n"
+            f"{{{significant(abar ** 0.5)}}}$$\n\n"      # √ᾱ₉₉₉ is 5 × 10⁻⁵: 0.000 would read as ÷ 0
             f"$$\\hat x_0 \\leftarrow \\operatorname{{clip}}(\\hat x_0, -1, 1), \\qquad \\hat\\varepsilon \\leftarrow "
-            f"\\frac{{x_{{{t}}} - {number(abar ** 0.5)}\\,\\hat x_0}}{{{number((1 - abar) ** 0.5)}}}"
+            f"\\frac{{x_{{{t}}} - {significant(abar ** 0.5)}\\,\\hat x_0}}{{{number((1 - abar) ** 0.5)}}}"
             f"\\quad\\text{{(the noise this }}\\hat x_0\\text{{ implies)}}$$\n\n"
             + update_formula(run, i)
             + ("\n\nLast step: $\\bar\\alpha_\\text{end} = 1$, no noise is left, the sample is $\\hat x_0$." if last else ""))
