@@ -240,36 +240,37 @@ def run_room(students: int, questions: int, replicas: int = 1, rooms_redis: str 
         for process in processes:
             process.terminate()
             process.wait(timeout=30)
-    return report(students, arrival, replicas, rooms_redis, stops, room, exact, waits, fresh, static, memory,
-                  dict(proxy.served) if proxy else {})
-
-
-def report(students, arrival, replicas, rooms_redis, stops, room, exact, waits, fresh, static, memory,
-           served) -> dict:
-    """Print the run's figures and return them."""
     base = statistics.median(static)
-    routes = {route: {"median_ms": 1000 * statistics.median(t), "p95_ms": 1000 * percentile(t, 0.95),
-                      "ratio": statistics.median(t) / base} for route, t in room.latency.items() if t}
     figures = {"students": students, "questions": len(stops), "replicas": replicas, "errors": len(room.errors),
                "every_answer_counted_once": exact, "answers": sum(len(a) for a in room.sent.values()),
                "whole_room_answered_s": waits, "histogram_fresh_s": fresh, "baseline_ms": 1000 * base,
-               "routes": routes, "memory_mb": memory, "requests_per_replica": served}
+               "routes": {route: {"median_ms": 1000 * statistics.median(t), "p95_ms": 1000 * percentile(t, 0.95),
+                                  "ratio": statistics.median(t) / base} for route, t in room.latency.items() if t},
+               "memory_mb": memory, "requests_per_replica": dict(proxy.served) if proxy else {}}
     where = (f"{replicas} replicas sharing Redis behind a round-robin proxy" if replicas > 1 else
              "Redis" if rooms_redis else "the process")
-    print(f"{students} students arriving within {arrival:g} s, {len(stops)} questions, rooms in {where}: "
-          f"{len(room.errors)} errors; {figures['answers']} answers, every one counted once on its own question: "
-          f"{exact}; the lecturer's tally counted the whole room " + ", ".join(f"{w:.1f}" for w in waits)
-          + " s after each go, " + ", ".join(f"{f:.2f}" for f in fresh) + " s after its last answer (target < 2 s)")
-    if served:
-        print("connections per replica: " + ", ".join(f"port {port}: {n}" for port, n in sorted(served.items())))
-    print(f"baseline: GET /class/student (a static page, same server, during the class) median {1000 * base:.1f} ms")
-    for route, r in routes.items():
+    report(figures, f"{students} students arriving within {arrival:g} s, {len(stops)} questions, rooms in {where}",
+           room.errors)
+    return figures
+
+
+def report(figures: dict, scenario: str, errors: list[str]) -> None:
+    """Print the run's figures (run_room's), after the scenario in words."""
+    print(f"{scenario}: {figures['errors']} errors; {figures['answers']} answers, every one counted once on its own "
+          f"question: {figures['every_answer_counted_once']}; the lecturer's tally counted the whole room "
+          + ", ".join(f"{w:.1f}" for w in figures["whole_room_answered_s"]) + " s after each go, "
+          + ", ".join(f"{f:.2f}" for f in figures["histogram_fresh_s"]) + " s after its last answer (target < 2 s)")
+    if figures["requests_per_replica"]:
+        print("connections per replica: " + ", ".join(
+            f"port {port}: {n}" for port, n in sorted(figures["requests_per_replica"].items())))
+    print("baseline: GET /class/student (a static page, same server, during the class) median "
+          f"{figures['baseline_ms']:.1f} ms")
+    for route, r in figures["routes"].items():
         print(f"  {route:<18} median {r['median_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, "
               f"{r['ratio']:.2f}x the baseline")
-    print("server memory (MB, all replicas): " + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
-    for message in room.errors[:3]:
+    print("server memory (MB, all replicas): " + ", ".join(f"{k} {v:.0f}" for k, v in figures["memory_mb"].items()))
+    for message in errors[:3]:
         print("   ", message)
-    return figures
 
 
 def main() -> None:
