@@ -286,7 +286,8 @@ def launch_options(settings: Settings, demo) -> dict:
                               page_for=page_for(demo.panel_pages, demo.tours),
                               state_for=linked_state(demo.panel_pages, demo.tours))
     return dict(server_name=settings.host, server_port=settings.port, share=settings.share,
-                theme=page_theme(), css_paths=[ASSETS / "page.css"], js=page_script(),
+                theme=page_theme(), css_paths=[ASSETS / "page.css"], head_paths=[ASSETS / "head.html"],
+                js=page_script(),
                 show_error=False, allowed_paths=[], footer_links=["api", "settings"],
                 state_session_capacity=settings.max_sessions, max_file_size=f"{settings.max_upload_mb}mb",
                 app_kwargs={"middleware": [fair_share, class_api, linked_pages]})
