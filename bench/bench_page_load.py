@@ -20,6 +20,9 @@ Every load is in a fresh browser context (no cache) with Debian's Chromium; the 
 - Draws: how many plotly divs were (re)created during the load, against the figures on the settled page: a link
   that draws the default view and then the linked one shows extra draws. Events: queue/join requests (for the
   tour step, those of the next stop's page only).
+- Layout shift: the sum of Chromium's layout-shift scores (PerformanceObserver 'layout-shift') until settled: what
+  was on screen moving as the page filled in (a formula or a figure arriving above a button the learner aims at).
+  Not for the tour step (its page is prerendered, out of view).
 - Any request that leaves 127.0.0.1 fails the run (exit 1). Targets are printed, not enforced (exit 0).
 
 Both servers run as subprocesses on free ports; the rounds start once the app is idle (its warm-up has loaded the
@@ -62,7 +65,9 @@ TRANSFORMERS = {"embeddings", "next-token", "attention", "residual", "editing"}
 WATCH = """(() => {
   const TIMERS = '.progress-text, .eta-bar, .timer, .meta-text, .meta-text-center, .progress-level';
   const UNSEEN = '[data-testid="status-tracker"].hide, .sr-only';    // a hidden tracker's insides, screen-reader text
-  const load = window.__load = {last: 0, created: 0, target: null};
+  const load = window.__load = {last: 0, created: 0, target: null, shift: 0};
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) load.shift += e.value; })
+    .observe({type: 'layout-shift', buffered: true});                // how far what was shown jumped (see above)
   const visible = (m) => {
     const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
     const inside = m.type === 'attributes' ? el && el.parentElement : el;     // a tracker's own class change is seen
@@ -91,6 +96,7 @@ STATE = """() => {
   const load = window.__load || {last: 0, created: 0, target: null};
   const el = load.target && (load.target.parentElement || load.target);                // where the last change was
   return {now: performance.now(), origin: performance.timeOrigin, last: load.last, created: load.created, plots,
+          shift: load.shift,
           pending, what: el ? (el.closest('[id]') || {}).id || el.tagName : '', keyAt: sessionStorage.getItem('keyAt')};
 }"""
 
@@ -185,7 +191,7 @@ def settle(browser: Browser, page, figures: bool, since_key: bool = False) -> di
         if (s["plots"] or not figures) and not s["pending"] and quiet:
             start = float(s["keyAt"]) - s["origin"] if since_key else 0.0
             return {"seconds": (s["last"] - start) / 1000, "created": s["created"], "plots": s["plots"],
-                    "events": browser.events}
+                    "events": browser.events, "shift": s["shift"]}
     why = ("no figure drawn" if figures and not s.get("plots") else "a status still pending" if s.get("pending")
            else "an event still in flight" if browser.queue
            else f"still changing (last in #{s.get('what')})" if s.get("what") else "no answer")
@@ -241,6 +247,7 @@ def tour(url: str, stop: int) -> dict:
 
 def median(results: list[dict]) -> dict:
     return {"seconds": statistics.median(r["seconds"] for r in results),
+            "shift": statistics.median(r.get("shift", float("nan")) for r in results),
             **{key: max(r[key] for r in results) for key in ("created", "plots", "events")}}
 
 
@@ -260,7 +267,8 @@ def table(configs: dict, times: dict, stop: int) -> None:
         if name == "bare":
             continue
         s, ratio = result["seconds"], result["seconds"] / bare["seconds"] if bare else None
-        draws = f"{result['created']} divs / {result['plots']} figures, {result['events']} events"
+        draws = f"{result['created']} divs / {result['plots']} figures, {result['events']} events" + (
+            f", layout shift {result['shift']:.3f}" if result["shift"] == result["shift"] else "")
         if name == "first":
             rows.append(("first page /", fmt(bare and bare["seconds"]), fmt(s), ratio, "<= 1.5x bare",
                          None if ratio is None else ratio <= 1.5, draws))
@@ -270,13 +278,16 @@ def table(configs: dict, times: dict, stop: int) -> None:
             rows.append((f"link {name}", fmt(bare and bare["seconds"]), fmt(s), ratio, "<= 2x bare, < 3 s",
                          None if ratio is None else ratio <= 2 and s < 3, draws))
     print(f"\n{'row':<38}{'bare':>16}{'app':>18}{'app/bare':>10}  {'target':<20}{'':<15}"
-          "draws, queued events (app, max)")
+          "draws, queued events (app, max), layout shift (median)")
     for label, b, a, ratio, target, met, draws in rows:
         shown = "-" if ratio in (None, float("inf")) else f"{ratio:.2f}x"
         print(f"{label:<38}{b:>16}{a:>18}{shown:>10}  {target:<20}"
               f"{'-' if met is None else 'target met' if met else 'target missed':<15}{draws}")
     if bare:
-        print(f"bare page: {bare['created']} plotly divs created for {bare['plots']} figure(s)")
+        print(f"bare page: {bare['created']} plotly divs created for {bare['plots']} figure(s), layout shift "
+              f"{bare['shift']:.3f}")
+    print("layout shift: the sum of Chromium's layout-shift scores until settled (how much of the viewport moved, "
+          "times how far); Chrome calls a page's largest burst good up to 0.1, poor past 0.25")
 
 
 def main() -> int:
@@ -314,6 +325,7 @@ def main() -> int:
                     results.setdefault(name, []).append(r)
                     print(f"round {k + 1} {name}: {fmt(r['seconds'])}, {r['created']} plotly divs created, "
                           f"{r['plots']} figures, {r['events']} queued events{', ' + r['why'] if 'why' in r else ''}"
+                          + (f", layout shift {r['shift']:.3f}" if "shift" in r else "")
                           + ({True: ", prerendered", False: ", NOT prerendered"}.get(r.get("prerendered"), "")),
                           flush=True)
             browser.browser.close()
