@@ -246,8 +246,9 @@ def tour(url: str, stop: int) -> dict:
 
 
 def median(results: list[dict]) -> dict:
+    shifts = [r["shift"] for r in results if "shift" in r]          # none for the tour step or a load that timed out
     return {"seconds": statistics.median(r["seconds"] for r in results),
-            "shift": statistics.median(r.get("shift", float("nan")) for r in results),
+            "shift": statistics.median(shifts) if shifts else None,
             **{key: max(r[key] for r in results) for key in ("created", "plots", "events")}}
 
 
@@ -268,7 +269,7 @@ def table(configs: dict, times: dict, stop: int) -> None:
             continue
         s, ratio = result["seconds"], result["seconds"] / bare["seconds"] if bare else None
         draws = f"{result['created']} divs / {result['plots']} figures, {result['events']} events" + (
-            f", layout shift {result['shift']:.3f}" if result["shift"] == result["shift"] else "")
+            f", layout shift {result['shift']:.3f}" if result["shift"] is not None else "")
         if name == "first":
             rows.append(("first page /", fmt(bare and bare["seconds"]), fmt(s), ratio, "<= 1.5x bare",
                          None if ratio is None else ratio <= 1.5, draws))
@@ -284,8 +285,8 @@ def table(configs: dict, times: dict, stop: int) -> None:
         print(f"{label:<38}{b:>16}{a:>18}{shown:>10}  {target:<20}"
               f"{'-' if met is None else 'target met' if met else 'target missed':<15}{draws}")
     if bare:
-        print(f"bare page: {bare['created']} plotly divs created for {bare['plots']} figure(s), layout shift "
-              f"{bare['shift']:.3f}")
+        print(f"bare page: {bare['created']} plotly divs created for {bare['plots']} figure(s)"
+              + (f", layout shift {bare['shift']:.3f}" if bare["shift"] is not None else ""))
     print("layout shift: the sum of Chromium's layout-shift scores until settled (how much of the viewport moved, "
           "times how far); Chrome calls a page's largest burst good up to 0.1, poor past 0.25")
 
