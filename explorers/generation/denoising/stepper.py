@@ -102,12 +102,13 @@ def update_formula(run: dict, i: int) -> str:
 def formula(run: dict, i: int, digit: int, w: float) -> str:
     t, abar = run["timesteps"][i], run["abar"][i]
     last = i + 1 == len(run["timesteps"])
+    signal = significant(abar ** 0.5)          # √ᾱ₉₉₉ is 5 × 10⁻⁵: 0.000 would read as ÷ 0
+    noise = number((1 - abar) ** 0.5)
     return (guidance_formula(w, condition=str(digit)) + "\n\n"
             f"$$\\hat x_0 = \\frac{{x_{{{t}}} - \\sqrt{{1-\\bar\\alpha_{{{t}}}}}\\,\\hat\\varepsilon}}"
-            f"{{\\sqrt{{\\bar\\alpha_{{{t}}}}}}} = \\frac{{x_{{{t}}} - {number((1 - abar) ** 0.5)}\\,\\hat\\varepsilon}}"
-            f"{{{significant(abar ** 0.5)}}}$$\n\n"      # √ᾱ₉₉₉ is 5 × 10⁻⁵: 0.000 would read as ÷ 0
+            f"{{\\sqrt{{\\bar\\alpha_{{{t}}}}}}} = \\frac{{x_{{{t}}} - {noise}\\,\\hat\\varepsilon}}{{{signal}}}$$\n\n"
             f"$$\\hat x_0 \\leftarrow \\operatorname{{clip}}(\\hat x_0, -1, 1), \\qquad \\hat\\varepsilon \\leftarrow "
-            f"\\frac{{x_{{{t}}} - {significant(abar ** 0.5)}\\,\\hat x_0}}{{{number((1 - abar) ** 0.5)}}}"
+            f"\\frac{{x_{{{t}}} - {signal}\\,\\hat x_0}}{{{noise}}}"
             f"\\quad\\text{{(the noise this }}\\hat x_0\\text{{ implies)}}$$\n\n"
             + update_formula(run, i)
             + ("\n\nLast step: $\\bar\\alpha_\\text{end} = 1$, no noise is left, the sample is $\\hat x_0$." if last else ""))
